@@ -1,0 +1,272 @@
+//! One live stream connection of a client: a writer task, a reader task, and the calls in flight.
+//!
+//! Calls hand encoded frames to the writer, which writes everything queued in one go; the reader
+//! matches replies to calls by id. When the stream ends every call in flight fails with
+//! connection-lost, and the next call opens a new connection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{CallError, ClientOptions};
+use crate::protocol::{
+    decode_frame, kind, Disconnect, Envelope, ErrorFrame, Frame, Hello, Ping, Pong, ProtocolError,
+    Response, PROTOCOL_VERSION,
+};
+
+/// Most bytes the writer gathers into one write.
+const WRITE_BATCH_BYTES: usize = 256 * 1024;
+/// Bytes read per read call at least.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+type ReplySender = oneshot::Sender<Result<Response, CallError>>;
+
+/// The calls waiting for replies, and whether the connection has ended.
+#[derive(Default)]
+struct PendingCalls {
+    calls: HashMap<u64, ReplySender>,
+    closed: Option<String>,
+}
+
+/// Shared by the calls (which register) and the reader (which completes). Plain client code,
+/// not actors, so a short-held mutex is the simple, fast choice.
+#[derive(Default)]
+pub(crate) struct Pending(Mutex<PendingCalls>);
+
+impl Pending {
+    fn register(
+        &self,
+        id: u64,
+    ) -> Result<oneshot::Receiver<Result<Response, CallError>>, CallError> {
+        let mut state = self.0.lock().expect("pending calls lock");
+        if let Some(reason) = &state.closed {
+            return Err(CallError::ConnectionLost {
+                reason: reason.clone(),
+            });
+        }
+        let (tx, rx) = oneshot::channel();
+        state.calls.insert(id, tx);
+        Ok(rx)
+    }
+
+    fn complete(&self, id: u64, result: Result<Response, CallError>) {
+        let sender = self.0.lock().expect("pending calls lock").calls.remove(&id);
+        if let Some(sender) = sender {
+            let _ = sender.send(result);
+        }
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.0.lock().expect("pending calls lock").calls.remove(&id);
+    }
+
+    fn close(&self, reason: &str) {
+        let calls = {
+            let mut state = self.0.lock().expect("pending calls lock");
+            state.closed.get_or_insert_with(|| reason.to_owned());
+            std::mem::take(&mut state.calls)
+        };
+        for (_, sender) in calls {
+            let _ = sender.send(Err(CallError::ConnectionLost {
+                reason: reason.to_owned(),
+            }));
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.lock().expect("pending calls lock").closed.is_some()
+    }
+}
+
+/// A connection that finished its handshake.
+pub(crate) struct Live {
+    writes: mpsc::UnboundedSender<Bytes>,
+    pending: Arc<Pending>,
+    /// What the server said in its CONN frame.
+    pub(crate) server: Hello,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.pending.close("client dropped the connection");
+    }
+}
+
+impl Live {
+    /// Whether the connection has ended (the next call must open a new one).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.pending.is_closed() || self.writes.is_closed()
+    }
+
+    /// Registers call `id` and queues its frame; the receiver gets the reply.
+    pub(crate) fn send(
+        &self,
+        id: u64,
+        frame: Bytes,
+    ) -> Result<oneshot::Receiver<Result<Response, CallError>>, CallError> {
+        let rx = self.pending.register(id)?;
+        if self.writes.send(frame).is_err() {
+            self.pending.forget(id);
+            return Err(CallError::ConnectionLost {
+                reason: "the connection's writer has stopped".into(),
+            });
+        }
+        Ok(rx)
+    }
+
+    /// Queues a frame that expects no reply (CANCEL).
+    pub(crate) fn send_untracked(&self, frame: Bytes) {
+        let _ = self.writes.send(frame);
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.pending.forget(id);
+    }
+}
+
+/// Reads until one whole frame is in `buf`.
+async fn read_one_frame<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    buf: &mut BytesMut,
+    max_frame: usize,
+) -> Result<Frame, ProtocolError> {
+    loop {
+        if let Some(frame) = decode_frame(buf, max_frame)? {
+            return Ok(frame);
+        }
+        buf.reserve(READ_CHUNK_BYTES);
+        if rd.read_buf(buf).await? == 0 {
+            return Err(ProtocolError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+    }
+}
+
+/// Runs the CONN handshake over `stream` and starts its reader and writer tasks.
+pub(crate) async fn open<S>(stream: S, options: &ClientOptions) -> Result<Live, CallError>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        agent: options.agent.clone(),
+        max_frame: options.max_frame as u32,
+        max_in_flight: 0,
+    };
+    wr.write_all(&hello.to_frame_bytes()?)
+        .await
+        .map_err(ProtocolError::Io)?;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let first = read_one_frame(&mut rd, &mut buf, options.max_frame).await?;
+    let server = match first.kind {
+        kind::CONN => Hello::from_frame(&first)?,
+        kind::ERROR => {
+            let err = ErrorFrame::from_frame(&first)?;
+            return Err(CallError::Remote {
+                code: err.code,
+                message: err.message,
+            });
+        }
+        _ => {
+            return Err(ProtocolError::UnexpectedKind {
+                expected: kind::CONN,
+                got: first.kind,
+            }
+            .into())
+        }
+    };
+    let pending = Arc::new(Pending::default());
+    let (writes, queued) = mpsc::unbounded_channel();
+    tokio::spawn(write_loop(wr, queued, pending.clone()));
+    let reader = tokio::spawn(read_loop(
+        rd,
+        buf,
+        options.max_frame,
+        pending.clone(),
+        writes.downgrade(),
+    ));
+    Ok(Live {
+        writes,
+        pending,
+        server,
+        reader,
+    })
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    mut queued: mpsc::UnboundedReceiver<Bytes>,
+    pending: Arc<Pending>,
+) {
+    let mut batch = BytesMut::new();
+    while let Some(first) = queued.recv().await {
+        // Gather whatever else is already queued so that pipelined calls share one write.
+        batch.extend_from_slice(&first);
+        while batch.len() < WRITE_BATCH_BYTES {
+            match queued.try_recv() {
+                Ok(more) => batch.extend_from_slice(&more),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = wr.write_all(&batch).await {
+            pending.close(&format!("write failed: {e}"));
+            return;
+        }
+        batch.clear();
+    }
+    let _ = wr.shutdown().await;
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut rd: R,
+    mut buf: BytesMut,
+    max_frame: usize,
+    pending: Arc<Pending>,
+    writes: mpsc::WeakUnboundedSender<Bytes>,
+) {
+    let reason = loop {
+        let frame = match read_one_frame(&mut rd, &mut buf, max_frame).await {
+            Ok(frame) => frame,
+            Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break "the server closed the connection".to_owned()
+            }
+            Err(e) => break e.to_string(),
+        };
+        match frame.kind {
+            kind::RESPONSE => match Response::from_frame(&frame) {
+                Ok(resp) => pending.complete(resp.id, Ok(resp)),
+                Err(e) => break format!("unreadable RESPONSE: {e}"),
+            },
+            kind::ERROR => match ErrorFrame::from_frame(&frame) {
+                Ok(ErrorFrame {
+                    id: Some(id),
+                    code,
+                    message,
+                }) => pending.complete(id, Err(CallError::Remote { code, message })),
+                Ok(err) => break format!("server error {}: {}", err.code, err.message),
+                Err(e) => break format!("unreadable ERROR: {e}"),
+            },
+            kind::DISCONN => {
+                let why =
+                    Disconnect::from_frame(&frame).map_or_else(|e| e.to_string(), |d| d.reason);
+                break format!("the server disconnected: {why}");
+            }
+            kind::PING => {
+                if let (Ok(ping), Some(writes)) = (Ping::from_frame(&frame), writes.upgrade()) {
+                    if let Ok(pong) = (Pong { nonce: ping.nonce }).to_frame_bytes() {
+                        let _ = writes.send(pong);
+                    }
+                }
+            }
+            // Anything else (a newer server's frame kinds) is ignored, as the protocol asks.
+            _ => {}
+        }
+    };
+    tracing::debug!(%reason, "client connection ended");
+    pending.close(&reason);
+}

@@ -1,0 +1,32 @@
+//! How a client connects and how long it waits.
+
+use std::time::Duration;
+
+use crate::config::DEFAULT_MAX_FRAME;
+
+/// Settings of a [`Client`](super::Client).
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Time allowed to open the socket and finish the CONN handshake. Default: 5 s.
+    pub connect_timeout: Duration,
+    /// Timeout of calls that do not name one; it travels as the request's deadline. Default: 10 s.
+    pub call_timeout: Duration,
+    /// Largest frame accepted from the server. Default: 1 MiB.
+    pub max_frame: usize,
+    /// Sent in the CONN frame, for the server's logs.
+    pub agent: String,
+    /// Set TCP_NODELAY (small requests are not held back). Default: on.
+    pub tcp_nodelay: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(10),
+            max_frame: DEFAULT_MAX_FRAME,
+            agent: concat!("hubwire-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tcp_nodelay: true,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! hubwire-core: the plain parts of hubwire, with no actix in sight.
+//!
+//! # Layout
+//! - [`protocol`]: wire protocol v1: frames, envelopes, the error-code table (normative text in
+//!   `docs/protocol.md`, test vectors in `docs/protocol-vectors.json`).
+//! - [`address`]: addresses as URLs (`tcp://`, `udp://`, `unix://`).
+//! - [`config`]: the plain [`Config`] struct with documented defaults.
+//! - [`route`]: a route declared once (key, request type, reply type) for server and client.
+//! - [`body`]: request and reply values as MessagePack bodies.
+//! - [`client`]: the typed client (plain tokio).
+//!
+//! Logic lives here so that it is unit- and property-tested without an actor system; the
+//! `hubwire-actors` crate owns these values inside actors.
+#![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(unused_must_use)]
+
+pub mod address;
+pub mod body;
+pub mod client;
+pub mod config;
+pub mod protocol;
+pub mod route;
+
+pub use address::{Address, AddressError};
+pub use body::{decode_body, encode_body, BodyError};
+pub use config::Config;
+pub use route::{validate_route_key, InvalidRouteKey, Route};

@@ -1,0 +1,51 @@
+//! Frame kinds: the `u16` that follows every frame's length.
+//!
+//! The numbers are part of the wire format and never change meaning. Kinds 1-6 keep the numbers
+//! Net Queue gave them; the other ranges are set aside per family so each can grow without
+//! colliding with the rest.
+
+/// Handshake: the first frame each side sends (payload: [`crate::protocol::Hello`]).
+pub const CONN: u16 = 1;
+/// Orderly goodbye with a reason (payload: [`crate::protocol::Disconnect`]).
+pub const DISCONN: u16 = 2;
+/// Work-queue status (Net Queue); reserved for the network work queue.
+pub const STATUS: u16 = 3;
+/// Keepalive probe (payload: [`crate::protocol::Ping`]).
+pub const PING: u16 = 4;
+/// Answer to a PING, echoing its nonce.
+pub const PONG: u16 = 5;
+/// Work-queue items (Net Queue); reserved for the network work queue.
+pub const ENQUEUE: u16 = 6;
+
+/// A call to a route (payload: [`crate::protocol::Request`]).
+pub const REQUEST: u16 = 16;
+/// A successful reply to a REQUEST (payload: [`crate::protocol::Response`]).
+pub const RESPONSE: u16 = 17;
+/// A failed REQUEST, or a connection-level error (payload: [`crate::protocol::ErrorFrame`]).
+pub const ERROR: u16 = 18;
+/// The caller no longer wants the reply to a REQUEST (payload: [`crate::protocol::Cancel`]).
+pub const CANCEL: u16 = 19;
+
+/// Kinds 32..=63 belong to pub/sub (publish, subscribe, ...).
+pub const PUBSUB_RANGE: std::ops::RangeInclusive<u16> = 32..=63;
+/// Kinds 64..=95 belong to links between hubs.
+pub const BRIDGE_RANGE: std::ops::RangeInclusive<u16> = 64..=95;
+
+/// The name of a kind, for logs and error messages.
+pub fn name(kind: u16) -> &'static str {
+    match kind {
+        CONN => "CONN",
+        DISCONN => "DISCONN",
+        STATUS => "STATUS",
+        PING => "PING",
+        PONG => "PONG",
+        ENQUEUE => "ENQUEUE",
+        REQUEST => "REQUEST",
+        RESPONSE => "RESPONSE",
+        ERROR => "ERROR",
+        CANCEL => "CANCEL",
+        k if PUBSUB_RANGE.contains(&k) => "pub/sub (reserved)",
+        k if BRIDGE_RANGE.contains(&k) => "bridge (reserved)",
+        _ => "unknown",
+    }
+}

@@ -1,0 +1,96 @@
+//! Wire protocol v1: frames, envelopes, error codes (normative text: `docs/protocol.md`).
+
+mod envelope;
+mod error_code;
+mod frame;
+mod headers;
+pub mod kind;
+
+pub use envelope::{
+    peek_request_id, Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, Request,
+    Response, PROTOCOL_VERSION,
+};
+pub use error_code::ErrorCode;
+pub use frame::{decode_datagram, decode_frame, Frame, FrameCodec, HEADER_BYTES, LENGTH_BYTES};
+pub use headers::{Headers, DEADLINE_MS, IDEMPOTENCY_KEY, TRACEPARENT};
+
+/// Why bytes could not be read or written as protocol frames.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// The length field is under the two bytes of the kind: the framing is lost.
+    #[error(
+        "frame length {length} is shorter than the 2-byte kind; the stream cannot be read further"
+    )]
+    FrameTooShort {
+        /// The length announced.
+        length: usize,
+    },
+    /// The length field is over the maximum frame size.
+    #[error("frame length {length} is over the maximum of {max} bytes (raise max_frame on both sides to send more)")]
+    FrameTooLarge {
+        /// The length announced.
+        length: usize,
+        /// The maximum accepted.
+        max: usize,
+    },
+    /// A datagram did not hold exactly one frame.
+    #[error("a datagram of {size} bytes does not hold exactly one frame (its length field disagrees with its size)")]
+    DatagramLength {
+        /// The datagram's size.
+        size: usize,
+    },
+    /// A payload is not valid MessagePack for its kind, or misses a field.
+    #[error("cannot decode {} payload: {source}", kind::name(*.kind))]
+    Decode {
+        /// The frame kind.
+        kind: u16,
+        /// What the decoder said.
+        source: rmp_serde::decode::Error,
+    },
+    /// A payload has bytes after its value.
+    #[error("{} payload has {count} unexpected bytes after its value", kind::name(*.kind))]
+    TrailingBytes {
+        /// The frame kind.
+        kind: u16,
+        /// How many bytes were left over.
+        count: usize,
+    },
+    /// A frame of one kind arrived where another was expected.
+    #[error("expected a {} frame, got {} ({got})", kind::name(*.expected), kind::name(*.got))]
+    UnexpectedKind {
+        /// The kind expected.
+        expected: u16,
+        /// The kind received.
+        got: u16,
+    },
+    /// A value could not be encoded.
+    #[error("cannot encode payload: {0}")]
+    Encode(rmp_serde::encode::Error),
+    /// Reading or writing the transport failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ProtocolError {
+    /// The code an ERROR frame about this error carries.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ProtocolError::FrameTooLarge { .. } => ErrorCode::FrameTooLarge,
+            ProtocolError::UnexpectedKind { .. } => ErrorCode::UnknownKind,
+            _ => ErrorCode::Protocol,
+        }
+    }
+
+    /// Whether the stream can no longer be read after this error.
+    pub fn loses_framing(&self) -> bool {
+        matches!(
+            self,
+            ProtocolError::FrameTooShort { .. }
+                | ProtocolError::FrameTooLarge { .. }
+                | ProtocolError::Io(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod envelope_tests;

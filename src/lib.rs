@@ -1,1 +1,57 @@
-pub fn x() {}
+//! hubwire: an actor-system framework for networked services.
+//!
+//! Handlers are actix actors on route keys (`dice.roll`), reached over TCP and Unix sockets with
+//! one framed MessagePack protocol, with typed requests, replies and errors, and a typed client.
+//!
+//! ```no_run
+//! use hubwire::prelude::*;
+//!
+//! #[derive(Serialize, Deserialize)]
+//! pub struct Say { pub message: String }
+//! route!(pub Echo = "echo", Say => Say);
+//!
+//! struct Echoer;
+//! impl Actor for Echoer { type Context = Context<Self>; }
+//! impl Serve<Echo> for Echoer {
+//!     fn serve(&mut self, request: Say, _: &mut Context<Self>) -> Reply<Say> {
+//!         Reply::ok(request)
+//!     }
+//! }
+//! serve!(Echoer: Echo);
+//!
+//! #[actix::main]
+//! async fn main() -> Result<(), StartError> {
+//!     let server = Server::builder(Config::default()).route::<Echo, _, _>(|| Echoer).start().await?;
+//!     println!("listening on {:?}", server.addresses());
+//!     tokio::signal::ctrl_c().await.ok();
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Layout
+//! - `hubwire` (this crate): the prelude, re-exports, and the `hubwire` command line.
+//! - [`hubwire_actors`] (`actors/`): every actor: handlers, routing, listeners, connections,
+//!   the server.
+//! - [`hubwire_core`] (`core/`): the plain parts without actix: wire protocol, addresses,
+//!   configuration, bodies, the typed client.
+//! - [`cli`]: the `hubwire` command's subcommands, as a library so tests can drive them.
+#![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(unused_must_use)]
+
+pub mod cli;
+
+pub use hubwire_actors::{
+    actix, handler, routing, serve, transport, Server, ServerBuilder, StartError,
+};
+pub use hubwire_core::{client, protocol, route, Address, AddressError, BodyError, Config, Route};
+
+/// What most programs need: `use hubwire::prelude::*;`.
+pub mod prelude {
+    pub use crate::actix::{Actor, Context};
+    pub use crate::client::{CallError, Client, ClientOptions};
+    pub use crate::handler::{HandlerError, Reply, Serve};
+    pub use crate::protocol::ErrorCode;
+    pub use crate::{route, serve, Address, Config, Route, Server, StartError};
+    pub use serde::{Deserialize, Serialize};
+}

@@ -1,1 +1,19 @@
-pub fn x() {}
+//! hubwire-actors: every hubwire actor, each owning a plain value from `hubwire-core`.
+//!
+//! # Layout
+//! - [`handler`]: handlers are actors — the [`Serve`](handler::Serve) trait, replies, errors,
+//!   and the dispatch message that catches panics and checks deadlines.
+//! - [`routing`]: the route table and endpoints (decode, bound, hand to a handler) with counters.
+//! - [`transport`]: listener and connection actors and the pool of I/O threads.
+//! - [`server`]: starts routes, listeners and threads together.
+#![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(unused_must_use)]
+
+pub mod handler;
+pub mod routing;
+pub mod server;
+pub mod transport;
+
+pub use actix;
+pub use server::{Server, ServerBuilder, StartError};

@@ -7,6 +7,7 @@
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`]: a route declared once (key, request type, reply type) for server and client.
 //! - [`body`]: request and reply values as MessagePack bodies.
+//! - [`stream`]: frame batches per read and batched writes, shared by client and server.
 //! - [`client`]: the typed client (plain tokio).
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
@@ -21,6 +22,7 @@ pub mod client;
 pub mod config;
 pub mod protocol;
 pub mod route;
+pub mod stream;
 
 pub use address::{Address, AddressError};
 pub use body::{decode_body, encode_body, BodyError};

@@ -17,8 +17,6 @@ use crate::protocol::{
     Response, PROTOCOL_VERSION,
 };
 
-/// Most bytes the writer gathers into one write.
-const WRITE_BATCH_BYTES: usize = 256 * 1024;
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
@@ -199,27 +197,13 @@ where
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    mut queued: mpsc::UnboundedReceiver<Bytes>,
+    wr: W,
+    queued: mpsc::UnboundedReceiver<Bytes>,
     pending: Arc<Pending>,
 ) {
-    let mut batch = BytesMut::new();
-    while let Some(first) = queued.recv().await {
-        // Gather whatever else is already queued so that pipelined calls share one write.
-        batch.extend_from_slice(&first);
-        while batch.len() < WRITE_BATCH_BYTES {
-            match queued.try_recv() {
-                Ok(more) => batch.extend_from_slice(&more),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = wr.write_all(&batch).await {
-            pending.close(&format!("write failed: {e}"));
-            return;
-        }
-        batch.clear();
+    if let Err(e) = crate::stream::write_queued(wr, queued).await {
+        pending.close(&format!("write failed: {e}"));
     }
-    let _ = wr.shutdown().await;
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(

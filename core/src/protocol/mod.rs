@@ -39,6 +39,14 @@ pub enum ProtocolError {
         /// The datagram's size.
         size: usize,
     },
+    /// The peer closed the stream in the middle of a frame.
+    #[error(
+        "the peer closed the stream in the middle of a frame ({buffered} bytes were buffered)"
+    )]
+    Truncated {
+        /// Bytes of the unfinished frame.
+        buffered: usize,
+    },
     /// A payload is not valid MessagePack for its kind, or misses a field.
     #[error("cannot decode {} payload: {source}", kind::name(*.kind))]
     Decode {
@@ -87,6 +95,7 @@ impl ProtocolError {
             self,
             ProtocolError::FrameTooShort { .. }
                 | ProtocolError::FrameTooLarge { .. }
+                | ProtocolError::Truncated { .. }
                 | ProtocolError::Io(_)
         )
     }

@@ -1,0 +1,183 @@
+//! The message that carries a request to a handler actor, and the way its reply goes back.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::{ActorFutureExt, AsyncContext, Context, Message, Recipient, WrapFuture};
+use bytes::Bytes;
+use futures::FutureExt;
+use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Headers, Response};
+use hubwire_core::{encode_body, Route};
+
+use super::{HandlerError, Reply, Serve};
+use crate::routing::RouteStats;
+
+/// A decoded request on its way to the handler of route `R`. It carries its own reply channel and
+/// tracing span, so the handler needs nothing else to answer.
+pub struct Dispatch<R: Route> {
+    pub(crate) request: R::Request,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) reply_to: ReplyTo,
+    pub(crate) span: tracing::Span,
+    pub(crate) stats: Arc<RouteStats>,
+}
+
+impl<R: Route> Message for Dispatch<R> {
+    type Result = ();
+}
+
+impl<R: Route> std::fmt::Debug for Dispatch<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatch")
+            .field("route", &R::KEY)
+            .field("id", &self.reply_to.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A finished request: the encoded RESPONSE or ERROR frame for the connection to write.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The request answered.
+    pub id: u64,
+    /// The whole frame, ready to write.
+    pub frame: Bytes,
+}
+
+impl Message for Outcome {
+    type Result = ();
+}
+
+/// Where a request's reply goes: the connection it came from.
+#[derive(Debug)]
+pub struct ReplyTo {
+    id: u64,
+    connection: Recipient<Outcome>,
+}
+
+impl ReplyTo {
+    /// A reply channel for request `id` of `connection`.
+    pub fn new(id: u64, connection: Recipient<Outcome>) -> Self {
+        ReplyTo { id, connection }
+    }
+
+    /// The request's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Answers with a successful body.
+    pub fn reply(self, body: Bytes) {
+        let response = Response {
+            id: self.id,
+            headers: Headers::new(),
+            body,
+        };
+        match response.to_frame_bytes() {
+            Ok(frame) => self.deliver(frame),
+            Err(e) => self.error(
+                ErrorCode::HandlerFailure,
+                format!("reply not encodable: {e}"),
+            ),
+        }
+    }
+
+    /// Answers with an error.
+    pub fn error(self, code: ErrorCode, message: impl Into<String>) {
+        let frame = ErrorFrame::for_request(self.id, code, message)
+            .to_frame_bytes()
+            .expect("an ERROR frame always encodes");
+        self.deliver(frame);
+    }
+
+    fn deliver(self, frame: Bytes) {
+        // The number of outcomes is bounded by the connection's in-flight cap, so this cannot
+        // grow without bound; a connection that is gone simply no longer wants the reply.
+        self.connection.do_send(Outcome { id: self.id, frame });
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string panic payload")
+}
+
+fn finish<R: Route>(
+    reply_to: ReplyTo,
+    result: Result<R::Reply, HandlerError>,
+    stats: &RouteStats,
+    started: Instant,
+) {
+    stats.record_latency(started.elapsed());
+    match result.and_then(|value| encode_body(&value).map_err(HandlerError::from)) {
+        Ok(body) => {
+            stats.succeeded.inc();
+            reply_to.reply(body);
+        }
+        Err(e) => {
+            stats.failed.inc();
+            tracing::debug!(route = R::KEY, error = %e, "handler answered with an error");
+            reply_to.error(e.code, e.message);
+        }
+    }
+}
+
+fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + Send)) {
+    stats.panicked.inc();
+    let message = panic_message(panic);
+    tracing::error!(
+        route = R::KEY,
+        panic = message,
+        "handler panicked; the route keeps serving"
+    );
+    reply_to.error(
+        ErrorCode::HandlerFailure,
+        format!("the handler of {} panicked: {message}", R::KEY),
+    );
+}
+
+/// Runs one request through an actor's [`Serve`] implementation: checks the deadline, catches
+/// panics (in the call and in a [`Reply::Later`] future), and sends the reply. Called by the
+/// code [`serve!`](crate::serve!) writes.
+pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx: &mut Context<A>) {
+    let Dispatch {
+        request,
+        deadline,
+        reply_to,
+        span,
+        stats,
+    } = msg;
+    let _entered = span.enter();
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        stats.timed_out.inc();
+        reply_to.error(
+            ErrorCode::Timeout,
+            format!(
+                "the deadline of this {} request passed before it was processed",
+                R::KEY
+            ),
+        );
+        return;
+    }
+    let started = Instant::now();
+    match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
+        Ok(Reply::Done(result)) => finish::<R>(reply_to, result, &stats, started),
+        Ok(Reply::Later(future)) => {
+            let span = span.clone();
+            let work = AssertUnwindSafe(future).catch_unwind().into_actor(actor);
+            ctx.spawn(work.map(move |result, _, _| {
+                let _entered = span.enter();
+                match result {
+                    Ok(result) => finish::<R>(reply_to, result, &stats, started),
+                    Err(panic) => panicked::<R>(reply_to, &stats, &*panic),
+                }
+            }));
+        }
+        Err(panic) => panicked::<R>(reply_to, &stats, &*panic),
+    }
+}

@@ -1,0 +1,64 @@
+//! Handlers are actors: an actix actor serves a declared route by implementing [`Serve`].
+//!
+//! ```
+//! use hubwire_actors::actix::{Actor, Context};
+//! use hubwire_actors::handler::{Reply, Serve};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! pub struct Say { pub message: String }
+//! hubwire_core::route!(pub Echo = "echo", Say => Say);
+//!
+//! struct Echoer;
+//! impl Actor for Echoer { type Context = Context<Self>; }
+//! impl Serve<Echo> for Echoer {
+//!     fn serve(&mut self, request: Say, _ctx: &mut Context<Self>) -> Reply<Say> {
+//!         Reply::ok(request)
+//!     }
+//! }
+//! hubwire_actors::serve!(Echoer: Echo);
+//! ```
+//!
+//! `serve!` connects the actor to the framework's dispatch message; the framework calls `serve`
+//! inside `catch_unwind`, so a panic becomes a handler-failure reply and the actor keeps serving.
+
+mod dispatch;
+mod error;
+mod reply;
+
+pub use dispatch::{run_dispatch, Dispatch, Outcome, ReplyTo};
+pub use error::HandlerError;
+pub use reply::Reply;
+
+use actix::{Actor, Context};
+use hubwire_core::Route;
+
+/// An actor that serves route `R`.
+pub trait Serve<R: Route>: Actor<Context = Context<Self>> {
+    /// Answers one request. Return [`Reply::ok`], [`Reply::err`], or [`Reply::later`] for work
+    /// that must wait on something else.
+    fn serve(&mut self, request: R::Request, ctx: &mut Context<Self>) -> Reply<R::Reply>;
+}
+
+/// Connects an actor's [`Serve`] implementations to the framework.
+///
+/// `hubwire_actors::serve!(Dice: DiceRoll, DiceGuess);` implements actix's `Handler` for the
+/// framework's [`Dispatch`] message of each route (a blanket implementation is not allowed by
+/// Rust's orphan rules, so the macro writes one per route in your crate).
+#[macro_export]
+macro_rules! serve {
+    ($actor:ty : $($route:ty),+ $(,)?) => {
+        $(
+            impl $crate::actix::Handler<$crate::handler::Dispatch<$route>> for $actor {
+                type Result = ();
+                fn handle(
+                    &mut self,
+                    msg: $crate::handler::Dispatch<$route>,
+                    ctx: &mut $crate::actix::Context<Self>,
+                ) {
+                    $crate::handler::run_dispatch::<$route, Self>(self, msg, ctx)
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,9 @@
+//! Routing: the table from route keys to handler endpoints, read by every connection.
+
+mod endpoint;
+mod stats;
+mod table;
+
+pub use endpoint::{Incoming, Refusal, RouteEndpoint, TypedEndpoint};
+pub use stats::{Counter, RouteStats, RouteStatsSnapshot};
+pub use table::{DuplicateRoute, RouteTable};

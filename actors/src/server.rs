@@ -1,0 +1,219 @@
+//! A server: routes and their handler actors, listeners, connections, and the I/O threads they run
+//! on, started together and stopped together.
+//!
+//! ```text
+//! Server
+//! ├── IoPool (one arbiter per core)
+//! │   ├── Connection … (one per peer)
+//! │   └── handler actors (one per route, by default)
+//! └── Listener … (one per listen address)
+//! ```
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Context, Handler};
+use hubwire_core::{validate_route_key, Address, Config, InvalidRouteKey, Route};
+
+use crate::handler::Dispatch;
+use crate::routing::{
+    DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
+};
+use crate::transport::{bind, ConnectionLimits, ConnectionShared, IoPool, Listener, StopListener};
+
+/// Why a server did not start. Nothing is left running when `start` fails.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A route key was registered twice.
+    #[error(transparent)]
+    DuplicateRoute(#[from] DuplicateRoute),
+    /// A route key is not valid.
+    #[error(transparent)]
+    InvalidRouteKey(#[from] InvalidRouteKey),
+    /// A listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: Address,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// There is nothing to listen on.
+    #[error("no listen address is configured")]
+    NoListeners,
+}
+
+/// How to start a route's handlers once the I/O threads exist.
+trait RouteSpec {
+    fn key(&self) -> &'static str;
+    fn start(self: Box<Self>, pool: &IoPool, mailbox: usize) -> Arc<dyn RouteEndpoint>;
+}
+
+struct HandlerSpec<R, H, F> {
+    factory: F,
+    _types: PhantomData<fn() -> (R, H)>,
+}
+
+impl<R, H, F> RouteSpec for HandlerSpec<R, H, F>
+where
+    R: Route,
+    H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+    F: Fn() -> H + Send + Sync + 'static,
+{
+    fn key(&self) -> &'static str {
+        R::KEY
+    }
+
+    fn start(self: Box<Self>, pool: &IoPool, mailbox: usize) -> Arc<dyn RouteEndpoint> {
+        let factory = self.factory;
+        let handler: Addr<H> = H::start_in_arbiter(&pool.pick(), move |ctx| {
+            // hubwire bounds the queue itself (try_send, answered busy when full).
+            ctx.set_mailbox_capacity(mailbox);
+            factory()
+        });
+        Arc::new(TypedEndpoint::<R, H>::new(vec![handler]))
+    }
+}
+
+/// Collects routes and settings, then starts a [`Server`].
+pub struct ServerBuilder {
+    config: Config,
+    routes: Vec<Box<dyn RouteSpec>>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<_> = self.routes.iter().map(|r| r.key()).collect();
+        f.debug_struct("ServerBuilder")
+            .field("config", &self.config)
+            .field("routes", &keys)
+            .finish()
+    }
+}
+
+impl ServerBuilder {
+    /// A server with `config` and no routes yet.
+    pub fn new(config: Config) -> Self {
+        ServerBuilder {
+            config,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Serves route `R` with an actor made by `factory` (the framework may call it again to make
+    /// more instances). Registering a key twice makes [`start`](Self::start) fail.
+    pub fn route<R, H, F>(mut self, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.routes.push(Box::new(HandlerSpec::<R, H, F> {
+            factory,
+            _types: PhantomData,
+        }));
+        self
+    }
+
+    /// Checks the routes, binds every listen address, and starts everything. Must run inside an
+    /// actix system. Binding happens before any actor starts, so a bad address leaves nothing
+    /// running.
+    pub async fn start(self) -> Result<Server, StartError> {
+        let mut keys = std::collections::HashSet::new();
+        for spec in &self.routes {
+            validate_route_key(spec.key())?;
+            if !keys.insert(spec.key()) {
+                return Err(DuplicateRoute(spec.key().to_owned()).into());
+            }
+        }
+        if self.config.listen.is_empty() {
+            return Err(StartError::NoListeners);
+        }
+        let mut bound = Vec::new();
+        for address in &self.config.listen {
+            let (socket, local) =
+                bind(address, self.config.tcp_nodelay)
+                    .await
+                    .map_err(|source| StartError::Bind {
+                        address: address.clone(),
+                        source,
+                    })?;
+            bound.push((socket, local));
+        }
+
+        let pool = IoPool::start(self.config.io_thread_count());
+        let mut table = RouteTable::default();
+        for spec in self.routes {
+            table.insert(spec.start(&pool, self.config.max_in_flight_per_route))?;
+        }
+        let routes = Arc::new(table);
+        let shared = Arc::new(ConnectionShared {
+            routes: routes.clone(),
+            limits: ConnectionLimits::from(&self.config),
+            agent: concat!("hubwire-server/", env!("CARGO_PKG_VERSION")).to_owned(),
+        });
+        let mut addresses = Vec::new();
+        let mut listeners = Vec::new();
+        for (socket, local) in bound {
+            let listener = Listener::new(local.clone(), socket, pool.handles(), shared.clone());
+            listeners.push(listener.start());
+            addresses.push(local);
+        }
+        Ok(Server {
+            addresses,
+            listeners,
+            routes,
+            pool,
+        })
+    }
+}
+
+/// A running server. Dropping it stops it.
+#[derive(Debug)]
+pub struct Server {
+    addresses: Vec<Address>,
+    listeners: Vec<Addr<Listener>>,
+    routes: Arc<RouteTable>,
+    pool: IoPool,
+}
+
+impl Server {
+    /// A builder with `config`.
+    pub fn builder(config: Config) -> ServerBuilder {
+        ServerBuilder::new(config)
+    }
+
+    /// The addresses actually listened on (port 0 resolved), in configuration order.
+    pub fn addresses(&self) -> &[Address] {
+        &self.addresses
+    }
+
+    /// The first address with `scheme` (`"tcp"`, `"unix"`, `"udp"`).
+    pub fn address(&self, scheme: &str) -> Option<&Address> {
+        self.addresses.iter().find(|a| a.scheme() == scheme)
+    }
+
+    /// The registered route keys.
+    pub fn route_keys(&self) -> Vec<&'static str> {
+        self.routes.keys()
+    }
+
+    /// The counters of route `key`.
+    pub fn route_stats(&self, key: &str) -> Option<RouteStatsSnapshot> {
+        self.routes.get(key).map(|e| e.stats().snapshot())
+    }
+
+    /// Stops accepting, closes every connection and stops every handler.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for listener in &self.listeners {
+            listener.do_send(StopListener);
+        }
+        self.pool.stop();
+    }
+}

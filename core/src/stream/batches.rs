@@ -1,0 +1,152 @@
+//! A stream of frame batches read from a byte stream.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use futures::Stream;
+use tokio::io::AsyncRead;
+
+use crate::protocol::{decode_frame, Frame, ProtocolError};
+
+/// Frames handed on in one batch at most, so one busy peer cannot starve the others on its thread.
+pub const MAX_BATCH_FRAMES: usize = 1024;
+/// Bytes asked for per read at least.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Reads frames and yields, per read, every whole frame that read completed.
+///
+/// After an error that loses the framing the stream yields that error and ends. A stream that
+/// ends in the middle of a frame yields [`ProtocolError::Truncated`].
+#[derive(Debug)]
+pub struct FrameBatches<R> {
+    rd: R,
+    buf: BytesMut,
+    max_frame: usize,
+    pending_error: Option<ProtocolError>,
+    done: bool,
+}
+
+impl<R> FrameBatches<R> {
+    /// Frames of at most `max_frame` bytes read from `rd`.
+    pub fn new(rd: R, max_frame: usize) -> Self {
+        FrameBatches {
+            rd,
+            buf: BytesMut::with_capacity(READ_CHUNK_BYTES),
+            max_frame,
+            pending_error: None,
+            done: false,
+        }
+    }
+
+    /// Like [`new`](Self::new), with bytes already read (after a handshake, say).
+    pub fn with_buffer(rd: R, buf: BytesMut, max_frame: usize) -> Self {
+        FrameBatches {
+            buf,
+            ..FrameBatches::new(rd, max_frame)
+        }
+    }
+
+    /// Takes every whole frame in the buffer; an error is kept for after the batch.
+    fn drain(&mut self) -> Vec<Frame> {
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH_FRAMES {
+            match decode_frame(&mut self.buf, self.max_frame) {
+                Ok(Some(frame)) => batch.push(frame),
+                Ok(None) => break,
+                Err(e) => {
+                    self.pending_error = Some(e);
+                    break;
+                }
+            }
+        }
+        batch
+    }
+}
+
+impl<R: AsyncRead + Unpin> Stream for FrameBatches<R> {
+    type Item = Result<Vec<Frame>, ProtocolError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let batch = if this.pending_error.is_none() {
+                this.drain()
+            } else {
+                Vec::new()
+            };
+            if !batch.is_empty() {
+                return Poll::Ready(Some(Ok(batch)));
+            }
+            if let Some(e) = this.pending_error.take() {
+                this.done = true;
+                return Poll::Ready(Some(Err(e)));
+            }
+            if this.buf.capacity() - this.buf.len() < READ_CHUNK_BYTES / 4 {
+                this.buf.reserve(READ_CHUNK_BYTES);
+            }
+            match tokio_util::io::poll_read_buf(Pin::new(&mut this.rd), cx, &mut this.buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) => {
+                    this.done = true;
+                    if this.buf.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Err(ProtocolError::Truncated {
+                        buffered: this.buf.len(),
+                    })));
+                }
+                Poll::Ready(Ok(_)) => continue,
+                Poll::Ready(Err(e)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(ProtocolError::Io(e))));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Envelope, Ping};
+    use futures::StreamExt;
+
+    #[tokio::test]
+    async fn every_frame_of_one_read_comes_in_one_batch() {
+        let mut bytes = Vec::new();
+        for nonce in 0..3 {
+            bytes.extend_from_slice(&Ping { nonce }.to_frame_bytes().unwrap());
+        }
+        let mut batches = FrameBatches::new(&bytes[..], 1024);
+        let batch = batches.next().await.unwrap().unwrap();
+        assert_eq!(batch.len(), 3);
+        assert!(batches.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn frames_before_a_framing_error_are_delivered_then_the_error() {
+        let mut bytes = Ping { nonce: 1 }.to_frame_bytes().unwrap().to_vec();
+        bytes.extend_from_slice(&[0, 0, 0, 1, 0]);
+        let mut batches = FrameBatches::new(&bytes[..], 1024);
+        assert_eq!(batches.next().await.unwrap().unwrap().len(), 1);
+        assert!(matches!(
+            batches.next().await,
+            Some(Err(ProtocolError::FrameTooShort { length: 1 }))
+        ));
+        assert!(batches.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stream_cut_mid_frame_reports_truncation() {
+        let bytes = Ping { nonce: 1 }.to_frame_bytes().unwrap();
+        let mut batches = FrameBatches::new(&bytes[..bytes.len() - 1], 1024);
+        assert!(matches!(
+            batches.next().await,
+            Some(Err(ProtocolError::Truncated { .. }))
+        ));
+    }
+}

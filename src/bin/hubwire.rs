@@ -1,0 +1,5 @@
+//! The `hubwire` command.
+
+fn main() {
+    std::process::exit(hubwire::cli::run());
+}

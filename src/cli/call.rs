@@ -1,0 +1,122 @@
+//! `hubwire call ADDRESS ROUTE [JSON]`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hubwire_core::client::{CallError, Client, ClientOptions};
+use hubwire_core::protocol::Headers;
+use hubwire_core::Address;
+
+use super::{
+    EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE,
+};
+
+/// Arguments of `hubwire call`.
+#[derive(Debug, clap::Args)]
+pub struct CallArgs {
+    /// Server address: tcp://HOST:PORT or unix:///PATH.
+    pub address: String,
+    /// Route key, such as dice.roll.
+    pub route: String,
+    /// Request body as JSON (default: null, for routes that take no input).
+    pub json: Option<String>,
+    /// Seconds to wait for the reply (also sent as the request's deadline).
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+/// JSON text to a MessagePack body.
+pub fn json_to_body(json: &str) -> Result<Bytes, String> {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(json);
+    let mut ser = rmp_serde::Serializer::new(&mut out).with_struct_map();
+    serde_transcode::transcode(&mut de, &mut ser).map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(Bytes::from(out))
+}
+
+/// A MessagePack body to JSON text.
+pub fn body_to_json(body: &[u8]) -> Result<String, String> {
+    let nil = [0xc0u8];
+    let body = if body.is_empty() { &nil[..] } else { body };
+    let mut out = Vec::new();
+    let mut de = rmp_serde::Deserializer::new(body);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    serde_transcode::transcode(&mut de, &mut ser)
+        .map_err(|e| format!("reply is not representable as JSON: {e}"))?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Runs `hubwire call`; returns the exit code.
+pub async fn call(args: CallArgs) -> i32 {
+    let address: Address = match args.address.parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let body = match json_to_body(args.json.as_deref().unwrap_or("null")) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        eprintln!("hubwire call: --timeout must be a positive number of seconds");
+        return EXIT_USAGE;
+    }
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let options = ClientOptions {
+        connect_timeout: timeout,
+        ..ClientOptions::default()
+    };
+    let client = Client::with_options(address, options);
+    match client
+        .call_raw(&args.route, body, Headers::new(), timeout)
+        .await
+    {
+        Ok(reply) => match body_to_json(&reply.body) {
+            Ok(json) => {
+                println!("{json}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("hubwire call: {e}");
+                EXIT_CONNECTION_LOST
+            }
+        },
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+/// The exit code for a failed call.
+pub fn exit_code(error: &CallError) -> i32 {
+    match error {
+        CallError::Remote { .. } | CallError::TooLarge { .. } => EXIT_REMOTE_ERROR,
+        CallError::Timeout { .. } => EXIT_TIMEOUT,
+        CallError::Connect { .. } | CallError::ConnectTimeout { .. } => EXIT_CANNOT_CONNECT,
+        CallError::ConnectionLost { .. } | CallError::Protocol(_) | CallError::Body(_) => {
+            EXIT_CONNECTION_LOST
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_becomes_msgpack_maps_and_back() {
+        let body = json_to_body(r#"{"sides": 6}"#).unwrap();
+        assert_eq!(&body[..], &[0x81, 0xa5, b's', b'i', b'd', b'e', b's', 0x06]);
+        assert_eq!(body_to_json(&body).unwrap(), r#"{"sides":6}"#);
+        assert_eq!(body_to_json(&[]).unwrap(), "null");
+        assert!(json_to_body("{").is_err());
+        assert!(json_to_body("1 2").is_err());
+    }
+}

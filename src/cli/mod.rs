@@ -1,0 +1,58 @@
+//! The `hubwire` command line: subcommands as plain functions that return an exit code.
+
+mod call;
+
+pub use call::{call, CallArgs};
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: the command did what was asked.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: bad input to the command itself (unreadable JSON, a malformed address).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: the server answered with an error code (printed with its message).
+pub const EXIT_REMOTE_ERROR: i32 = 3;
+/// Exit code: no reply within the timeout.
+pub const EXIT_TIMEOUT: i32 = 4;
+/// Exit code: the server could not be reached.
+pub const EXIT_CANNOT_CONNECT: i32 = 5;
+/// Exit code: the connection broke while waiting, or the server broke the protocol.
+pub const EXIT_CONNECTION_LOST: i32 = 6;
+
+/// hubwire: call and operate hubwire services from the shell.
+#[derive(Debug, Parser)]
+#[command(name = "hubwire", version, about, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 bad arguments or input, 3 remote error \
+(code and message printed), 4 timeout, 5 cannot connect, 6 connection lost or protocol error.";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call a route: JSON in, the reply printed as JSON.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Call(CallArgs),
+}
+
+/// Parses the arguments and runs the subcommand; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hubwire: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match cli.command {
+        Command::Call(args) => runtime.block_on(call(args)),
+    }
+}

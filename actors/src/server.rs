@@ -198,6 +198,11 @@ impl Server {
         self.routes.keys()
     }
 
+    /// The route table (shareable across threads: counters can be read from anywhere).
+    pub fn route_table(&self) -> Arc<RouteTable> {
+        self.routes.clone()
+    }
+
     /// The counters of route `key`.
     pub fn route_stats(&self, key: &str) -> Option<RouteStatsSnapshot> {
         self.routes.get(key).map(|e| e.stats().snapshot())

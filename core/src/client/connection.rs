@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{CallError, ClientOptions};
 use crate::protocol::{
-    decode_frame, kind, Disconnect, Envelope, ErrorFrame, Frame, Hello, Ping, Pong, ProtocolError,
-    Response, PROTOCOL_VERSION,
+    decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping, Pong,
+    ProtocolError, Response, PROTOCOL_VERSION,
 };
 
 /// Bytes read per read call at least.
@@ -162,7 +162,19 @@ where
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let first = read_one_frame(&mut rd, &mut buf, options.max_frame).await?;
     let server = match first.kind {
-        kind::CONN => Hello::from_frame(&first)?,
+        kind::CONN => {
+            let server = Hello::from_frame(&first)?;
+            if server.version != PROTOCOL_VERSION {
+                return Err(CallError::Remote {
+                    code: ErrorCode::VersionMismatch,
+                    message: format!(
+                        "the server speaks protocol version {} and this client {PROTOCOL_VERSION}: use a client and server of the same protocol version",
+                        server.version
+                    ),
+                });
+            }
+            server
+        }
         kind::ERROR => {
             let err = ErrorFrame::from_frame(&first)?;
             return Err(CallError::Remote {
@@ -232,7 +244,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     code,
                     message,
                 }) => pending.complete(id, Err(CallError::Remote { code, message })),
-                Ok(err) => break format!("server error {}: {}", err.code, err.message),
+                // An error about the connection, not a call: if it lost the framing the server
+                // closes next, and the close fails the calls; otherwise the connection carries on.
+                Ok(err) => {
+                    tracing::warn!(code = %err.code, message = %err.message, "server reported a connection error")
+                }
                 Err(e) => break format!("unreadable ERROR: {e}"),
             },
             kind::DISCONN => {
@@ -247,7 +263,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     }
                 }
             }
-            // Anything else (a newer server's frame kinds) is ignored, as the protocol asks.
+            // A client ignores kinds it does not know (a newer server's), as the protocol says.
             _ => {}
         }
     };

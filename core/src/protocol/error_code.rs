@@ -1,8 +1,9 @@
 //! The stable table of error codes carried by ERROR frames.
 //!
 //! Numbers keep the families of the ecosystem app base (100 protocol, 200 denied, 300 validation,
-//! 400 route, 500 busy, 600 processing, 999 unknown) and add codes within them. A code never changes
-//! meaning; new codes may be added, so receivers must accept numbers they do not know.
+//! 400 route, 500 busy, 600 processing, 999 unknown), add codes within them and two families of
+//! their own (700 time, 800 lifecycle). A code never changes meaning; new codes may be added, so
+//! receivers must accept numbers they do not know.
 
 use serde::{Deserialize, Serialize};
 

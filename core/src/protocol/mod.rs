@@ -84,7 +84,6 @@ impl ProtocolError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ProtocolError::FrameTooLarge { .. } => ErrorCode::FrameTooLarge,
-            ProtocolError::UnexpectedKind { .. } => ErrorCode::UnknownKind,
             _ => ErrorCode::Protocol,
         }
     }

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Builds docs/protocol-vectors.json, the test vectors of hubwire wire protocol v1.
+
+The vectors are made here, from the text of docs/protocol.md, with the `msgpack` package from
+PyPI, and never from the Rust code: the Rust test core/tests/protocol_vectors.rs then checks that
+the Rust decoders read every valid vector to the same fields, write them back byte for byte, and
+refuse every invalid one with the expected error. Two independent implementations agreeing is the
+point, so do not copy bytes out of the Rust code into this file.
+
+Usage (Python 3.11+, `pip install msgpack`):
+
+    python3 docs/vectors/generate.py           # rewrite docs/protocol-vectors.json
+    python3 docs/vectors/generate.py --check   # exit 1 if the file is not what this script makes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+OUTPUT = Path(__file__).resolve().parent.parent / "protocol-vectors.json"
+
+PROTOCOL_VERSION = 1
+DEFAULT_MAX_FRAME = 1024 * 1024
+
+# Frame kinds (docs/protocol.md, "Frame kinds").
+CONN, DISCONN, PING, PONG = 1, 2, 4, 5
+REQUEST, RESPONSE, ERROR, CANCEL = 16, 17, 18, 19
+
+
+def pack(value: Any) -> bytes:
+    """MessagePack as the protocol writes it: smallest integer forms, str for text, bin for bytes."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    """`length: u32 BE | kind: u16 BE | payload`, where length counts the kind and the payload."""
+    return struct.pack(">IH", 2 + len(payload), kind) + payload
+
+
+def headers_map(headers: dict[str, str]) -> dict[str, str]:
+    """Headers in key order (by UTF-8 bytes), the order the reference encoder writes them in."""
+    return dict(sorted(headers.items(), key=lambda kv: kv[0].encode()))
+
+
+# --- valid vectors ------------------------------------------------------------------------------
+
+
+def hello(name: str, version: int, agent: str, max_frame: int, max_in_flight: int) -> dict:
+    payload = pack([version, agent, max_frame, max_in_flight])
+    fields = {"version": version, "agent": agent, "max_frame": max_frame, "max_in_flight": max_in_flight}
+    return valid(name, CONN, payload, fields)
+
+
+def disconnect(name: str, reason: str) -> dict:
+    return valid(name, DISCONN, pack([reason]), {"reason": reason})
+
+
+def ping(name: str, kind: int, nonce: int) -> dict:
+    return valid(name, kind, pack([nonce]), {"nonce": nonce})
+
+
+def cancel(name: str, request_id: int) -> dict:
+    return valid(name, CANCEL, pack([request_id]), {"id": request_id})
+
+
+def error(name: str, request_id: int | None, code: int, message: str) -> dict:
+    payload = pack([request_id, code, message])
+    return valid(name, ERROR, payload, {"id": request_id, "code": code, "message": message})
+
+
+def request(name: str, request_id: int, route: str, headers: dict[str, str], body: bytes) -> dict:
+    headers = headers_map(headers)
+    payload = pack([request_id, route, headers, body])
+    fields = {"id": request_id, "route": route, "headers": headers, "body_hex": body.hex()}
+    return valid(name, REQUEST, payload, fields)
+
+
+def response(name: str, request_id: int, headers: dict[str, str], body: bytes) -> dict:
+    headers = headers_map(headers)
+    payload = pack([request_id, headers, body])
+    fields = {"id": request_id, "headers": headers, "body_hex": body.hex()}
+    return valid(name, RESPONSE, payload, fields)
+
+
+def valid(name: str, kind: int, payload: bytes, fields: dict) -> dict:
+    # The payload must read back as exactly one MessagePack value (strict: no trailing bytes).
+    msgpack.unpackb(payload, raw=False, strict_map_key=True)
+    return {"name": name, "kind": kind, "hex": frame(kind, payload).hex(), "fields": fields}
+
+
+def body(value: Any) -> bytes:
+    """A route's request or reply value as a body: MessagePack, structs as maps by field name."""
+    return pack(value)
+
+
+def valid_vectors() -> list[dict]:
+    echo_body = body({"message": "hi"})
+    big_id = (1 << 40) + 5  # over 2^32: written as uint 64 (0xcf)
+    big_body = bytes(i % 256 for i in range(300))  # 300 bytes: bin 16 (0xc5)
+    return [
+        hello("conn-client", PROTOCOL_VERSION, "hubwire-client/0.1.0", DEFAULT_MAX_FRAME, 0),
+        hello("conn-server", PROTOCOL_VERSION, "hubwire-server/0.1.0", DEFAULT_MAX_FRAME, 256),
+        disconnect("disconn-shutting-down", "shutting down"),
+        ping("ping", PING, 42),
+        ping("ping-max-nonce", PING, (1 << 64) - 1),
+        ping("pong", PONG, 42),
+        cancel("cancel", 7),
+        error("error-for-request", 7, 400, 'no handler for route "dice.rol"'),
+        error(
+            "error-for-connection",
+            None,
+            102,
+            "frame length 2000000 is over the maximum of 1048576 bytes",
+        ),
+        error("error-unknown-code", 9, 4242, "a code from a newer peer"),
+        request("request-echo", 1, "echo", {}, echo_body),
+        request(
+            "request-with-headers",
+            2,
+            "dice.roll",
+            {
+                "deadline-ms": "1500",
+                "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "idempotency-key": "order-2024-0001",
+            },
+            body({"sides": 6}),
+        ),
+        request("request-empty-body", 3, "health", {}, b""),
+        request("request-large-id-bin16-body", big_id, "blob.put", {}, big_body),
+        response("response-echo", 1, {}, echo_body),
+        response("response-with-unknown-header", 2, {"x-handled-by": "node-a"}, body({"result": 4})),
+        response("response-nil-body", 3, {}, body(None)),
+    ]
+
+
+# --- invalid vectors ----------------------------------------------------------------------------
+
+
+def invalid(
+    name: str,
+    data: bytes,
+    error_name: str,
+    framing_lost: bool,
+    max_frame: int = DEFAULT_MAX_FRAME,
+    request_id: int | None | str = "absent",
+) -> dict:
+    vector: dict[str, Any] = {
+        "name": name,
+        "hex": data.hex(),
+        "max_frame": max_frame,
+        "error": error_name,
+        "framing_lost": framing_lost,
+    }
+    if request_id != "absent":
+        vector["request_id"] = request_id
+    return vector
+
+
+def bad_request(name: str, payload: bytes, request_id: int | None) -> dict:
+    """A REQUEST whose payload cannot be read: ERROR 100, naming the id if it can be read."""
+    return invalid(name, frame(REQUEST, payload), "protocol", False, request_id=request_id)
+
+
+def bad_payload(name: str, kind: int, payload: bytes) -> dict:
+    return invalid(name, frame(kind, payload), "protocol", False)
+
+
+def invalid_vectors() -> list[dict]:
+    x = b"x"
+    one_over = frame(PING, pack([(1 << 64) - 1]))  # length 12: kind 2 + payload 10
+    oversized_request = frame(REQUEST, pack([1, "echo", {}, bytes(60)]))
+    assert len(oversized_request) - 4 > 64 and len(one_over) - 4 == 12
+    return [
+        # Frame level: the length field itself is out of bounds, so the stream is lost.
+        invalid("length-0", bytes.fromhex("00000000"), "protocol", True),
+        invalid("length-1-shorter-than-kind", bytes.fromhex("0000000100"), "protocol", True),
+        invalid("length-over-max-frame", oversized_request, "frame-too-large", True, max_frame=64),
+        invalid("length-over-max-frame-by-one", one_over, "frame-too-large", True, max_frame=11),
+        # Payload level: the frame is whole, so the next frame can still be read.
+        bad_request("request-not-msgpack", bytes.fromhex("c1"), None),
+        bad_request("request-missing-body", pack([5, "echo", {}]), 5),
+        bad_request("request-extra-element", pack([5, "echo", {}, x, 0]), 5),
+        bad_request("request-trailing-bytes", pack([5, "echo", {}, x]) + b"\x00", 5),
+        bad_request("request-id-is-a-string", pack(["5", "echo", {}, x]), None),
+        bad_request("request-id-negative", pack([-1, "echo", {}, x]), None),
+        bad_request("request-header-value-not-a-string", pack([6, "echo", {"deadline-ms": 1500}, x]), 6),
+        bad_request("request-empty-array", pack([]), None),
+        bad_payload("ping-nonce-is-a-string", PING, pack(["42"])),
+        bad_payload("pong-empty-payload", PONG, b""),
+        bad_payload("error-missing-message", ERROR, pack([7, 600])),
+        bad_payload("error-code-over-u16", ERROR, pack([7, 70000, "x"])),
+        bad_payload("conn-missing-max-in-flight", CONN, pack([1, "agent", DEFAULT_MAX_FRAME])),
+        bad_payload("disconn-trailing-bytes", DISCONN, pack(["bye"]) + b"\xc0"),
+        bad_payload("cancel-id-is-nil", CANCEL, pack([None])),
+        bad_payload("response-body-missing", RESPONSE, pack([1, {}])),
+    ]
+
+
+def build() -> str:
+    document = {"version": PROTOCOL_VERSION, "valid": valid_vectors(), "invalid": invalid_vectors()}
+    names = [v["name"] for v in document["valid"] + document["invalid"]]
+    assert len(names) == len(set(names)), "vector names must be unique"
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check the file is up to date")
+    args = parser.parse_args()
+    text = build()
+    if args.check:
+        if OUTPUT.read_text(encoding="utf-8") != text:
+            print(f"{OUTPUT} is out of date: run {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

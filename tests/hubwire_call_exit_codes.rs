@@ -1,0 +1,81 @@
+//! Guards `hubwire call`: JSON in, JSON out, and a distinct exit code for success, remote error,
+//! timeout, cannot-connect and bad input.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use hubwire::cli::{EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE};
+use support::*;
+
+fn hubwire(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hubwire"))
+        .args(args)
+        .output()
+        .expect("hubwire runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+/// A successful call prints the reply as JSON and exits 0.
+#[test]
+fn a_successful_call_prints_json_and_exits_zero() {
+    let server = TestServer::with_test_routes(loopback_config());
+    let address = server.tcp().to_string();
+    let out = hubwire(&["call", &address, "test.echo", r#"{"message":"hi"}"#]);
+    assert_eq!(code(&out), EXIT_OK, "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"message":"hi"}"#
+    );
+}
+
+/// A remote error prints its code and message and exits with the remote-error code.
+#[test]
+fn a_remote_error_prints_code_and_message() {
+    let server = TestServer::with_test_routes(loopback_config());
+    let address = server.tcp().to_string();
+    let out = hubwire(&["call", &address, "test.fail", r#""no luck""#]);
+    assert_eq!(code(&out), EXIT_REMOTE_ERROR, "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("handler-failure") && stderr.contains("no luck"),
+        "{stderr}"
+    );
+    let out = hubwire(&["call", &address, "no.route"]);
+    assert_eq!(code(&out), EXIT_REMOTE_ERROR, "{out:?}");
+}
+
+/// No reply within --timeout exits with the timeout code.
+#[test]
+fn a_slow_reply_exits_with_the_timeout_code() {
+    let server = TestServer::with_test_routes(loopback_config());
+    let address = server.tcp().to_string();
+    let out = hubwire(&["call", &address, "test.delay", "5000", "--timeout", "0.2"]);
+    assert_eq!(code(&out), EXIT_TIMEOUT, "{out:?}");
+}
+
+/// Nobody listening exits with the cannot-connect code.
+#[test]
+fn nobody_listening_exits_with_the_cannot_connect_code() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = hubwire(&["call", &format!("tcp://127.0.0.1:{port}"), "test.echo"]);
+    assert_eq!(code(&out), EXIT_CANNOT_CONNECT, "{out:?}");
+}
+
+/// Malformed JSON or a malformed address is refused before anything is sent.
+#[test]
+fn bad_input_exits_with_the_usage_code() {
+    let out = hubwire(&["call", "tcp://127.0.0.1:1", "test.echo", "{oops"]);
+    assert_eq!(code(&out), EXIT_USAGE, "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid JSON"));
+    let out = hubwire(&["call", "127.0.0.1:1", "test.echo"]);
+    assert_eq!(code(&out), EXIT_USAGE, "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scheme"));
+}

@@ -1,0 +1,288 @@
+//! Shared test harness: a server on its own thread and actix system (so tests speak to it as an
+//! outside client would), test routes, and a raw protocol client.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use hubwire::prelude::*;
+use hubwire::protocol::{decode_frame, kind, Envelope, ErrorFrame, Frame, Hello, PROTOCOL_VERSION};
+use hubwire::routing::{RouteStatsSnapshot, RouteTable};
+use hubwire::ServerBuilder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long a test waits for anything before failing.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
+pub async fn recv_or_fail<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+// ---- test routes ----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message: String,
+}
+
+route!(pub Echo = "test.echo", Message => Message);
+route!(pub Fail = "test.fail", String => ());
+route!(pub Panic = "test.panic", String => ());
+route!(
+    /// Blocks the handler's thread for the given milliseconds, then answers with them.
+    pub Block = "test.block", u64 => u64
+);
+route!(
+    /// Answers at once, then takes no other message for the given milliseconds (without
+    /// blocking the thread), so requests queue in its mailbox.
+    pub Hold = "test.hold", u64 => u64
+);
+route!(
+    /// Answers after the given milliseconds without blocking (a `Reply::later`).
+    pub Delay = "test.delay", u64 => u64
+);
+
+/// Serves every test route.
+pub struct TestHandler;
+
+impl Actor for TestHandler {
+    type Context = Context<Self>;
+}
+
+impl Serve<Echo> for TestHandler {
+    fn serve(&mut self, request: Message, _: &mut Context<Self>) -> Reply<Message> {
+        Reply::ok(request)
+    }
+}
+
+impl Serve<Fail> for TestHandler {
+    fn serve(&mut self, message: String, _: &mut Context<Self>) -> Reply<()> {
+        Reply::err(message)
+    }
+}
+
+impl Serve<Panic> for TestHandler {
+    fn serve(&mut self, message: String, _: &mut Context<Self>) -> Reply<()> {
+        panic!("{message}")
+    }
+}
+
+impl Serve<Block> for TestHandler {
+    fn serve(&mut self, ms: u64, _: &mut Context<Self>) -> Reply<u64> {
+        std::thread::sleep(Duration::from_millis(ms));
+        Reply::ok(ms)
+    }
+}
+
+impl Serve<Hold> for TestHandler {
+    fn serve(&mut self, ms: u64, ctx: &mut Context<Self>) -> Reply<u64> {
+        use hubwire::actix::AsyncContext;
+        ctx.wait(hubwire::actix::fut::wrap_future(tokio::time::sleep(
+            Duration::from_millis(ms),
+        )));
+        Reply::ok(ms)
+    }
+}
+
+impl Serve<Delay> for TestHandler {
+    fn serve(&mut self, ms: u64, _: &mut Context<Self>) -> Reply<u64> {
+        Reply::later(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(ms)
+        })
+    }
+}
+
+serve!(TestHandler: Echo, Fail, Panic, Block, Hold, Delay);
+
+/// A builder with every test route.
+pub fn all_test_routes(builder: ServerBuilder) -> ServerBuilder {
+    builder
+        .route::<Echo, _, _>(|| TestHandler)
+        .route::<Fail, _, _>(|| TestHandler)
+        .route::<Panic, _, _>(|| TestHandler)
+        .route::<Block, _, _>(|| TestHandler)
+        .route::<Hold, _, _>(|| TestHandler)
+        .route::<Delay, _, _>(|| TestHandler)
+}
+
+/// A config that listens on an ephemeral loopback TCP port.
+pub fn loopback_config() -> Config {
+    Config {
+        listen: vec!["tcp://127.0.0.1:0".parse().unwrap()],
+        io_threads: 2,
+        ..Config::default()
+    }
+}
+
+// ---- the server under test ----
+
+/// A server running on its own thread; dropping it stops the server and joins the thread.
+pub struct TestServer {
+    pub addresses: Vec<Address>,
+    routes: Arc<RouteTable>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` and the routes `build` adds.
+    pub fn start(
+        config: Config,
+        build: impl FnOnce(ServerBuilder) -> ServerBuilder + Send + 'static,
+    ) -> Result<TestServer, String> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let system = actix::System::new();
+            system.block_on(async move {
+                match build(Server::builder(config)).start().await {
+                    Ok(server) => {
+                        let _ =
+                            ready_tx.send(Ok((server.addresses().to_vec(), server.route_table())));
+                        // Wait for the stop signal without blocking the system's thread.
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        std::thread::spawn(move || {
+                            let _ = stop_rx.recv();
+                            let _ = tx.send(());
+                        });
+                        let _ = rx.await;
+                        server.stop();
+                        // Let the arbiters see their stop before the system goes.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+        });
+        let (addresses, routes) = ready_rx
+            .recv_timeout(PATIENCE)
+            .map_err(|e| format!("server did not start: {e}"))??;
+        Ok(TestServer {
+            addresses,
+            routes,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// A server on an ephemeral loopback port with every test route.
+    pub fn with_test_routes(config: Config) -> TestServer {
+        TestServer::start(config, all_test_routes).expect("test server starts")
+    }
+
+    /// The server's TCP address.
+    pub fn tcp(&self) -> Address {
+        self.addresses
+            .iter()
+            .find(|a| a.scheme() == "tcp")
+            .cloned()
+            .expect("a tcp listener")
+    }
+
+    /// The counters of route `key`.
+    pub fn stats(&self, key: &str) -> RouteStatsSnapshot {
+        self.routes
+            .get(key)
+            .expect("route exists")
+            .stats()
+            .snapshot()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+// ---- a raw protocol client ----
+
+/// A client that speaks raw frames, for bad-input tests.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Raw {
+    /// Connects without a handshake.
+    pub async fn connect(address: &Address) -> Raw {
+        let addr = address.socket_addr().expect("an IP address");
+        let stream = recv_or_fail("connect", TcpStream::connect(addr))
+            .await
+            .expect("connects");
+        Raw {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Connects and completes the CONN handshake.
+    pub async fn handshake(address: &Address) -> Raw {
+        let mut raw = Raw::connect(address).await;
+        raw.send_envelope(&Hello {
+            version: PROTOCOL_VERSION,
+            agent: "raw-test".into(),
+            max_frame: 1 << 20,
+            max_in_flight: 0,
+        })
+        .await;
+        let frame = raw.recv().await.expect("server answers CONN");
+        assert_eq!(frame.kind, kind::CONN, "server answers CONN");
+        raw
+    }
+
+    /// Writes raw bytes.
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
+    /// Writes an envelope as a frame.
+    pub async fn send_envelope(&mut self, envelope: &impl Envelope) {
+        let bytes = envelope.to_frame_bytes().unwrap();
+        self.send(&bytes).await;
+    }
+
+    /// The next frame, or `None` when the server closed the connection.
+    pub async fn recv(&mut self) -> Option<Frame> {
+        recv_or_fail("a frame", async {
+            loop {
+                if let Some(frame) = decode_frame(&mut self.buf, usize::MAX).unwrap() {
+                    return Some(frame);
+                }
+                match self.stream.read_buf(&mut self.buf).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next frame, which must be an ERROR.
+    pub async fn expect_error(&mut self) -> ErrorFrame {
+        let frame = self.recv().await.expect("an ERROR frame, not a close");
+        ErrorFrame::from_frame(&frame).expect("an ERROR frame")
+    }
+
+    /// Waits for the server to close the connection, failing on any frame but those allowed.
+    pub async fn expect_closed(&mut self) {
+        while let Some(frame) = self.recv().await {
+            assert!(
+                frame.kind == kind::DISCONN || frame.kind == kind::ERROR,
+                "unexpected frame {} before close",
+                frame.kind
+            );
+        }
+    }
+}

@@ -120,6 +120,22 @@ pub fn loopback_config() -> Config {
     }
 }
 
+/// A fresh Unix socket path in the temporary directory.
+pub fn temp_socket_path() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("hubwire-test-{}-{n}.sock", std::process::id()))
+}
+
+/// A config that listens on an ephemeral TCP port and a fresh Unix socket.
+pub fn loopback_and_unix_config() -> Config {
+    let mut config = loopback_config();
+    let unix = format!("unix://{}", temp_socket_path().display());
+    config.listen.push(unix.parse().unwrap());
+    config
+}
+
 // ---- the server under test ----
 
 /// A server running on its own thread; dropping it stops the server and joins the thread.
@@ -178,6 +194,15 @@ impl TestServer {
         TestServer::start(config, all_test_routes).expect("test server starts")
     }
 
+    /// The server's Unix socket address.
+    pub fn unix(&self) -> Address {
+        self.addresses
+            .iter()
+            .find(|a| a.scheme() == "unix")
+            .cloned()
+            .expect("a unix listener")
+    }
+
     /// The server's TCP address.
     pub fn tcp(&self) -> Address {
         self.addresses
@@ -208,19 +233,32 @@ impl Drop for TestServer {
 
 // ---- a raw protocol client ----
 
+/// A byte stream of any transport.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
 /// A client that speaks raw frames, for bad-input tests.
 pub struct Raw {
-    pub stream: TcpStream,
+    pub stream: Box<dyn Io>,
     buf: BytesMut,
 }
 
 impl Raw {
-    /// Connects without a handshake.
+    /// Connects (TCP or Unix socket) without a handshake.
     pub async fn connect(address: &Address) -> Raw {
-        let addr = address.socket_addr().expect("an IP address");
-        let stream = recv_or_fail("connect", TcpStream::connect(addr))
-            .await
-            .expect("connects");
+        let stream: Box<dyn Io> = match address {
+            Address::Tcp(addr) => Box::new(
+                recv_or_fail("connect", TcpStream::connect(addr))
+                    .await
+                    .expect("connects"),
+            ),
+            Address::Unix(path) => Box::new(
+                recv_or_fail("connect", tokio::net::UnixStream::connect(path))
+                    .await
+                    .expect("connects"),
+            ),
+            Address::Udp(_) => panic!("Raw speaks stream transports"),
+        };
         Raw {
             stream,
             buf: BytesMut::new(),

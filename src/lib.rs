@@ -42,16 +42,16 @@
 pub mod cli;
 
 pub use hubwire_actors::{
-    actix, handler, routing, serve, transport, Server, ServerBuilder, StartError,
+    actix, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{client, protocol, route, Address, AddressError, BodyError, Config, Route};
 
 /// What most programs need: `use hubwire::prelude::*;`.
 pub mod prelude {
-    pub use crate::actix::{Actor, Context};
+    pub use crate::actix::{Actor, Context, SyncContext};
     pub use crate::client::{CallError, Client, ClientOptions};
-    pub use crate::handler::{HandlerError, Reply, Serve};
+    pub use crate::handler::{HandlerError, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
-    pub use crate::{route, serve, Address, Config, Route, Server, StartError};
+    pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

@@ -12,12 +12,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Context, Handler};
+use actix::{Actor, Addr, Context, Handler, SyncArbiter, SyncContext};
 use hubwire_core::{validate_route_key, Address, Config, InvalidRouteKey, Route};
 
 use crate::handler::Dispatch;
 use crate::routing::{
-    DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
+    BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
 use crate::transport::{bind, ConnectionLimits, ConnectionShared, IoPool, Listener, StopListener};
 
@@ -51,7 +51,30 @@ trait RouteSpec {
 
 struct HandlerSpec<R, H, F> {
     factory: F,
+    instances: usize,
     _types: PhantomData<fn() -> (R, H)>,
+}
+
+struct BlockingSpec<R, H, F> {
+    factory: F,
+    threads: usize,
+    _types: PhantomData<fn() -> (R, H)>,
+}
+
+impl<R, H, F> RouteSpec for BlockingSpec<R, H, F>
+where
+    R: Route,
+    H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
+    F: Fn() -> H + Send + Sync + 'static,
+{
+    fn key(&self) -> &'static str {
+        R::KEY
+    }
+
+    fn start(self: Box<Self>, _pool: &IoPool, limit: usize) -> Arc<dyn RouteEndpoint> {
+        let workers = SyncArbiter::start(self.threads.max(1), self.factory);
+        Arc::new(BlockingEndpoint::<R, H>::new(workers, limit))
+    }
 }
 
 impl<R, H, F> RouteSpec for HandlerSpec<R, H, F>
@@ -65,13 +88,18 @@ where
     }
 
     fn start(self: Box<Self>, pool: &IoPool, mailbox: usize) -> Arc<dyn RouteEndpoint> {
-        let factory = self.factory;
-        let handler: Addr<H> = H::start_in_arbiter(&pool.pick(), move |ctx| {
-            // hubwire bounds the queue itself (try_send, answered busy when full).
-            ctx.set_mailbox_capacity(mailbox);
-            factory()
-        });
-        Arc::new(TypedEndpoint::<R, H>::new(vec![handler]))
+        let factory = Arc::new(self.factory);
+        let handlers: Vec<Addr<H>> = (0..self.instances.max(1))
+            .map(|_| {
+                let factory = factory.clone();
+                H::start_in_arbiter(&pool.pick(), move |ctx| {
+                    // hubwire bounds the queue itself (try_send, answered busy when full).
+                    ctx.set_mailbox_capacity(mailbox);
+                    factory()
+                })
+            })
+            .collect();
+        Arc::new(TypedEndpoint::<R, H>::new(handlers))
     }
 }
 
@@ -102,7 +130,18 @@ impl ServerBuilder {
 
     /// Serves route `R` with an actor made by `factory` (the framework may call it again to make
     /// more instances). Registering a key twice makes [`start`](Self::start) fail.
-    pub fn route<R, H, F>(mut self, factory: F) -> Self
+    pub fn route<R, H, F>(self, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.route_pool::<R, H, F>(1, factory)
+    }
+
+    /// Serves route `R` with a pool of `instances` actors spread over the I/O threads; each
+    /// request goes to the next member in turn (skipping any whose queue is full).
+    pub fn route_pool<R, H, F>(mut self, instances: usize, factory: F) -> Self
     where
         R: Route,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
@@ -110,6 +149,24 @@ impl ServerBuilder {
     {
         self.routes.push(Box::new(HandlerSpec::<R, H, F> {
             factory,
+            instances,
+            _types: PhantomData,
+        }));
+        self
+    }
+
+    /// Serves route `R` with blocking handlers ([`ServeBlocking`](crate::handler::ServeBlocking))
+    /// on `threads` dedicated threads (actix's `SyncArbiter`), never on an I/O thread. At most
+    /// `max_in_flight_per_route` requests are in flight; more are answered busy.
+    pub fn route_blocking<R, H, F>(mut self, threads: usize, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.routes.push(Box::new(BlockingSpec::<R, H, F> {
+            factory,
+            threads,
             _types: PhantomData,
         }));
         self

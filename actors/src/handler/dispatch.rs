@@ -5,13 +5,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{ActorFutureExt, AsyncContext, Context, Message, Recipient, WrapFuture};
+use actix::{ActorFutureExt, AsyncContext, Context, Message, Recipient, SyncContext, WrapFuture};
 use bytes::Bytes;
 use futures::FutureExt;
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Headers, Response};
 use hubwire_core::{encode_body, Route};
 
-use super::{HandlerError, Reply, Serve};
+use super::{HandlerError, Reply, Serve, ServeBlocking};
 use crate::routing::RouteStats;
 
 /// A decoded request on its way to the handler of route `R`. It carries its own reply channel and
@@ -22,6 +22,32 @@ pub struct Dispatch<R: Route> {
     pub(crate) reply_to: ReplyTo,
     pub(crate) span: tracing::Span,
     pub(crate) stats: Arc<RouteStats>,
+    /// Held while the request is in flight where hubwire counts that itself (blocking routes).
+    pub(crate) _permit: Option<InFlightPermit>,
+}
+
+/// One place in a bounded route's in-flight count, given back when dropped (whether the request
+/// was answered or its message was lost with a worker).
+#[derive(Debug)]
+pub struct InFlightPermit(Arc<std::sync::atomic::AtomicUsize>);
+
+impl InFlightPermit {
+    /// Takes a place if fewer than `limit` are taken.
+    pub fn try_take(count: &Arc<std::sync::atomic::AtomicUsize>, limit: usize) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| InFlightPermit(count.clone()))
+    }
+}
+
+impl Drop for InFlightPermit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl<R: Route> Message for Dispatch<R> {
@@ -141,6 +167,56 @@ fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + 
     );
 }
 
+/// The reply channel, if the deadline has not passed; otherwise the request is answered timeout.
+fn unexpired<R: Route>(
+    reply_to: ReplyTo,
+    deadline: Option<Instant>,
+    stats: &RouteStats,
+) -> Option<ReplyTo> {
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        stats.timed_out.inc();
+        reply_to.error(
+            ErrorCode::Timeout,
+            format!(
+                "the deadline of this {} request passed before it was processed",
+                R::KEY
+            ),
+        );
+        return None;
+    }
+    Some(reply_to)
+}
+
+/// Runs one request through a blocking actor's [`ServeBlocking`] implementation on its worker
+/// thread: deadline, panics and reply as for [`run_dispatch`]. A worker whose handler panicked
+/// is replaced by a fresh instance from the factory (its state may be broken).
+pub fn run_blocking_dispatch<R: Route, A: ServeBlocking<R>>(
+    actor: &mut A,
+    msg: Dispatch<R>,
+    ctx: &mut SyncContext<A>,
+) {
+    let Dispatch {
+        request,
+        deadline,
+        reply_to,
+        span,
+        stats,
+        _permit,
+    } = msg;
+    let _entered = span.enter();
+    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats) else {
+        return;
+    };
+    let started = Instant::now();
+    match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
+        Ok(result) => finish::<R>(reply_to, result, &stats, started),
+        Err(panic) => {
+            panicked::<R>(reply_to, &stats, &*panic);
+            actix::ActorContext::stop(ctx);
+        }
+    }
+}
+
 /// Runs one request through an actor's [`Serve`] implementation: checks the deadline, catches
 /// panics (in the call and in a [`Reply::Later`] future), and sends the reply. Called by the
 /// code [`serve!`](crate::serve!) writes.
@@ -151,19 +227,12 @@ pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx:
         reply_to,
         span,
         stats,
+        _permit,
     } = msg;
     let _entered = span.enter();
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        stats.timed_out.inc();
-        reply_to.error(
-            ErrorCode::Timeout,
-            format!(
-                "the deadline of this {} request passed before it was processed",
-                R::KEY
-            ),
-        );
+    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats) else {
         return;
-    }
+    };
     let started = Instant::now();
     match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
         Ok(Reply::Done(result)) => finish::<R>(reply_to, result, &stats, started),

@@ -26,11 +26,13 @@ mod dispatch;
 mod error;
 mod reply;
 
-pub use dispatch::{run_dispatch, Dispatch, Outcome, ReplyTo};
+pub use dispatch::{
+    run_blocking_dispatch, run_dispatch, Dispatch, InFlightPermit, Outcome, ReplyTo,
+};
 pub use error::HandlerError;
 pub use reply::Reply;
 
-use actix::{Actor, Context};
+use actix::{Actor, Context, SyncContext};
 use hubwire_core::Route;
 
 /// An actor that serves route `R`.
@@ -38,6 +40,39 @@ pub trait Serve<R: Route>: Actor<Context = Context<Self>> {
     /// Answers one request. Return [`Reply::ok`], [`Reply::err`], or [`Reply::later`] for work
     /// that must wait on something else.
     fn serve(&mut self, request: R::Request, ctx: &mut Context<Self>) -> Reply<R::Reply>;
+}
+
+/// An actor that serves route `R` with blocking work (files, CPU) on a thread of its own.
+///
+/// Such actors run on a `SyncArbiter` pool (see `ServerBuilder::route_blocking`), never on an
+/// I/O thread, so a slow handler cannot stall the network.
+pub trait ServeBlocking<R: Route>: Actor<Context = SyncContext<Self>> {
+    /// Answers one request; may block.
+    fn serve(
+        &mut self,
+        request: R::Request,
+        ctx: &mut SyncContext<Self>,
+    ) -> Result<R::Reply, HandlerError>;
+}
+
+/// Connects an actor's [`ServeBlocking`] implementations to the framework, as [`serve!`] does
+/// for [`Serve`].
+#[macro_export]
+macro_rules! serve_blocking {
+    ($actor:ty : $($route:ty),+ $(,)?) => {
+        $(
+            impl $crate::actix::Handler<$crate::handler::Dispatch<$route>> for $actor {
+                type Result = ();
+                fn handle(
+                    &mut self,
+                    msg: $crate::handler::Dispatch<$route>,
+                    ctx: &mut $crate::actix::SyncContext<Self>,
+                ) {
+                    $crate::handler::run_blocking_dispatch::<$route, Self>(self, msg, ctx)
+                }
+            }
+        )+
+    };
 }
 
 /// Connects an actor's [`Serve`] implementations to the framework.

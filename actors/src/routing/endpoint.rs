@@ -12,7 +12,7 @@ use hubwire_core::protocol::{ErrorCode, Headers};
 use hubwire_core::{decode_body, Route};
 
 use super::RouteStats;
-use crate::handler::{Dispatch, ReplyTo};
+use crate::handler::{Dispatch, InFlightPermit, ReplyTo};
 
 /// A request as the connection hands it to an endpoint.
 #[derive(Debug)]
@@ -46,6 +46,29 @@ pub trait RouteEndpoint: Send + Sync + 'static {
     fn dispatch(&self, incoming: Incoming) -> Result<(), Refusal>;
     /// The route's counters.
     fn stats(&self) -> &Arc<RouteStats>;
+}
+
+/// Decodes a request into the dispatch message of route `R` (invalid-body when it does not fit).
+pub(crate) fn decode_dispatch<R: Route>(
+    incoming: Incoming,
+    stats: &Arc<RouteStats>,
+    permit: Option<InFlightPermit>,
+) -> Result<Dispatch<R>, Refusal> {
+    let request: R::Request = decode_body(&incoming.body).map_err(|e| {
+        stats.invalid_body.inc();
+        Refusal {
+            code: ErrorCode::InvalidBody,
+            message: format!("the body is not a valid {} request: {e}", R::KEY),
+        }
+    })?;
+    Ok(Dispatch::<R> {
+        request,
+        deadline: incoming.headers.deadline().map(|d| incoming.received + d),
+        reply_to: incoming.reply_to,
+        span: tracing::debug_span!("request", route = R::KEY, id = incoming.id),
+        stats: stats.clone(),
+        _permit: permit,
+    })
 }
 
 /// The endpoint of route `R` served by actors of type `H` (one, or a pool balanced round-robin).
@@ -88,20 +111,7 @@ where
     }
 
     fn dispatch(&self, incoming: Incoming) -> Result<(), Refusal> {
-        let request: R::Request = decode_body(&incoming.body).map_err(|e| {
-            self.stats.invalid_body.inc();
-            Refusal {
-                code: ErrorCode::InvalidBody,
-                message: format!("the body is not a valid {} request: {e}", R::KEY),
-            }
-        })?;
-        let mut msg = Dispatch::<R> {
-            request,
-            deadline: incoming.headers.deadline().map(|d| incoming.received + d),
-            reply_to: incoming.reply_to,
-            span: tracing::debug_span!("request", route = R::KEY, id = incoming.id),
-            stats: self.stats.clone(),
-        };
+        let mut msg = decode_dispatch::<R>(incoming, &self.stats, None)?;
         // Try each handler once, starting with the next in turn, so one full mailbox in a pool
         // does not refuse work another member could take.
         let start = self.next.fetch_add(1, Ordering::Relaxed);

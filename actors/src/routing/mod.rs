@@ -1,9 +1,11 @@
 //! Routing: the table from route keys to handler endpoints, read by every connection.
 
+mod blocking_endpoint;
 mod endpoint;
 mod stats;
 mod table;
 
+pub use blocking_endpoint::BlockingEndpoint;
 pub use endpoint::{Incoming, Refusal, RouteEndpoint, TypedEndpoint};
 pub use stats::{Counter, RouteStats, RouteStatsSnapshot};
 pub use table::{DuplicateRoute, RouteTable};

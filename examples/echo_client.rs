@@ -1,6 +1,7 @@
 //! Sends a message to the echo server and prints the reply.
 //!
-//! Run: `cargo run --example echo_client -- "hello"` (or `--address unix:///tmp/echo.sock`).
+//! Run: `cargo run --example echo_client -- "hello"`, or over another transport:
+//! `--address udp://127.0.0.1:7411`, `--address unix:///tmp/hubwire-echo.sock`.
 
 #[path = "routes/echo.rs"]
 mod echo;
@@ -11,7 +12,7 @@ use hubwire::prelude::*;
 
 #[derive(Parser)]
 struct Args {
-    /// The echo server.
+    /// The echo server: tcp://, udp:// or unix://.
     #[arg(long, default_value = echo::DEFAULT_ADDRESS)]
     address: Address,
     /// What to send.

@@ -1,6 +1,7 @@
 //! An echo server: route `echo` answers with the message it was sent.
 //!
-//! Run: `cargo run --example echo_server` (or `-- --listen unix:///tmp/echo.sock`).
+//! Run: `cargo run --example echo_server`: TCP on 7410, UDP on 7411 and a Unix socket at
+//! /tmp/hubwire-echo.sock, all served by one handler (or `-- --listen URL`, repeatable).
 
 #[path = "routes/echo.rs"]
 mod echo;
@@ -25,14 +26,21 @@ serve!(Echoer: Echo);
 
 #[derive(Parser)]
 struct Args {
-    /// Where to listen (repeatable): tcp://HOST:PORT or unix:///PATH.
-    #[arg(long, default_value = echo::DEFAULT_ADDRESS)]
+    /// Where to listen (repeatable): tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
+    #[arg(long, default_values = echo::DEFAULT_LISTEN)]
     listen: Vec<Address>,
 }
 
 #[actix::main]
 async fn main() {
     let args = Args::parse();
+    for address in &args.listen {
+        // A socket file left by an earlier run that was killed; the application base will do
+        // this under its single-instance lock.
+        if let Address::Unix(path) = address {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     let config = Config {
         listen: args.listen,
         ..Config::default()

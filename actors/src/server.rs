@@ -19,7 +19,10 @@ use crate::handler::Dispatch;
 use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
-use crate::transport::{bind, ConnectionLimits, ConnectionShared, IoPool, Listener, StopListener};
+use crate::transport::{
+    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, StopListener,
+    UdpEndpoint, UdpStats,
+};
 
 /// Why a server did not start. Nothing is left running when `start` fails.
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +190,16 @@ impl ServerBuilder {
             return Err(StartError::NoListeners);
         }
         let mut bound = Vec::new();
+        let mut udp_bound = Vec::new();
         for address in &self.config.listen {
+            if let Address::Udp(addr) = address {
+                let (socket, local) = bind_udp(*addr).map_err(|source| StartError::Bind {
+                    address: address.clone(),
+                    source,
+                })?;
+                udp_bound.push((socket, local));
+                continue;
+            }
             let (socket, local) =
                 bind(address, self.config.tcp_nodelay)
                     .await
@@ -216,8 +228,23 @@ impl ServerBuilder {
             listeners.push(listener.start());
             addresses.push(local);
         }
+        let mut udp = Vec::new();
+        for (socket, local) in udp_bound {
+            let stats = Arc::new(UdpStats::default());
+            let endpoint = UdpEndpoint::start_on(
+                &pool.pick(),
+                local.clone(),
+                socket,
+                shared.clone(),
+                self.config.max_in_flight_per_udp_endpoint,
+                stats.clone(),
+            );
+            udp.push((endpoint, stats));
+            addresses.push(local);
+        }
         Ok(Server {
             addresses,
+            udp,
             listeners,
             routes,
             pool,
@@ -229,6 +256,7 @@ impl ServerBuilder {
 #[derive(Debug)]
 pub struct Server {
     addresses: Vec<Address>,
+    udp: Vec<(Addr<UdpEndpoint>, Arc<UdpStats>)>,
     listeners: Vec<Addr<Listener>>,
     routes: Arc<RouteTable>,
     pool: IoPool,
@@ -240,7 +268,7 @@ impl Server {
         ServerBuilder::new(config)
     }
 
-    /// The addresses actually listened on (port 0 resolved), in configuration order.
+    /// The addresses actually listened on (port 0 resolved): streams first, then UDP.
     pub fn addresses(&self) -> &[Address] {
         &self.addresses
     }
@@ -248,6 +276,11 @@ impl Server {
     /// The first address with `scheme` (`"tcp"`, `"unix"`, `"udp"`).
     pub fn address(&self, scheme: &str) -> Option<&Address> {
         self.addresses.iter().find(|a| a.scheme() == scheme)
+    }
+
+    /// The counters of the first UDP endpoint, if there is one.
+    pub fn udp_stats(&self) -> Option<Arc<UdpStats>> {
+        self.udp.first().map(|(_, stats)| stats.clone())
     }
 
     /// The registered route keys.

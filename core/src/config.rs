@@ -26,6 +26,9 @@ pub struct Config {
     pub max_in_flight_per_connection: usize,
     /// Requests one route's handler may have waiting; more are answered busy. Default: 1024.
     pub max_in_flight_per_route: usize,
+    /// Requests one UDP endpoint may have in flight across all its peers; more are answered
+    /// busy. Default: 4096.
+    pub max_in_flight_per_udp_endpoint: usize,
     /// Time a new connection has to send its CONN frame. Default: 5 s.
     pub handshake_timeout: Duration,
     /// A connection with nothing in flight and no traffic for this long is closed. Default: 5 min.
@@ -43,6 +46,7 @@ impl Default for Config {
             max_frame: DEFAULT_MAX_FRAME,
             max_in_flight_per_connection: DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
             max_in_flight_per_route: DEFAULT_MAX_IN_FLIGHT_PER_ROUTE,
+            max_in_flight_per_udp_endpoint: 4096,
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(300),
             io_threads: 0,

@@ -11,5 +11,11 @@ pub struct Message {
 
 hubwire::route!(pub Echo = "echo", Message => Message, idempotent = true);
 
-/// Where the echo server listens unless told otherwise.
+/// Where the echo client calls unless told otherwise.
 pub const DEFAULT_ADDRESS: &str = "tcp://127.0.0.1:7410";
+/// Where the echo server listens unless told otherwise: every transport at once.
+pub const DEFAULT_LISTEN: [&str; 3] = [
+    "tcp://127.0.0.1:7410",
+    "udp://127.0.0.1:7411",
+    "unix:///tmp/hubwire-echo.sock",
+];

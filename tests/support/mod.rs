@@ -141,6 +141,7 @@ pub fn loopback_and_unix_config() -> Config {
 /// A server running on its own thread; dropping it stops the server and joins the thread.
 pub struct TestServer {
     pub addresses: Vec<Address>,
+    pub udp_stats: Option<Arc<hubwire::transport::UdpStats>>,
     routes: Arc<RouteTable>,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -159,8 +160,11 @@ impl TestServer {
             system.block_on(async move {
                 match build(Server::builder(config)).start().await {
                     Ok(server) => {
-                        let _ =
-                            ready_tx.send(Ok((server.addresses().to_vec(), server.route_table())));
+                        let _ = ready_tx.send(Ok((
+                            server.addresses().to_vec(),
+                            server.route_table(),
+                            server.udp_stats(),
+                        )));
                         // Wait for the stop signal without blocking the system's thread.
                         let (tx, rx) = tokio::sync::oneshot::channel();
                         std::thread::spawn(move || {
@@ -178,11 +182,12 @@ impl TestServer {
                 }
             });
         });
-        let (addresses, routes) = ready_rx
+        let (addresses, routes, udp_stats) = ready_rx
             .recv_timeout(PATIENCE)
             .map_err(|e| format!("server did not start: {e}"))??;
         Ok(TestServer {
             addresses,
+            udp_stats,
             routes,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -192,6 +197,15 @@ impl TestServer {
     /// A server on an ephemeral loopback port with every test route.
     pub fn with_test_routes(config: Config) -> TestServer {
         TestServer::start(config, all_test_routes).expect("test server starts")
+    }
+
+    /// The server's UDP address.
+    pub fn udp(&self) -> Address {
+        self.addresses
+            .iter()
+            .find(|a| a.scheme() == "udp")
+            .cloned()
+            .expect("a udp endpoint")
     }
 
     /// The server's Unix socket address.

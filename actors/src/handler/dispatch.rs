@@ -66,8 +66,9 @@ impl<R: Route> std::fmt::Debug for Dispatch<R> {
 /// A finished request: the encoded RESPONSE or ERROR frame for the connection to write.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The request answered.
-    pub id: u64,
+    /// The transport's token for the request answered (the request id on a stream connection;
+    /// a per-listener sequence over UDP, where peers may reuse ids).
+    pub token: u64,
     /// The whole frame, ready to write.
     pub frame: Bytes,
 }
@@ -80,13 +81,23 @@ impl Message for Outcome {
 #[derive(Debug)]
 pub struct ReplyTo {
     id: u64,
+    token: u64,
     connection: Recipient<Outcome>,
 }
 
 impl ReplyTo {
     /// A reply channel for request `id` of `connection`.
     pub fn new(id: u64, connection: Recipient<Outcome>) -> Self {
-        ReplyTo { id, connection }
+        ReplyTo::with_token(id, id, connection)
+    }
+
+    /// A reply channel for request `id` that the transport knows by `token`.
+    pub fn with_token(id: u64, token: u64, connection: Recipient<Outcome>) -> Self {
+        ReplyTo {
+            id,
+            token,
+            connection,
+        }
     }
 
     /// The request's id.
@@ -121,7 +132,10 @@ impl ReplyTo {
     fn deliver(self, frame: Bytes) {
         // The number of outcomes is bounded by the connection's in-flight cap, so this cannot
         // grow without bound; a connection that is gone simply no longer wants the reply.
-        self.connection.do_send(Outcome { id: self.id, frame });
+        self.connection.do_send(Outcome {
+            token: self.token,
+            frame,
+        });
     }
 }
 

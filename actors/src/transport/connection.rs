@@ -340,9 +340,9 @@ impl Handler<Outcome> for Connection {
     type Result = ();
 
     fn handle(&mut self, outcome: Outcome, ctx: &mut Context<Self>) {
-        self.in_flight.remove(&outcome.id);
+        self.in_flight.remove(&outcome.token);
         self.last_activity = Instant::now();
-        if !self.cancelled.remove(&outcome.id) {
+        if !self.cancelled.remove(&outcome.token) {
             self.write(outcome.frame);
         }
         if self.read_closed && self.in_flight.is_empty() {

@@ -12,9 +12,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CallError, ClientOptions};
+
+/// The largest UDP payload over IPv4.
+const MAX_DATAGRAM: usize = 65_507;
 use crate::protocol::{
-    decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping, Pong,
-    ProtocolError, Response, PROTOCOL_VERSION,
+    decode_datagram, decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello,
+    Ping, Pong, ProtocolError, Response, PROTOCOL_VERSION,
 };
 
 /// Bytes read per read call at least.
@@ -86,6 +89,8 @@ pub(crate) struct Live {
     /// What the server said in its CONN frame.
     pub(crate) server: Hello,
     reader: tokio::task::JoinHandle<()>,
+    /// Whether frames travel as datagrams (which may be lost, so idempotent calls are resent).
+    pub(crate) datagram: bool,
 }
 
 impl Drop for Live {
@@ -162,19 +167,7 @@ where
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let first = read_one_frame(&mut rd, &mut buf, options.max_frame).await?;
     let server = match first.kind {
-        kind::CONN => {
-            let server = Hello::from_frame(&first)?;
-            if server.version != PROTOCOL_VERSION {
-                return Err(CallError::Remote {
-                    code: ErrorCode::VersionMismatch,
-                    message: format!(
-                        "the server speaks protocol version {} and this client {PROTOCOL_VERSION}: use a client and server of the same protocol version",
-                        server.version
-                    ),
-                });
-            }
-            server
-        }
+        kind::CONN => checked_hello(Hello::from_frame(&first)?)?,
         kind::ERROR => {
             let err = ErrorFrame::from_frame(&first)?;
             return Err(CallError::Remote {
@@ -205,6 +198,7 @@ where
         pending,
         server,
         reader,
+        datagram: false,
     })
 }
 
@@ -216,6 +210,47 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     if let Err(e) = crate::stream::write_queued(wr, queued).await {
         pending.close(&format!("write failed: {e}"));
     }
+}
+
+/// Acts on one frame from the server; returns why the connection must end, if it must.
+fn on_frame(
+    frame: Frame,
+    pending: &Pending,
+    writes: &mpsc::WeakUnboundedSender<Bytes>,
+) -> Option<String> {
+    match frame.kind {
+        kind::RESPONSE => match Response::from_frame(&frame) {
+            Ok(resp) => pending.complete(resp.id, Ok(resp)),
+            Err(e) => return Some(format!("unreadable RESPONSE: {e}")),
+        },
+        kind::ERROR => match ErrorFrame::from_frame(&frame) {
+            Ok(ErrorFrame {
+                id: Some(id),
+                code,
+                message,
+            }) => pending.complete(id, Err(CallError::Remote { code, message })),
+            // An error about the connection, not a call: if it lost the framing the server
+            // closes next, and the close fails the calls; otherwise the connection carries on.
+            Ok(err) => {
+                tracing::warn!(code = %err.code, message = %err.message, "server reported a connection error")
+            }
+            Err(e) => return Some(format!("unreadable ERROR: {e}")),
+        },
+        kind::DISCONN => {
+            let why = Disconnect::from_frame(&frame).map_or_else(|e| e.to_string(), |d| d.reason);
+            return Some(format!("the server disconnected: {why}"));
+        }
+        kind::PING => {
+            if let (Ok(ping), Some(writes)) = (Ping::from_frame(&frame), writes.upgrade()) {
+                if let Ok(pong) = (Pong { nonce: ping.nonce }).to_frame_bytes() {
+                    let _ = writes.send(pong);
+                }
+            }
+        }
+        // A client ignores kinds it does not know (a newer server's), as the protocol says.
+        _ => {}
+    }
+    None
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(
@@ -233,40 +268,105 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Err(e) => break e.to_string(),
         };
-        match frame.kind {
-            kind::RESPONSE => match Response::from_frame(&frame) {
-                Ok(resp) => pending.complete(resp.id, Ok(resp)),
-                Err(e) => break format!("unreadable RESPONSE: {e}"),
-            },
-            kind::ERROR => match ErrorFrame::from_frame(&frame) {
-                Ok(ErrorFrame {
-                    id: Some(id),
-                    code,
-                    message,
-                }) => pending.complete(id, Err(CallError::Remote { code, message })),
-                // An error about the connection, not a call: if it lost the framing the server
-                // closes next, and the close fails the calls; otherwise the connection carries on.
-                Ok(err) => {
-                    tracing::warn!(code = %err.code, message = %err.message, "server reported a connection error")
-                }
-                Err(e) => break format!("unreadable ERROR: {e}"),
-            },
-            kind::DISCONN => {
-                let why =
-                    Disconnect::from_frame(&frame).map_or_else(|e| e.to_string(), |d| d.reason);
-                break format!("the server disconnected: {why}");
-            }
-            kind::PING => {
-                if let (Ok(ping), Some(writes)) = (Ping::from_frame(&frame), writes.upgrade()) {
-                    if let Ok(pong) = (Pong { nonce: ping.nonce }).to_frame_bytes() {
-                        let _ = writes.send(pong);
-                    }
-                }
-            }
-            // A client ignores kinds it does not know (a newer server's), as the protocol says.
-            _ => {}
+        if let Some(reason) = on_frame(frame, &pending, &writes) {
+            break reason;
         }
     };
     tracing::debug!(%reason, "client connection ended");
     pending.close(&reason);
+}
+
+/// Opens a UDP "connection": a connected socket, a CONN datagram answered by CONN (which checks
+/// the version and that someone listens), then one datagram per frame each way.
+pub(crate) async fn open_udp(
+    server: std::net::SocketAddr,
+    options: &ClientOptions,
+) -> Result<Live, CallError> {
+    let local: std::net::SocketAddr = if server.is_ipv6() {
+        "[::]:0".parse().expect("an address")
+    } else {
+        "0.0.0.0:0".parse().expect("an address")
+    };
+    let io = |source| CallError::Connect {
+        address: crate::Address::Udp(server),
+        source,
+    };
+    let socket = Arc::new(tokio::net::UdpSocket::bind(local).await.map_err(io)?);
+    socket.connect(server).await.map_err(io)?;
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        agent: options.agent.clone(),
+        max_frame: options.max_frame.min(MAX_DATAGRAM) as u32,
+        max_in_flight: 0,
+    };
+    socket.send(&hello.to_frame_bytes()?).await.map_err(io)?;
+    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    let server_hello = loop {
+        let n = socket.recv(&mut buf).await.map_err(io)?;
+        let Ok(frame) = decode_datagram(&buf[..n], MAX_DATAGRAM) else {
+            continue;
+        };
+        match frame.kind {
+            kind::CONN => break checked_hello(Hello::from_frame(&frame)?)?,
+            kind::ERROR => {
+                let err = ErrorFrame::from_frame(&frame)?;
+                return Err(CallError::Remote {
+                    code: err.code,
+                    message: err.message,
+                });
+            }
+            _ => continue,
+        }
+    };
+    let pending = Arc::new(Pending::default());
+    let (writes, mut queued) = mpsc::unbounded_channel::<Bytes>();
+    let sender = socket.clone();
+    let writer_pending = pending.clone();
+    tokio::spawn(async move {
+        while let Some(frame) = queued.recv().await {
+            if let Err(e) = sender.send(&frame).await {
+                writer_pending.close(&format!("send failed: {e}"));
+                return;
+            }
+        }
+    });
+    let weak = writes.downgrade();
+    let reader_pending = pending.clone();
+    let reader = tokio::spawn(async move {
+        let reason = loop {
+            let n = match socket.recv(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => break format!("the server is unreachable: {e}"),
+            };
+            // A stray or damaged datagram is dropped; the calls it may have answered time out.
+            let Ok(frame) = decode_datagram(&buf[..n], MAX_DATAGRAM) else {
+                continue;
+            };
+            if let Some(reason) = on_frame(frame, &reader_pending, &weak) {
+                break reason;
+            }
+        };
+        reader_pending.close(&reason);
+    });
+    Ok(Live {
+        writes,
+        pending,
+        server: server_hello,
+        reader,
+        datagram: true,
+    })
+}
+
+/// The server's CONN, if it speaks this client's protocol version.
+fn checked_hello(server: Hello) -> Result<Hello, CallError> {
+    if server.version != PROTOCOL_VERSION {
+        return Err(CallError::Remote {
+            code: ErrorCode::VersionMismatch,
+            message: format!(
+                "the server speaks protocol version {} and this client {PROTOCOL_VERSION}: use a client and server of the same protocol version",
+                server.version
+            ),
+        });
+    }
+    Ok(server)
 }

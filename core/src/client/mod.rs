@@ -94,17 +94,34 @@ impl Client {
         timeout: Duration,
     ) -> Result<R::Reply, CallError> {
         let body = encode_body(request)?;
-        let reply = self.call_raw(R::KEY, body, Headers::new(), timeout).await?;
+        let reply = self
+            .call_raw_with(R::KEY, body, Headers::new(), timeout, R::IDEMPOTENT)
+            .await?;
         Ok(decode_body(&reply.body)?)
     }
 
-    /// Calls a route by key with an already-encoded body, returning the whole response.
+    /// Calls a route by key with an already-encoded body, returning the whole response. The
+    /// request is sent once.
     pub async fn call_raw(
+        &self,
+        route: &str,
+        body: Bytes,
+        headers: Headers,
+        timeout: Duration,
+    ) -> Result<Response, CallError> {
+        self.call_raw_with(route, body, headers, timeout, false)
+            .await
+    }
+
+    /// Like [`call_raw`](Self::call_raw); when `idempotent` and the transport is UDP, the request
+    /// is resent every [`ClientOptions::udp_resend_every`] until a reply or the timeout.
+    pub async fn call_raw_with(
         &self,
         route: &str,
         body: Bytes,
         mut headers: Headers,
         timeout: Duration,
+        idempotent: bool,
     ) -> Result<Response, CallError> {
         let started = tokio::time::Instant::now();
         let live = tokio::time::timeout(timeout, self.live())
@@ -127,7 +144,20 @@ impl Client {
         if length > max {
             return Err(CallError::TooLarge { size: length, max });
         }
-        let reply = live.send(id, frame)?;
+        let mut reply = live.send(id, frame.clone())?;
+        if idempotent && live.datagram {
+            let every = self.inner.options.udp_resend_every;
+            let mut next = started + every;
+            while next < started + timeout {
+                tokio::select! {
+                    result = &mut reply => return result.unwrap_or_else(|_| Err(CallError::ConnectionLost {
+                        reason: "the connection ended before the reply".into(),
+                    })),
+                    _ = tokio::time::sleep_until(next) => live.send_untracked(frame.clone()),
+                }
+                next += every;
+            }
+        }
         match tokio::time::timeout_at(started + timeout, reply).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(CallError::ConnectionLost {
@@ -183,13 +213,7 @@ impl Client {
                         })?;
                     connection::open(stream, options).await
                 }
-                Address::Udp(_) => Err(CallError::Connect {
-                    address: address.clone(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::Unsupported,
-                        "the UDP client is not available yet",
-                    ),
-                }),
+                Address::Udp(addr) => connection::open_udp(*addr, options).await,
             }
         };
         tokio::time::timeout(options.connect_timeout, attempt)

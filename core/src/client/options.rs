@@ -17,6 +17,9 @@ pub struct ClientOptions {
     pub agent: String,
     /// Set TCP_NODELAY (small requests are not held back). Default: on.
     pub tcp_nodelay: bool,
+    /// Over UDP, how often a call to an idempotent route is resent while no reply has come (a
+    /// datagram may be lost). Calls to other routes are sent once. Default: 100 ms.
+    pub udp_resend_every: Duration,
 }
 
 impl Default for ClientOptions {
@@ -27,6 +30,7 @@ impl Default for ClientOptions {
             max_frame: DEFAULT_MAX_FRAME,
             agent: concat!("hubwire-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             tcp_nodelay: true,
+            udp_resend_every: Duration::from_millis(100),
         }
     }
 }

@@ -1,0 +1,247 @@
+//! The UDP endpoint actor: one self-contained frame per datagram, replies sent to the sender.
+//!
+//! There is no connection: every datagram is read on its own, requests are tracked by a token of
+//! this endpoint's (peers may reuse ids), and a datagram whose framing is wrong is dropped and
+//! counted without a reply.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::{Actor, ArbiterHandle, AsyncContext, Context, Handler, Recipient, StreamHandler};
+use bytes::{Bytes, BytesMut};
+use futures::stream;
+use hubwire_core::protocol::{
+    decode_datagram, kind, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
+    Pong, Request, PROTOCOL_VERSION,
+};
+use hubwire_core::Address;
+use tokio::net::UdpSocket;
+
+use super::ConnectionShared;
+use crate::handler::{Outcome, ReplyTo};
+use crate::routing::{Counter, Incoming};
+
+/// The largest UDP payload over IPv4: 65,535 minus the IP and UDP headers.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// What a UDP endpoint saw. Relaxed counters: metrics, not coordination.
+#[derive(Debug, Default)]
+pub struct UdpStats {
+    /// Datagrams received.
+    pub received: Counter,
+    /// Datagrams dropped unread: bad framing (a length that disagrees with the size, say).
+    pub dropped: Counter,
+    /// Replies that could not be sent (the socket's buffer was full).
+    pub replies_dropped: Counter,
+}
+
+/// Binds a UDP socket; returns it and the address actually bound.
+pub fn bind_udp(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, Address)> {
+    let socket = std::net::UdpSocket::bind(addr)?;
+    socket.set_nonblocking(true)?;
+    let local = socket.local_addr()?;
+    Ok((socket, Address::Udp(local)))
+}
+
+/// Serves requests arriving as datagrams on one socket.
+pub struct UdpEndpoint {
+    address: Address,
+    socket: Arc<UdpSocket>,
+    shared: Arc<ConnectionShared>,
+    max_frame: usize,
+    max_in_flight: usize,
+    in_flight: HashMap<u64, SocketAddr>,
+    next_token: u64,
+    me: Option<Recipient<Outcome>>,
+    stats: Arc<UdpStats>,
+}
+
+impl std::fmt::Debug for UdpEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpEndpoint")
+            .field("address", &self.address)
+            .field("in_flight", &self.in_flight.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UdpEndpoint {
+    /// Starts an endpoint on `thread` over `socket`; at most `max_in_flight` requests are in
+    /// flight across all its peers.
+    pub fn start_on(
+        thread: &ArbiterHandle,
+        address: Address,
+        socket: std::net::UdpSocket,
+        shared: Arc<ConnectionShared>,
+        max_in_flight: usize,
+        stats: Arc<UdpStats>,
+    ) -> actix::Addr<UdpEndpoint> {
+        UdpEndpoint::start_in_arbiter(thread, move |ctx| {
+            let socket = Arc::new(UdpSocket::from_std(socket).expect("a non-blocking UDP socket"));
+            let max_frame = shared.limits.max_frame.min(MAX_DATAGRAM);
+            let datagrams = stream::unfold(
+                (socket.clone(), BytesMut::new()),
+                |(socket, mut buf)| async move {
+                    buf.clear();
+                    buf.reserve(MAX_DATAGRAM + 1);
+                    let received = socket
+                        .recv_buf_from(&mut buf)
+                        .await
+                        .map(|(_, peer)| (buf.split().freeze(), peer));
+                    Some((received, (socket, buf)))
+                },
+            );
+            ctx.add_stream(datagrams);
+            UdpEndpoint {
+                address,
+                socket,
+                shared,
+                max_frame,
+                max_in_flight,
+                in_flight: HashMap::new(),
+                next_token: 0,
+                me: None,
+                stats,
+            }
+        })
+    }
+
+    fn send(&self, frame: &[u8], peer: SocketAddr) {
+        if self.socket.try_send_to(frame, peer).is_err() {
+            self.stats.replies_dropped.inc();
+        }
+    }
+
+    fn send_envelope(&self, envelope: &impl Envelope, peer: SocketAddr) {
+        if let Ok(frame) = envelope.to_frame_bytes() {
+            self.send(&frame, peer);
+        }
+    }
+
+    fn send_error(&self, id: Option<u64>, code: ErrorCode, message: String, peer: SocketAddr) {
+        self.send_envelope(&ErrorFrame { id, code, message }, peer);
+    }
+
+    fn on_frame(&mut self, frame: Frame, peer: SocketAddr) {
+        match frame.kind {
+            kind::REQUEST => self.on_request(frame, peer),
+            kind::CONN => match Hello::from_frame(&frame) {
+                Ok(hello) if hello.version == PROTOCOL_VERSION => self.send_envelope(
+                    &Hello {
+                        version: PROTOCOL_VERSION,
+                        agent: self.shared.agent.clone(),
+                        max_frame: self.max_frame as u32,
+                        max_in_flight: self.max_in_flight as u32,
+                    },
+                    peer,
+                ),
+                Ok(hello) => self.send_error(
+                    None,
+                    ErrorCode::VersionMismatch,
+                    format!(
+                        "this server speaks protocol version {PROTOCOL_VERSION} and the client sent version {}: use a client and server of the same protocol version",
+                        hello.version
+                    ),
+                    peer,
+                ),
+                Err(e) => self.send_error(None, ErrorCode::Protocol, format!("bad CONN: {e}"), peer),
+            },
+            kind::PING => {
+                if let Ok(Ping { nonce }) = Ping::from_frame(&frame) {
+                    self.send_envelope(&Pong { nonce }, peer);
+                }
+            }
+            kind::PONG | kind::ERROR | kind::CANCEL | kind::DISCONN => {}
+            other => self.send_error(
+                None,
+                ErrorCode::UnknownKind,
+                format!("frame kind {other} ({}) is not served here", kind::name(other)),
+                peer,
+            ),
+        }
+    }
+
+    fn on_request(&mut self, frame: Frame, peer: SocketAddr) {
+        let request = match Request::from_frame(&frame) {
+            Ok(r) => r,
+            Err(e) => {
+                return self.send_error(
+                    peek_request_id(&frame.payload),
+                    e.code(),
+                    e.to_string(),
+                    peer,
+                )
+            }
+        };
+        let id = request.id;
+        if self.in_flight.len() >= self.max_in_flight {
+            let message = format!(
+                "{} requests are already in flight on this UDP endpoint; try again later",
+                self.max_in_flight
+            );
+            return self.send_error(Some(id), ErrorCode::Busy, message, peer);
+        }
+        let Some(endpoint) = self.shared.routes.get(&request.route) else {
+            let message = format!("no route {:?} on this server", request.route);
+            return self.send_error(Some(id), ErrorCode::UnknownRoute, message, peer);
+        };
+        let token = self.next_token;
+        self.next_token = self.next_token.wrapping_add(1);
+        let me = self.me.clone().expect("set when started");
+        let incoming = Incoming {
+            id,
+            headers: request.headers,
+            body: request.body,
+            received: Instant::now(),
+            reply_to: ReplyTo::with_token(id, token, me),
+        };
+        match endpoint.dispatch(incoming) {
+            Ok(()) => {
+                self.in_flight.insert(token, peer);
+            }
+            Err(refusal) => self.send_error(Some(id), refusal.code, refusal.message, peer),
+        }
+    }
+}
+
+impl Actor for UdpEndpoint {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.me = Some(ctx.address().recipient());
+        tracing::info!(address = %self.address, "listening");
+    }
+}
+
+impl StreamHandler<io::Result<(Bytes, SocketAddr)>> for UdpEndpoint {
+    fn handle(&mut self, datagram: io::Result<(Bytes, SocketAddr)>, _ctx: &mut Context<Self>) {
+        let (bytes, peer) = match datagram {
+            Ok(d) => d,
+            // On Linux an ICMP error from an earlier reply surfaces here; it concerns one peer.
+            Err(e) => {
+                return tracing::debug!(address = %self.address, error = %e, "udp receive error")
+            }
+        };
+        self.stats.received.inc();
+        match decode_datagram(&bytes, self.max_frame) {
+            Ok(frame) => self.on_frame(frame, peer),
+            Err(e) => {
+                self.stats.dropped.inc();
+                tracing::debug!(%peer, error = %e, "dropped a malformed datagram");
+            }
+        }
+    }
+}
+
+impl Handler<Outcome> for UdpEndpoint {
+    type Result = ();
+
+    fn handle(&mut self, outcome: Outcome, _ctx: &mut Context<Self>) {
+        if let Some(peer) = self.in_flight.remove(&outcome.token) {
+            self.send(&outcome.frame, peer);
+        }
+    }
+}

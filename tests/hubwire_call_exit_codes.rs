@@ -32,6 +32,27 @@ fn a_successful_call_prints_json_and_exits_zero() {
     );
 }
 
+/// `hubwire call` works on every transport.
+#[test]
+fn calls_work_over_unix_sockets_and_udp() {
+    let mut config = loopback_and_unix_config();
+    config.listen.push("udp://127.0.0.1:0".parse().unwrap());
+    let server = TestServer::with_test_routes(config);
+    for address in [server.unix(), server.udp()] {
+        let out = hubwire(&[
+            "call",
+            &address.to_string(),
+            "test.echo",
+            r#"{"message":"via"}"#,
+        ]);
+        assert_eq!(code(&out), EXIT_OK, "{address}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            r#"{"message":"via"}"#
+        );
+    }
+}
+
 /// A remote error prints its code and message and exits with the remote-error code.
 #[test]
 fn a_remote_error_prints_code_and_message() {

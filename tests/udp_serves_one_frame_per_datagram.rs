@@ -78,6 +78,47 @@ async fn malformed_datagrams_are_dropped_and_counted() {
     assert_eq!(server.stats("test.echo").dispatched, 1);
 }
 
+/// A datagram whose frame is over the maximum frame size is dropped and counted.
+#[tokio::test]
+async fn an_oversized_datagram_is_dropped_and_counted() {
+    let config = Config {
+        max_frame: 512,
+        ..udp_config()
+    };
+    let server = TestServer::with_test_routes(config);
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let body = hubwire_core::encode_body(&Message {
+        message: "x".repeat(2_000),
+    })
+    .unwrap();
+    let frame = Request {
+        id: 2,
+        route: "test.echo".into(),
+        headers: Headers::new(),
+        body,
+    }
+    .to_frame_bytes()
+    .unwrap();
+    socket
+        .send_to(&frame, udp_addr(&server.udp()))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let reply = tokio::time::timeout(Duration::from_millis(300), socket.recv_from(&mut buf)).await;
+    assert!(reply.is_err(), "no reply to an oversized datagram");
+    assert_eq!(server.udp_stats.as_ref().unwrap().dropped.get(), 1);
+    assert_eq!(server.stats("test.echo").dispatched, 0);
+    // The client checks the size itself and says so, rather than timing out.
+    let client = Client::new(server.udp());
+    let err = client
+        .call::<Echo>(&Message {
+            message: "x".repeat(2_000),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::TooLarge { max: 512, .. }), "{err}");
+}
+
 /// A request with no time left is answered timeout over UDP too, and not processed.
 #[tokio::test]
 async fn udp_requests_honour_deadlines() {

@@ -123,6 +123,38 @@ async fn unix_requests_honour_deadlines() {
     assert!(matches!(err, CallError::Timeout { .. }), "{err}");
 }
 
+/// A Unix listener that never answers CONN makes the client fail with connect-timeout.
+#[tokio::test]
+async fn unix_connect_times_out_when_the_handshake_never_completes() {
+    let path = temp_socket_path();
+    let silent = tokio::net::UnixListener::bind(&path).unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let options = ClientOptions {
+        connect_timeout: Duration::from_millis(200),
+        ..ClientOptions::default()
+    };
+    let err = Client::connect(Address::Unix(path.clone()), options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::ConnectTimeout { .. }), "{err}");
+    hold.abort();
+    let _ = std::fs::remove_file(path);
+}
+
+/// No socket file: the client cannot connect, at once.
+#[tokio::test]
+async fn unix_connect_to_a_missing_socket_fails_at_once() {
+    let err = Client::connect(Address::Unix(temp_socket_path()), ClientOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Connect { .. }), "{err}");
+}
+
 /// Stopping the server removes its socket file.
 #[tokio::test]
 async fn stopping_the_server_removes_the_socket_file() {

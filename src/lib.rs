@@ -34,12 +34,14 @@
 //!   the server.
 //! - [`hubwire_core`] (`core/`): the plain parts without actix: wire protocol, addresses,
 //!   configuration, bodies, the typed client.
+//! - [`config`]: layered configuration (defaults < file < environment < flags) with sources.
 //! - [`cli`]: the `hubwire` command's subcommands, as a library so tests can drive them.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
 pub mod cli;
+pub mod config;
 
 pub use hubwire_actors::{
     actix, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder, StartError,

@@ -6,10 +6,12 @@
 //! - [`routing`]: the route table and endpoints (decode, bound, hand to a handler) with counters.
 //! - [`transport`]: listener and connection actors and the pool of I/O threads.
 //! - [`server`]: starts routes, listeners and threads together.
+//! - [`cache`]: a least-recently-used cache that handlers share (an actor owning an `LruStore`).
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
+pub mod cache;
 pub mod handler;
 pub mod routing;
 pub mod server;

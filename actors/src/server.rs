@@ -11,6 +11,10 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
+
+use hubwire_core::stats::{Gauge, StatsRegistry};
+use tokio::sync::watch;
 
 use actix::{Actor, Addr, Context, Handler, SyncArbiter, SyncContext};
 use hubwire_core::{validate_route_key, Address, Config, InvalidRouteKey, Route};
@@ -20,9 +24,14 @@ use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
 use crate::transport::{
-    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, StopListener,
+    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, Phase, StopListener,
     UdpEndpoint, UdpStats,
 };
+
+/// How often shutdown checks whether the connections have closed.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(10);
+/// How long closing connections get to write their last frames after the shutdown deadline.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(1);
 
 /// Why a server did not start. Nothing is left running when `start` fails.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +53,20 @@ pub enum StartError {
     /// There is nothing to listen on.
     #[error("no listen address is configured")]
     NoListeners,
+    /// A non-loopback address would be open to every peer by default.
+    #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file) to the addresses, CIDR ranges or uids that may connect")]
+    OpenWithoutAllowList(Address),
 }
 
 /// How to start a route's handlers once the I/O threads exist.
 trait RouteSpec {
     fn key(&self) -> &'static str;
-    fn start(self: Box<Self>, pool: &IoPool, mailbox: usize) -> Arc<dyn RouteEndpoint>;
+    fn start(
+        self: Box<Self>,
+        pool: &IoPool,
+        mailbox: usize,
+        registry: &StatsRegistry,
+    ) -> Arc<dyn RouteEndpoint>;
 }
 
 struct HandlerSpec<R, H, F> {
@@ -74,9 +91,14 @@ where
         R::KEY
     }
 
-    fn start(self: Box<Self>, _pool: &IoPool, limit: usize) -> Arc<dyn RouteEndpoint> {
+    fn start(
+        self: Box<Self>,
+        _pool: &IoPool,
+        limit: usize,
+        registry: &StatsRegistry,
+    ) -> Arc<dyn RouteEndpoint> {
         let workers = SyncArbiter::start(self.threads.max(1), self.factory);
-        Arc::new(BlockingEndpoint::<R, H>::new(workers, limit))
+        Arc::new(BlockingEndpoint::<R, H>::new(workers, limit, registry))
     }
 }
 
@@ -90,7 +112,12 @@ where
         R::KEY
     }
 
-    fn start(self: Box<Self>, pool: &IoPool, mailbox: usize) -> Arc<dyn RouteEndpoint> {
+    fn start(
+        self: Box<Self>,
+        pool: &IoPool,
+        mailbox: usize,
+        registry: &StatsRegistry,
+    ) -> Arc<dyn RouteEndpoint> {
         let factory = Arc::new(self.factory);
         let handlers: Vec<Addr<H>> = (0..self.instances.max(1))
             .map(|_| {
@@ -102,7 +129,7 @@ where
                 })
             })
             .collect();
-        Arc::new(TypedEndpoint::<R, H>::new(handlers))
+        Arc::new(TypedEndpoint::<R, H>::new(handlers, registry))
     }
 }
 
@@ -110,6 +137,8 @@ where
 pub struct ServerBuilder {
     config: Config,
     routes: Vec<Box<dyn RouteSpec>>,
+    endpoints: Vec<Arc<dyn RouteEndpoint>>,
+    registry: StatsRegistry,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -128,7 +157,33 @@ impl ServerBuilder {
         ServerBuilder {
             config,
             routes: Vec::new(),
+            endpoints: Vec::new(),
+            registry: StatsRegistry::new(),
         }
+    }
+
+    /// Records the server's figures in `registry` (shared with the rest of the application)
+    /// instead of a registry of its own.
+    pub fn stats_registry(mut self, registry: StatsRegistry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// The registry the server will record in.
+    pub fn registry(&self) -> &StatsRegistry {
+        &self.registry
+    }
+
+    /// The configuration the server will start with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Serves an endpoint that answers by itself, without a handler actor (the standard
+    /// `hubwire.*` endpoints are such).
+    pub fn endpoint(mut self, endpoint: Arc<dyn RouteEndpoint>) -> Self {
+        self.endpoints.push(endpoint);
+        self
     }
 
     /// Serves route `R` with an actor made by `factory` (the framework may call it again to make
@@ -186,9 +241,25 @@ impl ServerBuilder {
                 return Err(DuplicateRoute(spec.key().to_owned()).into());
             }
         }
+        for endpoint in &self.endpoints {
+            if !keys.insert(endpoint.key()) {
+                return Err(DuplicateRoute(endpoint.key().to_owned()).into());
+            }
+        }
         if self.config.listen.is_empty() {
             return Err(StartError::NoListeners);
         }
+        if self.config.allow.is_none() {
+            let open = self
+                .config
+                .listen
+                .iter()
+                .find(|a| a.socket_addr().is_some_and(|addr| !addr.ip().is_loopback()));
+            if let Some(address) = open {
+                return Err(StartError::OpenWithoutAllowList(address.clone()));
+            }
+        }
+        let mode = self.config.unix_socket_mode_bits();
         let mut bound = Vec::new();
         let mut udp_bound = Vec::new();
         for address in &self.config.listen {
@@ -201,7 +272,7 @@ impl ServerBuilder {
                 continue;
             }
             let (socket, local) =
-                bind(address, self.config.tcp_nodelay)
+                bind(address, self.config.tcp_nodelay, mode)
                     .await
                     .map_err(|source| StartError::Bind {
                         address: address.clone(),
@@ -213,14 +284,24 @@ impl ServerBuilder {
         let pool = IoPool::start(self.config.io_thread_count());
         let mut table = RouteTable::default();
         for spec in self.routes {
-            table.insert(spec.start(&pool, self.config.max_in_flight_per_route))?;
+            table.insert(spec.start(&pool, self.config.max_in_flight_per_route, &self.registry))?;
+        }
+        for endpoint in self.endpoints {
+            table.insert(endpoint)?;
         }
         let routes = Arc::new(table);
+        let (phase, phase_rx) = watch::channel(Phase::Running);
         let shared = Arc::new(ConnectionShared {
             routes: routes.clone(),
             limits: ConnectionLimits::from(&self.config),
             agent: concat!("hubwire-server/", env!("CARGO_PKG_VERSION")).to_owned(),
+            allow: self.config.allow_list(),
+            phase: phase_rx,
+            registry: self.registry.clone(),
         });
+        let open_connections = ["tcp", "unix"]
+            .map(|transport| shared.transport_stats(transport).open)
+            .to_vec();
         let mut addresses = Vec::new();
         let mut listeners = Vec::new();
         for (socket, local) in bound {
@@ -230,7 +311,7 @@ impl ServerBuilder {
         }
         let mut udp = Vec::new();
         for (socket, local) in udp_bound {
-            let stats = Arc::new(UdpStats::default());
+            let stats = Arc::new(UdpStats::new(&self.registry));
             let endpoint = UdpEndpoint::start_on(
                 &pool.pick(),
                 local.clone(),
@@ -244,6 +325,10 @@ impl ServerBuilder {
         }
         Ok(Server {
             addresses,
+            phase,
+            open_connections,
+            shutdown_timeout: self.config.shutdown_timeout,
+            registry: self.registry,
             udp,
             listeners,
             routes,
@@ -256,6 +341,10 @@ impl ServerBuilder {
 #[derive(Debug)]
 pub struct Server {
     addresses: Vec<Address>,
+    phase: watch::Sender<Phase>,
+    open_connections: Vec<Gauge>,
+    shutdown_timeout: Duration,
+    registry: StatsRegistry,
     udp: Vec<(Addr<UdpEndpoint>, Arc<UdpStats>)>,
     listeners: Vec<Addr<Listener>>,
     routes: Arc<RouteTable>,
@@ -298,7 +387,41 @@ impl Server {
         self.routes.get(key).map(|e| e.stats().snapshot())
     }
 
-    /// Stops accepting, closes every connection and stops every handler.
+    /// Every figure the server records.
+    pub fn stats_registry(&self) -> &StatsRegistry {
+        &self.registry
+    }
+
+    /// Stream connections open now, over every listener.
+    pub fn open_connections(&self) -> i64 {
+        self.open_connections.iter().map(Gauge::get).sum()
+    }
+
+    /// Shuts down gracefully: stops accepting, lets requests in flight finish within the
+    /// configured `shutdown_timeout` (new requests are answered shutting-down), sends DISCONN to
+    /// every peer, answers whatever is still in flight at the deadline with shutting-down, and
+    /// stops. Returns how many connections had to be closed at the deadline.
+    pub async fn shutdown(self) -> usize {
+        for listener in &self.listeners {
+            listener.do_send(StopListener);
+        }
+        let _ = self.phase.send(Phase::Draining);
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        while self.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(SHUTDOWN_POLL).await;
+        }
+        let forced = self.open_connections().max(0) as usize;
+        let _ = self.phase.send(Phase::Closing);
+        let flushed = tokio::time::Instant::now() + SHUTDOWN_FLUSH;
+        while self.open_connections() > 0 && tokio::time::Instant::now() < flushed {
+            tokio::time::sleep(SHUTDOWN_POLL).await;
+        }
+        tracing::info!(forced, "server stopped");
+        forced
+    }
+
+    /// Stops at once: closes every connection and stops every handler (see
+    /// [`shutdown`](Self::shutdown) for the graceful way).
     pub fn stop(self) {
         drop(self);
     }

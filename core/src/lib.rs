@@ -4,11 +4,15 @@
 //! - [`protocol`]: wire protocol v1: frames, envelopes, the error-code table (normative text in
 //!   `docs/protocol.md`, test vectors in `docs/protocol-vectors.json`).
 //! - [`address`]: addresses as URLs (`tcp://`, `udp://`, `unix://`).
+//! - [`allow`]: the allow-list of peers (addresses, ranges, uids), deny by default.
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`]: a route declared once (key, request type, reply type) for server and client.
 //! - [`body`]: request and reply values as MessagePack bodies.
 //! - [`stream`]: frame batches per read and batched writes, shared by client and server.
 //! - [`client`]: the typed client (plain tokio).
+//! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
+//!   recorded per thread without contention and read as one serializable snapshot.
+//! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
 //! `hubwire-actors` crate owns these values inside actors.
@@ -17,14 +21,18 @@
 #![deny(unused_must_use)]
 
 pub mod address;
+pub mod allow;
 pub mod body;
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod protocol;
 pub mod route;
+pub mod stats;
 pub mod stream;
 
 pub use address::{Address, AddressError};
+pub use allow::{AllowEntry, AllowList, BadAllowEntry};
 pub use body::{decode_body, encode_body, BodyError};
 pub use config::Config;
 pub use route::{validate_route_key, InvalidRouteKey, Route};

@@ -161,6 +161,7 @@ fn finish<R: Route>(
         }
         Err(e) => {
             stats.failed.inc();
+            stats.count_error(e.code);
             tracing::debug!(route = R::KEY, error = %e, "handler answered with an error");
             reply_to.error(e.code, e.message);
         }
@@ -169,6 +170,7 @@ fn finish<R: Route>(
 
 fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + Send)) {
     stats.panicked.inc();
+    stats.count_error(ErrorCode::HandlerFailure);
     let message = panic_message(panic);
     tracing::error!(
         route = R::KEY,
@@ -189,6 +191,7 @@ fn unexpired<R: Route>(
 ) -> Option<ReplyTo> {
     if deadline.is_some_and(|d| Instant::now() >= d) {
         stats.timed_out.inc();
+        stats.count_error(ErrorCode::Timeout);
         reply_to.error(
             ErrorCode::Timeout,
             format!(

@@ -11,6 +11,7 @@ use hubwire_core::Route;
 use super::endpoint::decode_dispatch;
 use super::{Incoming, Refusal, RouteEndpoint, RouteStats};
 use crate::handler::{Dispatch, InFlightPermit};
+use hubwire_core::stats::StatsRegistry;
 
 /// Route `R` served by `SyncArbiter` workers of type `H`.
 ///
@@ -35,12 +36,12 @@ impl<R: Route, H: Actor<Context = SyncContext<H>>> std::fmt::Debug for BlockingE
 
 impl<R: Route, H: Actor<Context = SyncContext<H>>> BlockingEndpoint<R, H> {
     /// An endpoint over a `SyncArbiter` address, with at most `limit` requests in flight.
-    pub fn new(workers: Addr<H>, limit: usize) -> Self {
+    pub fn new(workers: Addr<H>, limit: usize, registry: &StatsRegistry) -> Self {
         BlockingEndpoint {
             workers,
             in_flight: Arc::default(),
             limit,
-            stats: Arc::default(),
+            stats: Arc::new(RouteStats::new(registry, R::KEY)),
             _route: PhantomData,
         }
     }

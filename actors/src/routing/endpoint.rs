@@ -13,12 +13,16 @@ use hubwire_core::{decode_body, Route};
 
 use super::RouteStats;
 use crate::handler::{Dispatch, InFlightPermit, ReplyTo};
+use crate::transport::Peer;
+use hubwire_core::stats::StatsRegistry;
 
 /// A request as the connection hands it to an endpoint.
 #[derive(Debug)]
 pub struct Incoming {
     /// The request id.
     pub id: u64,
+    /// Who sent it (for endpoints that check the admin allow-list).
+    pub peer: Peer,
     /// The request's headers.
     pub headers: Headers,
     /// The undecoded body (a slice of the read buffer).
@@ -90,12 +94,12 @@ impl<R: Route, H: Actor> std::fmt::Debug for TypedEndpoint<R, H> {
 
 impl<R: Route, H: Actor> TypedEndpoint<R, H> {
     /// An endpoint over `handlers` (at least one).
-    pub fn new(handlers: Vec<Addr<H>>) -> Self {
+    pub fn new(handlers: Vec<Addr<H>>, registry: &StatsRegistry) -> Self {
         assert!(!handlers.is_empty(), "an endpoint needs a handler");
         TypedEndpoint {
             handlers,
             next: AtomicUsize::new(0),
-            stats: Arc::default(),
+            stats: Arc::new(RouteStats::new(registry, R::KEY)),
             _route: PhantomData,
         }
     }

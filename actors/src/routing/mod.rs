@@ -7,5 +7,5 @@ mod table;
 
 pub use blocking_endpoint::BlockingEndpoint;
 pub use endpoint::{Incoming, Refusal, RouteEndpoint, TypedEndpoint};
-pub use stats::{Counter, RouteStats, RouteStatsSnapshot};
+pub use stats::{count_error, RouteStats, RouteStatsSnapshot};
 pub use table::{DuplicateRoute, RouteTable};

@@ -1,26 +1,12 @@
-//! Per-route counters, recorded by connections and handlers and read by anyone.
+//! Per-route figures, kept in the server's stats registry under the route's label.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// A monotonically increasing count.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
+use hubwire_core::protocol::ErrorCode;
+use hubwire_core::stats::{Counter, Histogram, StatsRegistry};
 
-impl Counter {
-    /// Adds one.
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The count now.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// What happened to a route's requests. Relaxed atomic counters: metrics, not coordination.
-#[derive(Debug, Default)]
+/// What happened to a route's requests (series `requests.*` labelled `route`).
+#[derive(Clone, Debug)]
 pub struct RouteStats {
     /// Requests handed to the handler.
     pub dispatched: Counter,
@@ -36,7 +22,9 @@ pub struct RouteStats {
     pub busy: Counter,
     /// Requests whose body did not decode into the route's request type.
     pub invalid_body: Counter,
-    latency_micros_total: AtomicU64,
+    /// Time the handler took.
+    pub latency: Histogram,
+    registry: StatsRegistry,
 }
 
 /// A copy of a route's counters at one moment.
@@ -56,15 +44,41 @@ pub struct RouteStatsSnapshot {
     pub busy: u64,
     /// Requests whose body did not decode.
     pub invalid_body: u64,
-    /// Total handler time in microseconds (mean = this / (succeeded + failed)).
-    pub latency_micros_total: u64,
+}
+
+/// Counts an error answer by its code (series `requests.errors` labelled `code`).
+pub fn count_error(registry: &StatsRegistry, code: ErrorCode) {
+    registry
+        .counter("requests.errors", &[("code", code.name())])
+        .inc();
 }
 
 impl RouteStats {
+    /// The series of route `key` in `registry`.
+    pub fn new(registry: &StatsRegistry, key: &str) -> Self {
+        let labels = [("route", key)];
+        let counter = |name: &str| registry.counter(name, &labels);
+        RouteStats {
+            dispatched: counter("requests.dispatched"),
+            succeeded: counter("requests.succeeded"),
+            failed: counter("requests.failed"),
+            panicked: counter("requests.panicked"),
+            timed_out: counter("requests.timed_out"),
+            busy: counter("requests.busy"),
+            invalid_body: counter("requests.invalid_body"),
+            latency: registry.histogram("requests.latency", &labels),
+            registry: registry.clone(),
+        }
+    }
+
     /// Adds one handler run's duration.
     pub fn record_latency(&self, took: Duration) {
-        self.latency_micros_total
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.latency.record(took);
+    }
+
+    /// Counts an error answer by its code.
+    pub fn count_error(&self, code: ErrorCode) {
+        count_error(&self.registry, code);
     }
 
     /// The counters now.
@@ -77,7 +91,6 @@ impl RouteStats {
             timed_out: self.timed_out.get(),
             busy: self.busy.get(),
             invalid_body: self.invalid_body.get(),
-            latency_micros_total: self.latency_micros_total.load(Ordering::Relaxed),
         }
     }
 }

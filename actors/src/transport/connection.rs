@@ -20,51 +20,20 @@ use hubwire_core::protocol::{
     Pong, ProtocolError, Request, PROTOCOL_VERSION,
 };
 use hubwire_core::stream::{write_queued, FrameBatches};
-use hubwire_core::Config;
 use tokio::sync::mpsc;
 
+use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
+use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::{Outcome, ReplyTo};
-use crate::routing::{Incoming, RouteTable};
-
-/// The limits and timeouts a connection enforces.
-#[derive(Clone, Debug)]
-pub struct ConnectionLimits {
-    /// Largest frame accepted.
-    pub max_frame: usize,
-    /// Requests in flight before busy.
-    pub max_in_flight: usize,
-    /// Time allowed for the CONN frame.
-    pub handshake_timeout: Duration,
-    /// Quiet time (nothing in flight) before the connection is closed.
-    pub idle_timeout: Duration,
-}
-
-impl From<&Config> for ConnectionLimits {
-    fn from(config: &Config) -> Self {
-        ConnectionLimits {
-            max_frame: config.max_frame,
-            max_in_flight: config.max_in_flight_per_connection,
-            handshake_timeout: config.handshake_timeout,
-            idle_timeout: config.idle_timeout,
-        }
-    }
-}
-
-/// What every connection of a server reads: the routes and the limits. Immutable.
-#[derive(Debug)]
-pub struct ConnectionShared {
-    /// The route table.
-    pub routes: Arc<RouteTable>,
-    /// The limits.
-    pub limits: ConnectionLimits,
-    /// Sent in the server's CONN frame.
-    pub agent: String,
-}
+use crate::routing::{count_error, Incoming};
 
 /// One peer's stream connection.
 pub struct Connection {
-    peer: String,
+    peer: Peer,
+    on_close: Recipient<ConnectionClosed>,
+    stats: TransportStats,
+    phase: Phase,
     shared: Arc<ConnectionShared>,
     /// Frames to write; the writer task ends (and closes the write side) when this is dropped.
     writer: Option<mpsc::UnboundedSender<Bytes>>,
@@ -92,13 +61,19 @@ impl Connection {
     /// Starts a connection actor on `thread` over the stream that `open` produces there.
     pub(crate) fn start_on(
         thread: &ArbiterHandle,
-        peer: String,
+        peer: Peer,
         shared: Arc<ConnectionShared>,
         open: OpenStream,
+        on_close: Recipient<ConnectionClosed>,
+        stats: TransportStats,
     ) {
         Connection::start_in_arbiter(thread, move |ctx| {
+            stats.open.inc();
             let mut connection = Connection {
                 peer,
+                on_close,
+                stats,
+                phase: Phase::Running,
                 shared,
                 writer: None,
                 me: None,
@@ -111,7 +86,7 @@ impl Connection {
             match open() {
                 Ok((rd, wr)) => {
                     let (tx, rx) = mpsc::unbounded_channel();
-                    let peer = connection.peer.clone();
+                    let peer = connection.peer.to_string();
                     actix::spawn(async move {
                         if let Err(e) = write_queued(wr, rx).await {
                             tracing::debug!(%peer, error = %e, "write side failed");
@@ -144,6 +119,9 @@ impl Connection {
     }
 
     fn send_error(&self, id: Option<u64>, code: ErrorCode, message: impl Into<String>) {
+        if id.is_some() {
+            count_error(&self.shared.registry, code);
+        }
         self.write_envelope(&ErrorFrame {
             id,
             code,
@@ -238,6 +216,10 @@ impl Connection {
             }
         };
         let id = request.id;
+        if self.phase != Phase::Running {
+            let message = "the server is shutting down and takes no new requests".to_owned();
+            return self.send_error(Some(id), ErrorCode::ShuttingDown, message);
+        }
         if self.in_flight.contains(&id) {
             let message = format!("request id {id} is already in flight on this connection");
             return self.send_error(Some(id), ErrorCode::Protocol, message);
@@ -256,6 +238,7 @@ impl Connection {
         let me = self.me.clone().expect("set when started");
         let incoming = Incoming {
             id,
+            peer: self.peer.clone(),
             headers: request.headers,
             body: request.body,
             received: Instant::now(),
@@ -266,6 +249,36 @@ impl Connection {
                 self.in_flight.insert(id);
             }
             Err(refusal) => self.send_error(Some(id), refusal.code, refusal.message),
+        }
+    }
+
+    fn say_goodbye_and_close(&mut self, ctx: &mut Context<Self>) {
+        if self.phase != Phase::Running {
+            self.write_envelope(&Disconnect {
+                reason: "the server is shutting down".into(),
+            });
+        }
+        self.close(ctx);
+    }
+
+    /// Drains (no new requests; close once nothing is in flight) or closes (answering what is
+    /// still in flight with shutting-down).
+    fn enter_phase(&mut self, phase: Phase, ctx: &mut Context<Self>) {
+        self.phase = phase;
+        match phase {
+            Phase::Running => {}
+            Phase::Draining if self.in_flight.is_empty() => self.say_goodbye_and_close(ctx),
+            Phase::Draining => {}
+            Phase::Closing => {
+                let cancelled = std::mem::take(&mut self.cancelled);
+                for id in std::mem::take(&mut self.in_flight) {
+                    if !cancelled.contains(&id) {
+                        let message = "the server shut down before this request finished";
+                        self.send_error(Some(id), ErrorCode::ShuttingDown, message);
+                    }
+                }
+                self.say_goodbye_and_close(ctx);
+            }
         }
     }
 
@@ -297,12 +310,25 @@ impl Actor for Connection {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.me = Some(ctx.address().recipient());
+        let phases = futures::stream::unfold(self.shared.phase.clone(), |mut rx| async move {
+            rx.changed().await.ok()?;
+            let phase = *rx.borrow_and_update();
+            Some((phase, rx))
+        });
+        ctx.add_stream(phases);
+        let now = *self.shared.phase.borrow();
+        if now != Phase::Running {
+            self.enter_phase(now, ctx);
+        }
         ctx.run_interval(check_period(&self.shared.limits), |act, ctx| {
             act.check_timeouts(ctx)
         });
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        self.stats.open.dec();
+        self.on_close
+            .do_send(ConnectionClosed { ip: self.peer.ip() });
         tracing::debug!(peer = %self.peer, "connection closed");
     }
 }
@@ -336,6 +362,15 @@ impl StreamHandler<Result<Vec<Frame>, ProtocolError>> for Connection {
     }
 }
 
+impl StreamHandler<Phase> for Connection {
+    fn handle(&mut self, phase: Phase, ctx: &mut Context<Self>) {
+        self.enter_phase(phase, ctx);
+    }
+
+    // The server going away ends the stream; the connection ends with the I/O threads.
+    fn finished(&mut self, _ctx: &mut Context<Self>) {}
+}
+
 impl Handler<Outcome> for Connection {
     type Result = ();
 
@@ -345,8 +380,8 @@ impl Handler<Outcome> for Connection {
         if !self.cancelled.remove(&outcome.token) {
             self.write(outcome.frame);
         }
-        if self.read_closed && self.in_flight.is_empty() {
-            self.close(ctx);
+        if self.in_flight.is_empty() && (self.read_closed || self.phase == Phase::Draining) {
+            self.say_goodbye_and_close(ctx);
         }
     }
 }

@@ -1,23 +1,20 @@
-//! Listener actors: accept streams (TCP, Unix sockets) and start a connection actor for each on
-//! the next I/O thread.
+//! Listener actors: accept streams (TCP, Unix sockets), admit or refuse each peer (allow-list,
+//! connection limits), and start a connection actor for each admitted one on the next I/O thread.
 
+use std::collections::HashMap;
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix::{
     Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Message, StreamHandler,
 };
 use futures::stream::{self, BoxStream, StreamExt};
+use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame};
 use hubwire_core::Address;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::{Connection, ConnectionShared};
-
-/// A stream the listener accepted, still to be opened on its I/O thread.
-pub(crate) struct Accepted {
-    peer: String,
-    open: OpenStream,
-}
+use super::{Connection, ConnectionShared, Peer, TransportStats};
 
 /// Turns an accepted socket into read and write halves on the thread that will own them.
 pub(crate) type OpenStream = Box<
@@ -27,17 +24,59 @@ pub(crate) type OpenStream = Box<
         )> + Send,
 >;
 
+/// A stream the listener accepted, before it is admitted or refused.
+pub(crate) enum AcceptedStream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+impl AcceptedStream {
+    /// Moves the socket out of this thread's reactor, to be opened on its I/O thread.
+    fn into_open(self) -> io::Result<OpenStream> {
+        Ok(match self {
+            AcceptedStream::Tcp(stream) => {
+                let std = stream.into_std()?;
+                Box::new(move || {
+                    let (rd, wr) = tokio::net::TcpStream::from_std(std)?.into_split();
+                    Ok((Box::new(rd) as _, Box::new(wr) as _))
+                })
+            }
+            AcceptedStream::Unix(stream) => {
+                let std = stream.into_std()?;
+                Box::new(move || {
+                    let (rd, wr) = tokio::net::UnixStream::from_std(std)?.into_split();
+                    Ok((Box::new(rd) as _, Box::new(wr) as _))
+                })
+            }
+        })
+    }
+
+    /// Sends one ERROR frame and closes, without holding up the listener.
+    fn refuse(self, code: ErrorCode, message: String) {
+        let frame = ErrorFrame::for_connection(code, message)
+            .to_frame_bytes()
+            .expect("an ERROR frame always encodes");
+        actix::spawn(async move {
+            let _ = match self {
+                AcceptedStream::Tcp(mut s) => s.write_all(&frame).await.and(s.shutdown().await),
+                AcceptedStream::Unix(mut s) => s.write_all(&frame).await.and(s.shutdown().await),
+            };
+        });
+    }
+}
+
 /// A bound listening socket, before its actor starts.
 #[derive(Debug)]
 pub enum Bound {
-    /// A TCP listener.
+    /// A TCP listener, with whether to set TCP_NODELAY on accepted sockets.
     Tcp(tokio::net::TcpListener, bool),
     /// A Unix socket listener and its path (removed when the listener stops).
     Unix(tokio::net::UnixListener, std::path::PathBuf),
 }
 
 /// Binds `address`; returns the socket and the address actually bound (port 0 resolved).
-pub async fn bind(address: &Address, nodelay: bool) -> io::Result<(Bound, Address)> {
+/// Unix socket files get permissions `mode`.
+pub async fn bind(address: &Address, nodelay: bool, mode: u32) -> io::Result<(Bound, Address)> {
     match address {
         Address::Tcp(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -46,6 +85,8 @@ pub async fn bind(address: &Address, nodelay: bool) -> io::Result<(Bound, Addres
         }
         Address::Unix(path) => {
             let listener = tokio::net::UnixListener::bind(path)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
             Ok((Bound::Unix(listener, path.clone()), address.clone()))
         }
         Address::Udp(_) => Err(io::Error::new(
@@ -55,42 +96,24 @@ pub async fn bind(address: &Address, nodelay: bool) -> io::Result<(Bound, Addres
     }
 }
 
-fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<Accepted>> {
+fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<(AcceptedStream, Peer)>> {
     match bound {
         Bound::Tcp(listener, nodelay) => stream::unfold(listener, move |listener| async move {
-            let accepted = listener.accept().await.and_then(|(stream, peer)| {
+            let accepted = listener.accept().await.and_then(|(stream, addr)| {
                 if nodelay {
                     stream.set_nodelay(true)?;
                 }
-                let std = stream.into_std()?;
-                let open: OpenStream = Box::new(move || {
-                    let (rd, wr) = tokio::net::TcpStream::from_std(std)?.into_split();
-                    Ok((Box::new(rd) as _, Box::new(wr) as _))
-                });
-                Ok(Accepted {
-                    peer: format!("tcp://{peer}"),
-                    open,
-                })
+                Ok((AcceptedStream::Tcp(stream), Peer::Ip(addr)))
             });
             Some((accepted, listener))
         })
         .boxed(),
-        Bound::Unix(listener, path) => stream::unfold(listener, move |listener| {
-            let path = path.clone();
-            async move {
-                let accepted = listener.accept().await.and_then(|(stream, _)| {
-                    let std = stream.into_std()?;
-                    let open: OpenStream = Box::new(move || {
-                        let (rd, wr) = tokio::net::UnixStream::from_std(std)?.into_split();
-                        Ok((Box::new(rd) as _, Box::new(wr) as _))
-                    });
-                    Ok(Accepted {
-                        peer: format!("unix://{}", path.display()),
-                        open,
-                    })
-                });
-                Some((accepted, listener))
-            }
+        Bound::Unix(listener, _) => stream::unfold(listener, |listener| async move {
+            let accepted = listener.accept().await.map(|(stream, _)| {
+                let uid = stream.peer_cred().ok().map(|cred| cred.uid());
+                (AcceptedStream::Unix(stream), Peer::Unix { uid })
+            });
+            Some((accepted, listener))
         })
         .boxed(),
     }
@@ -101,7 +124,14 @@ fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<Accepted>> {
 #[rtype(result = "()")]
 pub struct StopListener;
 
-/// Accepts streams on one address and starts a [`Connection`] for each.
+/// A connection of this listener has closed (so its place counts no more).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct ConnectionClosed {
+    pub(crate) ip: Option<IpAddr>,
+}
+
+/// Accepts streams on one address and starts a [`Connection`] for each admitted peer.
 pub struct Listener {
     address: Address,
     bound: Option<Bound>,
@@ -109,12 +139,16 @@ pub struct Listener {
     io_threads: Vec<ArbiterHandle>,
     next: usize,
     shared: Arc<ConnectionShared>,
+    stats: TransportStats,
+    open: usize,
+    open_per_ip: HashMap<IpAddr, usize>,
 }
 
 impl std::fmt::Debug for Listener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Listener")
             .field("address", &self.address)
+            .field("open", &self.open)
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +165,7 @@ impl Listener {
             Bound::Unix(_, path) => Some(path.clone()),
             Bound::Tcp(..) => None,
         };
+        let stats = shared.transport_stats(address.scheme());
         Listener {
             address,
             bound: Some(bound),
@@ -138,7 +173,37 @@ impl Listener {
             io_threads,
             next: 0,
             shared,
+            stats,
+            open: 0,
+            open_per_ip: HashMap::new(),
         }
+    }
+
+    /// Why `peer` may not connect now, if it may not.
+    fn refusal(&self, peer: &Peer) -> Option<(ErrorCode, String)> {
+        if !peer.allowed_by(&self.shared.allow) {
+            self.stats.denied.inc();
+            tracing::warn!(address = %self.address, %peer, "peer denied by the allow-list");
+            let message = format!("{peer} is not on this server's allow-list");
+            return Some((ErrorCode::Denied, message));
+        }
+        let limits = &self.shared.limits;
+        let per_ip = peer
+            .ip()
+            .map_or(0, |ip| self.open_per_ip.get(&ip).copied().unwrap_or(0));
+        let message = if self.open >= limits.max_connections {
+            format!(
+                "this listener holds {} connections, the most allowed; try again later",
+                self.open
+            )
+        } else if per_ip >= limits.max_connections_per_peer {
+            format!("{peer} already holds {per_ip} connections here, the most allowed per peer")
+        } else {
+            return None;
+        };
+        self.stats.refused.inc();
+        tracing::warn!(address = %self.address, %peer, %message, "connection refused");
+        Some((ErrorCode::Busy, message))
     }
 }
 
@@ -160,22 +225,51 @@ impl Actor for Listener {
     }
 }
 
-impl StreamHandler<io::Result<Accepted>> for Listener {
-    fn handle(&mut self, accepted: io::Result<Accepted>, _ctx: &mut Context<Self>) {
-        match accepted {
-            Ok(Accepted { peer, open }) => {
-                let thread = &self.io_threads[self.next % self.io_threads.len()];
-                self.next = self.next.wrapping_add(1);
-                Connection::start_on(thread, peer, self.shared.clone(), open);
-            }
+impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
+    fn handle(&mut self, accepted: io::Result<(AcceptedStream, Peer)>, ctx: &mut Context<Self>) {
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             // Accept errors (a peer that reset before accept, out of descriptors) concern one
             // peer or a moment; the listener carries on.
-            Err(e) => tracing::warn!(address = %self.address, error = %e, "accept failed"),
+            Err(e) => return tracing::warn!(address = %self.address, error = %e, "accept failed"),
+        };
+        if let Some((code, message)) = self.refusal(&peer) {
+            return stream.refuse(code, message);
         }
+        let open = match stream.into_open() {
+            Ok(open) => open,
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
+        };
+        self.open += 1;
+        if let Some(ip) = peer.ip() {
+            *self.open_per_ip.entry(ip).or_default() += 1;
+        }
+        self.stats.accepted.inc();
+        let thread = &self.io_threads[self.next % self.io_threads.len()];
+        self.next = self.next.wrapping_add(1);
+        let on_close = ctx.address().recipient();
+        let stats = self.stats.clone();
+        Connection::start_on(thread, peer, self.shared.clone(), open, on_close, stats);
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         ctx.stop();
+    }
+}
+
+impl Handler<ConnectionClosed> for Listener {
+    type Result = ();
+
+    fn handle(&mut self, closed: ConnectionClosed, _ctx: &mut Context<Self>) {
+        self.open = self.open.saturating_sub(1);
+        if let Some(ip) = closed.ip {
+            if let Some(n) = self.open_per_ip.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    self.open_per_ip.remove(&ip);
+                }
+            }
+        }
     }
 }
 

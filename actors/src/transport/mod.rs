@@ -4,9 +4,13 @@
 mod connection;
 mod io_pool;
 mod listener;
+mod peer;
+mod shared;
 mod udp;
 
-pub use connection::{Connection, ConnectionLimits, ConnectionShared};
+pub use connection::Connection;
 pub use io_pool::IoPool;
 pub use listener::{bind, Listener, StopListener};
+pub use peer::{Peer, Phase};
+pub use shared::{ConnectionLimits, ConnectionShared, TransportStats};
 pub use udp::{bind_udp, UdpEndpoint, UdpStats, MAX_DATAGRAM};

@@ -20,15 +20,16 @@ use hubwire_core::protocol::{
 use hubwire_core::Address;
 use tokio::net::UdpSocket;
 
-use super::ConnectionShared;
+use super::{ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::{Outcome, ReplyTo};
-use crate::routing::{Counter, Incoming};
+use crate::routing::{count_error, Incoming};
+use hubwire_core::stats::{Counter, StatsRegistry};
 
 /// The largest UDP payload over IPv4: 65,535 minus the IP and UDP headers.
 pub const MAX_DATAGRAM: usize = 65_507;
 
-/// What a UDP endpoint saw. Relaxed counters: metrics, not coordination.
-#[derive(Debug, Default)]
+/// What a UDP endpoint saw (series `udp.*`).
+#[derive(Debug, Clone)]
 pub struct UdpStats {
     /// Datagrams received.
     pub received: Counter,
@@ -36,6 +37,17 @@ pub struct UdpStats {
     pub dropped: Counter,
     /// Replies that could not be sent (the socket's buffer was full).
     pub replies_dropped: Counter,
+}
+
+impl UdpStats {
+    /// The series in `registry`.
+    pub fn new(registry: &StatsRegistry) -> Self {
+        UdpStats {
+            received: registry.counter("udp.received", &[]),
+            dropped: registry.counter("udp.dropped", &[]),
+            replies_dropped: registry.counter("udp.replies_dropped", &[]),
+        }
+    }
 }
 
 /// Binds a UDP socket; returns it and the address actually bound.
@@ -57,6 +69,8 @@ pub struct UdpEndpoint {
     next_token: u64,
     me: Option<Recipient<Outcome>>,
     stats: Arc<UdpStats>,
+    transport: TransportStats,
+    phase: Phase,
 }
 
 impl std::fmt::Debug for UdpEndpoint {
@@ -95,7 +109,16 @@ impl UdpEndpoint {
                 },
             );
             ctx.add_stream(datagrams);
+            let phases = stream::unfold(shared.phase.clone(), |mut rx| async move {
+                rx.changed().await.ok()?;
+                let phase = *rx.borrow_and_update();
+                Some((phase, rx))
+            });
+            ctx.add_stream(phases);
+            let transport = shared.transport_stats("udp");
             UdpEndpoint {
+                transport,
+                phase: Phase::Running,
                 address,
                 socket,
                 shared,
@@ -122,6 +145,9 @@ impl UdpEndpoint {
     }
 
     fn send_error(&self, id: Option<u64>, code: ErrorCode, message: String, peer: SocketAddr) {
+        if id.is_some() {
+            count_error(&self.shared.registry, code);
+        }
         self.send_envelope(&ErrorFrame { id, code, message }, peer);
     }
 
@@ -165,6 +191,11 @@ impl UdpEndpoint {
     }
 
     fn on_request(&mut self, frame: Frame, peer: SocketAddr) {
+        if self.phase != Phase::Running {
+            let id = peek_request_id(&frame.payload);
+            let message = "the server is shutting down and takes no new requests".to_owned();
+            return self.send_error(id, ErrorCode::ShuttingDown, message, peer);
+        }
         let request = match Request::from_frame(&frame) {
             Ok(r) => r,
             Err(e) => {
@@ -193,6 +224,7 @@ impl UdpEndpoint {
         let me = self.me.clone().expect("set when started");
         let incoming = Incoming {
             id,
+            peer: Peer::Ip(peer),
             headers: request.headers,
             body: request.body,
             received: Instant::now(),
@@ -226,6 +258,12 @@ impl StreamHandler<io::Result<(Bytes, SocketAddr)>> for UdpEndpoint {
             }
         };
         self.stats.received.inc();
+        if !Peer::Ip(peer).allowed_by(&self.shared.allow) {
+            // No reply: answering a spoofable source would make us a reflector.
+            self.transport.denied.inc();
+            tracing::warn!(address = %self.address, %peer, "datagram from a denied peer dropped");
+            return;
+        }
         match decode_datagram(&bytes, self.max_frame) {
             Ok(frame) => self.on_frame(frame, peer),
             Err(e) => {
@@ -234,6 +272,17 @@ impl StreamHandler<io::Result<(Bytes, SocketAddr)>> for UdpEndpoint {
             }
         }
     }
+}
+
+impl StreamHandler<Phase> for UdpEndpoint {
+    fn handle(&mut self, phase: Phase, ctx: &mut Context<Self>) {
+        self.phase = phase;
+        if phase == Phase::Closing {
+            actix::ActorContext::stop(ctx);
+        }
+    }
+
+    fn finished(&mut self, _ctx: &mut Context<Self>) {}
 }
 
 impl Handler<Outcome> for UdpEndpoint {

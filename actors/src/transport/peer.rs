@@ -1,0 +1,64 @@
+//! Who is on the other end of a connection or datagram, as far as the allow-lists care.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use hubwire_core::AllowList;
+
+/// A peer: an IP socket address, or a Unix-socket peer known by its uid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// A TCP or UDP peer.
+    Ip(SocketAddr),
+    /// A Unix-socket peer; `None` when its credentials could not be read.
+    Unix {
+        /// The peer process's user id.
+        uid: Option<u32>,
+    },
+    /// A peer inside this process (tests, in-process calls).
+    Local,
+}
+
+impl Peer {
+    /// The peer's IP address, for IP peers.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Peer::Ip(addr) => Some(addr.ip()),
+            _ => None,
+        }
+    }
+
+    /// Whether `list` allows this peer.
+    pub fn allowed_by(&self, list: &AllowList) -> bool {
+        match self {
+            Peer::Ip(addr) => list.allows_ip(addr.ip()),
+            Peer::Unix { uid: Some(uid) } => list.allows_uid(*uid),
+            Peer::Unix { uid: None } => false,
+            Peer::Local => true,
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Ip(addr) => write!(f, "{addr}"),
+            Peer::Unix { uid: Some(uid) } => write!(f, "unix peer uid {uid}"),
+            Peer::Unix { uid: None } => f.write_str("unix peer (uid unknown)"),
+            Peer::Local => f.write_str("in-process"),
+        }
+    }
+}
+
+/// Where a server is in its life; connections watch it to drain and close at shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Serving.
+    Running,
+    /// No new requests (answered shutting-down); requests in flight may finish; each connection
+    /// says DISCONN and closes when it has nothing in flight.
+    Draining,
+    /// The shutdown deadline passed: requests still in flight are answered shutting-down and
+    /// every connection closes.
+    Closing,
+}

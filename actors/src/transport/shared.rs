@@ -1,0 +1,92 @@
+//! What every listener and connection of one server reads: routes, limits, allow-lists, the
+//! shutdown phase and the counters. Immutable, shared by `Arc`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubwire_core::stats::{Counter, Gauge, StatsRegistry};
+use hubwire_core::{AllowList, Config};
+use tokio::sync::watch;
+
+use super::Phase;
+use crate::routing::RouteTable;
+
+/// The limits and timeouts a connection enforces.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// Largest frame accepted.
+    pub max_frame: usize,
+    /// Requests in flight before busy.
+    pub max_in_flight: usize,
+    /// Time allowed for the CONN frame.
+    pub handshake_timeout: Duration,
+    /// Quiet time (nothing in flight) before the connection is closed.
+    pub idle_timeout: Duration,
+    /// Connections one listener holds.
+    pub max_connections: usize,
+    /// Connections one peer address holds on one listener.
+    pub max_connections_per_peer: usize,
+}
+
+impl From<&Config> for ConnectionLimits {
+    fn from(config: &Config) -> Self {
+        ConnectionLimits {
+            max_frame: config.max_frame,
+            max_in_flight: config.max_in_flight_per_connection,
+            handshake_timeout: config.handshake_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections_per_listener,
+            max_connections_per_peer: config.max_connections_per_peer,
+        }
+    }
+}
+
+/// The counters of one transport (`tcp`, `unix`, `udp`).
+#[derive(Clone, Debug)]
+pub struct TransportStats {
+    /// Connections open now.
+    pub open: Gauge,
+    /// Connections accepted since start.
+    pub accepted: Counter,
+    /// Peers refused by the allow-list.
+    pub denied: Counter,
+    /// Connections refused over a connection limit.
+    pub refused: Counter,
+}
+
+impl TransportStats {
+    /// The counters of `transport` in `registry`.
+    pub fn new(registry: &StatsRegistry, transport: &str) -> Self {
+        let labels = [("transport", transport)];
+        TransportStats {
+            open: registry.gauge("connections.open", &labels),
+            accepted: registry.counter("connections.accepted", &labels),
+            denied: registry.counter("peers.denied", &labels),
+            refused: registry.counter("connections.refused", &labels),
+        }
+    }
+}
+
+/// Shared by every listener and connection of a server.
+#[derive(Debug)]
+pub struct ConnectionShared {
+    /// The route table.
+    pub routes: Arc<RouteTable>,
+    /// The limits.
+    pub limits: ConnectionLimits,
+    /// Sent in the server's CONN frame.
+    pub agent: String,
+    /// Peers allowed to connect.
+    pub allow: AllowList,
+    /// Where the server is in its life.
+    pub phase: watch::Receiver<Phase>,
+    /// Every figure of the server.
+    pub registry: StatsRegistry,
+}
+
+impl ConnectionShared {
+    /// The counters of `transport`.
+    pub fn transport_stats(&self, transport: &str) -> TransportStats {
+        TransportStats::new(&self.registry, transport)
+    }
+}

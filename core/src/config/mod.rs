@@ -1,0 +1,159 @@
+//! The plain configuration every hubwire part reads, with documented defaults.
+//!
+//! Files, environment variables and flags are layered on top of this struct by the application
+//! base (`hubwire::config`); nothing else invents its own settings. In JSON every key is the
+//! field name; durations are whole milliseconds in keys ending `_ms`. `docs/configuration.md`
+//! documents every key.
+
+mod forms;
+mod validate;
+
+pub use validate::InvalidValue;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Address, AllowList};
+
+/// Default largest frame `length`: 1 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
+/// Default requests a connection may have in flight before it is answered busy.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION: usize = 256;
+/// Default requests a route's handler may have queued before it is answered busy.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_ROUTE: usize = 1024;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings of a server and its application: listeners, peers, limits, timeouts, logging.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where to listen. Default: `tcp://127.0.0.1:7400`.
+    #[serde(with = "forms::addresses")]
+    pub listen: Vec<Address>,
+    /// Peers allowed to connect; `None` means the default (loopback and the own uid). Binding a
+    /// non-loopback address needs an explicit list.
+    pub allow: Option<AllowList>,
+    /// Peers allowed to call endpoints that change state (log level, queue operations).
+    /// Default: loopback and the own uid.
+    pub admin_allow: AllowList,
+    /// Where single-instance lock files go. Default: `<temp dir>/hubwire`.
+    pub lock_dir: PathBuf,
+    /// Where durable data goes. Default: `hubwire-data` (relative to the working directory).
+    pub data_dir: PathBuf,
+    /// Log filter: a level (`info`) or `tracing` directives (`info,hubwire_actors=debug`).
+    /// Default: `info`. The `RUST_LOG` variable, when set, overrides it.
+    pub log_level: String,
+    /// `human` or `json`. Default: `human`.
+    pub log_format: LogFormat,
+    /// A file to log to as well, rotated daily; `None` for none. Default: none.
+    pub log_file: Option<PathBuf>,
+    /// Whether to log to standard error. Default: on.
+    pub log_console: bool,
+    /// Largest frame `length` accepted; a larger one gets frame-too-large and the connection is
+    /// closed. Default: 1 MiB.
+    pub max_frame: usize,
+    /// Requests one connection may have in flight; more are answered busy. Default: 256.
+    pub max_in_flight_per_connection: usize,
+    /// Requests one route's handler may have waiting; more are answered busy. Default: 1024.
+    pub max_in_flight_per_route: usize,
+    /// Requests one UDP endpoint may have in flight across all its peers; more are answered
+    /// busy. Default: 4096.
+    pub max_in_flight_per_udp_endpoint: usize,
+    /// Connections one stream listener holds at once; more are refused. Default: 10,000.
+    pub max_connections_per_listener: usize,
+    /// Connections one peer address holds at once on a listener; more are refused. Default: 256.
+    pub max_connections_per_peer: usize,
+    /// Time a new connection has to send its CONN frame. Default: 5 s.
+    #[serde(rename = "handshake_timeout_ms", with = "forms::millis")]
+    pub handshake_timeout: Duration,
+    /// A connection with nothing in flight and no traffic for this long is closed. Default: 5 min.
+    #[serde(rename = "idle_timeout_ms", with = "forms::millis")]
+    pub idle_timeout: Duration,
+    /// At shutdown, how long requests in flight may take to finish before the rest are answered
+    /// shutting-down. Default: 10 s.
+    #[serde(rename = "shutdown_timeout_ms", with = "forms::millis")]
+    pub shutdown_timeout: Duration,
+    /// I/O threads that connections are spread over; 0 means one per core. Default: 0.
+    pub io_threads: usize,
+    /// Whether TCP_NODELAY is set on accepted sockets (small replies are not held back). Default: on.
+    pub tcp_nodelay: bool,
+    /// TCP keepalive idle time on accepted sockets; 0 turns keepalive off. Default: 60 s.
+    #[serde(rename = "tcp_keepalive_ms", with = "forms::millis")]
+    pub tcp_keepalive: Duration,
+    /// Socket receive buffer size in bytes; 0 keeps the system's. Default: 0.
+    pub recv_buffer_bytes: usize,
+    /// Socket send buffer size in bytes; 0 keeps the system's. Default: 0.
+    pub send_buffer_bytes: usize,
+    /// Permissions of Unix socket files, in octal. Default: `"600"` (the owner only).
+    pub unix_socket_mode: String,
+    /// Handler instances per route key, for routes registered as pools; overrides the count the
+    /// code asks for. Default: none.
+    pub handler_pools: BTreeMap<String, usize>,
+    /// Free-form settings handed to the application's own code. Default: `{}`.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: vec![Address::default_listen()],
+            allow: None,
+            admin_allow: AllowList::default(),
+            lock_dir: std::env::temp_dir().join("hubwire"),
+            data_dir: PathBuf::from("hubwire-data"),
+            log_level: "info".to_owned(),
+            log_format: LogFormat::Human,
+            log_file: None,
+            log_console: true,
+            max_frame: DEFAULT_MAX_FRAME,
+            max_in_flight_per_connection: DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+            max_in_flight_per_route: DEFAULT_MAX_IN_FLIGHT_PER_ROUTE,
+            max_in_flight_per_udp_endpoint: 4096,
+            max_connections_per_listener: 10_000,
+            max_connections_per_peer: 256,
+            handshake_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(300),
+            shutdown_timeout: Duration::from_secs(10),
+            io_threads: 0,
+            tcp_nodelay: true,
+            tcp_keepalive: Duration::from_secs(60),
+            recv_buffer_bytes: 0,
+            send_buffer_bytes: 0,
+            unix_socket_mode: "600".to_owned(),
+            handler_pools: BTreeMap::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The number of I/O threads to start: `io_threads`, or one per core when it is 0.
+    pub fn io_thread_count(&self) -> usize {
+        match self.io_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// The peers allowed to connect: the configured list, or the default.
+    pub fn allow_list(&self) -> AllowList {
+        self.allow.clone().unwrap_or_default()
+    }
+
+    /// The Unix socket file mode as a number.
+    pub fn unix_socket_mode_bits(&self) -> u32 {
+        u32::from_str_radix(&self.unix_socket_mode, 8).unwrap_or(0o600)
+    }
+}

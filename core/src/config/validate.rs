@@ -1,0 +1,157 @@
+//! Checks that go beyond types: ranges and formats a value of the right type can still miss.
+
+use super::Config;
+
+/// A value of the right type that is still not acceptable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{key} = {value}: {reason}")]
+pub struct InvalidValue {
+    /// The config key.
+    pub key: &'static str,
+    /// The value, as written in JSON.
+    pub value: String,
+    /// What is wrong and what would be right.
+    pub reason: String,
+}
+
+fn check(
+    ok: bool,
+    key: &'static str,
+    value: impl ToString,
+    reason: &str,
+) -> Result<(), InvalidValue> {
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidValue {
+            key,
+            value: value.to_string(),
+            reason: reason.to_owned(),
+        })
+    }
+}
+
+impl Config {
+    /// Checks ranges and formats; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        check(
+            !self.listen.is_empty(),
+            "listen",
+            "[]",
+            "at least one address is needed",
+        )?;
+        check(
+            (64..=u32::MAX as usize).contains(&self.max_frame),
+            "max_frame",
+            self.max_frame,
+            "must be from 64 to 4294967295 bytes",
+        )?;
+        for (key, value) in [
+            (
+                "max_in_flight_per_connection",
+                self.max_in_flight_per_connection,
+            ),
+            ("max_in_flight_per_route", self.max_in_flight_per_route),
+            (
+                "max_in_flight_per_udp_endpoint",
+                self.max_in_flight_per_udp_endpoint,
+            ),
+            (
+                "max_connections_per_listener",
+                self.max_connections_per_listener,
+            ),
+            ("max_connections_per_peer", self.max_connections_per_peer),
+        ] {
+            check(value >= 1, key, value, "must be at least 1")?;
+        }
+        check(
+            self.io_threads <= 1024,
+            "io_threads",
+            self.io_threads,
+            "must be at most 1024 (0 means one per core)",
+        )?;
+        check(
+            !self.handshake_timeout.is_zero(),
+            "handshake_timeout_ms",
+            0,
+            "must be at least 1 ms",
+        )?;
+        check(
+            !self.idle_timeout.is_zero(),
+            "idle_timeout_ms",
+            0,
+            "must be at least 1 ms",
+        )?;
+        check(
+            u32::from_str_radix(&self.unix_socket_mode, 8).is_ok_and(|m| m <= 0o777),
+            "unix_socket_mode",
+            format!("{:?}", self.unix_socket_mode),
+            "must be octal permissions such as \"600\" or \"660\"",
+        )?;
+        check(
+            !self.log_level.trim().is_empty(),
+            "log_level",
+            "\"\"",
+            "must name a level (error, warn, info, debug, trace) or tracing directives",
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_key() {
+        let cases: Vec<(Config, &str)> = vec![
+            (
+                Config {
+                    max_frame: 10,
+                    ..Config::default()
+                },
+                "max_frame",
+            ),
+            (
+                Config {
+                    max_connections_per_peer: 0,
+                    ..Config::default()
+                },
+                "max_connections_per_peer",
+            ),
+            (
+                Config {
+                    unix_socket_mode: "rw".into(),
+                    ..Config::default()
+                },
+                "unix_socket_mode",
+            ),
+            (
+                Config {
+                    listen: vec![],
+                    ..Config::default()
+                },
+                "listen",
+            ),
+        ];
+        for (config, key) in cases {
+            assert_eq!(config.validate().unwrap_err().key, key);
+        }
+    }
+
+    #[test]
+    fn a_config_round_trips_through_json_with_unknown_keys_refused() {
+        let json = serde_json::to_value(Config::default()).unwrap();
+        assert_eq!(json["handshake_timeout_ms"], 5000);
+        assert_eq!(json["listen"][0], "tcp://127.0.0.1:7400");
+        let back: Config = serde_json::from_value(json).unwrap();
+        assert_eq!(back, Config::default());
+        let err = serde_json::from_str::<Config>(r#"{"max_frames": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("max_frames"), "{err}");
+    }
+}

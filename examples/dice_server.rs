@@ -1,11 +1,13 @@
 //! A dice server: `dice.guess`, `dice.roll` and `dice.roll_times`, each a handler actor.
 //!
-//! Run: `cargo run --example dice_server` (or `-- --listen tcp://127.0.0.1:7500`).
+//! Run: `cargo run --example dice_server` (or `-- --listen tcp://127.0.0.1:7500`; `-- --help`
+//! lists every flag of the application base).
 
 #[path = "routes/dice.rs"]
 mod dice;
 
-use clap::Parser;
+use std::process::ExitCode;
+
 use dice::{DiceGuess, DiceRoll, DiceRollTimes, Guess, Roll, RollTimes, Rolled, Total};
 use hubwire::prelude::*;
 
@@ -53,33 +55,12 @@ impl Serve<DiceRollTimes> for Dice {
 
 serve!(Dice: DiceGuess, DiceRoll, DiceRollTimes);
 
-#[derive(Parser)]
-struct Args {
-    /// Where to listen (repeatable): tcp://HOST:PORT or unix:///PATH.
-    #[arg(long, default_value = dice::DEFAULT_ADDRESS)]
-    listen: Vec<Address>,
-}
-
-#[actix::main]
-async fn main() {
-    let args = Args::parse();
-    let config = Config {
-        listen: args.listen,
-        ..Config::default()
-    };
-    let server = Server::builder(config)
+fn main() -> ExitCode {
+    // Flags, environment, --config file and defaults; lock; logging; hubwire.* endpoints;
+    // graceful shutdown on SIGINT/SIGTERM: all from the application base.
+    App::new("dice")
         .route::<DiceGuess, _, _>(|| Dice)
         .route::<DiceRoll, _, _>(|| Dice)
         .route::<DiceRollTimes, _, _>(|| Dice)
-        .start()
-        .await
-        .unwrap_or_else(|e| {
-            eprintln!("dice_server: {e}");
-            std::process::exit(1);
-        });
-    for address in server.addresses() {
-        println!("dice_server listening on {address}");
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop();
+        .run()
 }

@@ -6,7 +6,8 @@
 #[path = "routes/echo.rs"]
 mod echo;
 
-use clap::Parser;
+use std::process::ExitCode;
+
 use echo::{Echo, Message};
 use hubwire::prelude::*;
 
@@ -24,38 +25,14 @@ impl Serve<Echo> for Echoer {
 
 serve!(Echoer: Echo);
 
-#[derive(Parser)]
-struct Args {
-    /// Where to listen (repeatable): tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
-    #[arg(long, default_values = echo::DEFAULT_LISTEN)]
-    listen: Vec<Address>,
-}
-
-#[actix::main]
-async fn main() {
-    let args = Args::parse();
-    for address in &args.listen {
-        // A socket file left by an earlier run that was killed; the application base will do
-        // this under its single-instance lock.
-        if let Address::Unix(path) = address {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    let config = Config {
-        listen: args.listen,
-        ..Config::default()
-    };
-    let server = Server::builder(config)
+fn main() -> ExitCode {
+    App::new("echo")
+        .defaults(|config| {
+            config.listen = echo::DEFAULT_LISTEN
+                .iter()
+                .map(|url| url.parse().expect("a valid default address"))
+                .collect();
+        })
         .route::<Echo, _, _>(|| Echoer)
-        .start()
-        .await
-        .unwrap_or_else(|e| {
-            eprintln!("echo_server: {e}");
-            std::process::exit(1);
-        });
-    for address in server.addresses() {
-        println!("echo_server listening on {address}");
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop();
+        .run()
 }

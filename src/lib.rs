@@ -34,19 +34,28 @@
 //!   the server.
 //! - [`hubwire_core`] (`core/`): the plain parts without actix: wire protocol, addresses,
 //!   configuration, bodies, the typed client.
+//! - [`app`]: the application base: `App::new(name).route(..).run()` with config, logging,
+//!   single-instance lock, standard endpoints and graceful shutdown.
+//! - [`standard`]: the standard `hubwire.*` endpoints' routes and types.
 //! - [`config`]: layered configuration (defaults < file < environment < flags) with sources.
 //! - [`cli`]: the `hubwire` command's subcommands, as a library so tests can drive them.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod standard;
 
 pub use hubwire_actors::{
-    actix, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder, StartError,
+    actix, cache, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder,
+    StartError,
 };
-pub use hubwire_core::{client, protocol, route, Address, AddressError, BodyError, Config, Route};
+pub use app::App;
+pub use hubwire_core::{
+    client, protocol, route, stats, Address, AddressError, BodyError, Config, Route,
+};
 
 /// What most programs need: `use hubwire::prelude::*;`.
 pub mod prelude {
@@ -54,6 +63,7 @@ pub mod prelude {
     pub use crate::client::{CallError, Client, ClientOptions};
     pub use crate::handler::{HandlerError, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
+    pub use crate::app::App;
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

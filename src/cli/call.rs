@@ -79,7 +79,9 @@ pub async fn call(args: CallArgs) -> i32 {
     {
         Ok(reply) => match body_to_json(&reply.body) {
             Ok(json) => {
-                println!("{json}");
+                // A reader that went away (`| head`) is not an error of the call.
+                use std::io::Write;
+                let _ = writeln!(std::io::stdout(), "{json}");
                 EXIT_OK
             }
             Err(e) => {

@@ -1,7 +1,9 @@
 //! The `hubwire` command line: subcommands as plain functions that return an exit code.
 
+mod bench;
 mod call;
 
+pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,35 @@ pub enum Command {
     /// Call a route: JSON in, the reply printed as JSON.
     #[command(after_help = EXIT_CODES_HELP)]
     Call(CallArgs),
+    /// Measure requests/s and latency under pipelined load, against a bare echo floor.
+    Bench(BenchArgs),
+    /// Ask a hubwire application whether it is serving (calls hubwire.health).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Health(StandardArgs),
+    /// Print a hubwire application's figures as JSON (calls hubwire.stats).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Stats(StandardArgs),
+}
+
+/// Arguments of the subcommands that call one standard endpoint.
+#[derive(Debug, clap::Args)]
+pub struct StandardArgs {
+    /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
+    pub address: String,
+    /// Seconds to wait for the reply.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+impl StandardArgs {
+    fn call(self, route: &str) -> CallArgs {
+        CallArgs {
+            address: self.address,
+            route: route.to_owned(),
+            json: None,
+            timeout: self.timeout,
+        }
+    }
 }
 
 /// Parses the arguments and runs the subcommand; returns the process exit code.
@@ -54,5 +85,8 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Call(args) => runtime.block_on(call(args)),
+        Command::Bench(args) => runtime.block_on(bench(args)),
+        Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),
+        Command::Stats(args) => runtime.block_on(call(args.call("hubwire.stats"))),
     }
 }

@@ -106,7 +106,19 @@ pub fn load(
     env: &[(String, String)],
     flags: &[(String, String, String)],
 ) -> Result<Layered, ConfigError> {
-    let Value::Object(defaults) = serde_json::to_value(Config::default()).expect("defaults encode")
+    load_over(Config::default(), app, instance, file, env, flags)
+}
+
+/// Like [`load`], over an application's own `defaults` instead of hubwire's.
+pub fn load_over(
+    defaults: Config,
+    app: &str,
+    instance: &str,
+    file: Option<&Path>,
+    env: &[(String, String)],
+    flags: &[(String, String, String)],
+) -> Result<Layered, ConfigError> {
+    let Value::Object(defaults) = serde_json::to_value(defaults).expect("defaults encode")
     else {
         unreachable!("a struct encodes as an object")
     };

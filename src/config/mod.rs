@@ -13,5 +13,5 @@ mod source;
 pub use args::AppArgs;
 pub use env::{env_var_names, scoped_name};
 pub use error::ConfigError;
-pub use layers::{load, Layered};
+pub use layers::{load, load_over, Layered};
 pub use source::Source;

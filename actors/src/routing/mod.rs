@@ -2,10 +2,12 @@
 
 mod blocking_endpoint;
 mod endpoint;
+mod fn_endpoint;
 mod stats;
 mod table;
 
 pub use blocking_endpoint::BlockingEndpoint;
+pub use fn_endpoint::{EndpointFn, FnEndpoint};
 pub use endpoint::{Incoming, Refusal, RouteEndpoint, TypedEndpoint};
 pub use stats::{count_error, RouteStats, RouteStatsSnapshot};
 pub use table::{DuplicateRoute, RouteTable};

@@ -1,0 +1,79 @@
+//! An endpoint that answers with a function, on the connection's own thread, without a handler
+//! actor. For quick answers only (the standard `hubwire.*` endpoints): the function must not
+//! block.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hubwire_core::stats::StatsRegistry;
+use hubwire_core::{encode_body, Route};
+
+use super::endpoint::decode_dispatch;
+use super::{Incoming, Refusal, RouteEndpoint, RouteStats};
+use crate::handler::HandlerError;
+use crate::transport::Peer;
+
+/// The function of a [`FnEndpoint`]: the request and who sent it, to a reply or an error.
+pub type EndpointFn<R> = dyn Fn(<R as Route>::Request, &Peer) -> Result<<R as Route>::Reply, HandlerError>
+    + Send
+    + Sync;
+
+/// Route `R` answered by a function.
+pub struct FnEndpoint<R: Route> {
+    answer: Box<EndpointFn<R>>,
+    stats: Arc<RouteStats>,
+    _route: PhantomData<fn() -> R>,
+}
+
+impl<R: Route> std::fmt::Debug for FnEndpoint<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnEndpoint").field("route", &R::KEY).finish()
+    }
+}
+
+impl<R: Route> FnEndpoint<R> {
+    /// An endpoint of route `R` answered by `answer`, with its figures in `registry`.
+    pub fn new(
+        registry: &StatsRegistry,
+        answer: impl Fn(R::Request, &Peer) -> Result<R::Reply, HandlerError> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(FnEndpoint {
+            answer: Box::new(answer),
+            stats: Arc::new(RouteStats::new(registry, R::KEY)),
+            _route: PhantomData,
+        })
+    }
+}
+
+impl<R: Route> RouteEndpoint for FnEndpoint<R> {
+    fn key(&self) -> &'static str {
+        R::KEY
+    }
+
+    fn dispatch(&self, incoming: Incoming) -> Result<(), Refusal> {
+        let peer = incoming.peer.clone();
+        let dispatch = decode_dispatch::<R>(incoming, &self.stats, None)?;
+        self.stats.dispatched.inc();
+        let started = Instant::now();
+        let result = (self.answer)(dispatch.request, &peer)
+            .and_then(|reply| encode_body(&reply).map_err(HandlerError::from));
+        self.stats.record_latency(started.elapsed());
+        match result {
+            Ok(body) => {
+                self.stats.succeeded.inc();
+                dispatch.reply_to.reply(body);
+            }
+            Err(e) => {
+                self.stats.failed.inc();
+                self.stats.count_error(e.code);
+                dispatch.reply_to.error(e.code, e.message);
+            }
+        }
+        Ok(())
+    }
+
+    fn stats(&self) -> &Arc<RouteStats> {
+        &self.stats
+    }
+}

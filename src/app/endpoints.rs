@@ -1,0 +1,74 @@
+//! The standard endpoints: `hubwire.health`, `hubwire.stats`, `hubwire.log.level`.
+
+use std::time::Instant;
+
+use hubwire_actors::handler::HandlerError;
+use hubwire_actors::routing::FnEndpoint;
+use hubwire_actors::ServerBuilder;
+use hubwire_core::protocol::ErrorCode;
+use hubwire_core::AllowList;
+
+use super::logging::LogLevel;
+use crate::standard::{
+    Health, HealthReply, LogLevel as LogLevelRoute, LogLevelReply, Stats, StatsReply,
+};
+
+/// What the standard endpoints report and guard.
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    pub(crate) app: String,
+    pub(crate) instance: String,
+    pub(crate) started: Instant,
+}
+
+/// Adds the standard endpoints to `builder`.
+pub(crate) fn add_standard_endpoints(
+    builder: ServerBuilder,
+    identity: Identity,
+    log_level: Option<LogLevel>,
+    admin: AllowList,
+) -> ServerBuilder {
+    let registry = builder.registry().clone();
+    let who = identity.clone();
+    let health = FnEndpoint::<Health>::new(&registry, move |(), _| {
+        Ok(HealthReply {
+            status: "ok".into(),
+            app: who.app.clone(),
+            instance: who.instance.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_ms: who.started.elapsed().as_millis() as u64,
+        })
+    });
+    let figures = registry.clone();
+    let stats = FnEndpoint::<Stats>::new(&registry, move |(), _| {
+        Ok(StatsReply {
+            app: identity.app.clone(),
+            instance: identity.instance.clone(),
+            uptime_ms: identity.started.elapsed().as_millis() as u64,
+            stats: figures.snapshot(),
+        })
+    });
+    let level = FnEndpoint::<LogLevelRoute>::new(&registry, move |request, peer| {
+        let Some(handle) = &log_level else {
+            return Err(HandlerError::new("logging is not managed by this application"));
+        };
+        if let Some(new) = request.level {
+            if !peer.allowed_by(&admin) {
+                tracing::warn!(%peer, "non-admin peer tried to change the log level");
+                return Err(HandlerError {
+                    code: ErrorCode::Denied,
+                    message: format!(
+                        "changing the log level is for admin peers (admin_allow), and {peer} is not one"
+                    ),
+                });
+            }
+            handle
+                .set(&new)
+                .map_err(|e| HandlerError::invalid_request(e.to_string()))?;
+        }
+        Ok(LogLevelReply {
+            level: handle.get(),
+        })
+    });
+    builder.endpoint(health).endpoint(stats).endpoint(level)
+}

@@ -1,0 +1,264 @@
+//! The application base: a service's `main` in a few lines.
+//!
+//! ```no_run
+//! use hubwire::prelude::*;
+//! # #[derive(Serialize, Deserialize)] pub struct Say { pub message: String }
+//! # route!(pub Echo = "echo", Say => Say);
+//! # struct Echoer;
+//! # impl Actor for Echoer { type Context = Context<Self>; }
+//! # impl Serve<Echo> for Echoer {
+//! #     fn serve(&mut self, r: Say, _: &mut Context<Self>) -> Reply<Say> { Reply::ok(r) }
+//! # }
+//! # serve!(Echoer: Echo);
+//! fn main() -> std::process::ExitCode {
+//!     App::new("echo").route::<Echo, _, _>(|| Echoer).run()
+//! }
+//! ```
+//!
+//! `run` reads the layered configuration (flags, environment, `--config` file, defaults), starts
+//! logging, takes the single-instance lock, starts the server with the standard endpoints, and
+//! serves until SIGINT or SIGTERM; then it shuts down gracefully, releases the lock and returns
+//! the exit code. Lifecycle and endpoints: `docs/application-base.md`.
+
+mod endpoints;
+mod lock;
+mod logging;
+
+pub use lock::{InstanceLock, LockError};
+pub use logging::{LogLevel, LoggingError, LoggingGuard};
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use hubwire_actors::actix::{Actor, Context, Handler, SyncContext};
+use hubwire_actors::handler::Dispatch;
+use hubwire_actors::ServerBuilder;
+use hubwire_core::{Address, Config, Route};
+
+use crate::config::{load_over, AppArgs};
+
+/// Exit code: a configuration or argument error (nothing was started).
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code: the server could not start (an address could not be bound, ...).
+pub const EXIT_START: u8 = 1;
+/// Exit code: another process runs this app instance.
+pub const EXIT_ALREADY_RUNNING: u8 = 3;
+
+type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder>;
+
+/// An application: a name, its routes, and defaults; [`run`](Self::run) does the rest.
+pub struct App {
+    name: String,
+    defaults: Config,
+    setup: Vec<Setup>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    args: AppArgs,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl App {
+    /// An application called `name` (letters, digits, `-`, `_`: it names lock files and
+    /// environment variables).
+    pub fn new(name: impl Into<String>) -> App {
+        App {
+            name: name.into(),
+            defaults: Config::default(),
+            setup: Vec::new(),
+        }
+    }
+
+    /// Changes the built-in defaults (the lowest configuration layer) for this application.
+    pub fn defaults(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.defaults);
+        self
+    }
+
+    /// Anything else to do to the server builder once the configuration is known.
+    pub fn setup(mut self, f: impl FnOnce(ServerBuilder, &Config) -> ServerBuilder + 'static) -> Self {
+        self.setup.push(Box::new(f));
+        self
+    }
+
+    /// Serves route `R` with an actor made by `factory`.
+    pub fn route<R, H, F>(self, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.setup(move |b, _| b.route::<R, H, F>(factory))
+    }
+
+    /// Serves route `R` with a pool of actors; `handler_pools` in the configuration overrides
+    /// `instances`.
+    pub fn route_pool<R, H, F>(self, instances: usize, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.setup(move |b, config| {
+            let n = config.handler_pools.get(R::KEY).copied().unwrap_or(instances);
+            b.route_pool::<R, H, F>(n, factory)
+        })
+    }
+
+    /// Serves route `R` with blocking handlers on their own threads; `handler_pools` in the
+    /// configuration overrides `threads`.
+    pub fn route_blocking<R, H, F>(self, threads: usize, factory: F) -> Self
+    where
+        R: Route,
+        H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.setup(move |b, config| {
+            let n = config.handler_pools.get(R::KEY).copied().unwrap_or(threads);
+            b.route_blocking::<R, H, F>(n, factory)
+        })
+    }
+
+    /// Parses the process's arguments and runs until SIGINT or SIGTERM.
+    pub fn run(self) -> ExitCode {
+        let cli = Cli::parse();
+        self.run_with(cli.args)
+    }
+
+    /// Runs with arguments parsed elsewhere (an application with flags of its own flattens
+    /// [`AppArgs`] into its parser).
+    pub fn run_with(self, args: AppArgs) -> ExitCode {
+        let name = self.name.clone();
+        let fail = |code: u8, message: &dyn std::fmt::Display| {
+            eprintln!("{name}: {message}");
+            ExitCode::from(code)
+        };
+        if !valid_name(&self.name) || !valid_name(&args.instance) {
+            return fail(
+                EXIT_CONFIG,
+                &"the app name and --instance must be letters, digits, '-' and '_'",
+            );
+        }
+        let flags = match args.flag_values() {
+            Ok(flags) => flags,
+            Err(message) => return fail(EXIT_CONFIG, &message),
+        };
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("HUBWIRE_"))
+            .collect();
+        let loaded = load_over(
+            self.defaults,
+            &self.name,
+            &args.instance,
+            args.config.as_deref(),
+            &env,
+            &flags,
+        );
+        let layered = match loaded {
+            Ok(layered) => layered,
+            Err(e) => return fail(EXIT_CONFIG, &e),
+        };
+        if args.print_config {
+            print!("{}", layered.describe());
+            return ExitCode::SUCCESS;
+        }
+        let config = layered.config;
+        let (log_level, log_guard) = match logging::init(&config) {
+            Ok(logging) => logging,
+            Err(e) => return fail(EXIT_CONFIG, &e),
+        };
+        let lock = match InstanceLock::acquire(&config.lock_dir, &self.name, &args.instance) {
+            Ok(lock) => lock,
+            Err(e @ LockError::AlreadyRunning { .. }) => return fail(EXIT_ALREADY_RUNNING, &e),
+            Err(e) => return fail(EXIT_CONFIG, &e),
+        };
+        remove_stale_sockets(&config);
+        let identity = endpoints::Identity {
+            app: self.name.clone(),
+            instance: args.instance.clone(),
+            started: Instant::now(),
+        };
+        let setup = self.setup;
+        let system = hubwire_actors::actix::System::new();
+        let code = system.block_on(async move {
+            let mut builder = ServerBuilder::new(config.clone());
+            builder = endpoints::add_standard_endpoints(
+                builder,
+                identity,
+                Some(log_level),
+                config.admin_allow.clone(),
+            );
+            for step in setup {
+                builder = step(builder, &config);
+            }
+            let server = match builder.start().await {
+                Ok(server) => server,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start");
+                    eprintln!("{name}: {e}");
+                    return EXIT_START;
+                }
+            };
+            for address in server.addresses() {
+                println!("{name} listening on {address}");
+                tracing::info!(%address, "serving");
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "shutting down");
+            let forced = server.shutdown().await;
+            if forced > 0 {
+                tracing::warn!(forced, "connections were closed at the shutdown deadline");
+            }
+            0
+        });
+        drop(lock);
+        drop(log_guard);
+        ExitCode::from(code)
+    }
+}
+
+/// Removes Unix socket files left by a dead instance; safe because this instance holds the lock.
+fn remove_stale_sockets(config: &Config) {
+    for address in &config.listen {
+        if let Address::Unix(path) = address {
+            if path.exists() {
+                tracing::info!(path = %path.display(), "removing a socket file left by an earlier run");
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; returns which.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}

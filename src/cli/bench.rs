@@ -1,0 +1,574 @@
+//! `hubwire bench`: load a route with pipelined calls and report throughput and latency, next to
+//! a bare echo over the same framing (the floor hubwire is compared with).
+//!
+//! - `hubwire bench request`: typed clients calling a route (an in-process echo server unless
+//!   `--address` names one).
+//! - `hubwire bench floor`: a bare tokio echo server and client, no MessagePack, no actors.
+//! - `hubwire bench compare`: both, one after the other with the same parameters, and a table.
+//!
+//! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
+//! directory, and is stopped (and the directory removed) before the command returns.
+
+mod floor;
+mod hub;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hubwire_core::config::DEFAULT_MAX_FRAME;
+use hubwire_core::{encode_body, Address, Config};
+
+use floor::{Conn, FloorServer};
+use hub::{Calls, EchoMessage, EchoServer};
+use stats::{human_ns, Report, Window};
+
+use super::{EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_USAGE};
+
+/// Arguments of `hubwire bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub mode: BenchMode,
+}
+
+/// The kinds of bench run.
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchMode {
+    /// Call a route with typed clients (pipelined) and report requests/s and latency.
+    Request(RequestArgs),
+    /// The floor: a bare tokio echo of the same framing, no MessagePack, no actors.
+    Floor(LoadArgs),
+    /// Run floor, then request on an in-process server, and print them side by side.
+    Compare(LoadArgs),
+}
+
+/// The stream transports a bench can start servers on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// TCP on 127.0.0.1, ephemeral port.
+    Tcp,
+    /// A Unix socket in a fresh temporary directory.
+    Unix,
+}
+
+/// The load: how many connections, how many calls in flight on each, how big, how long.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Transport of the servers the bench starts (tcp: 127.0.0.1; unix: a temporary socket).
+    #[arg(long, value_enum, default_value_t = Transport::Tcp)]
+    pub transport: Transport,
+    /// Payload bytes per request (for route echo: the length of the message string).
+    #[arg(long, default_value_t = 128)]
+    pub size: usize,
+    /// Client connections.
+    #[arg(long, default_value_t = 1)]
+    pub clients: usize,
+    /// Calls kept in flight on each connection (1: one synchronous caller).
+    #[arg(long, default_value_t = 1)]
+    pub depth: usize,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 5.0)]
+    pub duration: f64,
+    /// Seconds of load before measuring starts.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+}
+
+/// Arguments of `hubwire bench request`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RequestArgs {
+    /// The load.
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Server to call: tcp://HOST:PORT or unix:///PATH (default: start an in-process echo
+    /// server on --transport, and stop it at the end).
+    #[arg(long)]
+    pub address: Option<String>,
+    /// Route key to call. For echo the body is {"message": "<size chars>"}; for any other route
+    /// a MessagePack bin of --size bytes.
+    #[arg(long, default_value = "echo")]
+    pub route: String,
+    /// Seconds each call may take before it counts as a timeout.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+/// Checked load parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Plan {
+    transport: Transport,
+    size: usize,
+    clients: usize,
+    depth: usize,
+    warmup: Duration,
+    duration: Duration,
+}
+
+/// Room left in a frame for the envelope around the largest body.
+const ENVELOPE_ROOM: usize = 1024;
+
+impl LoadArgs {
+    fn plan(&self) -> Result<Plan, String> {
+        let seconds = |name: &str, value: f64, zero_ok: bool| {
+            if value.is_finite() && (value > 0.0 || (zero_ok && value == 0.0)) && value < 1e6 {
+                Ok(Duration::from_secs_f64(value))
+            } else {
+                Err(format!("--{name} must be a positive number of seconds"))
+            }
+        };
+        if self.clients == 0 || self.depth == 0 {
+            return Err("--clients and --depth must be at least 1".into());
+        }
+        if self.size > DEFAULT_MAX_FRAME - ENVELOPE_ROOM {
+            return Err(format!(
+                "--size must be at most {} bytes (the default maximum frame less room for the envelope)",
+                DEFAULT_MAX_FRAME - ENVELOPE_ROOM
+            ));
+        }
+        Ok(Plan {
+            transport: self.transport,
+            size: self.size,
+            clients: self.clients,
+            depth: self.depth,
+            warmup: seconds("warmup", self.warmup, true)?,
+            duration: seconds("duration", self.duration, false)?,
+        })
+    }
+}
+
+impl Plan {
+    fn describe(&self) -> String {
+        format!(
+            "{} client{} x depth {}, {} s measured after {} s warmup",
+            self.clients,
+            if self.clients == 1 { "" } else { "s" },
+            self.depth,
+            self.duration.as_secs_f64(),
+            self.warmup.as_secs_f64()
+        )
+    }
+
+    fn window(&self) -> Window {
+        Window::starting_now(self.warmup, self.duration)
+    }
+}
+
+/// The request body of `size` bytes for `route`: for `echo`, the map `{"message": "<size ASCII
+/// chars>"}` the echo route takes; for any other route, a MessagePack `bin` of `size` bytes.
+pub fn request_body(route: &str, size: usize) -> Bytes {
+    if route == "echo" {
+        let message = (0..size)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        return encode_body(&EchoMessage { message }).expect("a string map always encodes");
+    }
+    let mut out = Vec::with_capacity(size + 5);
+    match u8::try_from(size) {
+        Ok(len) => out.extend_from_slice(&[0xc4, len]),
+        Err(_) => match u16::try_from(size) {
+            Ok(len) => {
+                out.push(0xc5);
+                out.extend_from_slice(&len.to_be_bytes());
+            }
+            Err(_) => {
+                out.push(0xc6);
+                out.extend_from_slice(&(size as u32).to_be_bytes());
+            }
+        },
+    }
+    out.extend((0..size).map(|i| (i % 251) as u8));
+    Bytes::from(out)
+}
+
+/// A failed bench run: the exit code and what to say.
+#[derive(Debug)]
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A fresh private temporary directory, removed (with what is in it) when dropped.
+#[derive(Debug)]
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, Failure> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("hubwire-bench-{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|e| Failure::new(1, format!("cannot create {}: {e}", path.display())))?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Where a server the bench starts listens: an ephemeral port on 127.0.0.1, or `name` in a
+/// fresh temporary directory (returned, to be dropped after the server).
+fn listen_address(transport: Transport, name: &str) -> Result<(Address, Option<TempDir>), Failure> {
+    match transport {
+        Transport::Tcp => Ok((Address::Tcp(([127, 0, 0, 1], 0).into()), None)),
+        Transport::Unix => {
+            let dir = TempDir::new()?;
+            Ok((Address::Unix(dir.0.join(name)), Some(dir)))
+        }
+    }
+}
+
+/// Runs `hubwire bench`; returns the exit code.
+pub async fn bench(args: BenchArgs) -> i32 {
+    let result = match args.mode {
+        BenchMode::Request(args) => bench_request(&args)
+            .await
+            .inspect(|report| print!("{}", report.lines())),
+        BenchMode::Floor(args) => bench_floor(&args)
+            .await
+            .inspect(|report| print!("{}", report.lines())),
+        BenchMode::Compare(args) => bench_compare(&args).await,
+    };
+    match result {
+        Ok(report) if report.completed == 0 => {
+            eprintln!("hubwire bench: no request succeeded");
+            EXIT_CONNECTION_LOST
+        }
+        Ok(_) => EXIT_OK,
+        Err(failure) => {
+            eprintln!("hubwire bench: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
+    let plan = args.load.plan().map_err(|e| Failure::new(EXIT_USAGE, e))?;
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout < 1e6) {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "--timeout must be a positive number of seconds",
+        ));
+    }
+    let calls = Calls {
+        route: args.route.clone(),
+        body: request_body(&args.route, plan.size),
+        check_echo: args.route == "echo",
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    match &args.address {
+        Some(address) => {
+            let address: Address = address
+                .parse()
+                .map_err(|e: hubwire_core::AddressError| Failure::new(EXIT_USAGE, e.to_string()))?;
+            println!(
+                "hubwire: route {} at {address}, {}-byte body, {}",
+                calls.route,
+                calls.body.len(),
+                plan.describe()
+            );
+            load_hub(&address, &plan, &calls).await
+        }
+        None => run_hub_in_process(&plan, &calls).await,
+    }
+}
+
+/// Starts the in-process echo server on the plan's transport, loads it, stops it.
+async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failure> {
+    let (listen, dir) = listen_address(plan.transport, "hubwire.sock")?;
+    let server = EchoServer::start(listen).map_err(|e| Failure::new(1, e))?;
+    println!(
+        "hubwire: route {} at {} (in-process server, {} I/O threads), {}-byte body, {}",
+        calls.route,
+        server.address,
+        server.io_threads,
+        calls.body.len(),
+        plan.describe()
+    );
+    let report = load_hub(&server.address, plan, calls).await;
+    drop(server);
+    drop(dir);
+    report
+}
+
+async fn load_hub(address: &Address, plan: &Plan, calls: &Calls) -> Result<Report, Failure> {
+    let clients = hub::connect(address, plan.clients, calls.timeout)
+        .await
+        .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
+    let sample = hub::drive(&clients, plan.depth, calls, plan.window()).await;
+    drop(clients);
+    Ok(Report::new(sample, plan.duration))
+}
+
+async fn bench_floor(args: &LoadArgs) -> Result<Report, Failure> {
+    let plan = args.plan().map_err(|e| Failure::new(EXIT_USAGE, e))?;
+    let (listen, dir) = listen_address(plan.transport, "floor.sock")?;
+    let threads = Config::default().io_thread_count();
+    let server =
+        FloorServer::start(&listen, threads, DEFAULT_MAX_FRAME).map_err(|e| Failure::new(1, e))?;
+    let frame = floor::floor_frame(plan.size);
+    println!(
+        "floor: bare tokio echo at {} ({threads} I/O threads), {}-byte frames, {}",
+        server.address,
+        frame.len(),
+        plan.describe()
+    );
+    let mut conns = Vec::with_capacity(plan.clients);
+    for _ in 0..plan.clients {
+        let conn = Conn::connect(&server.address).await.map_err(|e| {
+            Failure::new(
+                EXIT_CANNOT_CONNECT,
+                format!("cannot connect to {}: {e}", server.address),
+            )
+        })?;
+        conns.push(conn);
+    }
+    let window = plan.window();
+    let loops: Vec<_> = conns
+        .into_iter()
+        .map(|conn| tokio::spawn(floor::drive(conn, frame.clone(), plan.depth, window)))
+        .collect();
+    let mut sample = stats::Sample::default();
+    for one in loops {
+        match one.await {
+            Ok(part) => sample.merge(part),
+            Err(e) => sample.error(format!("load task failed: {e}"), 1),
+        }
+    }
+    drop(server);
+    drop(dir);
+    Ok(Report::new(sample, plan.duration))
+}
+
+async fn bench_compare(args: &LoadArgs) -> Result<Report, Failure> {
+    let floor = bench_floor(args).await?;
+    print!("{}", floor.lines());
+    let request = RequestArgs {
+        load: args.clone(),
+        address: None,
+        route: "echo".into(),
+        timeout: 10.0,
+    };
+    let hub = bench_request(&request).await?;
+    print!("{}", hub.lines());
+    let transport = match args.transport {
+        Transport::Tcp => "tcp",
+        Transport::Unix => "unix",
+    };
+    println!();
+    println!(
+        "compare over {transport}, size {}, {}:",
+        args.size,
+        args.plan().map(|p| p.describe()).unwrap_or_default()
+    );
+    print!("{}", compare_table(&floor, &hub));
+    Ok(hub)
+}
+
+/// The side-by-side table of a floor and a hubwire report.
+fn compare_table(floor: &Report, hub: &Report) -> String {
+    fn ratio(hub: Option<f64>, floor: Option<f64>) -> String {
+        match (hub, floor) {
+            (Some(h), Some(f)) if f > 0.0 => format!("{:.2}", h / f),
+            _ => "-".into(),
+        }
+    }
+    let ns = |v: Option<u64>| v.map(|v| v as f64);
+    let mut rows = vec![(
+        "requests/s".to_owned(),
+        format!("{:.0}", floor.per_second()),
+        format!("{:.0}", hub.per_second()),
+        ratio(Some(hub.per_second()), Some(floor.per_second())),
+        "higher",
+    )];
+    let latencies = [
+        ("latency p50", floor.p50_ns, hub.p50_ns),
+        ("latency p99", floor.p99_ns, hub.p99_ns),
+        ("latency max", floor.max_ns, hub.max_ns),
+        ("latency mean", floor.mean_ns, hub.mean_ns),
+    ];
+    for (name, f, h) in latencies {
+        rows.push((
+            name.to_owned(),
+            human_ns(f),
+            human_ns(h),
+            ratio(ns(h), ns(f)),
+            "lower",
+        ));
+    }
+    rows.push((
+        "errors".to_owned(),
+        floor.error_total().to_string(),
+        hub.error_total().to_string(),
+        "-".into(),
+        "lower",
+    ));
+    let mut out = format!(
+        "  {:<14}{:>14}{:>14}{:>16}  {}\n",
+        "metric", "floor", "hubwire", "hubwire/floor", "better"
+    );
+    for (name, f, h, r, better) in rows {
+        out.push_str(&format!("  {name:<14}{f:>14}{h:>14}{r:>16}  {better}\n"));
+    }
+    out.push_str(
+        "  (requests/s: a ratio under 1 is hubwire's slowdown; latency: a ratio over 1 is hubwire's overhead)\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use hubwire_core::decode_body;
+
+    #[test]
+    fn the_echo_body_carries_size_chars_and_other_routes_a_bin_of_size_bytes() {
+        for size in [0, 1, 31, 32, 128, 255, 256, 70_000] {
+            let body = request_body("echo", size);
+            let back: EchoMessage = decode_body(&body).unwrap();
+            assert_eq!(back.message.len(), size);
+            assert!(back.message.is_ascii());
+            let bin = request_body("blob.put", size);
+            let header = match size {
+                0..=255 => 2,
+                256..=65_535 => 3,
+                _ => 5,
+            };
+            assert_eq!(bin.len(), size + header, "size {size}");
+            let back: serde_bytes_like::Blob = rmp_serde::from_slice(&bin).unwrap();
+            assert_eq!(back.0.len(), size);
+        }
+        // 1 fixmap + 8 "message" + 2 str8 header + 128 chars.
+        assert_eq!(request_body("echo", 128).len(), 139);
+    }
+
+    /// Reads a MessagePack bin without the serde_bytes crate.
+    mod serde_bytes_like {
+        pub struct Blob(pub Vec<u8>);
+        impl<'de> serde::Deserialize<'de> for Blob {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = Blob;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("bytes")
+                    }
+                    fn visit_bytes<E>(self, v: &[u8]) -> Result<Blob, E> {
+                        Ok(Blob(v.to_vec()))
+                    }
+                }
+                d.deserialize_bytes(V)
+            }
+        }
+    }
+
+    #[test]
+    fn flags_parse_and_bad_ones_are_refused() {
+        let cli = Cli::try_parse_from([
+            "hubwire",
+            "bench",
+            "compare",
+            "--transport",
+            "unix",
+            "--depth",
+            "64",
+        ])
+        .unwrap();
+        let Command::Bench(BenchArgs {
+            mode: BenchMode::Compare(load),
+        }) = cli.command
+        else {
+            panic!("not bench compare");
+        };
+        let plan = load.plan().unwrap();
+        assert_eq!(plan.transport, Transport::Unix);
+        assert_eq!((plan.clients, plan.depth, plan.size), (1, 64, 128));
+        assert_eq!(plan.duration, Duration::from_secs(5));
+        assert_eq!(plan.warmup, Duration::from_secs(1));
+
+        let bad = |edit: fn(&mut LoadArgs)| {
+            let mut load = load.clone();
+            edit(&mut load);
+            load.plan().is_err()
+        };
+        assert!(bad(|l| l.clients = 0));
+        assert!(bad(|l| l.depth = 0));
+        assert!(bad(|l| l.duration = 0.0));
+        assert!(bad(|l| l.warmup = -1.0));
+        assert!(bad(|l| l.duration = f64::NAN));
+        assert!(bad(|l| l.size = DEFAULT_MAX_FRAME));
+        assert!(!bad(|l| l.warmup = 0.0));
+    }
+
+    #[test]
+    fn the_table_gives_hubwire_over_floor() {
+        let report = |completed: u64, p50: u64| Report {
+            completed,
+            window: Duration::from_secs(1),
+            p50_ns: Some(p50),
+            p99_ns: Some(p50 * 2),
+            max_ns: Some(p50 * 10),
+            mean_ns: Some(p50),
+            errors: Default::default(),
+        };
+        let table = compare_table(&report(40_000, 20_000), &report(10_000, 50_000));
+        let row = |name: &str| {
+            table
+                .lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .unwrap()
+                .to_owned()
+        };
+        assert!(row("requests/s").contains("0.25"), "{table}");
+        assert!(row("latency p50").contains("2.50"), "{table}");
+        assert!(row("latency p50").contains("20.0 µs"), "{table}");
+    }
+
+    /// Both loads, very briefly, over both transports: they run, count, and clean up.
+    #[tokio::test]
+    async fn short_runs_of_floor_and_hubwire_complete_requests() {
+        for transport in [Transport::Tcp, Transport::Unix] {
+            let load = LoadArgs {
+                transport,
+                size: 16,
+                clients: 2,
+                depth: 4,
+                duration: 0.2,
+                warmup: 0.0,
+            };
+            let floor = bench_floor(&load).await.unwrap();
+            assert!(floor.completed > 0, "{transport:?}: {floor:?}");
+            assert_eq!(floor.error_total(), 0, "{transport:?}: {floor:?}");
+            let request = RequestArgs {
+                load,
+                address: None,
+                route: "echo".into(),
+                timeout: 5.0,
+            };
+            let hub = bench_request(&request).await.unwrap();
+            assert!(hub.completed > 0, "{transport:?}: {hub:?}");
+            assert_eq!(hub.error_total(), 0, "{transport:?}: {hub:?}");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! hubwire under load: an in-process echo server (an actix system on its own thread, as the
+//! tests run theirs) and typed clients keeping calls in flight.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hubwire_actors::actix::{self, Actor, Context};
+use hubwire_actors::handler::{Reply, Serve};
+use hubwire_actors::Server;
+use hubwire_core::client::{CallError, Client, ClientOptions};
+use hubwire_core::protocol::Headers;
+use hubwire_core::{Address, Config};
+use serde::{Deserialize, Serialize};
+
+use super::stats::{Sample, Window};
+
+/// The echo route's request and reply, as in `examples/routes/echo.rs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EchoMessage {
+    /// Echoed back unchanged.
+    pub message: String,
+}
+
+hubwire_core::route!(pub(crate) BenchEcho = "echo", EchoMessage => EchoMessage, idempotent = true);
+
+/// Answers every echo with the message it was sent.
+struct Echoer;
+
+impl Actor for Echoer {
+    type Context = Context<Self>;
+}
+
+impl Serve<BenchEcho> for Echoer {
+    fn serve(&mut self, message: EchoMessage, _: &mut Context<Self>) -> Reply<EchoMessage> {
+        Reply::ok(message)
+    }
+}
+
+crate::serve!(Echoer: BenchEcho);
+
+/// How long the in-process server has to start.
+const START_PATIENCE: Duration = Duration::from_secs(10);
+
+/// An echo server on its own thread and actix system; dropping it stops the server and joins
+/// the thread.
+pub(crate) struct EchoServer {
+    /// Where it listens (port resolved).
+    pub address: Address,
+    /// Its I/O threads.
+    pub io_threads: usize,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for EchoServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EchoServer")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EchoServer {
+    /// Starts a server with the `echo` route on `listen` and the default configuration
+    /// otherwise (one I/O thread per core).
+    pub fn start(listen: Address) -> Result<EchoServer, String> {
+        let config = Config {
+            listen: vec![listen],
+            ..Config::default()
+        };
+        let io_threads = config.io_thread_count();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("hubwire-bench-server".into())
+            .spawn(move || {
+                let system = actix::System::new();
+                system.block_on(async move {
+                    let server = match Server::builder(config)
+                        .route::<BenchEcho, _, _>(|| Echoer)
+                        .start()
+                        .await
+                    {
+                        Ok(server) => server,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(server.addresses()[0].clone()));
+                    // Wait for the stop signal without blocking the system's thread.
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    std::thread::spawn(move || {
+                        let _ = stop_rx.recv();
+                        let _ = tx.send(());
+                    });
+                    let _ = rx.await;
+                    server.stop();
+                    // Let the arbiters see their stop before the system goes.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                });
+            })
+            .map_err(|e| format!("cannot start the server thread: {e}"))?;
+        let mut server = EchoServer {
+            address: Address::default_listen(),
+            io_threads,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        };
+        server.address = ready_rx
+            .recv_timeout(START_PATIENCE)
+            .map_err(|e| format!("the in-process server did not start: {e}"))??;
+        Ok(server)
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `clients` clients of `address`, each connected (one connection each) before the clock starts.
+pub(crate) async fn connect(
+    address: &Address,
+    clients: usize,
+    timeout: Duration,
+) -> Result<Vec<Client>, CallError> {
+    let options = ClientOptions {
+        connect_timeout: timeout,
+        call_timeout: timeout,
+        ..ClientOptions::default()
+    };
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(Client::connect(address.clone(), options.clone()).await?);
+    }
+    Ok(connected)
+}
+
+/// What a load run sends.
+#[derive(Clone, Debug)]
+pub(crate) struct Calls {
+    /// The route key.
+    pub route: String,
+    /// The encoded body.
+    pub body: Bytes,
+    /// Whether a reply must equal the body (an echo).
+    pub check_echo: bool,
+    /// Each call's timeout.
+    pub timeout: Duration,
+}
+
+/// Keeps `depth` calls in flight on each client until the window closes; returns what was
+/// measured once every call has finished.
+pub(crate) async fn drive(
+    clients: &[Client],
+    depth: usize,
+    calls: &Calls,
+    window: Window,
+) -> Sample {
+    let mut loops = Vec::with_capacity(clients.len() * depth);
+    for client in clients {
+        for _ in 0..depth {
+            loops.push(tokio::spawn(call_loop(
+                client.clone(),
+                calls.clone(),
+                window,
+            )));
+        }
+    }
+    let mut sample = Sample::default();
+    for one in loops {
+        match one.await {
+            Ok(part) => sample.merge(part),
+            Err(e) => sample.error(format!("load task failed: {e}"), 1),
+        }
+    }
+    sample
+}
+
+/// One synchronous caller: the next call as soon as the last is answered.
+async fn call_loop(client: Client, calls: Calls, window: Window) -> Sample {
+    let mut sample = Sample::default();
+    loop {
+        let sent = Instant::now();
+        if !window.open(sent) {
+            return sample;
+        }
+        let result = client
+            .call_raw(
+                &calls.route,
+                calls.body.clone(),
+                Headers::new(),
+                calls.timeout,
+            )
+            .await;
+        let done = Instant::now();
+        match result {
+            Ok(reply) if calls.check_echo && reply.body != calls.body => {
+                sample.error("wrong reply", 1)
+            }
+            Ok(_) => sample.success(&window, done, done - sent),
+            Err(e) => {
+                sample.error(error_kind(&e), 1);
+                if e.never_sent() {
+                    // No server to reach: do not spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+}
+
+/// The kind of a failed call, as counted in the report.
+pub(crate) fn error_kind(error: &CallError) -> String {
+    match error {
+        CallError::Connect { .. } => "cannot connect".into(),
+        CallError::ConnectTimeout { .. } => "connect timeout".into(),
+        CallError::Timeout { .. } => "timeout".into(),
+        CallError::ConnectionLost { .. } => "connection lost".into(),
+        CallError::Remote { code, .. } => format!("remote {code}"),
+        CallError::Body(_) => "body".into(),
+        CallError::Protocol(_) => "protocol".into(),
+        CallError::TooLarge { .. } => "too large".into(),
+    }
+}

@@ -1,0 +1,64 @@
+//! The standard endpoints every hubwire application serves, declared once for servers and
+//! clients (`hubwire health`, `hubwire stats`).
+
+use hubwire_core::stats::StatsSnapshot;
+use serde::{Deserialize, Serialize};
+
+/// The answer of `hubwire.health`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthReply {
+    /// `"ok"` while serving.
+    pub status: String,
+    /// The application's name.
+    pub app: String,
+    /// The instance id.
+    pub instance: String,
+    /// The hubwire version.
+    pub version: String,
+    /// Milliseconds since start.
+    pub uptime_ms: u64,
+}
+
+/// The answer of `hubwire.stats`: every figure in the application's stats registry
+/// (`connections.open`, `requests.*` per route, `requests.errors` per code,
+/// `requests.latency` percentiles, `peers.denied`, `connections.refused`, ...).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StatsReply {
+    /// The application's name.
+    pub app: String,
+    /// The instance id.
+    pub instance: String,
+    /// Milliseconds since start.
+    pub uptime_ms: u64,
+    /// The figures.
+    pub stats: StatsSnapshot,
+}
+
+/// The request of `hubwire.log.level`: no level to ask for the current filter, a level to set
+/// it (admin peers only).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogLevelRequest {
+    /// The new filter (`debug`, `info,hubwire_actors=trace`).
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+/// The answer of `hubwire.log.level`: the filter in force.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogLevelReply {
+    /// The filter in force.
+    pub level: String,
+}
+
+crate::route!(
+    /// Liveness: answers while the application serves.
+    pub Health = "hubwire.health", () => HealthReply, idempotent = true
+);
+crate::route!(
+    /// Every figure the application records.
+    pub Stats = "hubwire.stats", () => StatsReply, idempotent = true
+);
+crate::route!(
+    /// Reads or (admin peers only) sets the log filter.
+    pub LogLevel = "hubwire.log.level", LogLevelRequest => LogLevelReply
+);

@@ -48,22 +48,23 @@ pub mod cli;
 pub mod config;
 pub mod standard;
 
+pub use app::App;
 pub use hubwire_actors::{
     actix, cache, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder,
     StartError,
 };
-pub use app::App;
 pub use hubwire_core::{
-    client, protocol, route, stats, Address, AddressError, BodyError, Config, Route,
+    client, protocol, route, stats, Address, AddressError, AllowEntry, AllowList, BodyError,
+    Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.
 pub mod prelude {
     pub use crate::actix::{Actor, Context, SyncContext};
+    pub use crate::app::App;
     pub use crate::client::{CallError, Client, ClientOptions};
     pub use crate::handler::{HandlerError, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
-    pub use crate::app::App;
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

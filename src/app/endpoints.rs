@@ -50,7 +50,9 @@ pub(crate) fn add_standard_endpoints(
     });
     let level = FnEndpoint::<LogLevelRoute>::new(&registry, move |request, peer| {
         let Some(handle) = &log_level else {
-            return Err(HandlerError::new("logging is not managed by this application"));
+            return Err(HandlerError::new(
+                "logging is not managed by this application",
+            ));
         };
         if let Some(new) = request.level {
             if !peer.allowed_by(&admin) {

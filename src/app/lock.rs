@@ -98,7 +98,8 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hubwire-lock-test-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("hubwire-lock-test-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }
@@ -107,7 +108,9 @@ mod tests {
     fn a_second_holder_is_refused_with_the_pid_and_the_lock_is_released_on_drop() {
         let dir = temp_dir("second");
         let first = InstanceLock::acquire(&dir, "dice", "a").unwrap();
-        let err = InstanceLock::acquire(&dir, "dice", "a").unwrap_err().to_string();
+        let err = InstanceLock::acquire(&dir, "dice", "a")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&std::process::id().to_string()), "{err}");
         assert!(err.contains("already running"), "{err}");
         // Another instance is independent.
@@ -133,7 +136,12 @@ mod tests {
     #[test]
     fn a_lock_dir_under_a_missing_parent_is_an_error_naming_it() {
         let dir = std::env::temp_dir().join("hubwire-no-such-parent-dir/locks");
-        let err = InstanceLock::acquire(&dir, "dice", "a").unwrap_err().to_string();
-        assert!(err.contains("hubwire-no-such-parent-dir") && err.contains("lock_dir"), "{err}");
+        let err = InstanceLock::acquire(&dir, "dice", "a")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hubwire-no-such-parent-dir") && err.contains("lock_dir"),
+            "{err}"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub struct LogLevel {
 
 impl std::fmt::Debug for LogLevel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogLevel").field("current", &self.get()).finish()
+        f.debug_struct("LogLevel")
+            .field("current", &self.get())
+            .finish()
     }
 }
 
@@ -81,15 +83,19 @@ pub fn init(config: &Config) -> Result<(LogLevel, LoggingGuard), LoggingError> {
         Some(path) => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
             let dir = dir.unwrap_or_else(|| std::path::Path::new("."));
-            let name = path
-                .file_name()
-                .ok_or_else(|| LoggingError::File(path.display().to_string(), "no file name".into()))?;
+            let name = path.file_name().ok_or_else(|| {
+                LoggingError::File(path.display().to_string(), "no file name".into())
+            })?;
             std::fs::create_dir_all(dir)
                 .map_err(|e| LoggingError::File(path.display().to_string(), e.to_string()))?;
             let appender = tracing_appender::rolling::daily(dir, name);
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let layer = fmt::layer().with_writer(writer).with_ansi(false);
-            let layer = if json { layer.json().boxed() } else { layer.boxed() };
+            let layer = if json {
+                layer.json().boxed()
+            } else {
+                layer.boxed()
+            };
             (Some(layer), Some(guard))
         }
         None => (None, None),

@@ -56,7 +56,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +94,10 @@ impl App {
     }
 
     /// Anything else to do to the server builder once the configuration is known.
-    pub fn setup(mut self, f: impl FnOnce(ServerBuilder, &Config) -> ServerBuilder + 'static) -> Self {
+    pub fn setup(
+        mut self,
+        f: impl FnOnce(ServerBuilder, &Config) -> ServerBuilder + 'static,
+    ) -> Self {
         self.setup.push(Box::new(f));
         self
     }
@@ -116,7 +121,11 @@ impl App {
         F: Fn() -> H + Send + Sync + 'static,
     {
         self.setup(move |b, config| {
-            let n = config.handler_pools.get(R::KEY).copied().unwrap_or(instances);
+            let n = config
+                .handler_pools
+                .get(R::KEY)
+                .copied()
+                .unwrap_or(instances);
             b.route_pool::<R, H, F>(n, factory)
         })
     }
@@ -210,7 +219,10 @@ impl App {
             let server = match builder.start().await {
                 Ok(server) => server,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot start");
+                    // One line on the console; the log file, if any, keeps it too.
+                    if config.log_file.is_some() {
+                        tracing::error!(error = %e, "cannot start");
+                    }
                     eprintln!("{name}: {e}");
                     return EXIT_START;
                 }

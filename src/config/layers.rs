@@ -32,27 +32,25 @@ impl Layered {
     }
 }
 
-/// Reads a value written as text (environment or flag) in the form its key's default has: a
-/// list from comma-separated items (or a JSON list), a number, a boolean, an object from JSON,
-/// and anything else as a string.
-fn text_to_value(raw: &str, like: &Value) -> Value {
-    let parsed = serde_json::from_str::<Value>(raw);
-    match like {
-        Value::Array(_) if !raw.trim_start().starts_with('[') => Value::Array(
+/// Keys whose values are lists, written in text as comma-separated items.
+const LIST_KEYS: [&str; 3] = ["listen", "allow", "admin_allow"];
+
+/// Reads a value written as text (environment or flag) for `key`, whose default is `like`: a
+/// list from comma-separated items (or a JSON list), a string as it is, and anything else as
+/// JSON (numbers, booleans, objects, `null`), falling back to a string.
+fn text_to_value(key: &str, raw: &str, like: &Value) -> Value {
+    if LIST_KEYS.contains(&key) && !raw.trim_start().starts_with('[') {
+        return Value::Array(
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| Value::String(s.to_owned()))
                 .collect(),
-        ),
+        );
+    }
+    match like {
         Value::String(_) => Value::String(raw.to_owned()),
-        // `allow` defaults to null (meaning "the default list") but takes a list.
-        Value::Null if !raw.trim_start().starts_with('[') && parsed.is_err() => Value::Array(
-            raw.split(',')
-                .map(|s| Value::String(s.trim().to_owned()))
-                .collect(),
-        ),
-        _ => parsed.unwrap_or_else(|_| Value::String(raw.to_owned())),
+        _ => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())),
     }
 }
 
@@ -118,8 +116,7 @@ pub fn load_over(
     env: &[(String, String)],
     flags: &[(String, String, String)],
 ) -> Result<Layered, ConfigError> {
-    let Value::Object(defaults) = serde_json::to_value(defaults).expect("defaults encode")
-    else {
+    let Value::Object(defaults) = serde_json::to_value(defaults).expect("defaults encode") else {
         unreachable!("a struct encodes as an object")
     };
     let mut builder = Builder {
@@ -155,13 +152,17 @@ pub fn load_over(
             .into_iter()
             .find_map(|name| env.iter().find(|(n, _)| *n == name).cloned());
         if let Some((name, raw)) = found {
-            let value = text_to_value(&raw, &builder.defaults[key]);
+            let value = text_to_value(key, &raw, &builder.defaults[key]);
             builder.apply(key, value, Source::Env(name))?;
         }
     }
     for (key, raw, flag) in flags {
         let like = builder.defaults.get(key).cloned().unwrap_or(Value::Null);
-        builder.apply(key, text_to_value(raw, &like), Source::Flag(flag.clone()))?;
+        builder.apply(
+            key,
+            text_to_value(key, raw, &like),
+            Source::Flag(flag.clone()),
+        )?;
     }
     let config: Config =
         serde_json::from_value(Value::Object(builder.values.clone())).map_err(|e| {

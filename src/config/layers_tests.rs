@@ -204,6 +204,17 @@ fn an_unreadable_or_malformed_file_is_an_error() {
 }
 
 #[test]
+fn an_optional_path_reads_as_a_string_and_null_unsets_it() {
+    let layered = load("d", "a", None, &[], &[flag("log_file", "/var/log/d.log")]).unwrap();
+    assert_eq!(
+        layered.config.log_file.unwrap().to_str(),
+        Some("/var/log/d.log")
+    );
+    let layered = load("d", "a", None, &env(&[("HUBWIRE_LOG_FILE", "null")]), &[]).unwrap();
+    assert_eq!(layered.config.log_file, None);
+}
+
+#[test]
 fn extra_is_handed_through_as_json() {
     let file = file_with(r#"{"extra": {"greeting": "hi", "n": 3}}"#);
     let layered = load("d", "a", Some(&file.0), &[], &[]).unwrap();

@@ -2,6 +2,8 @@
 //! outside client would), test routes, and a raw protocol client.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -142,6 +144,7 @@ pub fn loopback_and_unix_config() -> Config {
 pub struct TestServer {
     pub addresses: Vec<Address>,
     pub udp_stats: Option<Arc<hubwire::transport::UdpStats>>,
+    pub registry: hubwire::stats::StatsRegistry,
     routes: Arc<RouteTable>,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -164,6 +167,7 @@ impl TestServer {
                             server.addresses().to_vec(),
                             server.route_table(),
                             server.udp_stats(),
+                            server.stats_registry().clone(),
                         )));
                         // Wait for the stop signal without blocking the system's thread.
                         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -182,12 +186,13 @@ impl TestServer {
                 }
             });
         });
-        let (addresses, routes, udp_stats) = ready_rx
+        let (addresses, routes, udp_stats, registry) = ready_rx
             .recv_timeout(PATIENCE)
             .map_err(|e| format!("server did not start: {e}"))??;
         Ok(TestServer {
             addresses,
             udp_stats,
+            registry,
             routes,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -277,6 +282,33 @@ impl Raw {
             stream,
             buf: BytesMut::new(),
         }
+    }
+
+    /// Connects over TCP from source address `source` (a second loopback address, such as
+    /// 127.0.0.2, stands for another machine).
+    pub async fn connect_from(address: &Address, source: &str) -> Raw {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        let addr = address.socket_addr().expect("an IP address");
+        let stream = recv_or_fail("connect", socket.connect(addr))
+            .await
+            .expect("connects");
+        Raw {
+            stream: Box::new(stream),
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Completes the CONN handshake on a connected stream.
+    pub async fn hello(&mut self) -> Option<Frame> {
+        self.send_envelope(&Hello {
+            version: PROTOCOL_VERSION,
+            agent: "raw-test".into(),
+            max_frame: 1 << 20,
+            max_in_flight: 0,
+        })
+        .await;
+        self.recv().await
     }
 
     /// Connects and completes the CONN handshake.

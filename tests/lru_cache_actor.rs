@@ -247,3 +247,23 @@ async fn a_served_route_answers_repeats_from_the_cache() {
     assert_eq!(stats.len, 2);
     assert_eq!(server.stats("test.fortune").succeeded, 5);
 }
+
+/// A cache started with a registry shows its hits, misses, evictions and entries in the stats
+/// (what `hubwire.stats` reports).
+#[actix::test]
+async fn cache_counters_appear_in_the_stats_registry() {
+    let registry = hubwire::stats::StatsRegistry::new();
+    let cache = Cache::<u64, u64>::start_with_stats(&registry, "squares", capacity(2), None);
+    cache.put(1, 1, None).await.unwrap();
+    cache.put(2, 4, None).await.unwrap();
+    cache.put(3, 9, None).await.unwrap(); // evicts 1
+    assert_eq!(cache.get(1).await.unwrap(), None);
+    assert_eq!(cache.get(3).await.unwrap(), Some(9));
+    assert_eq!(cache.get(3).await.unwrap(), Some(9));
+    let snapshot = registry.snapshot();
+    let labels = [("cache", "squares")];
+    assert_eq!(snapshot.counter("cache.hits", &labels), Some(2));
+    assert_eq!(snapshot.counter("cache.misses", &labels), Some(1));
+    assert_eq!(snapshot.counter("cache.evictions", &labels), Some(1));
+    assert_eq!(snapshot.gauge("cache.entries", &labels), Some(2));
+}

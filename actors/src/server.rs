@@ -24,8 +24,8 @@ use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
 use crate::transport::{
-    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, Phase, StopListener,
-    UdpEndpoint, UdpStats,
+    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, Phase, SocketOptions,
+    StopListener, UdpEndpoint, UdpStats,
 };
 
 /// How often shutdown checks whether the connections have closed.
@@ -271,13 +271,12 @@ impl ServerBuilder {
                 udp_bound.push((socket, local));
                 continue;
             }
-            let (socket, local) =
-                bind(address, self.config.tcp_nodelay, mode)
-                    .await
-                    .map_err(|source| StartError::Bind {
-                        address: address.clone(),
-                        source,
-                    })?;
+            let (socket, local) = bind(address, SocketOptions::from(&self.config), mode)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: address.clone(),
+                    source,
+                })?;
             bound.push((socket, local));
         }
 

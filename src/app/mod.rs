@@ -45,7 +45,7 @@ pub const EXIT_START: u8 = 1;
 /// Exit code: another process runs this app instance.
 pub const EXIT_ALREADY_RUNNING: u8 = 3;
 
-type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder>;
+type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder + Send>;
 
 /// An application: a name, its routes, and defaults; [`run`](Self::run) does the rest.
 pub struct App {
@@ -96,7 +96,7 @@ impl App {
     /// Anything else to do to the server builder once the configuration is known.
     pub fn setup(
         mut self,
-        f: impl FnOnce(ServerBuilder, &Config) -> ServerBuilder + 'static,
+        f: impl FnOnce(ServerBuilder, &Config) -> ServerBuilder + Send + 'static,
     ) -> Self {
         self.setup.push(Box::new(f));
         self
@@ -142,6 +142,17 @@ impl App {
             let n = config.handler_pools.get(R::KEY).copied().unwrap_or(threads);
             b.route_blocking::<R, H, F>(n, factory)
         })
+    }
+
+    /// Adds this application's routes and setup to `builder`, as [`run`](Self::run) does with
+    /// the loaded configuration (`handler_pools` included). For embedding an application's
+    /// routes in another server, and for tests.
+    pub fn apply(self, mut builder: ServerBuilder) -> ServerBuilder {
+        let config = builder.config().clone();
+        for step in self.setup {
+            builder = step(builder, &config);
+        }
+        builder
     }
 
     /// Parses the process's arguments and runs until SIGINT or SIGTERM.
@@ -203,7 +214,11 @@ impl App {
             instance: args.instance.clone(),
             started: Instant::now(),
         };
-        let setup = self.setup;
+        let app = App {
+            name: self.name,
+            defaults: Config::default(),
+            setup: self.setup,
+        };
         let system = hubwire_actors::actix::System::new();
         let code = system.block_on(async move {
             let mut builder = ServerBuilder::new(config.clone());
@@ -213,9 +228,7 @@ impl App {
                 Some(log_level),
                 config.admin_allow.clone(),
             );
-            for step in setup {
-                builder = step(builder, &config);
-            }
+            builder = app.apply(builder);
             let server = match builder.start().await {
                 Ok(server) => server,
                 Err(e) => {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use actix::{Actor, Context, Handler, MessageResult};
 use hubwire_core::cache::LruStore;
+use hubwire_core::stats::StatsRegistry;
 
+use super::series::CacheSeries;
 use super::{CacheGet, CachePeek, CachePop, CachePut, CacheStats, Clock, SystemClock};
 
 /// The actor behind a [`Cache`](super::Cache): one store, one clock, one message at a time.
@@ -19,6 +21,8 @@ pub struct CacheActor<K, V> {
     /// Read once per message; a test hands in a [`ManualClock`](super::ManualClock) so expiry is
     /// checked without sleeping.
     clock: Box<dyn Clock>,
+    /// Where the counters are mirrored for `hubwire.stats`, if anywhere.
+    series: Option<CacheSeries>,
 }
 
 impl<K: Hash + Eq, V> CacheActor<K, V> {
@@ -37,6 +41,19 @@ impl<K: Hash + Eq, V> CacheActor<K, V> {
         CacheActor {
             store: LruStore::new(capacity, default_ttl),
             clock: Box::new(clock),
+            series: None,
+        }
+    }
+
+    /// Mirrors the counters into `registry` as `cache.*` series labelled `cache = name`.
+    pub fn with_stats(mut self, registry: &StatsRegistry, name: &str) -> Self {
+        self.series = Some(CacheSeries::new(registry, name));
+        self
+    }
+
+    fn publish(&mut self) {
+        if let Some(series) = &mut self.series {
+            series.publish(self.store.counters(), self.store.len());
         }
     }
 }
@@ -57,7 +74,9 @@ where
     type Result = Option<V>;
 
     fn handle(&mut self, msg: CacheGet<K, V>, _: &mut Context<Self>) -> Option<V> {
-        self.store.get(&msg.key, self.clock.now()).cloned()
+        let value = self.store.get(&msg.key, self.clock.now()).cloned();
+        self.publish();
+        value
     }
 }
 
@@ -82,7 +101,9 @@ where
 
     fn handle(&mut self, msg: CachePut<K, V>, _: &mut Context<Self>) -> Option<V> {
         let now = self.clock.now();
-        self.store.put(msg.key, msg.value, msg.ttl, now)
+        let old = self.store.put(msg.key, msg.value, msg.ttl, now);
+        self.publish();
+        old
     }
 }
 
@@ -94,7 +115,9 @@ where
     type Result = Option<V>;
 
     fn handle(&mut self, msg: CachePop<K, V>, _: &mut Context<Self>) -> Option<V> {
-        self.store.pop(&msg.key, self.clock.now())
+        let value = self.store.pop(&msg.key, self.clock.now());
+        self.publish();
+        value
     }
 }
 

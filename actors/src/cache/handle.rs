@@ -36,6 +36,21 @@ where
         CacheActor::new(capacity, default_ttl).start().into()
     }
 
+    /// As [`start`](Self::start), with hits, misses, evictions, expirations and entries
+    /// mirrored into `registry` as `cache.*` series labelled `cache = name` (so `hubwire.stats`
+    /// shows them).
+    pub fn start_with_stats(
+        registry: &hubwire_core::stats::StatsRegistry,
+        name: &str,
+        capacity: NonZeroUsize,
+        default_ttl: Option<Duration>,
+    ) -> Self {
+        CacheActor::new(capacity, default_ttl)
+            .with_stats(registry, name)
+            .start()
+            .into()
+    }
+
     /// As [`start`](Self::start), reading the time from `clock` (a
     /// [`ManualClock`](super::ManualClock) in tests).
     pub fn start_with_clock(

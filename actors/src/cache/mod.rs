@@ -61,6 +61,7 @@ mod clock;
 mod error;
 mod handle;
 mod message;
+mod series;
 
 pub use actor::CacheActor;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -14,7 +14,7 @@ use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame};
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::{Connection, ConnectionShared, Peer, TransportStats};
+use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
 
 /// Turns an accepted socket into read and write halves on the thread that will own them.
 pub(crate) type OpenStream = Box<
@@ -68,20 +68,24 @@ impl AcceptedStream {
 /// A bound listening socket, before its actor starts.
 #[derive(Debug)]
 pub enum Bound {
-    /// A TCP listener, with whether to set TCP_NODELAY on accepted sockets.
-    Tcp(tokio::net::TcpListener, bool),
+    /// A TCP listener, with the options for accepted sockets.
+    Tcp(tokio::net::TcpListener, SocketOptions),
     /// A Unix socket listener and its path (removed when the listener stops).
     Unix(tokio::net::UnixListener, std::path::PathBuf),
 }
 
 /// Binds `address`; returns the socket and the address actually bound (port 0 resolved).
 /// Unix socket files get permissions `mode`.
-pub async fn bind(address: &Address, nodelay: bool, mode: u32) -> io::Result<(Bound, Address)> {
+pub async fn bind(
+    address: &Address,
+    options: SocketOptions,
+    mode: u32,
+) -> io::Result<(Bound, Address)> {
     match address {
         Address::Tcp(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;
-            Ok((Bound::Tcp(listener, nodelay), Address::Tcp(local)))
+            Ok((Bound::Tcp(listener, options), Address::Tcp(local)))
         }
         Address::Unix(path) => {
             let listener = tokio::net::UnixListener::bind(path)?;
@@ -98,11 +102,9 @@ pub async fn bind(address: &Address, nodelay: bool, mode: u32) -> io::Result<(Bo
 
 fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<(AcceptedStream, Peer)>> {
     match bound {
-        Bound::Tcp(listener, nodelay) => stream::unfold(listener, move |listener| async move {
+        Bound::Tcp(listener, options) => stream::unfold(listener, move |listener| async move {
             let accepted = listener.accept().await.and_then(|(stream, addr)| {
-                if nodelay {
-                    stream.set_nodelay(true)?;
-                }
+                options.apply(&stream)?;
                 Ok((AcceptedStream::Tcp(stream), Peer::Ip(addr)))
             });
             Some((accepted, listener))

@@ -6,11 +6,13 @@ mod io_pool;
 mod listener;
 mod peer;
 mod shared;
+mod socket_options;
 mod udp;
 
 pub use connection::Connection;
 pub use io_pool::IoPool;
 pub use listener::{bind, Listener, StopListener};
 pub use peer::{Peer, Phase};
+pub use socket_options::SocketOptions;
 pub use shared::{ConnectionLimits, ConnectionShared, TransportStats};
 pub use udp::{bind_udp, UdpEndpoint, UdpStats, MAX_DATAGRAM};

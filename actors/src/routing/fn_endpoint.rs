@@ -15,9 +15,8 @@ use crate::handler::HandlerError;
 use crate::transport::Peer;
 
 /// The function of a [`FnEndpoint`]: the request and who sent it, to a reply or an error.
-pub type EndpointFn<R> = dyn Fn(<R as Route>::Request, &Peer) -> Result<<R as Route>::Reply, HandlerError>
-    + Send
-    + Sync;
+pub type EndpointFn<R> =
+    dyn Fn(<R as Route>::Request, &Peer) -> Result<<R as Route>::Reply, HandlerError> + Send + Sync;
 
 /// Route `R` answered by a function.
 pub struct FnEndpoint<R: Route> {
@@ -28,7 +27,9 @@ pub struct FnEndpoint<R: Route> {
 
 impl<R: Route> std::fmt::Debug for FnEndpoint<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnEndpoint").field("route", &R::KEY).finish()
+        f.debug_struct("FnEndpoint")
+            .field("route", &R::KEY)
+            .finish()
     }
 }
 

@@ -7,7 +7,7 @@ mod stats;
 mod table;
 
 pub use blocking_endpoint::BlockingEndpoint;
-pub use fn_endpoint::{EndpointFn, FnEndpoint};
 pub use endpoint::{Incoming, Refusal, RouteEndpoint, TypedEndpoint};
+pub use fn_endpoint::{EndpointFn, FnEndpoint};
 pub use stats::{count_error, RouteStats, RouteStatsSnapshot};
 pub use table::{DuplicateRoute, RouteTable};

@@ -13,6 +13,6 @@ pub use connection::Connection;
 pub use io_pool::IoPool;
 pub use listener::{bind, Listener, StopListener};
 pub use peer::{Peer, Phase};
-pub use socket_options::SocketOptions;
 pub use shared::{ConnectionLimits, ConnectionShared, TransportStats};
+pub use socket_options::SocketOptions;
 pub use udp::{bind_udp, UdpEndpoint, UdpStats, MAX_DATAGRAM};

@@ -50,7 +50,8 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, routing, serve, serve_blocking, transport, Server, ServerBuilder,
+    actix, cache, handler, routing, serve, serve_blocking, supervisor, transport, Server,
+    ServerBuilder,
     StartError,
 };
 pub use hubwire_core::{

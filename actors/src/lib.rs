@@ -5,6 +5,7 @@
 //!   and the dispatch message that catches panics and checks deadlines.
 //! - [`routing`]: the route table and endpoints (decode, bound, hand to a handler) with counters.
 //! - [`transport`]: listener and connection actors and the pool of I/O threads.
+//! - [`supervisor`]: supervisors that restart failed children, with limits and back-off.
 //! - [`server`]: starts routes, listeners and threads together.
 //! - [`cache`]: a least-recently-used cache that handlers share (an actor owning an `LruStore`).
 #![warn(missing_docs)]
@@ -15,6 +16,7 @@ pub mod cache;
 pub mod handler;
 pub mod routing;
 pub mod server;
+pub mod supervisor;
 pub mod transport;
 
 pub use actix;

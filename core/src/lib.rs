@@ -10,6 +10,7 @@
 //! - [`body`]: request and reply values as MessagePack bodies.
 //! - [`stream`]: frame batches per read and batched writes, shared by client and server.
 //! - [`client`]: the typed client (plain tokio).
+//! - [`supervision`]: restart strategies, policies and the sliding-window restart intensity.
 //! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
 //!   recorded per thread without contention and read as one serializable snapshot.
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
@@ -30,6 +31,7 @@ pub mod protocol;
 pub mod route;
 pub mod stats;
 pub mod stream;
+pub mod supervision;
 
 pub use address::{Address, AddressError};
 pub use allow::{AllowEntry, AllowList, BadAllowEntry};

@@ -50,7 +50,7 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, routing, serve, serve_blocking, supervisor, transport, Server,
+    actix, cache, handler, routing, serve, serve_blocking, server, supervisor, transport, Server,
     ServerBuilder,
     StartError,
 };

@@ -62,3 +62,26 @@ crate::route!(
     /// Reads or (admin peers only) sets the log filter.
     pub LogLevel = "hubwire.log.level", LogLevelRequest => LogLevelReply
 );
+
+/// The request of `hubwire.fault.fail_listener`: which listener to fail, and how many of its
+/// restarts should fail too (a large number drives a crash loop up the supervision tree).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailListenerRequest {
+    /// The listener's address, as the application printed it.
+    pub address: String,
+    /// Restarts that fail after the kill.
+    #[serde(default)]
+    pub failing_restarts: u32,
+}
+
+/// The answer of `hubwire.fault.fail_listener`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailListenerReply {
+    /// Whether the failure was injected (a listener on that address is supervised).
+    pub requested: bool,
+}
+
+crate::route!(
+    /// Fault injection (only with `fault_injection` on, admin peers only): fails a listener.
+    pub FailListener = "hubwire.fault.fail_listener", FailListenerRequest => FailListenerReply
+);

@@ -16,6 +16,7 @@ use hubwire::supervisor::{
     actor_child, ChildHandle, ExitReporter, FailChild, GaveUp, StopChild, Supervisor,
     SupervisorOptions, Undelivered,
 };
+use hubwire_core::backoff::{BackoffPolicy, Decision};
 use hubwire_core::supervision::{Intensity, RestartPolicy, Strategy};
 use support::recv_or_fail;
 use tokio::sync::{mpsc, oneshot};
@@ -91,7 +92,7 @@ impl Default for Setup {
     fn default() -> Self {
         Setup {
             options: SupervisorOptions {
-                delay: Arc::new(|_| Duration::from_millis(5)),
+                backoff: BackoffPolicy::fixed(Duration::from_millis(5)).with_max_attempts(None),
                 ..SupervisorOptions::default()
             },
             policy: RestartPolicy::Permanent,
@@ -260,11 +261,12 @@ async fn restarts_follow_the_back_off_and_it_resets_after_a_healthy_period() {
     let attempts = Arc::new(Mutex::new(Vec::new()));
     let seen = attempts.clone();
     let mut setup = Setup::default();
-    setup.options.delay = Arc::new(move |attempt| {
+    setup.options.backoff = BackoffPolicy::custom(move |attempt, _| {
         seen.lock().unwrap().push(attempt);
-        Duration::from_millis(5 * u64::from(attempt))
-    });
-    setup.options.reset_after = Duration::from_millis(300);
+        Decision::after(Duration::from_millis(5 * u64::from(attempt)))
+    })
+    .with_max_attempts(None)
+    .with_reset_after(Some(Duration::from_millis(300)));
     setup.options.intensity = Intensity {
         max_restarts: 10,
         within: Duration::from_secs(10),
@@ -327,7 +329,8 @@ async fn a_crash_loop_exceeds_the_intensity_and_escalates() {
 #[actix::test]
 async fn messages_sent_during_a_restart_are_delivered_or_handed_back() {
     let mut setup = Setup::default();
-    setup.options.delay = Arc::new(|_| Duration::from_millis(300));
+    setup.options.backoff =
+        BackoffPolicy::fixed(Duration::from_millis(300)).with_max_attempts(None);
     let tree = tree(&["a"], setup);
     assert_eq!(which(&tree.handles[0]).await, 1);
     tree.handles[0].do_send(Crash);

@@ -14,6 +14,8 @@
 //! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
 //!   recorded per thread without contention and read as one serializable snapshot.
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
+//! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
+//!   jitter and time passed in.
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
 //! `hubwire-actors` crate owns these values inside actors.
@@ -23,6 +25,7 @@
 
 pub mod address;
 pub mod allow;
+pub mod backoff;
 pub mod body;
 pub mod cache;
 pub mod client;

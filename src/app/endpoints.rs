@@ -1,6 +1,11 @@
 //! The standard endpoints: `hubwire.health`, `hubwire.stats`, `hubwire.log.level`.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+use hubwire_actors::actix;
+use hubwire_actors::server::FaultInjector;
+use hubwire_core::Address;
 
 use hubwire_actors::handler::HandlerError;
 use hubwire_actors::routing::FnEndpoint;
@@ -10,7 +15,8 @@ use hubwire_core::AllowList;
 
 use super::logging::LogLevel;
 use crate::standard::{
-    Health, HealthReply, LogLevel as LogLevelRoute, LogLevelReply, Stats, StatsReply,
+    FailListener, FailListenerReply, Health, HealthReply, LogLevel as LogLevelRoute, LogLevelReply,
+    Stats, StatsReply,
 };
 
 /// What the standard endpoints report and guard.
@@ -73,4 +79,43 @@ pub(crate) fn add_standard_endpoints(
         })
     });
     builder.endpoint(health).endpoint(stats).endpoint(level)
+}
+
+/// Where the fault endpoint finds the server's injector, which exists only once it has started.
+pub(crate) type InjectorCell = Arc<OnceLock<FaultInjector>>;
+
+/// Adds `hubwire.fault.fail_listener` (for `fault_injection` on): admin peers only.
+pub(crate) fn add_fault_endpoint(
+    builder: ServerBuilder,
+    injector: InjectorCell,
+    admin: AllowList,
+) -> ServerBuilder {
+    let registry = builder.registry().clone();
+    let endpoint = FnEndpoint::<FailListener>::new(&registry, move |request, peer| {
+        if !peer.allowed_by(&admin) {
+            return Err(HandlerError {
+                code: ErrorCode::Denied,
+                message: format!(
+                    "fault injection is for admin peers (admin_allow), and {peer} is not one"
+                ),
+            });
+        }
+        let address: Address =
+            request
+                .address
+                .parse()
+                .map_err(|e: hubwire_core::AddressError| {
+                    HandlerError::invalid_request(e.to_string())
+                })?;
+        let Some(injector) = injector.get().cloned() else {
+            return Err(HandlerError::busy("the server is still starting"));
+        };
+        tracing::warn!(%address, failing_restarts = request.failing_restarts, "fault injection: failing a listener");
+        let failing = request.failing_restarts;
+        actix::spawn(async move {
+            injector.fail_listener(&address, failing).await;
+        });
+        Ok(FailListenerReply { requested: true })
+    });
+    builder.endpoint(endpoint)
 }

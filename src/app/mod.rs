@@ -44,6 +44,8 @@ pub const EXIT_CONFIG: u8 = 2;
 pub const EXIT_START: u8 = 1;
 /// Exit code: another process runs this app instance.
 pub const EXIT_ALREADY_RUNNING: u8 = 3;
+/// Exit code: the supervision tree gave up (a crash loop escalated to the root).
+pub const EXIT_ESCALATED: u8 = 4;
 
 type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder + Send>;
 
@@ -228,6 +230,14 @@ impl App {
                 Some(log_level),
                 config.admin_allow.clone(),
             );
+            let injector = endpoints::InjectorCell::default();
+            if config.fault_injection {
+                builder = endpoints::add_fault_endpoint(builder, injector.clone(), config.admin_allow.clone());
+            }
+            let (escalated, mut escalation) = tokio::sync::mpsc::unbounded_channel();
+            builder = builder.on_escalation(move |gave_up| {
+                let _ = escalated.send(gave_up);
+            });
             builder = app.apply(builder);
             let server = match builder.start().await {
                 Ok(server) => server,
@@ -246,13 +256,23 @@ impl App {
             }
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            let signal = shutdown_signal().await;
-            tracing::info!(signal, "shutting down");
+            let _ = injector.set(server.fault_injector());
+            let code = tokio::select! {
+                signal = shutdown_signal() => {
+                    tracing::info!(signal, "shutting down");
+                    0
+                }
+                Some(gave_up) = escalation.recv() => {
+                    tracing::error!(child = %gave_up.child, failure = %gave_up.last_failure, "giving up: {gave_up}; shutting down");
+                    eprintln!("{name}: {gave_up}; shutting down");
+                    EXIT_ESCALATED
+                }
+            };
             let forced = server.shutdown().await;
             if forced > 0 {
                 tracing::warn!(forced, "connections were closed at the shutdown deadline");
             }
-            0
+            code
         });
         drop(lock);
         drop(log_guard);

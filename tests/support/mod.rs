@@ -145,6 +145,7 @@ pub struct TestServer {
     pub addresses: Vec<Address>,
     pub udp_stats: Option<Arc<hubwire::transport::UdpStats>>,
     pub registry: hubwire::stats::StatsRegistry,
+    pub faults: hubwire::server::FaultInjector,
     routes: Arc<RouteTable>,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -168,6 +169,7 @@ impl TestServer {
                             server.route_table(),
                             server.udp_stats(),
                             server.stats_registry().clone(),
+                            server.fault_injector(),
                         )));
                         // Wait for the stop signal without blocking the system's thread.
                         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -186,13 +188,15 @@ impl TestServer {
                 }
             });
         });
-        let (addresses, routes, udp_stats, registry) = ready_rx
-            .recv_timeout(PATIENCE)
-            .map_err(|e| format!("server did not start: {e}"))??;
+        let (addresses, routes, udp_stats, registry, faults) =
+            ready_rx
+                .recv_timeout(PATIENCE)
+                .map_err(|e| format!("server did not start: {e}"))??;
         Ok(TestServer {
             addresses,
             udp_stats,
             registry,
+            faults,
             routes,
             stop: Some(stop_tx),
             thread: Some(thread),

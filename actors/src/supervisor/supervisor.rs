@@ -1,20 +1,18 @@
 //! The supervisor actor.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient,
     ResponseActFuture, WrapFuture,
 };
+use hubwire_core::backoff::{BackoffPolicy, BackoffState, Decision, Failure, SplitMix64};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::supervision::{restart_plan, Exit, Intensity, RestartWindow, Strategy};
 
 use super::child::{ChildExited, Running, Starter, StopChild};
 use super::ChildSpec;
-
-/// The delay before restart number `attempt` (1 for the first) of a child.
-pub type RestartDelay = Arc<dyn Fn(u32) -> Duration + Send + Sync>;
+use super::ExitReporter;
 
 /// A supervisor gave up: its restart intensity was exceeded. Its children are stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +49,7 @@ struct Slot {
     incarnation: u64,
     running: Option<Running>,
     started_at: Option<Instant>,
-    attempts: u32,
+    backoff: BackoffState,
     injected: bool,
     starts: Counter,
     failures: Counter,
@@ -59,39 +57,29 @@ struct Slot {
 }
 
 /// Settings of a [`Supervisor`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SupervisorOptions {
     /// Which siblings restart with a failed child.
     pub strategy: Strategy,
     /// Restarts allowed in a sliding window before giving up.
     pub intensity: Intensity,
-    /// Delay before restart number n of a child.
-    pub delay: RestartDelay,
-    /// A child that ran this long before failing starts its back-off over.
-    pub reset_after: Duration,
+    /// How long a child's restart waits (by its attempt number), and when its attempt count
+    /// starts over (`reset_after`: after that long running healthily).
+    pub backoff: BackoffPolicy,
 }
 
 impl Default for SupervisorOptions {
+    /// One-for-one; 3 restarts in any 5 s; exponential back-off from 20 ms to 5 s with 20%
+    /// jitter, reset after 30 s of healthy running, no attempt limit of its own (the intensity
+    /// is the limit).
     fn default() -> Self {
         SupervisorOptions {
             strategy: Strategy::OneForOne,
             intensity: Intensity::default(),
-            delay: Arc::new(|attempt| {
-                Duration::from_millis(10u64.saturating_mul(1 << attempt.min(10)))
-                    .min(Duration::from_secs(5))
-            }),
-            reset_after: Duration::from_secs(30),
+            backoff: BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_secs(5))
+                .with_max_attempts(None)
+                .with_reset_after(Some(Duration::from_secs(30))),
         }
-    }
-}
-
-impl std::fmt::Debug for SupervisorOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SupervisorOptions")
-            .field("strategy", &self.strategy)
-            .field("intensity", &self.intensity)
-            .field("reset_after", &self.reset_after)
-            .finish_non_exhaustive()
     }
 }
 
@@ -104,6 +92,9 @@ pub struct Supervisor {
     on_give_up: Option<Box<dyn FnOnce(GaveUp) + Send>>,
     escalations: Counter,
     gave_up: bool,
+    jitter: SplitMix64,
+    /// Set when this supervisor is itself a child: it tells its parent how it ended.
+    exit: Option<ExitReporter>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -160,7 +151,7 @@ impl Supervisor {
                     incarnation: 0,
                     running: None,
                     started_at: None,
-                    attempts: 0,
+                    backoff: BackoffState::new(),
                     injected: false,
                 }
             })
@@ -174,7 +165,16 @@ impl Supervisor {
             slots,
             on_give_up: Some(Box::new(on_give_up)),
             gave_up: false,
+            jitter: SplitMix64::from_entropy(),
+            exit: None,
         }
+    }
+
+    /// Makes this supervisor a child of another: it reports giving up as a failure (so the
+    /// parent applies its own strategy and intensity) and a requested stop as a normal end.
+    pub fn reporting_to(mut self, exit: ExitReporter) -> Self {
+        self.exit = Some(exit);
+        self
     }
 
     /// Stops the children in `stop` (reverse order), waits `delay`, starts those in `start`
@@ -264,7 +264,10 @@ impl Supervisor {
         let all: Vec<usize> = (0..self.slots.len()).collect();
         let on_give_up = self.on_give_up.take();
         let stop_all = self.cycle_future(all, Vec::new(), Duration::ZERO, ctx);
-        ctx.wait(stop_all.map(move |_, _act, ctx| {
+        ctx.wait(stop_all.map(move |_, act, ctx| {
+            if let Some(exit) = &act.exit {
+                exit.failed(gave_up.to_string());
+            }
             if let Some(escalate) = on_give_up {
                 escalate(gave_up);
             }
@@ -318,14 +321,21 @@ impl Handler<ChildExited> for Supervisor {
             let child = slot.spec_id.clone();
             return self.give_up(child, failure.unwrap_or_else(|| "stopped".into()), ctx);
         }
-        let healthy = slot
-            .started_at
-            .is_some_and(|t| t.elapsed() >= self.options.reset_after);
-        if healthy {
-            slot.attempts = 0;
-        }
-        slot.attempts += 1;
-        let delay = (self.options.delay)(slot.attempts);
+        let why = Failure::retryable(failure.clone().unwrap_or_else(|| "stopped".into()));
+        let decision = slot.backoff.on_failure(
+            &self.options.backoff,
+            &why,
+            Instant::now(),
+            &mut self.jitter,
+        );
+        let delay = match decision {
+            Decision::RetryAfter(delay) => delay,
+            Decision::RetryNow => Duration::ZERO,
+            Decision::GiveUp(reason) => {
+                let child = slot.spec_id.clone();
+                return self.give_up(child, format!("{why} (back-off: {reason})"), ctx);
+            }
+        };
         for &j in &plan {
             self.slots[j].restarts.inc();
         }
@@ -357,6 +367,9 @@ impl Handler<StopChild> for Supervisor {
     /// Stops every child (reverse start order, each within its shutdown timeout), then itself.
     fn handle(&mut self, _: StopChild, ctx: &mut Context<Self>) -> Self::Result {
         self.gave_up = true; // ends are expected now, not failures
+        if let Some(exit) = &self.exit {
+            exit.finished();
+        }
         let all: Vec<usize> = (0..self.slots.len()).collect();
         let stop_all = self.cycle_future(all, Vec::new(), Duration::ZERO, ctx);
         Box::pin(stop_all.map(|_, _act, ctx| ctx.stop()))

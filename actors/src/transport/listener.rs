@@ -15,6 +15,7 @@ use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
+use crate::supervisor::{ExitReporter, StopChild};
 
 /// Turns an accepted socket into read and write halves on the thread that will own them.
 pub(crate) type OpenStream = Box<
@@ -144,6 +145,8 @@ pub struct Listener {
     stats: TransportStats,
     open: usize,
     open_per_ip: HashMap<IpAddr, usize>,
+    /// Set when supervised: how to tell the supervisor a stop was asked for.
+    exit: Option<ExitReporter>,
 }
 
 impl std::fmt::Debug for Listener {
@@ -178,7 +181,14 @@ impl Listener {
             stats,
             open: 0,
             open_per_ip: HashMap::new(),
+            exit: None,
         }
+    }
+
+    /// A supervised listener: it reports a requested stop as a normal end.
+    pub fn reporting_to(mut self, exit: ExitReporter) -> Self {
+        self.exit = Some(exit);
+        self
     }
 
     /// Why `peer` may not connect now, if it may not.
@@ -272,6 +282,18 @@ impl Handler<ConnectionClosed> for Listener {
                 }
             }
         }
+    }
+}
+
+impl Handler<StopChild> for Listener {
+    type Result = ();
+
+    /// Stopped by its supervisor: a normal end (the socket closes, a socket file is removed).
+    fn handle(&mut self, _: StopChild, ctx: &mut Context<Self>) {
+        if let Some(exit) = &self.exit {
+            exit.finished();
+        }
+        ctx.stop();
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod connection;
 mod io_pool;
-mod listener;
+pub(crate) mod listener;
 mod peer;
 mod shared;
 mod socket_options;

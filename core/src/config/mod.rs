@@ -101,6 +101,9 @@ pub struct Config {
     /// Handler instances per route key, for routes registered as pools; overrides the count the
     /// code asks for. Default: none.
     pub handler_pools: BTreeMap<String, usize>,
+    /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
+    /// purpose, for drills and tests. Default: off.
+    pub fault_injection: bool,
     /// Free-form settings handed to the application's own code. Default: `{}`.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -133,6 +136,7 @@ impl Default for Config {
             send_buffer_bytes: 0,
             unix_socket_mode: "600".to_owned(),
             handler_pools: BTreeMap::new(),
+            fault_injection: false,
             extra: serde_json::Map::new(),
         }
     }

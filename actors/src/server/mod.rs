@@ -5,9 +5,16 @@
 //! Server
 //! ├── IoPool (one arbiter per core)
 //! │   ├── Connection … (one per peer)
-//! │   └── handler actors (one per route, by default)
-//! └── Listener … (one per listen address)
+//! │   ├── handler actors (one per route, by default)
+//! │   └── UdpEndpoint … (one per udp:// address)
+//! └── supervisor "server" (see `listeners`)
+//!     └── supervisor per transport
+//!         └── Listener … (one per stream address, restarted when it fails)
 //! ```
+
+mod listeners;
+
+pub use listeners::FaultInjector;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -23,9 +30,10 @@ use crate::handler::Dispatch;
 use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
+use crate::supervisor::{GaveUp, StopChild};
 use crate::transport::{
-    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Listener, Phase, SocketOptions,
-    StopListener, UdpEndpoint, UdpStats,
+    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Phase, SocketOptions, UdpEndpoint,
+    UdpStats,
 };
 
 /// How often shutdown checks whether the connections have closed.
@@ -139,6 +147,7 @@ pub struct ServerBuilder {
     routes: Vec<Box<dyn RouteSpec>>,
     endpoints: Vec<Arc<dyn RouteEndpoint>>,
     registry: StatsRegistry,
+    on_escalation: Option<Box<dyn FnOnce(GaveUp) + Send>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -159,7 +168,16 @@ impl ServerBuilder {
             routes: Vec::new(),
             endpoints: Vec::new(),
             registry: StatsRegistry::new(),
+            on_escalation: None,
         }
+    }
+
+    /// What to do when the server's supervision tree gives up (its listeners fail faster than
+    /// the restart intensity allows): the application base shuts down with a non-zero exit.
+    /// Without it the failure is logged and the server goes on without those listeners.
+    pub fn on_escalation(mut self, f: impl FnOnce(GaveUp) + Send + 'static) -> Self {
+        self.on_escalation = Some(Box::new(f));
+        self
     }
 
     /// Records the server's figures in `registry` (shared with the rest of the application)
@@ -302,12 +320,19 @@ impl ServerBuilder {
             .map(|transport| shared.transport_stats(transport).open)
             .to_vec();
         let mut addresses = Vec::new();
-        let mut listeners = Vec::new();
-        for (socket, local) in bound {
-            let listener = Listener::new(local.clone(), socket, pool.handles(), shared.clone());
-            listeners.push(listener.start());
-            addresses.push(local);
-        }
+        addresses.extend(bound.iter().map(|(_, local)| local.clone()));
+        let on_escalation = self.on_escalation.unwrap_or_else(|| {
+            Box::new(|gave_up: GaveUp| tracing::error!(%gave_up, "the server's listeners could not be kept running"))
+        });
+        let tree = listeners::start(
+            bound,
+            pool.handles(),
+            shared.clone(),
+            SocketOptions::from(&self.config),
+            mode,
+            &self.registry,
+            on_escalation,
+        );
         let mut udp = Vec::new();
         for (socket, local) in udp_bound {
             let stats = Arc::new(UdpStats::new(&self.registry));
@@ -329,7 +354,7 @@ impl ServerBuilder {
             shutdown_timeout: self.config.shutdown_timeout,
             registry: self.registry,
             udp,
-            listeners,
+            tree,
             routes,
             pool,
         })
@@ -345,7 +370,7 @@ pub struct Server {
     shutdown_timeout: Duration,
     registry: StatsRegistry,
     udp: Vec<(Addr<UdpEndpoint>, Arc<UdpStats>)>,
-    listeners: Vec<Addr<Listener>>,
+    tree: listeners::ListenerTree,
     routes: Arc<RouteTable>,
     pool: IoPool,
 }
@@ -386,6 +411,11 @@ impl Server {
         self.routes.get(key).map(|e| e.stats().snapshot())
     }
 
+    /// Fault injection into the listeners' supervision tree (for tests and drills).
+    pub fn fault_injector(&self) -> FaultInjector {
+        self.tree.faults.clone()
+    }
+
     /// Every figure the server records.
     pub fn stats_registry(&self) -> &StatsRegistry {
         &self.registry
@@ -401,9 +431,8 @@ impl Server {
     /// every peer, answers whatever is still in flight at the deadline with shutting-down, and
     /// stops. Returns how many connections had to be closed at the deadline.
     pub async fn shutdown(self) -> usize {
-        for listener in &self.listeners {
-            listener.do_send(StopListener);
-        }
+        // Listeners stop accepting first (each within its shutdown timeout).
+        let _ = self.tree.root.send(StopChild).await;
         let _ = self.phase.send(Phase::Draining);
         let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
         while self.open_connections() > 0 && tokio::time::Instant::now() < deadline {
@@ -428,9 +457,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for listener in &self.listeners {
-            listener.do_send(StopListener);
-        }
+        self.tree.root.do_send(StopChild);
         self.pool.stop();
     }
 }

@@ -1,0 +1,223 @@
+//! The server's supervision tree of listeners, and fault injection into it.
+//!
+//! ```text
+//! supervisor "server"                one_for_one, escalates to the application
+//! ├── supervisor "listeners.tcp"     one_for_one
+//! │   └── listener tcp://127.0.0.1:7400 …
+//! └── supervisor "listeners.unix"    one_for_one
+//!     └── listener unix:///run/app.sock …
+//! ```
+//!
+//! A listener's first incarnation uses the socket bound at start; a restarted one binds the same
+//! address again, so the port serves again.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix::{Actor, Addr, Arbiter, ArbiterHandle};
+use hubwire_core::stats::StatsRegistry;
+use hubwire_core::Address;
+
+use crate::supervisor::{
+    actor_child, ChildHandle, ChildSpec, FailChild, GaveUp, Supervisor, SupervisorOptions,
+};
+use crate::transport::listener::Bound;
+use crate::transport::{ConnectionShared, Listener, SocketOptions};
+
+/// Binds `address` again for a restarted listener (SO_REUSEADDR, so connections of the old one
+/// in TIME_WAIT do not block it; a Unix socket file of the old one is replaced).
+fn rebind(address: &Address, options: SocketOptions, mode: u32) -> io::Result<Bound> {
+    match address {
+        Address::Tcp(addr) => {
+            let domain = socket2::Domain::for_address(*addr);
+            let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+            socket.set_reuse_address(true)?;
+            socket.set_nonblocking(true)?;
+            socket.bind(&(*addr).into())?;
+            socket.listen(1024)?;
+            let listener = tokio::net::TcpListener::from_std(socket.into())?;
+            Ok(Bound::Tcp(listener, options))
+        }
+        Address::Unix(path) => {
+            let _ = std::fs::remove_file(path);
+            let listener = std::os::unix::net::UnixListener::bind(path)?;
+            listener.set_nonblocking(true)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            Ok(Bound::Unix(
+                tokio::net::UnixListener::from_std(listener)?,
+                path.clone(),
+            ))
+        }
+        Address::Udp(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "not a stream address",
+        )),
+    }
+}
+
+/// Makes supervised listeners fail, for tests and drills: a listener is killed as if it crashed,
+/// and its next `failing_restarts` starts fail too (driving a crash loop when that is large).
+#[derive(Clone, Debug)]
+pub struct FaultInjector {
+    transports: Vec<(&'static str, ChildHandle<Supervisor>)>,
+    faults: Arc<HashMap<String, Arc<AtomicU32>>>,
+}
+
+impl FaultInjector {
+    /// Fails the listener on `address`; returns whether such a listener was running.
+    pub async fn fail_listener(&self, address: &Address, failing_restarts: u32) -> bool {
+        let Some(fault) = self.faults.get(&address.to_string()) else {
+            return false;
+        };
+        fault.store(failing_restarts, Ordering::SeqCst);
+        let Some((_, handle)) = self.transports.iter().find(|(s, _)| *s == address.scheme()) else {
+            return false;
+        };
+        match handle.addr() {
+            Some(supervisor) => supervisor
+                .send(FailChild(address.to_string()))
+                .await
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+}
+
+/// The running tree.
+#[derive(Debug)]
+pub(crate) struct ListenerTree {
+    pub(crate) root: Addr<Supervisor>,
+    pub(crate) faults: FaultInjector,
+}
+
+/// What one listener child needs, kept across incarnations of its transport supervisor.
+#[derive(Clone)]
+struct ListenerSeed {
+    address: Address,
+    first: Arc<Mutex<Option<Bound>>>,
+    fault: Arc<AtomicU32>,
+}
+
+fn listener_spec(
+    seed: ListenerSeed,
+    io_threads: Vec<ArbiterHandle>,
+    shared: Arc<ConnectionShared>,
+    options: SocketOptions,
+    mode: u32,
+    registry: &StatsRegistry,
+) -> ChildSpec {
+    let lost = registry.counter("supervisor.lost_messages", &[("child", "listener")]);
+    let id = seed.address.to_string();
+    let (spec, _handle) = actor_child(
+        id,
+        Arbiter::current(),
+        move |exit| {
+            if seed
+                .fault
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err("failed to start by fault injection".to_owned());
+            }
+            let first = seed.first.lock().expect("first socket").take();
+            let bound = match first {
+                Some(bound) => bound,
+                None => rebind(&seed.address, options, mode)
+                    .map_err(|e| format!("cannot listen on {} again: {e}", seed.address))?,
+            };
+            let listener = Listener::new(
+                seed.address.clone(),
+                bound,
+                io_threads.clone(),
+                shared.clone(),
+            );
+            Ok(listener.reporting_to(exit))
+        },
+        lost,
+    );
+    spec
+}
+
+/// Starts the tree over the sockets bound at start, grouped by transport. `on_escalation` runs
+/// if the root gives up.
+pub(crate) fn start(
+    bound: Vec<(Bound, Address)>,
+    io_threads: Vec<ArbiterHandle>,
+    shared: Arc<ConnectionShared>,
+    options: SocketOptions,
+    mode: u32,
+    registry: &StatsRegistry,
+    on_escalation: Box<dyn FnOnce(GaveUp) + Send>,
+) -> ListenerTree {
+    let mut by_scheme: Vec<(&'static str, Vec<ListenerSeed>)> = Vec::new();
+    let mut faults = HashMap::new();
+    for (socket, address) in bound {
+        let fault = Arc::new(AtomicU32::new(0));
+        faults.insert(address.to_string(), fault.clone());
+        let seed = ListenerSeed {
+            first: Arc::new(Mutex::new(Some(socket))),
+            address: address.clone(),
+            fault,
+        };
+        match by_scheme.iter_mut().find(|(s, _)| *s == address.scheme()) {
+            Some((_, seeds)) => seeds.push(seed),
+            None => by_scheme.push((address.scheme(), vec![seed])),
+        }
+    }
+    let mut transports = Vec::new();
+    let mut transport_specs = Vec::new();
+    for (scheme, seeds) in by_scheme {
+        let name = format!("listeners.{scheme}");
+        let (threads, shared, registry_c) = (io_threads.clone(), shared.clone(), registry.clone());
+        let lost = registry.counter("supervisor.lost_messages", &[("child", name.as_str())]);
+        let supervisor_name = name.clone();
+        let (spec, handle) = actor_child(
+            name,
+            Arbiter::current(),
+            move |exit| {
+                let children = seeds
+                    .iter()
+                    .map(|seed| {
+                        listener_spec(
+                            seed.clone(),
+                            threads.clone(),
+                            shared.clone(),
+                            options,
+                            mode,
+                            &registry_c,
+                        )
+                    })
+                    .collect();
+                let supervisor = Supervisor::new(
+                    supervisor_name.clone(),
+                    SupervisorOptions::default(),
+                    children,
+                    &registry_c,
+                    |_| {},
+                );
+                Ok(supervisor.reporting_to(exit))
+            },
+            lost,
+        );
+        transport_specs.push(spec);
+        transports.push((scheme, handle));
+    }
+    let root = Supervisor::new(
+        "server",
+        SupervisorOptions::default(),
+        transport_specs,
+        registry,
+        on_escalation,
+    )
+    .start();
+    ListenerTree {
+        root,
+        faults: FaultInjector {
+            transports,
+            faults: Arc::new(faults),
+        },
+    }
+}

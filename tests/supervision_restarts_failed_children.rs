@@ -376,3 +376,78 @@ async fn fault_injection_fails_a_chosen_child() {
         .await
         .unwrap());
 }
+
+/// Stops itself without saying it finished.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Vanish;
+
+impl Handler<Vanish> for Worker {
+    type Result = ();
+    fn handle(&mut self, _: Vanish, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+/// A child that stops without saying it finished is a failure, never a silent disappearance:
+/// it is counted and restarted, even under the transient policy.
+#[actix::test]
+async fn a_child_that_vanishes_is_a_failure() {
+    let mut setup = Setup::default();
+    setup.policy = RestartPolicy::Transient;
+    let tree = tree(&["a"], setup);
+    assert_eq!(which(&tree.handles[0]).await, 1);
+    tree.handles[0].do_send(Vanish);
+    until_incarnation(&tree, 0, 2).await;
+    assert_eq!(counter(&tree, "supervisor.failures", "a"), 1);
+}
+
+/// Ignores the supervisor's stop request.
+struct Stubborn;
+
+impl Actor for Stubborn {
+    type Context = Context<Self>;
+}
+
+impl Handler<StopChild> for Stubborn {
+    type Result = ();
+    fn handle(&mut self, _: StopChild, _: &mut Context<Self>) {}
+}
+
+/// A child that does not stop within its shutdown timeout is killed, so stopping the supervisor
+/// never hangs.
+#[actix::test]
+async fn a_child_that_ignores_stop_is_killed_after_its_shutdown_timeout() {
+    let registry = StatsRegistry::new();
+    let lost = registry.counter("supervisor.lost_messages", &[]);
+    let (spec, handle) = actor_child(
+        "stubborn",
+        hubwire::actix::Arbiter::current(),
+        |_| Ok(Stubborn),
+        lost,
+    );
+    let spec = spec.shutdown_timeout(Duration::from_millis(100));
+    let supervisor = Supervisor::new(
+        "test",
+        SupervisorOptions::default(),
+        vec![spec],
+        &registry,
+        |_| {},
+    )
+    .start();
+    recv_or_fail("the child to start", async {
+        while handle.addr().is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    recv_or_fail("the supervisor to stop", supervisor.send(StopChild))
+        .await
+        .unwrap();
+    assert!(handle.addr().is_none(), "the stubborn child was killed");
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "it had its shutdown timeout first"
+    );
+}

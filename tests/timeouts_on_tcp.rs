@@ -13,23 +13,9 @@ use support::*;
 /// A server that accepts but never answers CONN makes the client fail with connect-timeout.
 #[tokio::test]
 async fn connect_times_out_when_the_handshake_never_completes() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = Address::Tcp(silent.local_addr().unwrap());
-    let hold = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
-    let options = ClientOptions {
-        connect_timeout: Duration::from_millis(200),
-        ..ClientOptions::default()
-    };
-    let started = Instant::now();
-    let err = Client::connect(address, options).await.unwrap_err();
-    assert!(matches!(err, CallError::ConnectTimeout { .. }), "{err}");
-    assert!(started.elapsed() < PATIENCE);
-    hold.abort();
+    let (address, silent) = silent_server(&"tcp://127.0.0.1:0".parse().unwrap()).await;
+    assert_connect_times_out(address).await;
+    silent.abort();
 }
 
 /// A listener whose accept queue is full drops SYNs: the TCP connect itself times out.

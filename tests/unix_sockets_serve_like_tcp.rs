@@ -127,22 +127,9 @@ async fn unix_requests_honour_deadlines() {
 #[tokio::test]
 async fn unix_connect_times_out_when_the_handshake_never_completes() {
     let path = temp_socket_path();
-    let silent = tokio::net::UnixListener::bind(&path).unwrap();
-    let hold = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
-    let options = ClientOptions {
-        connect_timeout: Duration::from_millis(200),
-        ..ClientOptions::default()
-    };
-    let err = Client::connect(Address::Unix(path.clone()), options)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, CallError::ConnectTimeout { .. }), "{err}");
-    hold.abort();
+    let (address, silent) = silent_server(&Address::Unix(path.clone())).await;
+    assert_connect_times_out(address).await;
+    silent.abort();
     let _ = std::fs::remove_file(path);
 }
 

@@ -138,6 +138,45 @@ pub fn loopback_and_unix_config() -> Config {
     config
 }
 
+/// A server that accepts connections on `address` (TCP or Unix) and never answers: for connect
+/// timeouts. Returns the address it listens on; the task stops when aborted.
+pub async fn silent_server(address: &Address) -> (Address, tokio::task::JoinHandle<()>) {
+    match address {
+        Address::Tcp(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+            let bound = Address::Tcp(listener.local_addr().unwrap());
+            let task = tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((socket, _)) = listener.accept().await {
+                    held.push(socket);
+                }
+            });
+            (bound, task)
+        }
+        Address::Unix(path) => {
+            let listener = tokio::net::UnixListener::bind(path).unwrap();
+            let task = tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((socket, _)) = listener.accept().await {
+                    held.push(socket);
+                }
+            });
+            (address.clone(), task)
+        }
+        Address::Udp(_) => panic!("a silent server is a stream server"),
+    }
+}
+
+/// Connecting to `address` with a 200 ms connect timeout fails with connect-timeout.
+pub async fn assert_connect_times_out(address: Address) {
+    let options = ClientOptions {
+        connect_timeout: Duration::from_millis(200),
+        ..ClientOptions::default()
+    };
+    let err = Client::connect(address, options).await.unwrap_err();
+    assert!(matches!(err, CallError::ConnectTimeout { .. }), "{err}");
+}
+
 // ---- the server under test ----
 
 /// A server running on its own thread; dropping it stops the server and joins the thread.

@@ -1,6 +1,6 @@
 //! hubwire: an actor-system framework for networked services.
 //!
-//! Handlers are actix actors on route keys (`dice.roll`), reached over TCP and Unix sockets with
+//! Handlers are actix actors on route keys (`dice.roll`), reached over TCP, Unix sockets and UDP with
 //! one framed MessagePack protocol, with typed requests, replies and errors, and a typed client.
 //!
 //! ```no_run

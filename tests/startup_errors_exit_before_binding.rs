@@ -196,3 +196,17 @@ fn print_config_shows_each_value_and_its_source() {
     assert!(line("tcp_nodelay").contains("(default)"));
     assert!(line("lock_dir").contains("--lock-dir"));
 }
+
+/// A regular file at a `unix://` listen path is not taken for a stale socket: it is left alone
+/// and the start fails, naming the path.
+#[test]
+fn a_file_at_a_socket_path_is_not_deleted() {
+    let dir = TempDir::new("startup");
+    let path = dir.path("precious.txt");
+    std::fs::write(&path, "keep me").unwrap();
+    let unix = format!("unix://{}", path.display());
+    let (code, stderr) = dice(&["--listen", &unix], &dir);
+    assert_eq!(code, START_ERROR);
+    assert_one_line(&stderr, &["cannot listen on", "precious.txt"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}

@@ -138,3 +138,57 @@ async fn fault_injection_is_off_by_default() {
     let err = client.call::<FailListener>(&request).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::UnknownRoute));
 }
+
+/// A restarted listener still counts the connections its predecessor left open: the per-peer
+/// limit holds across the restart, and a connection closing afterwards frees its place.
+#[tokio::test]
+async fn connection_limits_hold_across_a_listener_restart() {
+    use hubwire::protocol::kind;
+    let config = Config {
+        max_connections_per_peer: 2,
+        ..loopback_config()
+    };
+    let server = TestServer::with_test_routes(config);
+    let tcp = server.tcp();
+    let mut first = Raw::connect_from(&tcp, "127.0.0.1").await;
+    assert_eq!(first.hello().await.unwrap().kind, kind::CONN);
+    let mut second = Raw::connect_from(&tcp, "127.0.0.1").await;
+    assert_eq!(second.hello().await.unwrap().kind, kind::CONN);
+
+    assert!(server.faults.fail_listener(&tcp, 0).await);
+    // Wait for the new incarnation: another peer address gets in.
+    recv_or_fail("the restart", async {
+        loop {
+            if let Ok(socket) = tokio::net::TcpSocket::new_v4() {
+                let _ = socket.bind("127.0.0.2:0".parse().unwrap());
+                if let Ok(stream) = socket.connect(tcp.socket_addr().unwrap()).await {
+                    drop(stream);
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let mut third = Raw::connect_from(&tcp, "127.0.0.1").await;
+    let refused = third.expect_error().await;
+    assert_eq!(
+        refused.code,
+        ErrorCode::Busy,
+        "the old connections still count"
+    );
+
+    drop(first);
+    let freed = recv_or_fail("the freed place", async {
+        loop {
+            let mut raw = Raw::connect_from(&tcp, "127.0.0.1").await;
+            if raw.hello().await.map(|f| f.kind) == Some(kind::CONN) {
+                return raw;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    drop(freed);
+    drop(second);
+}

@@ -266,11 +266,15 @@ async fn restarts_follow_the_back_off_and_it_resets_after_a_healthy_period() {
         Decision::after(Duration::from_millis(5 * u64::from(attempt)))
     })
     .with_max_attempts(None)
-    .with_reset_after(Some(Duration::from_millis(300)));
+    .with_reset_after(Some(Duration::from_secs(30)));
     setup.options.intensity = Intensity {
         max_restarts: 10,
         within: Duration::from_secs(10),
     };
+    // The supervisor's clock is the test's: a healthy half minute passes without sleeping.
+    let clock = Arc::new(Mutex::new(std::time::Instant::now()));
+    let read = clock.clone();
+    setup.options.now = Arc::new(move || *read.lock().unwrap());
     let tree = tree(&["a"], setup);
     for n in 1..=3 {
         assert_eq!(which(&tree.handles[0]).await, n);
@@ -278,7 +282,7 @@ async fn restarts_follow_the_back_off_and_it_resets_after_a_healthy_period() {
         until_incarnation(&tree, 0, n + 1).await;
     }
     assert_eq!(*attempts.lock().unwrap(), vec![1, 2, 3]);
-    tokio::time::sleep(Duration::from_millis(400)).await; // a healthy run
+    *clock.lock().unwrap() += Duration::from_secs(31); // a healthy run
     tree.handles[0].do_send(Crash);
     until_incarnation(&tree, 0, 5).await;
     assert_eq!(*attempts.lock().unwrap(), vec![1, 2, 3, 1]);

@@ -280,15 +280,28 @@ impl App {
     }
 }
 
-/// Removes Unix socket files left by a dead instance; safe because this instance holds the lock.
+/// Removes Unix socket files left by a dead instance: safe because this instance holds the
+/// lock. A path that is not a socket, or a socket something still answers on, is left alone (the
+/// bind then fails and says so).
 fn remove_stale_sockets(config: &Config) {
+    use std::os::unix::fs::FileTypeExt;
     for address in &config.listen {
-        if let Address::Unix(path) = address {
-            if path.exists() {
-                tracing::info!(path = %path.display(), "removing a socket file left by an earlier run");
-                let _ = std::fs::remove_file(path);
-            }
+        let Address::Unix(path) = address else {
+            continue;
+        };
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        if !meta.file_type().is_socket() {
+            tracing::debug!(path = %path.display(), "a listen path holds a file that is not a socket; leaving it");
+            continue;
         }
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            tracing::debug!(path = %path.display(), "another process answers on this socket; leaving it");
+            continue;
+        }
+        tracing::info!(path = %path.display(), "removing a socket file left by an earlier run");
+        let _ = std::fs::remove_file(path);
     }
 }
 

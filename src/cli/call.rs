@@ -14,7 +14,7 @@ use super::{
 /// Arguments of `hubwire call`.
 #[derive(Debug, clap::Args)]
 pub struct CallArgs {
-    /// Server address: tcp://HOST:PORT or unix:///PATH.
+    /// Server address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
     pub address: String,
     /// Route key, such as dice.roll.
     pub route: String,

@@ -30,10 +30,9 @@ use crate::handler::Dispatch;
 use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
-use crate::supervisor::{GaveUp, StopChild};
+use crate::supervisor::{GaveUp, StopChild, SupervisorOptions};
 use crate::transport::{
-    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Phase, SocketOptions, UdpEndpoint,
-    UdpStats,
+    bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Phase, SocketOptions, UdpStats,
 };
 
 /// How often shutdown checks whether the connections have closed.
@@ -321,32 +320,34 @@ impl ServerBuilder {
             .to_vec();
         let mut addresses = Vec::new();
         addresses.extend(bound.iter().map(|(_, local)| local.clone()));
+        let udp_in_flight = self.config.max_in_flight_per_udp_endpoint;
+        let supervision = SupervisorOptions::from_config(&self.config);
         let on_escalation = self.on_escalation.unwrap_or_else(|| {
             Box::new(|gave_up: GaveUp| tracing::error!(%gave_up, "the server's listeners could not be kept running"))
         });
+
+        let mut udp = Vec::new();
+        let mut sockets: Vec<(listeners::Socket, Address)> = bound
+            .into_iter()
+            .map(|(socket, local)| (listeners::Socket::Stream(socket), local))
+            .collect();
+        for (socket, local) in udp_bound {
+            let stats = Arc::new(UdpStats::new(&self.registry));
+            udp.push(stats.clone());
+            addresses.push(local.clone());
+            sockets.push((listeners::Socket::Datagram(socket, stats), local));
+        }
         let tree = listeners::start(
-            bound,
+            sockets,
             pool.handles(),
             shared.clone(),
             SocketOptions::from(&self.config),
             mode,
+            udp_in_flight,
+            supervision,
             &self.registry,
             on_escalation,
         );
-        let mut udp = Vec::new();
-        for (socket, local) in udp_bound {
-            let stats = Arc::new(UdpStats::new(&self.registry));
-            let endpoint = UdpEndpoint::start_on(
-                &pool.pick(),
-                local.clone(),
-                socket,
-                shared.clone(),
-                self.config.max_in_flight_per_udp_endpoint,
-                stats.clone(),
-            );
-            udp.push((endpoint, stats));
-            addresses.push(local);
-        }
         Ok(Server {
             addresses,
             phase,
@@ -369,7 +370,7 @@ pub struct Server {
     open_connections: Vec<Gauge>,
     shutdown_timeout: Duration,
     registry: StatsRegistry,
-    udp: Vec<(Addr<UdpEndpoint>, Arc<UdpStats>)>,
+    udp: Vec<Arc<UdpStats>>,
     tree: listeners::ListenerTree,
     routes: Arc<RouteTable>,
     pool: IoPool,
@@ -393,7 +394,7 @@ impl Server {
 
     /// The counters of the first UDP endpoint, if there is one.
     pub fn udp_stats(&self) -> Option<Arc<UdpStats>> {
-        self.udp.first().map(|(_, stats)| stats.clone())
+        self.udp.first().cloned()
     }
 
     /// The registered route keys.
@@ -431,10 +432,11 @@ impl Server {
     /// every peer, answers whatever is still in flight at the deadline with shutting-down, and
     /// stops. Returns how many connections had to be closed at the deadline.
     pub async fn shutdown(self) -> usize {
-        // Listeners stop accepting first (each within its shutdown timeout).
-        let _ = self.tree.root.send(StopChild).await;
-        let _ = self.phase.send(Phase::Draining);
         let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        // No new requests anywhere; then the listeners stop accepting (a UDP endpoint, being its
+        // own connection, first finishes what it has in flight).
+        let _ = self.phase.send(Phase::Draining);
+        let _ = self.tree.root.send(StopChild).await;
         while self.open_connections() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(SHUTDOWN_POLL).await;
         }

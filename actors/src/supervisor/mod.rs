@@ -23,4 +23,4 @@ mod supervisor;
 
 pub use child::{actor_child, stop_now, ChildSpec, ExitReporter, StopChild};
 pub use handle::{ChildHandle, Undelivered};
-pub use supervisor::{FailChild, GaveUp, Supervisor, SupervisorOptions};
+pub use supervisor::{FailChild, GaveUp, Now, Supervisor, SupervisorOptions};

@@ -6,9 +6,13 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient,
     ResponseActFuture, WrapFuture,
 };
+use std::sync::Arc;
+
 use hubwire_core::backoff::{BackoffPolicy, BackoffState, Decision, Failure, SplitMix64};
+use hubwire_core::config::default_restart_backoff;
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::supervision::{restart_plan, Exit, Intensity, RestartWindow, Strategy};
+use hubwire_core::Config;
 
 use super::child::{ChildExited, Running, Starter, StopChild};
 use super::ChildSpec;
@@ -48,7 +52,6 @@ struct Slot {
     starter: Option<Box<dyn Starter>>,
     incarnation: u64,
     running: Option<Running>,
-    started_at: Option<Instant>,
     backoff: BackoffState,
     injected: bool,
     starts: Counter,
@@ -56,8 +59,12 @@ struct Slot {
     restarts: Counter,
 }
 
+/// Where a supervisor reads the time (for the intensity window and the back-off reset); tests
+/// hand in a clock they move themselves.
+pub type Now = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 /// Settings of a [`Supervisor`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SupervisorOptions {
     /// Which siblings restart with a failed child.
     pub strategy: Strategy,
@@ -66,20 +73,41 @@ pub struct SupervisorOptions {
     /// How long a child's restart waits (by its attempt number), and when its attempt count
     /// starts over (`reset_after`: after that long running healthily).
     pub backoff: BackoffPolicy,
+    /// The clock.
+    pub now: Now,
 }
 
 impl Default for SupervisorOptions {
     /// One-for-one; 3 restarts in any 5 s; exponential back-off from 20 ms to 5 s with 20%
-    /// jitter, reset after 30 s of healthy running, no attempt limit of its own (the intensity
-    /// is the limit).
+    /// jitter, reset after 30 s of healthy running; the system clock.
     fn default() -> Self {
         SupervisorOptions {
             strategy: Strategy::OneForOne,
             intensity: Intensity::default(),
-            backoff: BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_secs(5))
-                .with_max_attempts(None)
-                .with_reset_after(Some(Duration::from_secs(30))),
+            backoff: default_restart_backoff(),
+            now: Arc::new(Instant::now),
         }
+    }
+}
+
+impl SupervisorOptions {
+    /// One-for-one with the intensity and back-off a configuration names.
+    pub fn from_config(config: &Config) -> Self {
+        SupervisorOptions {
+            intensity: config.supervisor_intensity,
+            backoff: config.supervisor_backoff.clone(),
+            ..SupervisorOptions::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for SupervisorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupervisorOptions")
+            .field("strategy", &self.strategy)
+            .field("intensity", &self.intensity)
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
     }
 }
 
@@ -150,7 +178,6 @@ impl Supervisor {
                     starter: Some(spec.starter),
                     incarnation: 0,
                     running: None,
-                    started_at: None,
                     backoff: BackoffState::new(),
                     injected: false,
                 }
@@ -238,7 +265,6 @@ impl Supervisor {
                 match outcome {
                     Ok(running) => {
                         slot.running = Some(running);
-                        slot.started_at = Some(Instant::now());
                         slot.starts.inc();
                         tracing::info!(supervisor = %act.name, child = %slot.spec_id, incarnation, "child started");
                     }
@@ -317,7 +343,10 @@ impl Handler<ChildExited> for Supervisor {
         if plan.is_empty() {
             return;
         }
-        if !self.window.allow(self.options.intensity, Instant::now()) {
+        if !self
+            .window
+            .allow(self.options.intensity, (self.options.now)())
+        {
             let child = slot.spec_id.clone();
             return self.give_up(child, failure.unwrap_or_else(|| "stopped".into()), ctx);
         }
@@ -325,7 +354,7 @@ impl Handler<ChildExited> for Supervisor {
         let decision = slot.backoff.on_failure(
             &self.options.backoff,
             &why,
-            Instant::now(),
+            (self.options.now)(),
             &mut self.jitter,
         );
         let delay = match decision {

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use actix::{
-    Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Message, StreamHandler,
+    Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Message, Recipient,
+    StreamHandler,
 };
 use futures::stream::{self, BoxStream, StreamExt};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame};
@@ -143,17 +144,40 @@ pub struct Listener {
     next: usize,
     shared: Arc<ConnectionShared>,
     stats: TransportStats,
-    open: usize,
-    open_per_ip: HashMap<IpAddr, usize>,
+    conns: OpenConnections,
     /// Set when supervised: how to tell the supervisor a stop was asked for.
     exit: Option<ExitReporter>,
+    /// Set when supervised: where the counts go when this incarnation ends, for the next.
+    handover: Option<Arc<Mutex<Option<OpenConnections>>>>,
+    /// Where connections report that they closed (this incarnation, unless supervised).
+    on_close: Option<Recipient<ConnectionClosed>>,
+}
+
+/// The connections a listener has open, in all and per peer address (for its limits). They
+/// outlive an incarnation of the listener, so a restarted one takes them over.
+#[derive(Debug, Default)]
+pub(crate) struct OpenConnections {
+    open: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        // Runs also when the incarnation is killed: its successor must still count the
+        // connections it leaves open.
+        if let Some(slot) = &self.handover {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(std::mem::take(&mut self.conns));
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Listener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Listener")
             .field("address", &self.address)
-            .field("open", &self.open)
+            .field("open", &self.conns.open)
             .finish_non_exhaustive()
     }
 }
@@ -179,10 +203,27 @@ impl Listener {
             next: 0,
             shared,
             stats,
-            open: 0,
-            open_per_ip: HashMap::new(),
+            conns: OpenConnections::default(),
             exit: None,
+            handover: None,
+            on_close: None,
         }
+    }
+
+    /// A supervised listener: it takes over the counts its predecessor left in `handover` (and
+    /// leaves its own there), and its connections report closing to `relay`, which reaches
+    /// whichever incarnation is running then.
+    pub(crate) fn handing_over(
+        mut self,
+        handover: Arc<Mutex<Option<OpenConnections>>>,
+        relay: Recipient<ConnectionClosed>,
+    ) -> Self {
+        if let Some(conns) = handover.lock().ok().and_then(|mut slot| slot.take()) {
+            self.conns = conns;
+        }
+        self.handover = Some(handover);
+        self.on_close = Some(relay);
+        self
     }
 
     /// A supervised listener: it reports a requested stop as a normal end.
@@ -202,11 +243,11 @@ impl Listener {
         let limits = &self.shared.limits;
         let per_ip = peer
             .ip()
-            .map_or(0, |ip| self.open_per_ip.get(&ip).copied().unwrap_or(0));
-        let message = if self.open >= limits.max_connections {
+            .map_or(0, |ip| self.conns.per_ip.get(&ip).copied().unwrap_or(0));
+        let message = if self.conns.open >= limits.max_connections {
             format!(
                 "this listener holds {} connections, the most allowed; try again later",
-                self.open
+                self.conns.open
             )
         } else if per_ip >= limits.max_connections_per_peer {
             format!("{peer} already holds {per_ip} connections here, the most allowed per peer")
@@ -252,14 +293,17 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
             Ok(open) => open,
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
-        self.open += 1;
+        self.conns.open += 1;
         if let Some(ip) = peer.ip() {
-            *self.open_per_ip.entry(ip).or_default() += 1;
+            *self.conns.per_ip.entry(ip).or_default() += 1;
         }
         self.stats.accepted.inc();
         let thread = &self.io_threads[self.next % self.io_threads.len()];
         self.next = self.next.wrapping_add(1);
-        let on_close = ctx.address().recipient();
+        let on_close = self
+            .on_close
+            .clone()
+            .unwrap_or_else(|| ctx.address().recipient());
         let stats = self.stats.clone();
         Connection::start_on(thread, peer, self.shared.clone(), open, on_close, stats);
     }
@@ -273,12 +317,12 @@ impl Handler<ConnectionClosed> for Listener {
     type Result = ();
 
     fn handle(&mut self, closed: ConnectionClosed, _ctx: &mut Context<Self>) {
-        self.open = self.open.saturating_sub(1);
+        self.conns.open = self.conns.open.saturating_sub(1);
         if let Some(ip) = closed.ip {
-            if let Some(n) = self.open_per_ip.get_mut(&ip) {
+            if let Some(n) = self.conns.per_ip.get_mut(&ip) {
                 *n -= 1;
                 if *n == 0 {
-                    self.open_per_ip.remove(&ip);
+                    self.conns.per_ip.remove(&ip);
                 }
             }
         }

@@ -26,6 +26,8 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// Connections one peer address holds on one listener.
     pub max_connections_per_peer: usize,
+    /// How long requests in flight may take to finish at shutdown.
+    pub shutdown_timeout: Duration,
 }
 
 impl From<&Config> for ConnectionLimits {
@@ -37,6 +39,7 @@ impl From<&Config> for ConnectionLimits {
             idle_timeout: config.idle_timeout,
             max_connections: config.max_connections_per_listener,
             max_connections_per_peer: config.max_connections_per_peer,
+            shutdown_timeout: config.shutdown_timeout,
         }
     }
 }

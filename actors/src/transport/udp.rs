@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, ArbiterHandle, AsyncContext, Context, Handler, Recipient, StreamHandler};
+use actix::{Actor, AsyncContext, Context, Handler, Recipient, StreamHandler};
 use bytes::{Bytes, BytesMut};
 use futures::stream;
 use hubwire_core::protocol::{
@@ -23,6 +23,7 @@ use tokio::net::UdpSocket;
 use super::{ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::{Outcome, ReplyTo};
 use crate::routing::{count_error, Incoming};
+use crate::supervisor::{ExitReporter, StopChild};
 use hubwire_core::stats::{Counter, StatsRegistry};
 
 /// The largest UDP payload over IPv4: 65,535 minus the IP and UDP headers.
@@ -65,12 +66,16 @@ pub struct UdpEndpoint {
     shared: Arc<ConnectionShared>,
     max_frame: usize,
     max_in_flight: usize,
-    in_flight: HashMap<u64, SocketAddr>,
+    /// Requests in flight by token: who asked, and the id they gave.
+    in_flight: HashMap<u64, (SocketAddr, u64)>,
     next_token: u64,
     me: Option<Recipient<Outcome>>,
     stats: Arc<UdpStats>,
     transport: TransportStats,
     phase: Phase,
+    exit: Option<ExitReporter>,
+    /// Asked to stop: ends once nothing is in flight.
+    stopping: bool,
 }
 
 impl std::fmt::Debug for UdpEndpoint {
@@ -83,53 +88,53 @@ impl std::fmt::Debug for UdpEndpoint {
 }
 
 impl UdpEndpoint {
-    /// Starts an endpoint on `thread` over `socket`; at most `max_in_flight` requests are in
-    /// flight across all its peers.
-    pub fn start_on(
-        thread: &ArbiterHandle,
+    /// An endpoint over `socket` (made on the thread that will run it); at most `max_in_flight`
+    /// requests are in flight across all its peers.
+    pub fn new(
         address: Address,
         socket: std::net::UdpSocket,
         shared: Arc<ConnectionShared>,
         max_in_flight: usize,
         stats: Arc<UdpStats>,
-    ) -> actix::Addr<UdpEndpoint> {
-        UdpEndpoint::start_in_arbiter(thread, move |ctx| {
-            let socket = Arc::new(UdpSocket::from_std(socket).expect("a non-blocking UDP socket"));
-            let max_frame = shared.limits.max_frame.min(MAX_DATAGRAM);
-            let datagrams = stream::unfold(
-                (socket.clone(), BytesMut::new()),
-                |(socket, mut buf)| async move {
-                    buf.clear();
-                    buf.reserve(MAX_DATAGRAM + 1);
-                    let received = socket
-                        .recv_buf_from(&mut buf)
-                        .await
-                        .map(|(_, peer)| (buf.split().freeze(), peer));
-                    Some((received, (socket, buf)))
-                },
-            );
-            ctx.add_stream(datagrams);
-            let phases = stream::unfold(shared.phase.clone(), |mut rx| async move {
-                rx.changed().await.ok()?;
-                let phase = *rx.borrow_and_update();
-                Some((phase, rx))
-            });
-            ctx.add_stream(phases);
-            let transport = shared.transport_stats("udp");
-            UdpEndpoint {
-                transport,
-                phase: Phase::Running,
-                address,
-                socket,
-                shared,
-                max_frame,
-                max_in_flight,
-                in_flight: HashMap::new(),
-                next_token: 0,
-                me: None,
-                stats,
-            }
+    ) -> std::io::Result<UdpEndpoint> {
+        let socket = Arc::new(UdpSocket::from_std(socket)?);
+        Ok(UdpEndpoint {
+            transport: shared.transport_stats("udp"),
+            phase: Phase::Running,
+            max_frame: shared.limits.max_frame.min(MAX_DATAGRAM),
+            address,
+            socket,
+            shared,
+            max_in_flight,
+            in_flight: HashMap::new(),
+            next_token: 0,
+            me: None,
+            stats,
+            exit: None,
+            stopping: false,
         })
+    }
+
+    /// A supervised endpoint: it reports a requested stop as a normal end.
+    pub fn reporting_to(mut self, exit: ExitReporter) -> Self {
+        self.exit = Some(exit);
+        self
+    }
+
+    /// Ends, telling the supervisor it was asked to.
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        if let Some(exit) = &self.exit {
+            exit.finished();
+        }
+        actix::ActorContext::stop(ctx);
+    }
+
+    /// Answers every request still in flight with shutting-down.
+    fn abandon_in_flight(&mut self) {
+        for (_, (peer, id)) in std::mem::take(&mut self.in_flight) {
+            let message = "the server shut down before this request finished".to_owned();
+            self.send_error(Some(id), ErrorCode::ShuttingDown, message, peer);
+        }
     }
 
     fn send(&self, frame: &[u8], peer: SocketAddr) {
@@ -191,7 +196,7 @@ impl UdpEndpoint {
     }
 
     fn on_request(&mut self, frame: Frame, peer: SocketAddr) {
-        if self.phase != Phase::Running {
+        if self.phase != Phase::Running || self.stopping {
             let id = peek_request_id(&frame.payload);
             let message = "the server is shutting down and takes no new requests".to_owned();
             return self.send_error(id, ErrorCode::ShuttingDown, message, peer);
@@ -232,7 +237,7 @@ impl UdpEndpoint {
         };
         match endpoint.dispatch(incoming) {
             Ok(()) => {
-                self.in_flight.insert(token, peer);
+                self.in_flight.insert(token, (peer, id));
             }
             Err(refusal) => self.send_error(Some(id), refusal.code, refusal.message, peer),
         }
@@ -244,6 +249,25 @@ impl Actor for UdpEndpoint {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.me = Some(ctx.address().recipient());
+        let datagrams = stream::unfold(
+            (self.socket.clone(), BytesMut::new()),
+            |(socket, mut buf)| async move {
+                buf.clear();
+                buf.reserve(MAX_DATAGRAM + 1);
+                let received = socket
+                    .recv_buf_from(&mut buf)
+                    .await
+                    .map(|(_, peer)| (buf.split().freeze(), peer));
+                Some((received, (socket, buf)))
+            },
+        );
+        ctx.add_stream(datagrams);
+        let phases = stream::unfold(self.shared.phase.clone(), |mut rx| async move {
+            rx.changed().await.ok()?;
+            let phase = *rx.borrow_and_update();
+            Some((phase, rx))
+        });
+        ctx.add_stream(phases);
         tracing::info!(address = %self.address, "listening");
     }
 }
@@ -278,7 +302,8 @@ impl StreamHandler<Phase> for UdpEndpoint {
     fn handle(&mut self, phase: Phase, ctx: &mut Context<Self>) {
         self.phase = phase;
         if phase == Phase::Closing {
-            actix::ActorContext::stop(ctx);
+            self.abandon_in_flight();
+            self.finish(ctx);
         }
     }
 
@@ -288,9 +313,33 @@ impl StreamHandler<Phase> for UdpEndpoint {
 impl Handler<Outcome> for UdpEndpoint {
     type Result = ();
 
-    fn handle(&mut self, outcome: Outcome, _ctx: &mut Context<Self>) {
-        if let Some(peer) = self.in_flight.remove(&outcome.token) {
-            self.send(&outcome.frame, peer);
+    fn handle(&mut self, outcome: Outcome, ctx: &mut Context<Self>) {
+        if let Some((peer, id)) = self.in_flight.remove(&outcome.token) {
+            if outcome.frame.len() > MAX_DATAGRAM {
+                let message = format!(
+                    "the reply of {} bytes does not fit in a datagram ({MAX_DATAGRAM} at most): call this route over TCP or a Unix socket",
+                    outcome.frame.len()
+                );
+                self.send_error(Some(id), ErrorCode::HandlerFailure, message, peer);
+            } else {
+                self.send(&outcome.frame, peer);
+            }
+        }
+        if self.stopping && self.in_flight.is_empty() {
+            self.finish(ctx);
+        }
+    }
+}
+
+impl Handler<StopChild> for UdpEndpoint {
+    type Result = ();
+
+    /// Stops taking requests; ends when those in flight are answered (or at the shutdown
+    /// deadline, when they are answered shutting-down).
+    fn handle(&mut self, _: StopChild, ctx: &mut Context<Self>) {
+        self.stopping = true;
+        if self.in_flight.is_empty() {
+            self.finish(ctx);
         }
     }
 }

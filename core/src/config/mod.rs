@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backoff::BackoffPolicy;
+use crate::supervision::Intensity;
 use crate::{Address, AllowList};
 
 /// Default largest frame `length`: 1 MiB.
@@ -101,6 +103,13 @@ pub struct Config {
     /// Handler instances per route key, for routes registered as pools; overrides the count the
     /// code asks for. Default: none.
     pub handler_pools: BTreeMap<String, usize>,
+    /// Restarts the application's supervisors allow in a sliding window before they give up
+    /// (`{"max_restarts": 3, "within_ms": 5000}`). Default: 3 in 5 s.
+    pub supervisor_intensity: Intensity,
+    /// How long a restart waits, by attempt (a back-off policy in its JSON form,
+    /// `docs/runtime-semantics.md`). Default: exponential from 20 ms to 5 s with 20% jitter, reset
+    /// after 30 s of healthy running.
+    pub supervisor_backoff: BackoffPolicy,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -136,10 +145,20 @@ impl Default for Config {
             send_buffer_bytes: 0,
             unix_socket_mode: "600".to_owned(),
             handler_pools: BTreeMap::new(),
+            supervisor_intensity: Intensity::default(),
+            supervisor_backoff: default_restart_backoff(),
             fault_injection: false,
             extra: serde_json::Map::new(),
         }
     }
+}
+
+/// The back-off of restarts unless configured: exponential from 20 ms to 5 s with 20% jitter, no
+/// attempt limit of its own (the intensity is the limit), reset after 30 s of healthy running.
+pub fn default_restart_backoff() -> BackoffPolicy {
+    BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_secs(5))
+        .with_max_attempts(None)
+        .with_reset_after(Some(Duration::from_secs(30)))
 }
 
 impl Config {

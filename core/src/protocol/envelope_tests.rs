@@ -117,6 +117,22 @@ proptest! {
     }
 
     #[test]
+    fn the_small_envelopes_round_trip(version in any::<u32>(), agent in ".{0,30}",
+                                      max_frame in any::<u32>(), max_in_flight in any::<u32>(),
+                                      nonce in any::<u64>(), reason in ".{0,40}") {
+        let hello = Hello { version, agent, max_frame, max_in_flight };
+        prop_assert_eq!(Hello::from_frame(&hello.to_frame().unwrap()).unwrap(), hello);
+        let ping = Ping { nonce };
+        prop_assert_eq!(Ping::from_frame(&ping.to_frame().unwrap()).unwrap(), ping);
+        let pong = Pong { nonce };
+        prop_assert_eq!(Pong::from_frame(&pong.to_frame().unwrap()).unwrap(), pong);
+        let cancel = Cancel { id: nonce };
+        prop_assert_eq!(Cancel::from_frame(&cancel.to_frame().unwrap()).unwrap(), cancel);
+        let bye = Disconnect { reason };
+        prop_assert_eq!(Disconnect::from_frame(&bye.to_frame().unwrap()).unwrap(), bye);
+    }
+
+    #[test]
     fn any_bytes_decode_to_frames_or_errors_never_a_panic(
         bytes in proptest::collection::vec(any::<u8>(), 0..512), max in 2usize..600) {
         let mut buf = BytesMut::from(&bytes[..]);

@@ -134,6 +134,32 @@ mod tests {
     }
 
     #[test]
+    fn the_numbers_are_the_published_table() {
+        let table: Vec<(u16, &str)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_u16(), c.name()))
+            .collect();
+        assert_eq!(
+            table,
+            vec![
+                (100, "protocol"),
+                (101, "version-mismatch"),
+                (102, "frame-too-large"),
+                (103, "unknown-kind"),
+                (200, "denied"),
+                (300, "invalid-body"),
+                (400, "unknown-route"),
+                (500, "busy"),
+                (501, "paused"),
+                (600, "handler-failure"),
+                (700, "timeout"),
+                (800, "shutting-down"),
+                (999, "unhandled"),
+            ]
+        );
+    }
+
+    #[test]
     fn codes_are_unique() {
         let mut numbers: Vec<u16> = ErrorCode::ALL.iter().map(|c| c.as_u16()).collect();
         numbers.sort_unstable();

@@ -16,6 +16,8 @@
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
 //! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
 //!   jitter and time passed in.
+//! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
+//!   keys, pause states) on redb, or in memory; group-committed batches of operations.
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
 //! `hubwire-actors` crate owns these values inside actors.
@@ -33,6 +35,7 @@ pub mod config;
 pub mod protocol;
 pub mod route;
 pub mod stats;
+pub mod store;
 pub mod stream;
 pub mod supervision;
 

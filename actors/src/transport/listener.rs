@@ -123,11 +123,6 @@ fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<(AcceptedStream,
     }
 }
 
-/// Asks a listener to stop accepting (connections already open carry on).
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct StopListener;
-
 /// A connection of this listener has closed (so its place counts no more).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
@@ -337,14 +332,6 @@ impl Handler<StopChild> for Listener {
         if let Some(exit) = &self.exit {
             exit.finished();
         }
-        ctx.stop();
-    }
-}
-
-impl Handler<StopListener> for Listener {
-    type Result = ();
-
-    fn handle(&mut self, _: StopListener, ctx: &mut Context<Self>) {
         ctx.stop();
     }
 }

@@ -11,7 +11,7 @@ mod udp;
 
 pub use connection::Connection;
 pub use io_pool::IoPool;
-pub use listener::{bind, Listener, StopListener};
+pub use listener::{bind, Listener};
 pub use peer::{Peer, Phase};
 pub use shared::{ConnectionLimits, ConnectionShared, TransportStats};
 pub use socket_options::SocketOptions;

@@ -8,12 +8,15 @@
 //! - [`supervisor`]: supervisors that restart failed children, with limits and back-off.
 //! - [`server`]: starts routes, listeners and threads together.
 //! - [`cache`]: a least-recently-used cache that handlers share (an actor owning an `LruStore`).
+//! - [`queue`]: queued routes: the store actor (group commit), the endpoint that stores and
+//!   acknowledges, the workers with retries and an error queue, and the operator's operations.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
 pub mod cache;
 pub mod handler;
+pub mod queue;
 pub mod routing;
 pub mod server;
 pub mod supervisor;

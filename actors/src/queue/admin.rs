@@ -1,0 +1,246 @@
+//! [`QueueAdmin`]: the operator's operations on queues, as plain async methods. The standard
+//! `hubwire.queue.*` endpoints and the `hubwire queue` command wrap them.
+
+use hubwire_core::store::{ErroredItem, ItemId, Op, OpOutcome, PauseState};
+use serde::{Deserialize, Serialize};
+
+use super::endpoint::now_ms;
+use super::store_actor::StoreHandle;
+use super::QueueError;
+
+/// The largest error-id page an operator can ask for; bigger asks get this many.
+pub const MAX_PAGE: usize = 1000;
+
+/// A queue's figures at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueData {
+    /// Items waiting or being processed.
+    pub pending: u64,
+    /// Items in the error queue.
+    pub errors: u64,
+    /// Whether receiving and processing are paused.
+    pub pause: PauseState,
+    /// Items processed since this process started.
+    pub processed: u64,
+    /// Items moved to the error queue since this process started.
+    pub failed: u64,
+}
+
+/// One page of error ids, ascending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorIdPage {
+    /// The ids.
+    pub ids: Vec<ItemId>,
+    /// The cursor for the next page (the last id here), or `None` when this page is the last.
+    pub next: Option<ItemId>,
+}
+
+/// What to change of a queue's pause state; `None` leaves that half as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseChange {
+    /// Pause (`true`) or unpause (`false`) receiving.
+    pub receiving: Option<bool>,
+    /// Pause (`true`) or unpause (`false`) processing.
+    pub processing: Option<bool>,
+}
+
+/// The operator's handle on every queue of the process (cheap to clone).
+///
+/// Each operation names its queue (the queued route's key) and fails with
+/// [`QueueError::UnknownQueue`] when no queued route has that key in this process.
+#[derive(Debug, Clone)]
+pub struct QueueAdmin {
+    store: StoreHandle,
+}
+
+impl QueueAdmin {
+    /// The operations on the queues `store` keeps.
+    pub fn new(store: StoreHandle) -> Self {
+        QueueAdmin { store }
+    }
+
+    /// Refuses a queue no queued route has registered.
+    async fn known(&self, queue: &str) -> Result<(), QueueError> {
+        let name = queue.to_owned();
+        let known = self
+            .store
+            .read(move |view| Ok(view.is_registered(&name)))
+            .await?;
+        if known {
+            Ok(())
+        } else {
+            Err(QueueError::UnknownQueue {
+                queue: queue.to_owned(),
+            })
+        }
+    }
+
+    async fn one(&self, op: Op, what: &'static str) -> Result<OpOutcome, QueueError> {
+        let mut outcomes = self.store.submit(vec![op]).await?;
+        outcomes.pop().ok_or(QueueError::Unexpected { what })
+    }
+
+    /// Pending and error sizes, pause state, and totals processed and failed.
+    pub async fn data(&self, queue: &str) -> Result<QueueData, QueueError> {
+        let name = queue.to_owned();
+        let data = self.store.read(move |view| {
+            let store = view.store();
+            let totals = view.totals(&name);
+            Ok(view.is_registered(&name).then_some(QueueData {
+                pending: store.pending_count(&name)?,
+                errors: store.error_count(&name)?,
+                pause: store.pause(&name)?,
+                processed: totals.processed,
+                failed: totals.failed,
+            }))
+        });
+        data.await?.ok_or_else(|| QueueError::UnknownQueue {
+            queue: queue.to_owned(),
+        })
+    }
+
+    /// Up to `limit` (at most [`MAX_PAGE`]) error ids after `after`, ascending.
+    pub async fn error_ids(
+        &self,
+        queue: &str,
+        after: Option<ItemId>,
+        limit: usize,
+    ) -> Result<ErrorIdPage, QueueError> {
+        self.known(queue).await?;
+        let (name, limit) = (queue.to_owned(), limit.clamp(1, MAX_PAGE));
+        let page = self
+            .store
+            .read(move |view| view.store().errors(&name, after, limit));
+        let ids: Vec<ItemId> = page.await?.iter().map(ErroredItem::id).collect();
+        let next = if ids.len() == limit {
+            ids.last().copied()
+        } else {
+            None
+        };
+        Ok(ErrorIdPage { ids, next })
+    }
+
+    /// One errored item, with its attempts, every error message and timestamps.
+    pub async fn inspect(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
+        self.known(queue).await?;
+        let name = queue.to_owned();
+        let item = self.store.read(move |view| view.store().error(&name, id));
+        item.await?.ok_or_else(|| no_such(queue, id))
+    }
+
+    /// Removes one errored item and hands it back.
+    pub async fn pop(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
+        self.known(queue).await?;
+        let op = Op::PopError {
+            queue: queue.to_owned(),
+            id,
+        };
+        match self.one(op, "a pop").await? {
+            OpOutcome::Popped(item) => Ok(*item),
+            OpOutcome::NotFound => Err(no_such(queue, id)),
+            _ => Err(QueueError::Unexpected { what: "a pop" }),
+        }
+    }
+
+    /// Sends one errored item back to pending, ready at once, its attempts reset.
+    pub async fn requeue(&self, queue: &str, id: ItemId) -> Result<(), QueueError> {
+        self.known(queue).await?;
+        let op = Op::Requeue {
+            queue: queue.to_owned(),
+            id,
+            now_ms: now_ms(),
+        };
+        match self.one(op, "a requeue").await? {
+            OpOutcome::Done => Ok(()),
+            OpOutcome::NotFound => Err(no_such(queue, id)),
+            _ => Err(QueueError::Unexpected { what: "a requeue" }),
+        }
+    }
+
+    /// Requeues every item in the error queue now, and none that fails after this call is
+    /// made. Answers how many.
+    pub async fn requeue_all(&self, queue: &str) -> Result<u64, QueueError> {
+        match self.error_bound(queue).await? {
+            Some(up_to) => self.requeue_up_to(queue, up_to).await,
+            None => Ok(0),
+        }
+    }
+
+    /// Requeues every errored item with an id up to `up_to`. Answers how many.
+    pub async fn requeue_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
+        self.known(queue).await?;
+        let op = Op::RequeueAll {
+            queue: queue.to_owned(),
+            up_to,
+            now_ms: now_ms(),
+        };
+        count(self.one(op, "a requeue-all").await?, "a requeue-all")
+    }
+
+    /// Deletes every item in the error queue now, and none that fails after this call is made.
+    /// Answers how many.
+    pub async fn clear_all(&self, queue: &str) -> Result<u64, QueueError> {
+        match self.error_bound(queue).await? {
+            Some(up_to) => self.clear_up_to(queue, up_to).await,
+            None => Ok(0),
+        }
+    }
+
+    /// Deletes every errored item with an id up to `up_to`. Answers how many.
+    pub async fn clear_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
+        self.known(queue).await?;
+        let op = Op::ClearErrors {
+            queue: queue.to_owned(),
+            up_to,
+        };
+        count(self.one(op, "a clear").await?, "a clear")
+    }
+
+    /// The largest id in the error queue now: what [`requeue_all`](Self::requeue_all) and
+    /// [`clear_all`](Self::clear_all) act up to. Ask it, then pass it to
+    /// [`requeue_up_to`](Self::requeue_up_to) or [`clear_up_to`](Self::clear_up_to) to act on
+    /// exactly what existed when you asked.
+    pub async fn error_bound(&self, queue: &str) -> Result<Option<ItemId>, QueueError> {
+        self.known(queue).await?;
+        let name = queue.to_owned();
+        self.store
+            .read(move |view| view.store().max_error_id(&name))
+            .await
+    }
+
+    /// Pauses or unpauses receiving and processing; answers the new state. Persisted: it holds
+    /// across a restart. Two changes of the same queue at the same instant: the last one
+    /// committed decides both halves.
+    pub async fn pause(&self, queue: &str, change: PauseChange) -> Result<PauseState, QueueError> {
+        self.known(queue).await?;
+        let name = queue.to_owned();
+        let mut pause = self
+            .store
+            .read(move |view| view.store().pause(&name))
+            .await?;
+        pause.receiving_paused = change.receiving.unwrap_or(pause.receiving_paused);
+        pause.processing_paused = change.processing.unwrap_or(pause.processing_paused);
+        let op = Op::SetPause {
+            queue: queue.to_owned(),
+            pause,
+        };
+        match self.one(op, "a pause").await? {
+            OpOutcome::Done => Ok(pause),
+            _ => Err(QueueError::Unexpected { what: "a pause" }),
+        }
+    }
+}
+
+fn no_such(queue: &str, id: ItemId) -> QueueError {
+    QueueError::NoSuchError {
+        queue: queue.to_owned(),
+        id,
+    }
+}
+
+fn count(outcome: OpOutcome, what: &'static str) -> Result<u64, QueueError> {
+    match outcome {
+        OpOutcome::Count(n) => Ok(n),
+        _ => Err(QueueError::Unexpected { what }),
+    }
+}

@@ -1,0 +1,53 @@
+//! [`QueueError`]: what a queued route, its store actor or an operator operation can meet.
+
+use std::sync::Arc;
+
+use hubwire_core::store::{ItemId, StoreError};
+
+/// A failure of the store actor or of an operator operation on a queue.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum QueueError {
+    /// The store failed the batch (or read) this caller's operation was in; nothing of that
+    /// batch was stored. Every caller of the batch gets the same error.
+    #[error("{0}")]
+    Store(Arc<StoreError>),
+    /// The store actor has stopped (shut down, or its thread ended), so nothing was stored.
+    #[error(
+        "the queue store has stopped; nothing was stored (the server is shutting down, or the \
+         store thread failed: see the log)"
+    )]
+    Stopped,
+    /// The store actor's thread could not be started.
+    #[error("cannot start the queue store thread: {0} (check the process's thread limit)")]
+    Spawn(Arc<std::io::Error>),
+    /// No queued route with this key is registered in this process.
+    #[error("no queued route with key {queue:?} (check the key; `hubwire routes` lists them)")]
+    UnknownQueue {
+        /// The key asked for.
+        queue: String,
+    },
+    /// The id is not in the queue's error queue (never failed, already requeued or popped).
+    #[error(
+        "no item {id} in the error queue of {queue} (list the error ids to see what is there)"
+    )]
+    NoSuchError {
+        /// The queue.
+        queue: String,
+        /// The id asked for.
+        id: ItemId,
+    },
+    /// The store answered with an outcome its op cannot have; a bug.
+    #[error(
+        "the store answered {what} with an unexpected outcome (a bug in hubwire: please report it)"
+    )]
+    Unexpected {
+        /// The operation.
+        what: &'static str,
+    },
+}
+
+impl From<StoreError> for QueueError {
+    fn from(e: StoreError) -> Self {
+        QueueError::Store(Arc::new(e))
+    }
+}

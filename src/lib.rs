@@ -51,8 +51,7 @@ pub mod standard;
 pub use app::App;
 pub use hubwire_actors::{
     actix, cache, handler, routing, serve, serve_blocking, server, supervisor, transport, Server,
-    ServerBuilder,
-    StartError,
+    ServerBuilder, StartError,
 };
 pub use hubwire_core::{
     client, protocol, route, stats, Address, AddressError, AllowEntry, AllowList, BodyError,

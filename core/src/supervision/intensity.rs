@@ -125,9 +125,13 @@ mod tests {
 
     #[test]
     fn intensity_reads_from_json_in_milliseconds() {
-        let i: Intensity = serde_json::from_str(r#"{"max_restarts": 2, "within_ms": 500}"#).unwrap();
+        let i: Intensity =
+            serde_json::from_str(r#"{"max_restarts": 2, "within_ms": 500}"#).unwrap();
         assert_eq!(i.within, Duration::from_millis(500));
-        assert_eq!(serde_json::to_value(Intensity::default()).unwrap()["within_ms"], 5000);
+        assert_eq!(
+            serde_json::to_value(Intensity::default()).unwrap()["within_ms"],
+            5000
+        );
     }
 
     proptest::proptest! {

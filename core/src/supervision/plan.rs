@@ -80,10 +80,22 @@ mod tests {
     #[test]
     fn each_strategy_restarts_the_right_children() {
         use RestartPolicy::Permanent;
-        assert_eq!(restart_plan(Strategy::OneForOne, Permanent, 1, 4, &failed()), vec![1]);
-        assert_eq!(restart_plan(Strategy::OneForAll, Permanent, 1, 4, &failed()), vec![0, 1, 2, 3]);
-        assert_eq!(restart_plan(Strategy::RestForOne, Permanent, 1, 4, &failed()), vec![1, 2, 3]);
-        assert_eq!(restart_plan(Strategy::RestForOne, Permanent, 3, 4, &failed()), vec![3]);
+        assert_eq!(
+            restart_plan(Strategy::OneForOne, Permanent, 1, 4, &failed()),
+            vec![1]
+        );
+        assert_eq!(
+            restart_plan(Strategy::OneForAll, Permanent, 1, 4, &failed()),
+            vec![0, 1, 2, 3]
+        );
+        assert_eq!(
+            restart_plan(Strategy::RestForOne, Permanent, 1, 4, &failed()),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            restart_plan(Strategy::RestForOne, Permanent, 3, 4, &failed()),
+            vec![3]
+        );
     }
 
     #[test]
@@ -94,8 +106,17 @@ mod tests {
         assert!(!RestartPolicy::Transient.restarts_after(&normal));
         assert!(RestartPolicy::Transient.restarts_after(&failed()));
         assert!(!RestartPolicy::Temporary.restarts_after(&failed()));
-        assert!(restart_plan(Strategy::OneForAll, RestartPolicy::Transient, 0, 3, &normal).is_empty());
-        assert!(restart_plan(Strategy::OneForAll, RestartPolicy::Temporary, 0, 3, &failed()).is_empty());
+        assert!(
+            restart_plan(Strategy::OneForAll, RestartPolicy::Transient, 0, 3, &normal).is_empty()
+        );
+        assert!(restart_plan(
+            Strategy::OneForAll,
+            RestartPolicy::Temporary,
+            0,
+            3,
+            &failed()
+        )
+        .is_empty());
     }
 
     #[test]

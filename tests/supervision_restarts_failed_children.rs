@@ -235,8 +235,10 @@ async fn rest_for_one_restarts_only_the_later_siblings() {
 /// A transient child that says it finished is not restarted; a permanent one is.
 #[actix::test]
 async fn a_transient_child_that_finishes_is_not_restarted() {
-    let mut setup = Setup::default();
-    setup.policy = RestartPolicy::Transient;
+    let setup = Setup {
+        policy: RestartPolicy::Transient,
+        ..Setup::default()
+    };
     let transient = tree(&["job"], setup);
     assert_eq!(which(&transient.handles[0]).await, 1);
     transient.handles[0].do_send(Finish);
@@ -397,8 +399,10 @@ impl Handler<Vanish> for Worker {
 /// it is counted and restarted, even under the transient policy.
 #[actix::test]
 async fn a_child_that_vanishes_is_a_failure() {
-    let mut setup = Setup::default();
-    setup.policy = RestartPolicy::Transient;
+    let setup = Setup {
+        policy: RestartPolicy::Transient,
+        ..Setup::default()
+    };
     let tree = tree(&["a"], setup);
     assert_eq!(which(&tree.handles[0]).await, 1);
     tree.handles[0].do_send(Vanish);

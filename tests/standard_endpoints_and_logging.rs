@@ -208,3 +208,52 @@ async fn logs_go_to_a_file_as_json_lines_with_request_spans() {
         .unwrap_or_else(|| panic!("no event in a request span: {text}"));
     assert!(in_span["span"]["id"].is_number(), "{in_span}");
 }
+
+/// At the default level (info), events inside a request carry its span: here the warning about a
+/// non-admin peer trying to change the log level names the route and the request id.
+#[tokio::test]
+async fn request_spans_are_on_at_the_default_level() {
+    let dir = TempDir::new("logging");
+    let log = dir.path("dice.log");
+    let log_arg = log.display().to_string();
+    let mut app = dice(
+        &dir,
+        &[
+            "--log-file",
+            &log_arg,
+            "--log-format",
+            "json",
+            "--admin-allow",
+            "127.0.0.1",
+        ],
+    );
+    let mut other = Raw::connect_from(&app.address("tcp"), "127.0.0.2").await;
+    other.hello().await.expect("CONN");
+    let body = hubwire_core::encode_body(&LogLevelRequest {
+        level: Some("trace".into()),
+    })
+    .unwrap();
+    other
+        .send_envelope(&Request {
+            id: 42,
+            route: "hubwire.log.level".into(),
+            headers: Headers::new(),
+            body,
+        })
+        .await;
+    assert_eq!(other.expect_error().await.code, ErrorCode::Denied);
+    app.signal(libc::SIGTERM);
+    assert!(app.wait().success());
+    let text: String = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("dice.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    let warned = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .find(|l| l["level"] == "WARN" && l["span"]["route"] == "hubwire.log.level")
+        .unwrap_or_else(|| panic!("no warning in a request span: {text}"));
+    assert_eq!(warned["span"]["id"], 42);
+}

@@ -69,7 +69,7 @@ pub(crate) fn decode_dispatch<R: Route>(
         request,
         deadline: incoming.headers.deadline().map(|d| incoming.received + d),
         reply_to: incoming.reply_to,
-        span: tracing::debug_span!("request", route = R::KEY, id = incoming.id),
+        span: tracing::info_span!("request", route = R::KEY, id = incoming.id),
         stats: stats.clone(),
         _permit: permit,
     })

@@ -56,6 +56,7 @@ impl<R: Route> RouteEndpoint for FnEndpoint<R> {
         let peer = incoming.peer.clone();
         let dispatch = decode_dispatch::<R>(incoming, &self.stats, None)?;
         self.stats.dispatched.inc();
+        let _entered = dispatch.span.enter();
         let started = Instant::now();
         let result = (self.answer)(dispatch.request, &peer)
             .and_then(|reply| encode_body(&reply).map_err(HandlerError::from));

@@ -163,6 +163,22 @@ async fn only_admin_peers_change_the_log_level() {
     assert_eq!(err.code(), Some(ErrorCode::InvalidBody), "{err}");
 }
 
+/// The one daily file `dice.log.*` in `dir`, as text and as JSON lines.
+fn log_lines(dir: &TempDir) -> (String, Vec<serde_json::Value>) {
+    let written: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("dice.log"))
+        .collect();
+    assert_eq!(written.len(), 1, "one daily file");
+    let text = std::fs::read_to_string(written[0].path()).unwrap();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (text, lines)
+}
+
 /// With a log file and JSON format, the file holds JSON lines, and request events carry their
 /// span's route and id.
 #[tokio::test]
@@ -185,17 +201,7 @@ async fn logs_go_to_a_file_as_json_lines_with_request_spans() {
     let _ = client.call::<DiceRoll>(&Roll { sides: 0 }).await;
     app.signal(libc::SIGTERM);
     assert!(app.wait().success());
-    let written: Vec<_> = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("dice.log"))
-        .collect();
-    assert_eq!(written.len(), 1, "one daily file");
-    let text = std::fs::read_to_string(written[0].path()).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let (text, lines) = log_lines(&dir);
     assert!(
         lines
             .iter()
@@ -244,15 +250,9 @@ async fn request_spans_are_on_at_the_default_level() {
     assert_eq!(other.expect_error().await.code, ErrorCode::Denied);
     app.signal(libc::SIGTERM);
     assert!(app.wait().success());
-    let text: String = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("dice.log"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
-    let warned = text
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+    let (text, lines) = log_lines(&dir);
+    let warned = lines
+        .into_iter()
         .find(|l| l["level"] == "WARN" && l["span"]["route"] == "hubwire.log.level")
         .unwrap_or_else(|| panic!("no warning in a request span: {text}"));
     assert_eq!(warned["span"]["id"], 42);

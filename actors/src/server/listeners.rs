@@ -62,6 +62,13 @@ fn rebind(address: &Address, options: SocketOptions, mode: u32) -> io::Result<Bo
     }
 }
 
+/// Whether this start should fail by fault injection (and counts it down).
+fn take_injected_failure(failing_starts: &AtomicU32) -> bool {
+    failing_starts
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
 /// Makes supervised listeners fail, for tests and drills: a listener is killed as if it crashed,
 /// and its next `failing_restarts` starts fail too (driving a crash loop when that is large).
 #[derive(Clone, Debug)]
@@ -160,11 +167,7 @@ fn listener_spec(
         id,
         Arbiter::current(),
         move |exit| {
-            if seed
-                .fault
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-            {
+            if take_injected_failure(&seed.fault) {
                 return Err("failed to start by fault injection".to_owned());
             }
             let first = seed.first.lock().expect("first socket").take();
@@ -211,11 +214,7 @@ fn datagram_spec(
         id,
         thread,
         move |exit| {
-            if seed
-                .fault
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-            {
+            if take_injected_failure(&seed.fault) {
                 return Err("failed to start by fault injection".to_owned());
             }
             let first = seed.first.lock().expect("first socket").take();

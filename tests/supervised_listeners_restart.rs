@@ -156,17 +156,12 @@ async fn connection_limits_hold_across_a_listener_restart() {
     assert_eq!(second.hello().await.unwrap().kind, kind::CONN);
 
     assert!(server.faults.fail_listener(&tcp, 0).await);
-    // Wait for the new incarnation: another peer address gets in.
+    // Wait until the new incarnation has started (its start is counted after it is running), so
+    // no connection below can land in the old socket's backlog.
+    let child = tcp.to_string();
     recv_or_fail("the restart", async {
-        loop {
-            if let Ok(socket) = tokio::net::TcpSocket::new_v4() {
-                let _ = socket.bind("127.0.0.2:0".parse().unwrap());
-                if let Ok(stream) = socket.connect(tcp.socket_addr().unwrap()).await {
-                    drop(stream);
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        while series(&server, "supervisor.starts", "listeners.tcp", &child) < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await;

@@ -1,15 +1,23 @@
 //! The message that carries a request to a handler actor, and the way its reply goes back.
+//!
+//! On a stream connection the reply goes straight into the connection's outbound buffer (its
+//! [`ReplyQueue`], which also checks that the reply is still wanted), encoded in place: no
+//! message to the connection actor, no allocation. Over UDP it goes to the endpoint actor as
+//! an [`Outcome`].
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{ActorFutureExt, AsyncContext, Context, Message, Recipient, SyncContext, WrapFuture};
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures::FutureExt;
-use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Headers, Response};
-use hubwire_core::{encode_body, Route};
+use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Headers, ProtocolError, Response};
+use hubwire_core::stream::ReplyQueue;
+use hubwire_core::{BodyError, Route};
+use serde::Serialize;
 
 use super::{HandlerError, Reply, Serve, ServeBlocking};
 use crate::routing::RouteStats;
@@ -81,8 +89,64 @@ impl Message for Outcome {
 #[derive(Debug)]
 pub struct ReplyTo {
     id: u64,
-    token: u64,
-    connection: Recipient<Outcome>,
+    path: ReplyPath,
+}
+
+#[derive(Debug)]
+enum ReplyPath {
+    /// Straight into a stream connection's outbound buffer.
+    Queue(Arc<ReplyQueue>),
+    /// To the transport's actor, which knows the request by `token`.
+    Actor {
+        token: u64,
+        connection: Recipient<Outcome>,
+    },
+}
+
+/// A reply buffer larger than this is not kept for the next reply.
+const KEEP_SCRATCH_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    /// Where reply frames are encoded before they are copied into their connection's buffer
+    /// (so no user code runs under its lock): one per thread, reused.
+    static SCRATCH: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
+/// Runs `encode` on this thread's empty scratch buffer.
+fn with_scratch<T>(encode: impl FnOnce(&mut BytesMut) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let result = encode(&mut buf);
+            if buf.capacity() > KEEP_SCRATCH_BYTES {
+                *buf = BytesMut::new();
+            }
+            result
+        }
+        // A reply encoded while another is (from inside a value's `Serialize`): its own buffer.
+        Err(_) => encode(&mut BytesMut::new()),
+    })
+}
+
+/// Why a reply value did not make a frame.
+enum EncodeFailure {
+    Body(rmp_serde::encode::Error),
+    Frame(ProtocolError),
+}
+
+impl From<ProtocolError> for EncodeFailure {
+    fn from(e: ProtocolError) -> Self {
+        EncodeFailure::Frame(e)
+    }
+}
+
+impl From<EncodeFailure> for HandlerError {
+    fn from(failure: EncodeFailure) -> Self {
+        match failure {
+            EncodeFailure::Body(e) => HandlerError::from(BodyError::Encode(e)),
+            EncodeFailure::Frame(e) => HandlerError::new(format!("reply not encodable: {e}")),
+        }
+    }
 }
 
 impl ReplyTo {
@@ -95,8 +159,16 @@ impl ReplyTo {
     pub fn with_token(id: u64, token: u64, connection: Recipient<Outcome>) -> Self {
         ReplyTo {
             id,
-            token,
-            connection,
+            path: ReplyPath::Actor { token, connection },
+        }
+    }
+
+    /// A reply channel for request `id` that queues the reply straight into a stream
+    /// connection's outbound buffer.
+    pub fn queued(id: u64, queue: Arc<ReplyQueue>) -> Self {
+        ReplyTo {
+            id,
+            path: ReplyPath::Queue(queue),
         }
     }
 
@@ -107,35 +179,79 @@ impl ReplyTo {
 
     /// Answers with a successful body.
     pub fn reply(self, body: Bytes) {
-        let response = Response {
-            id: self.id,
-            headers: Headers::new(),
-            body,
-        };
-        match response.to_frame_bytes() {
-            Ok(frame) => self.deliver(frame),
-            Err(e) => self.error(
+        let id = self.id;
+        let written = with_scratch(|buf| {
+            let response = Response {
+                id,
+                headers: Headers::new(),
+                body,
+            };
+            match response.write_frame(buf) {
+                Ok(()) => {
+                    self.deliver(buf);
+                    Ok(())
+                }
+                Err(e) => Err((self, e)),
+            }
+        });
+        if let Err((reply_to, e)) = written {
+            reply_to.error(
                 ErrorCode::HandlerFailure,
                 format!("reply not encodable: {e}"),
-            ),
+            );
         }
+    }
+
+    /// Answers with `value` as the body, encoded straight into the RESPONSE frame (as
+    /// [`encode_body`](hubwire_core::encode_body) would encode it). A value that cannot be
+    /// encoded hands the channel back with the error.
+    /// `encoded` runs once the value is encoded, before the reply can reach the peer.
+    fn reply_value<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        encoded: impl FnOnce(),
+    ) -> Result<(), (ReplyTo, HandlerError)> {
+        let id = self.id;
+        with_scratch(|buf| {
+            let written = Response::write_frame_with(buf, id, &Headers::new(), |out| {
+                rmp_serde::encode::write_named(&mut out.writer(), value)
+                    .map_err(EncodeFailure::Body)
+            });
+            match written {
+                Ok(()) => {
+                    encoded();
+                    self.deliver(buf);
+                    Ok(())
+                }
+                Err(failure) => Err((self, HandlerError::from(failure))),
+            }
+        })
     }
 
     /// Answers with an error.
     pub fn error(self, code: ErrorCode, message: impl Into<String>) {
-        let frame = ErrorFrame::for_request(self.id, code, message)
-            .to_frame_bytes()
-            .expect("an ERROR frame always encodes");
-        self.deliver(frame);
+        let frame = ErrorFrame::for_request(self.id, code, message);
+        with_scratch(|buf| {
+            frame
+                .write_frame(buf)
+                .expect("an ERROR frame always encodes");
+            self.deliver(buf);
+        });
     }
 
-    fn deliver(self, frame: Bytes) {
-        // The number of outcomes is bounded by the connection's in-flight cap, so this cannot
-        // grow without bound; a connection that is gone simply no longer wants the reply.
-        self.connection.do_send(Outcome {
-            token: self.token,
-            frame,
-        });
+    fn deliver(self, frame: &[u8]) {
+        match self.path {
+            // The queue drops the reply if it is no longer wanted (cancelled, connection gone).
+            ReplyPath::Queue(queue) => {
+                queue.answer(self.id, frame);
+            }
+            // The number of outcomes is bounded by the transport's in-flight cap, so this
+            // cannot grow without bound; a transport that is gone no longer wants the reply.
+            ReplyPath::Actor { token, connection } => connection.do_send(Outcome {
+                token,
+                frame: Bytes::copy_from_slice(frame),
+            }),
+        }
     }
 }
 
@@ -154,12 +270,14 @@ fn finish<R: Route>(
     started: Instant,
 ) {
     stats.record_latency(started.elapsed());
-    match result.and_then(|value| encode_body(&value).map_err(HandlerError::from)) {
-        Ok(body) => {
-            stats.succeeded.inc();
-            reply_to.reply(body);
-        }
-        Err(e) => {
+    // Counted before the reply is sent, so that a caller who has the reply sees it counted.
+    let failed = match result {
+        Ok(value) => reply_to.reply_value(&value, || stats.succeeded.inc()).err(),
+        Err(e) => Some((reply_to, e)),
+    };
+    match failed {
+        None => {}
+        Some((reply_to, e)) => {
             stats.failed.inc();
             stats.count_error(e.code);
             tracing::debug!(route = R::KEY, error = %e, "handler answered with an error");
@@ -183,13 +301,15 @@ fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + 
     );
 }
 
-/// The reply channel, if the deadline has not passed; otherwise the request is answered timeout.
+/// The reply channel, if the deadline has not passed by `now`; otherwise the request is
+/// answered timeout.
 fn unexpired<R: Route>(
     reply_to: ReplyTo,
     deadline: Option<Instant>,
     stats: &RouteStats,
+    now: Instant,
 ) -> Option<ReplyTo> {
-    if deadline.is_some_and(|d| Instant::now() >= d) {
+    if deadline.is_some_and(|d| now >= d) {
         stats.timed_out.inc();
         stats.count_error(ErrorCode::Timeout);
         reply_to.error(
@@ -221,10 +341,11 @@ pub fn run_blocking_dispatch<R: Route, A: ServeBlocking<R>>(
         _permit,
     } = msg;
     let _entered = span.enter();
-    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats) else {
+    // One clock read serves the deadline check and the latency figure.
+    let started = Instant::now();
+    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats, started) else {
         return;
     };
-    let started = Instant::now();
     match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
         Ok(result) => finish::<R>(reply_to, result, &stats, started),
         Err(panic) => {
@@ -247,10 +368,11 @@ pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx:
         _permit,
     } = msg;
     let _entered = span.enter();
-    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats) else {
+    // One clock read serves the deadline check and the latency figure.
+    let started = Instant::now();
+    let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats, started) else {
         return;
     };
-    let started = Instant::now();
     match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
         Ok(Reply::Done(result)) => finish::<R>(reply_to, result, &stats, started),
         Ok(Reply::Later(future)) => {

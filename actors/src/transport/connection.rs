@@ -1,31 +1,35 @@
 //! The connection actor: decodes every whole frame of a read, dispatches requests, and owns the
-//! write side (a writer task fed by a channel, which writes whatever is queued in one go).
+//! connection's outbound buffer (a [`ReplyQueue`]), which a writer task empties in one write per
+//! pass.
 //!
 //! ```text
 //! socket ─read─▶ FrameBatches ─batch─▶ Connection ─Dispatch─▶ handler actor
-//!                                          ▲                       │
-//! socket ◀─write─ writer task ◀─frames─────┴────── Outcome ◀───────┘
+//!                                          │                       │
+//! socket ◀─write─ writer task ◀── ReplyQueue ◀─────── reply ───────┘
 //! ```
+//!
+//! A handler's reply goes straight into the queue (no message to the connection on the way):
+//! the queue's ledger, which the connection fills as it dispatches, says whether the reply is
+//! still wanted (not cancelled, not answered at shutdown) and tells the connection, when it
+//! waits for it, that the last reply is queued.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
-    Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Recipient, StreamHandler,
+    Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Message, Recipient,
+    StreamHandler,
 };
-use bytes::Bytes;
 use hubwire_core::protocol::{
     kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
     Pong, ProtocolError, Request, PROTOCOL_VERSION,
 };
-use hubwire_core::stream::{write_queued, FrameBatches};
-use tokio::sync::mpsc;
+use hubwire_core::stream::{spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue};
 
 use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
 use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
-use crate::handler::{Outcome, ReplyTo};
+use crate::handler::ReplyTo;
 use crate::routing::{count_error, Incoming};
 
 /// One peer's stream connection.
@@ -35,24 +39,51 @@ pub struct Connection {
     stats: TransportStats,
     phase: Phase,
     shared: Arc<ConnectionShared>,
-    /// Frames to write; the writer task ends (and closes the write side) when this is dropped.
-    writer: Option<mpsc::UnboundedSender<Bytes>>,
-    me: Option<Recipient<Outcome>>,
+    /// Everything written to the peer, and the requests it is owed replies for. Shared with the
+    /// reply channels of those requests, which queue their replies into it themselves.
+    replies: Arc<ReplyQueue>,
+    /// Closing or closed: nothing more is read or written.
+    closed: bool,
     handshaken: bool,
-    /// Requests dispatched and not yet answered (bounded by `max_in_flight`).
-    in_flight: HashSet<u64>,
-    /// Requests the peer cancelled while in flight: their replies are dropped.
-    cancelled: HashSet<u64>,
     last_activity: Instant,
-    /// The peer has finished sending: close once the last reply is written.
+    /// Replies settled as of the last timeout check; a change means the connection was busy.
+    answered_seen: u64,
+    /// The peer has finished sending: close once the last reply is queued.
     read_closed: bool,
+    /// The task that tells this actor when the server's phase changes.
+    phase_watch: Option<tokio::task::JoinHandle<()>>,
+    /// The task that has this actor check its timeouts.
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Time to check the handshake and idle timeouts (from the connection's ticker).
+struct CheckTimeouts;
+
+impl Message for CheckTimeouts {
+    type Result = ();
+}
+
+/// The server's phase changed (from the connection's phase watcher).
+struct PhaseChanged(Phase);
+
+impl Message for PhaseChanged {
+    type Result = ();
+}
+
+/// From the reply queue: the last request in flight has been answered (sent only when the
+/// connection asked, draining or after the peer half-closed).
+struct AllAnswered;
+
+impl Message for AllAnswered {
+    type Result = ();
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let in_flight = self.replies.outbound().lock().state().in_flight();
         f.debug_struct("Connection")
             .field("peer", &self.peer)
-            .field("in_flight", &self.in_flight.len())
+            .field("in_flight", &in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -69,35 +100,42 @@ impl Connection {
     ) {
         Connection::start_in_arbiter(thread, move |ctx| {
             stats.open.inc();
+            let me = ctx.address().downgrade();
+            let replies = Arc::new(ReplyQueue::new(move || {
+                if let Some(me) = me.upgrade() {
+                    me.do_send(AllAnswered);
+                }
+            }));
             let mut connection = Connection {
                 peer,
                 on_close,
                 stats,
                 phase: Phase::Running,
                 shared,
-                writer: None,
-                me: None,
+                replies,
+                closed: false,
                 handshaken: false,
-                in_flight: HashSet::new(),
-                cancelled: HashSet::new(),
                 last_activity: Instant::now(),
+                answered_seen: 0,
                 read_closed: false,
+                phase_watch: None,
+                ticker: None,
             };
             match open() {
                 Ok((rd, wr)) => {
-                    let (tx, rx) = mpsc::unbounded_channel();
+                    let replies = connection.replies.clone();
                     let peer = connection.peer.to_string();
                     actix::spawn(async move {
-                        if let Err(e) = write_queued(wr, rx).await {
+                        if let Err(e) = replies.outbound().write_to(wr).await {
                             tracing::debug!(%peer, error = %e, "write side failed");
                         }
                     });
-                    connection.writer = Some(tx);
                     let max_frame = connection.shared.limits.max_frame;
                     ctx.add_stream(FrameBatches::new(rd, max_frame));
                 }
                 Err(e) => {
                     tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
+                    connection.closed = true;
                     ctx.stop();
                 }
             }
@@ -105,16 +143,9 @@ impl Connection {
         });
     }
 
-    fn write(&self, frame: Bytes) {
-        if let Some(writer) = &self.writer {
-            let _ = writer.send(frame);
-        }
-    }
-
     fn write_envelope(&self, envelope: &impl Envelope) {
-        match envelope.to_frame_bytes() {
-            Ok(frame) => self.write(frame),
-            Err(e) => tracing::error!(peer = %self.peer, error = %e, "cannot encode a frame"),
+        if let Err(e) = self.replies.outbound().lock().push_envelope(envelope) {
+            tracing::error!(peer = %self.peer, error = %e, "cannot encode a frame");
         }
     }
 
@@ -137,8 +168,10 @@ impl Connection {
     }
 
     fn close(&mut self, ctx: &mut Context<Self>) {
-        // Dropping the sender lets the writer finish what is queued, then shut the socket down.
-        self.writer = None;
+        // The writer writes what is queued, then shuts the socket down; replies that come later
+        // are dropped.
+        self.closed = true;
+        self.replies.outbound().lock().close();
         ctx.stop();
     }
 
@@ -173,17 +206,14 @@ impl Connection {
         });
     }
 
-    fn on_frame(&mut self, frame: Frame, ctx: &mut Context<Self>) {
+    fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
         if !self.handshaken {
             return self.on_handshake(frame, ctx);
         }
         match frame.kind {
-            kind::REQUEST => self.on_request(frame),
+            kind::REQUEST => self.on_request(frame, received),
             kind::CANCEL => match Cancel::from_frame(&frame) {
-                Ok(Cancel { id }) if self.in_flight.contains(&id) => {
-                    self.cancelled.insert(id);
-                }
-                Ok(_) => {}
+                Ok(Cancel { id }) => self.replies.outbound().lock().state().cancel(id),
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
             kind::PING => match Ping::from_frame(&frame) {
@@ -208,8 +238,9 @@ impl Connection {
         }
     }
 
-    fn on_request(&mut self, frame: Frame) {
-        let request = match Request::from_frame(&frame) {
+    fn on_request(&mut self, frame: Frame, received: Instant) {
+        // Read in place: the route is only looked up, never copied.
+        let request = match Request::view(&frame.payload) {
             Ok(request) => request,
             Err(e) => {
                 return self.send_error(peek_request_id(&frame.payload), e.code(), e.to_string())
@@ -220,35 +251,38 @@ impl Connection {
             let message = "the server is shutting down and takes no new requests".to_owned();
             return self.send_error(Some(id), ErrorCode::ShuttingDown, message);
         }
-        if self.in_flight.contains(&id) {
-            let message = format!("request id {id} is already in flight on this connection");
-            return self.send_error(Some(id), ErrorCode::Protocol, message);
-        }
         let limit = self.shared.limits.max_in_flight;
-        if self.in_flight.len() >= limit {
-            let message = format!(
-                "{limit} requests are already in flight on this connection (the most allowed); wait for replies before sending more"
-            );
-            return self.send_error(Some(id), ErrorCode::Busy, message);
+        // Counted in flight before the handler can see it, so that its reply finds it there.
+        let admitted = self.replies.outbound().lock().state().admit(id, limit);
+        match admitted {
+            Ok(()) => {}
+            Err(Refused::Duplicate) => {
+                let message = format!("request id {id} is already in flight on this connection");
+                return self.send_error(Some(id), ErrorCode::Protocol, message);
+            }
+            Err(Refused::Busy) => {
+                let message = format!(
+                    "{limit} requests are already in flight on this connection (the most allowed); wait for replies before sending more"
+                );
+                return self.send_error(Some(id), ErrorCode::Busy, message);
+            }
         }
-        let Some(endpoint) = self.shared.routes.get(&request.route) else {
+        let Some(endpoint) = self.shared.routes.get(request.route) else {
+            self.replies.outbound().lock().state().withdraw(id);
             let message = format!("no route {:?} on this server", request.route);
             return self.send_error(Some(id), ErrorCode::UnknownRoute, message);
         };
-        let me = self.me.clone().expect("set when started");
         let incoming = Incoming {
             id,
             peer: self.peer.clone(),
             headers: request.headers,
             body: request.body,
-            received: Instant::now(),
-            reply_to: ReplyTo::new(id, me),
+            received,
+            reply_to: ReplyTo::queued(id, self.replies.clone()),
         };
-        match endpoint.dispatch(incoming) {
-            Ok(()) => {
-                self.in_flight.insert(id);
-            }
-            Err(refusal) => self.send_error(Some(id), refusal.code, refusal.message),
+        if let Err(refusal) = endpoint.dispatch(incoming) {
+            self.replies.outbound().lock().state().withdraw(id);
+            self.send_error(Some(id), refusal.code, refusal.message);
         }
     }
 
@@ -265,31 +299,52 @@ impl Connection {
     /// still in flight with shutting-down).
     fn enter_phase(&mut self, phase: Phase, ctx: &mut Context<Self>) {
         self.phase = phase;
+        if self.closed {
+            return;
+        }
         match phase {
             Phase::Running => {}
-            Phase::Draining if self.in_flight.is_empty() => self.say_goodbye_and_close(ctx),
-            Phase::Draining => {}
-            Phase::Closing => {
-                let cancelled = std::mem::take(&mut self.cancelled);
-                for id in std::mem::take(&mut self.in_flight) {
-                    if !cancelled.contains(&id) {
-                        let message = "the server shut down before this request finished";
-                        self.send_error(Some(id), ErrorCode::ShuttingDown, message);
-                    }
+            Phase::Draining => {
+                let idle = self.replies.outbound().lock().state().watch_idle();
+                if idle {
+                    self.say_goodbye_and_close(ctx);
                 }
+            }
+            Phase::Closing => {
+                let mut queue = self.replies.outbound().lock();
+                // Taken from the ledger, so replies that come after these errors are dropped.
+                for id in queue.state().take_unanswered() {
+                    count_error(&self.shared.registry, ErrorCode::ShuttingDown);
+                    let message = "the server shut down before this request finished";
+                    let error = ErrorFrame::for_request(id, ErrorCode::ShuttingDown, message);
+                    let _ = queue.push_envelope(&error);
+                }
+                drop(queue);
                 self.say_goodbye_and_close(ctx);
             }
         }
     }
 
     fn check_timeouts(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let (in_flight, answered) = {
+            let mut queue = self.replies.outbound().lock();
+            let ledger = queue.state();
+            (ledger.in_flight(), ledger.answered())
+        };
+        // Replies do not touch the clock: a connection with requests in flight, or that
+        // answered some since the last check, counts as active now.
+        if in_flight > 0 || answered != self.answered_seen {
+            self.answered_seen = answered;
+            self.last_activity = now;
+        }
         let limits = &self.shared.limits;
-        let quiet = self.last_activity.elapsed();
+        let quiet = now.saturating_duration_since(self.last_activity);
         if !self.handshaken && quiet >= limits.handshake_timeout {
             let message = format!("no CONN frame within {:?}", limits.handshake_timeout);
             return self.fail(ctx, ErrorCode::Timeout, message);
         }
-        if self.handshaken && self.in_flight.is_empty() && quiet >= limits.idle_timeout {
+        if self.handshaken && in_flight == 0 && quiet >= limits.idle_timeout {
             tracing::debug!(peer = %self.peer, ?quiet, "closing idle connection");
             self.write_envelope(&Disconnect {
                 reason: format!("idle for {:?}", limits.idle_timeout),
@@ -309,23 +364,50 @@ impl Actor for Connection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.me = Some(ctx.address().recipient());
-        let phases = futures::stream::unfold(self.shared.phase.clone(), |mut rx| async move {
-            rx.changed().await.ok()?;
-            let phase = *rx.borrow_and_update();
-            Some((phase, rx))
-        });
-        ctx.add_stream(phases);
+        // Watched by a task of its own that sends each change as a message: a stream in the
+        // actor's context would be polled again on every read of the socket.
+        let mut phases = self.shared.phase.clone();
+        let me = ctx.address().downgrade();
+        self.phase_watch = Some(actix::spawn(async move {
+            while phases.changed().await.is_ok() {
+                let phase = *phases.borrow_and_update();
+                match me.upgrade() {
+                    Some(me) => me.do_send(PhaseChanged(phase)),
+                    None => break,
+                }
+            }
+        }));
         let now = *self.shared.phase.borrow();
         if now != Phase::Running {
             self.enter_phase(now, ctx);
         }
-        ctx.run_interval(check_period(&self.shared.limits), |act, ctx| {
-            act.check_timeouts(ctx)
-        });
+        // Ticked from the timer thread: a timer on this I/O thread would cost every sleep of
+        // its event loop a kernel timer.
+        let period = check_period(&self.shared.limits);
+        let me = ctx.address().downgrade();
+        self.ticker = Some(spawn_timer(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                match me.upgrade() {
+                    Some(me) => me.do_send(CheckTimeouts),
+                    None => break,
+                }
+            }
+        }));
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        // However the actor stopped, the writer finishes and the socket is shut down.
+        self.replies.outbound().lock().close();
+        for task in [self.phase_watch.take(), self.ticker.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
         self.stats.open.dec();
         self.on_close
             .do_send(ConnectionClosed { ip: self.peer.ip() });
@@ -333,14 +415,19 @@ impl Actor for Connection {
     }
 }
 
-impl StreamHandler<Result<Vec<Frame>, ProtocolError>> for Connection {
-    fn handle(&mut self, batch: Result<Vec<Frame>, ProtocolError>, ctx: &mut Context<Self>) {
-        self.last_activity = Instant::now();
+impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
+    fn handle(&mut self, batch: Result<FrameBatch, ProtocolError>, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        // One clock read per read: the idle timer and every request's deadline count from it.
+        let now = Instant::now();
+        self.last_activity = now;
         match batch {
             Ok(frames) => {
                 for frame in frames {
-                    self.on_frame(frame, ctx);
-                    if self.writer.is_none() {
+                    self.on_frame(frame, now, ctx);
+                    if self.closed {
                         break;
                     }
                 }
@@ -356,31 +443,44 @@ impl StreamHandler<Result<Vec<Frame>, ProtocolError>> for Connection {
     fn finished(&mut self, ctx: &mut Context<Self>) {
         // A peer that shut down its write side still gets the replies to what it sent.
         self.read_closed = true;
-        if self.in_flight.is_empty() {
+        if self.closed {
+            return;
+        }
+        let idle = self.replies.outbound().lock().state().watch_idle();
+        if idle {
             self.close(ctx);
         }
     }
 }
 
-impl StreamHandler<Phase> for Connection {
-    fn handle(&mut self, phase: Phase, ctx: &mut Context<Self>) {
-        self.enter_phase(phase, ctx);
-    }
-
-    // The server going away ends the stream; the connection ends with the I/O threads.
-    fn finished(&mut self, _ctx: &mut Context<Self>) {}
-}
-
-impl Handler<Outcome> for Connection {
+impl Handler<CheckTimeouts> for Connection {
     type Result = ();
 
-    fn handle(&mut self, outcome: Outcome, ctx: &mut Context<Self>) {
-        self.in_flight.remove(&outcome.token);
-        self.last_activity = Instant::now();
-        if !self.cancelled.remove(&outcome.token) {
-            self.write(outcome.frame);
+    fn handle(&mut self, _: CheckTimeouts, ctx: &mut Context<Self>) {
+        if !self.closed {
+            self.check_timeouts(ctx);
         }
-        if self.in_flight.is_empty() && (self.read_closed || self.phase == Phase::Draining) {
+    }
+}
+
+impl Handler<PhaseChanged> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, PhaseChanged(phase): PhaseChanged, ctx: &mut Context<Self>) {
+        self.enter_phase(phase, ctx);
+    }
+}
+
+impl Handler<AllAnswered> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, _: AllAnswered, ctx: &mut Context<Self>) {
+        if self.closed || !(self.read_closed || self.phase == Phase::Draining) {
+            return;
+        }
+        // Asked for when the connection waited; check again (a request may have come since).
+        let idle = self.replies.outbound().lock().state().watch_idle();
+        if idle {
             self.say_goodbye_and_close(ctx);
         }
     }

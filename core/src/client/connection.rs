@@ -1,94 +1,80 @@
-//! One live stream connection of a client: a writer task, a reader task, and the calls in flight.
+//! One live connection of a client: a writer task, a reader task, and the calls in flight.
 //!
-//! Calls hand encoded frames to the writer, which writes everything queued in one go; the reader
-//! matches replies to calls by id. When the stream ends every call in flight fails with
-//! connection-lost, and the next call opens a new connection.
+//! On a stream, calls encode their frames straight into the connection's outbound buffer and a
+//! writer task writes everything queued in one go; over UDP each frame is a datagram of its own.
+//! The reader matches replies to calls by id. When the connection ends every call in flight
+//! fails with connection-lost, and the next call opens a new connection.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
+use super::pending::{Pending, ReplyReceiver};
 use super::{CallError, ClientOptions};
 
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 use crate::protocol::{
-    decode_datagram, decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello,
-    Ping, Pong, ProtocolError, Response, PROTOCOL_VERSION,
+    decode_datagram, decode_frame, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame,
+    Frame, Headers, Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES,
+    PROTOCOL_VERSION,
 };
+use crate::stream::Outbound;
 
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
-type ReplySender = oneshot::Sender<Result<Response, CallError>>;
-
-/// The calls waiting for replies, and whether the connection has ended.
-#[derive(Default)]
-struct PendingCalls {
-    calls: HashMap<u64, ReplySender>,
-    closed: Option<String>,
+/// Where a connection's frames go.
+enum Sink {
+    /// A stream's outbound buffer (frames are encoded into it in place).
+    Stream(Arc<Outbound>),
+    /// A UDP socket's sender task: one frame per datagram.
+    Datagram(mpsc::UnboundedSender<Bytes>),
 }
 
-/// Shared by the calls (which register) and the reader (which completes). Plain client code,
-/// not actors, so a short-held mutex is the simple, fast choice.
-#[derive(Default)]
-pub(crate) struct Pending(Mutex<PendingCalls>);
-
-impl Pending {
-    fn register(
-        &self,
-        id: u64,
-    ) -> Result<oneshot::Receiver<Result<Response, CallError>>, CallError> {
-        let mut state = self.0.lock().expect("pending calls lock");
-        if let Some(reason) = &state.closed {
-            return Err(CallError::ConnectionLost {
-                reason: reason.clone(),
-            });
-        }
-        let (tx, rx) = oneshot::channel();
-        state.calls.insert(id, tx);
-        Ok(rx)
-    }
-
-    fn complete(&self, id: u64, result: Result<Response, CallError>) {
-        let sender = self.0.lock().expect("pending calls lock").calls.remove(&id);
-        if let Some(sender) = sender {
-            let _ = sender.send(result);
-        }
-    }
-
-    pub(crate) fn forget(&self, id: u64) {
-        self.0.lock().expect("pending calls lock").calls.remove(&id);
-    }
-
-    fn close(&self, reason: &str) {
-        let calls = {
-            let mut state = self.0.lock().expect("pending calls lock");
-            state.closed.get_or_insert_with(|| reason.to_owned());
-            std::mem::take(&mut state.calls)
-        };
-        for (_, sender) in calls {
-            let _ = sender.send(Err(CallError::ConnectionLost {
-                reason: reason.to_owned(),
-            }));
-        }
-    }
-
+impl Sink {
     fn is_closed(&self) -> bool {
-        self.0.lock().expect("pending calls lock").closed.is_some()
+        match self {
+            Sink::Stream(outbound) => !outbound.is_open(),
+            Sink::Datagram(writes) => writes.is_closed(),
+        }
     }
+
+    /// Queues an envelope that expects no reply.
+    fn send_envelope(&self, envelope: &impl Envelope) {
+        match self {
+            Sink::Stream(outbound) => {
+                let _ = outbound.lock().push_envelope(envelope);
+            }
+            Sink::Datagram(writes) => {
+                if let Ok(frame) = envelope.to_frame_bytes() {
+                    let _ = writes.send(frame);
+                }
+            }
+        }
+    }
+}
+
+/// A call on its way: where its reply arrives, and its frame if it may be sent again.
+pub(crate) struct Sent {
+    /// Completed by the reader.
+    pub(crate) reply: ReplyReceiver,
+    /// The whole frame, kept only for a resend over UDP.
+    pub(crate) resend: Option<Bytes>,
 }
 
 /// A connection that finished its handshake.
 pub(crate) struct Live {
-    writes: mpsc::UnboundedSender<Bytes>,
+    sink: Sink,
     pending: Arc<Pending>,
     /// What the server said in its CONN frame.
     pub(crate) server: Hello,
     reader: tokio::task::JoinHandle<()>,
+    /// Times out the calls past their deadline.
+    sweeper: tokio::task::JoinHandle<()>,
     /// Whether frames travel as datagrams (which may be lost, so idempotent calls are resent).
     pub(crate) datagram: bool,
 }
@@ -96,6 +82,11 @@ pub(crate) struct Live {
 impl Drop for Live {
     fn drop(&mut self) {
         self.reader.abort();
+        self.sweeper.abort();
+        if let Sink::Stream(outbound) = &self.sink {
+            // The writer writes what is queued, then shuts the write side down.
+            outbound.lock().close();
+        }
         self.pending.close("client dropped the connection");
     }
 }
@@ -103,32 +94,82 @@ impl Drop for Live {
 impl Live {
     /// Whether the connection has ended (the next call must open a new one).
     pub(crate) fn is_closed(&self) -> bool {
-        self.pending.is_closed() || self.writes.is_closed()
+        self.pending.is_closed() || self.sink.is_closed()
     }
 
-    /// Registers call `id` and queues its frame; the receiver gets the reply.
+    /// Registers call `id`, due by `deadline` (`timeout` after it was made), and queues its
+    /// REQUEST frame; the frame is kept for resending only when `keep_frame` (and the transport
+    /// is UDP).
     pub(crate) fn send(
         &self,
         id: u64,
-        frame: Bytes,
-    ) -> Result<oneshot::Receiver<Result<Response, CallError>>, CallError> {
-        let rx = self.pending.register(id)?;
-        if self.writes.send(frame).is_err() {
-            self.pending.forget(id);
-            return Err(CallError::ConnectionLost {
-                reason: "the connection's writer has stopped".into(),
-            });
+        route: &str,
+        headers: &Headers,
+        body: &[u8],
+        (deadline, timeout): (tokio::time::Instant, Duration),
+        keep_frame: bool,
+    ) -> Result<Sent, CallError> {
+        let (reply, waiting) = self.pending.register(id, deadline, timeout)?;
+        let max = self.server.max_frame as usize;
+        // Encoded once, where it goes; one the server would refuse is taken back out.
+        let write = |out: &mut BytesMut| -> Result<(), CallError> {
+            let start = out.len();
+            Request::write_frame_parts(out, id, route, headers, body)?;
+            let length = out.len() - start - LENGTH_BYTES;
+            if length > max {
+                return Err(CallError::TooLarge { size: length, max });
+            }
+            Ok(())
+        };
+        let mut resend = None;
+        let queued = match &self.sink {
+            Sink::Stream(outbound) => {
+                let mut queue = outbound.lock();
+                let queued = queue.push_with(write);
+                // The only call in flight (one synchronous caller): written now, sparing the
+                // writer task a wake-up; calls made together still share the writer's write.
+                if waiting == 1 {
+                    queue.flush_now();
+                }
+                queued
+            }
+            Sink::Datagram(writes) => {
+                let mut frame = BytesMut::new();
+                write(&mut frame).map(|()| {
+                    let frame = frame.freeze();
+                    if keep_frame {
+                        resend = Some(frame.clone());
+                    }
+                    writes.send(frame).is_ok()
+                })
+            }
+        };
+        match queued {
+            Ok(true) => Ok(Sent { reply, resend }),
+            Ok(false) => {
+                self.pending.forget(id);
+                Err(CallError::ConnectionLost {
+                    reason: "the connection's writer has stopped".into(),
+                })
+            }
+            Err(e) => {
+                self.pending.forget(id);
+                Err(e)
+            }
         }
-        Ok(rx)
     }
 
-    /// Queues a frame that expects no reply (CANCEL).
-    pub(crate) fn send_untracked(&self, frame: Bytes) {
-        let _ = self.writes.send(frame);
+    /// Sends a frame again (an idempotent call over UDP).
+    pub(crate) fn resend(&self, frame: Bytes) {
+        if let Sink::Datagram(writes) = &self.sink {
+            let _ = writes.send(frame);
+        }
     }
 
-    pub(crate) fn forget(&self, id: u64) {
+    /// Gives up on call `id`: its reply, if it comes, is dropped, and the server is told.
+    pub(crate) fn cancel(&self, id: u64) {
         self.pending.forget(id);
+        self.sink.send_envelope(&Cancel { id });
     }
 }
 
@@ -142,7 +183,11 @@ async fn read_one_frame<R: AsyncRead + Unpin>(
         if let Some(frame) = decode_frame(buf, max_frame)? {
             return Ok(frame);
         }
-        buf.reserve(READ_CHUNK_BYTES);
+        // Only when room runs short: the frames handed out still share the buffer, and a
+        // reserve then would allocate a fresh one on every read.
+        if buf.capacity() - buf.len() < READ_CHUNK_BYTES / 4 {
+            buf.reserve(READ_CHUNK_BYTES);
+        }
         if rd.read_buf(buf).await? == 0 {
             return Err(ProtocolError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
@@ -184,17 +229,18 @@ where
         }
     };
     let pending = Arc::new(Pending::default());
-    let (writes, queued) = mpsc::unbounded_channel();
-    tokio::spawn(write_loop(wr, queued, pending.clone()));
+    let outbound = Arc::new(Outbound::default());
+    tokio::spawn(write_loop(wr, outbound.clone(), pending.clone()));
     let reader = tokio::spawn(read_loop(
         rd,
         buf,
         options.max_frame,
         pending.clone(),
-        writes.downgrade(),
+        outbound.clone(),
     ));
     Ok(Live {
-        writes,
+        sink: Sink::Stream(outbound),
+        sweeper: spawn_sweeper(&pending),
         pending,
         server,
         reader,
@@ -202,22 +248,25 @@ where
     })
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(
-    wr: W,
-    queued: mpsc::UnboundedReceiver<Bytes>,
-    pending: Arc<Pending>,
-) {
-    if let Err(e) = crate::stream::write_queued(wr, queued).await {
+/// The connection's deadline sweeper, on the timer thread (so that the caller's event loop
+/// carries no timer for its calls).
+fn spawn_sweeper(pending: &Arc<Pending>) -> tokio::task::JoinHandle<()> {
+    let pending = pending.clone();
+    crate::stream::spawn_timer(async move { pending.sweep().await })
+}
+
+async fn write_loop<W>(wr: W, outbound: Arc<Outbound>, pending: Arc<Pending>)
+where
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    if let Err(e) = outbound.write_to(wr).await {
         pending.close(&format!("write failed: {e}"));
     }
 }
 
 /// Acts on one frame from the server; returns why the connection must end, if it must.
-fn on_frame(
-    frame: Frame,
-    pending: &Pending,
-    writes: &mpsc::WeakUnboundedSender<Bytes>,
-) -> Option<String> {
+/// `pong` answers a PING.
+fn on_frame(frame: Frame, pending: &Pending, pong: impl FnOnce(&Pong)) -> Option<String> {
     match frame.kind {
         kind::RESPONSE => match Response::from_frame(&frame) {
             Ok(resp) => pending.complete(resp.id, Ok(resp)),
@@ -241,10 +290,8 @@ fn on_frame(
             return Some(format!("the server disconnected: {why}"));
         }
         kind::PING => {
-            if let (Ok(ping), Some(writes)) = (Ping::from_frame(&frame), writes.upgrade()) {
-                if let Ok(pong) = (Pong { nonce: ping.nonce }).to_frame_bytes() {
-                    let _ = writes.send(pong);
-                }
+            if let Ok(ping) = Ping::from_frame(&frame) {
+                pong(&Pong { nonce: ping.nonce });
             }
         }
         // A client ignores kinds it does not know (a newer server's), as the protocol says.
@@ -258,7 +305,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     mut buf: BytesMut,
     max_frame: usize,
     pending: Arc<Pending>,
-    writes: mpsc::WeakUnboundedSender<Bytes>,
+    outbound: Arc<Outbound>,
 ) {
     let reason = loop {
         let frame = match read_one_frame(&mut rd, &mut buf, max_frame).await {
@@ -268,7 +315,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Err(e) => break e.to_string(),
         };
-        if let Some(reason) = on_frame(frame, &pending, &writes) {
+        let pong = |pong: &Pong| {
+            let _ = outbound.lock().push_envelope(pong);
+        };
+        if let Some(reason) = on_frame(frame, &pending, pong) {
             break reason;
         }
     };
@@ -342,14 +392,20 @@ pub(crate) async fn open_udp(
             let Ok(frame) = decode_datagram(&buf[..n], MAX_DATAGRAM) else {
                 continue;
             };
-            if let Some(reason) = on_frame(frame, &reader_pending, &weak) {
+            let pong = |pong: &Pong| {
+                if let (Some(writes), Ok(frame)) = (weak.upgrade(), pong.to_frame_bytes()) {
+                    let _ = writes.send(frame);
+                }
+            };
+            if let Some(reason) = on_frame(frame, &reader_pending, pong) {
                 break reason;
             }
         };
         reader_pending.close(&reason);
     });
     Ok(Live {
-        writes,
+        sink: Sink::Datagram(writes),
+        sweeper: spawn_sweeper(&pending),
         pending,
         server: server_hello,
         reader,

@@ -12,17 +12,18 @@
 mod connection;
 mod error;
 mod options;
+mod pending;
 
 pub use error::CallError;
 pub use options::ClientOptions;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::protocol::{Cancel, Envelope, Headers, Request, Response, LENGTH_BYTES};
+use crate::protocol::{Headers, Response};
 use crate::{decode_body, encode_body, Address, Route};
 use connection::Live;
 
@@ -38,7 +39,11 @@ pub struct Client {
 struct Inner {
     address: Address,
     options: ClientOptions,
-    live: tokio::sync::Mutex<Option<Arc<Live>>>,
+    /// The connection calls go out on. Every call reads it, so it is a plain lock held for a
+    /// pointer copy, never across an await.
+    live: Mutex<Option<Arc<Live>>>,
+    /// Held while a connection is opened, so that concurrent calls open one, not one each.
+    opening: tokio::sync::Mutex<()>,
     next_id: AtomicU64,
 }
 
@@ -62,7 +67,8 @@ impl Client {
             inner: Arc::new(Inner {
                 address,
                 options,
-                live: tokio::sync::Mutex::new(None),
+                live: Mutex::new(None),
+                opening: tokio::sync::Mutex::new(()),
                 next_id: AtomicU64::new(1),
             }),
         }
@@ -124,68 +130,94 @@ impl Client {
         idempotent: bool,
     ) -> Result<Response, CallError> {
         let started = tokio::time::Instant::now();
-        let live = tokio::time::timeout(timeout, self.live())
-            .await
-            .map_err(|_| CallError::Timeout {
-                route: route.to_owned(),
-                after: timeout,
-            })??;
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        headers.set_deadline(timeout.saturating_sub(started.elapsed()));
-        let request = Request {
-            id,
-            route: route.to_owned(),
-            headers,
-            body,
+        let live = match self.open_live() {
+            Some(live) => {
+                headers.set_deadline(timeout);
+                live
+            }
+            None => {
+                let live = tokio::time::timeout(timeout, self.live())
+                    .await
+                    .map_err(|_| CallError::Timeout {
+                        route: route.to_owned(),
+                        after: timeout,
+                    })??;
+                // The time spent connecting is not the server's to use.
+                headers.set_deadline(timeout.saturating_sub(started.elapsed()));
+                live
+            }
         };
-        let frame = request.to_frame_bytes()?;
-        let max = live.server.max_frame as usize;
-        let length = frame.len() - LENGTH_BYTES;
-        if length > max {
-            return Err(CallError::TooLarge { size: length, max });
-        }
-        let mut reply = live.send(id, frame.clone())?;
-        if idempotent && live.datagram {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let resend = idempotent && live.datagram;
+        let deadline = started + timeout;
+        let sent = live.send(id, route, &headers, &body, (deadline, timeout), resend)?;
+        let mut reply = sent.reply;
+        if let Some(frame) = sent.resend {
             let every = self.inner.options.udp_resend_every;
             let mut next = started + every;
-            while next < started + timeout {
+            while next < deadline {
                 tokio::select! {
-                    result = &mut reply => return result.unwrap_or_else(|_| Err(CallError::ConnectionLost {
-                        reason: "the connection ended before the reply".into(),
-                    })),
-                    _ = tokio::time::sleep_until(next) => live.send_untracked(frame.clone()),
+                    result = &mut reply => return self.settle(&live, id, route, timeout, result),
+                    _ = tokio::time::sleep_until(next) => live.resend(frame.clone()),
                 }
                 next += every;
             }
         }
-        match tokio::time::timeout_at(started + timeout, reply).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(CallError::ConnectionLost {
-                reason: "the connection ended before the reply".into(),
-            }),
-            Err(_) => {
-                live.forget(id);
-                if let Ok(cancel) = (Cancel { id }).to_frame_bytes() {
-                    live.send_untracked(cancel);
-                }
+        // The connection's sweeper ends the wait at the deadline.
+        let result = reply.await;
+        self.settle(&live, id, route, timeout, result)
+    }
+
+    /// What a call ends in, once its reply (or its timeout, or the connection's end) is in.
+    fn settle(
+        &self,
+        live: &Live,
+        id: u64,
+        route: &str,
+        timeout: Duration,
+        result: Result<Result<Response, CallError>, tokio::sync::oneshot::error::RecvError>,
+    ) -> Result<Response, CallError> {
+        match result {
+            Ok(Err(CallError::Timeout { .. })) => {
+                live.cancel(id);
                 Err(CallError::Timeout {
                     route: route.to_owned(),
                     after: timeout,
                 })
             }
+            Ok(result) => result,
+            Err(_) => Err(CallError::ConnectionLost {
+                reason: "the connection ended before the reply".into(),
+            }),
         }
+    }
+
+    /// The live connection, if there is one that has not ended.
+    fn open_live(&self) -> Option<Arc<Live>> {
+        let slot = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().filter(|live| !live.is_closed()).cloned()
     }
 
     /// The live connection, opened now if there is none or the last one ended.
     async fn live(&self) -> Result<Arc<Live>, CallError> {
-        let mut slot = self.inner.live.lock().await;
-        if let Some(live) = slot.as_ref() {
-            if !live.is_closed() {
-                return Ok(live.clone());
-            }
+        if let Some(live) = self.open_live() {
+            return Ok(live);
+        }
+        let _opening = self.inner.opening.lock().await;
+        // Another call may have opened one while this one waited.
+        if let Some(live) = self.open_live() {
+            return Ok(live);
         }
         let live = Arc::new(self.open().await?);
-        *slot = Some(live.clone());
+        *self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(live.clone());
         Ok(live)
     }
 

@@ -14,6 +14,48 @@ pub const MAX_BATCH_FRAMES: usize = 1024;
 /// Bytes asked for per read at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
+/// The whole frames of one read, in order. One frame (the common case of a lone caller) is kept
+/// inline, so a batch of one costs no allocation.
+#[derive(Debug, Default)]
+pub struct FrameBatch {
+    first: Option<Frame>,
+    rest: Vec<Frame>,
+}
+
+impl FrameBatch {
+    fn push(&mut self, frame: Frame) {
+        if self.first.is_none() {
+            self.first = Some(frame);
+        } else {
+            self.rest.push(frame);
+        }
+    }
+
+    /// How many frames there are.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The frames, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Frame> {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+impl IntoIterator for FrameBatch {
+    type Item = Frame;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Frame>, std::vec::IntoIter<Frame>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
 /// Reads frames and yields, per read, every whole frame that read completed.
 ///
 /// After an error that loses the framing the stream yields that error and ends. A stream that
@@ -48,8 +90,8 @@ impl<R> FrameBatches<R> {
     }
 
     /// Takes every whole frame in the buffer; an error is kept for after the batch.
-    fn drain(&mut self) -> Vec<Frame> {
-        let mut batch = Vec::new();
+    fn drain(&mut self) -> FrameBatch {
+        let mut batch = FrameBatch::default();
         while batch.len() < MAX_BATCH_FRAMES {
             match decode_frame(&mut self.buf, self.max_frame) {
                 Ok(Some(frame)) => batch.push(frame),
@@ -65,7 +107,7 @@ impl<R> FrameBatches<R> {
 }
 
 impl<R: AsyncRead + Unpin> Stream for FrameBatches<R> {
-    type Item = Result<Vec<Frame>, ProtocolError>;
+    type Item = Result<FrameBatch, ProtocolError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -76,7 +118,7 @@ impl<R: AsyncRead + Unpin> Stream for FrameBatches<R> {
             let batch = if this.pending_error.is_none() {
                 this.drain()
             } else {
-                Vec::new()
+                FrameBatch::default()
             };
             if !batch.is_empty() {
                 return Poll::Ready(Some(Ok(batch)));
@@ -124,6 +166,11 @@ mod tests {
         let mut batches = FrameBatches::new(&bytes[..], 1024);
         let batch = batches.next().await.unwrap().unwrap();
         assert_eq!(batch.len(), 3);
+        let nonces: Vec<u64> = batch
+            .into_iter()
+            .map(|f| Ping::from_frame(&f).unwrap().nonce)
+            .collect();
+        assert_eq!(nonces, [0, 1, 2]);
         assert!(batches.next().await.is_none());
     }
 

@@ -1,9 +1,16 @@
 //! Stream plumbing shared by the client and the server's connection actors: work per read
-//! (every whole frame of a read handed on as one batch) and write per pass (everything queued
-//! written at once).
+//! (every whole frame of a read handed on as one batch), write per pass (everything queued
+//! written at once, from one outbound buffer per stream), and the connections' timers kept off
+//! the I/O threads.
 
 mod batches;
-mod writer;
+mod ids;
+mod ledger;
+mod outbound;
+mod timer;
 
-pub use batches::{FrameBatches, MAX_BATCH_FRAMES};
-pub use writer::write_queued;
+pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
+pub use ids::{BuildIdHasher, IdHasher, IdMap, IdSet};
+pub use ledger::{Refused, ReplyQueue, RequestLedger};
+pub use outbound::{Outbound, OutboundGuard};
+pub use timer::spawn_timer;

@@ -1,0 +1,242 @@
+//! A server connection's account of the requests it owes replies, kept with its outbound
+//! buffer so that a handler answers straight into the buffer, without a message to the
+//! connection in between.
+//!
+//! Under one lock a reply is checked (still in flight? cancelled?), counted, and queued, and the
+//! connection reads the same account to refuse a duplicate id, enforce its in-flight cap, answer
+//! what is left at shutdown, and close once the last reply is queued.
+
+use std::fmt;
+
+use super::ids::IdSet;
+use super::outbound::Outbound;
+
+/// Why a request was not admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// A request with this id is already in flight on the connection.
+    Duplicate,
+    /// The connection has as many requests in flight as it allows.
+    Busy,
+}
+
+/// The requests of one connection that have been dispatched and not answered yet.
+#[derive(Debug, Default)]
+pub struct RequestLedger {
+    in_flight: IdSet,
+    /// In flight, and cancelled by the peer: the reply is dropped.
+    cancelled: IdSet,
+    /// Replies settled since the connection opened (for the idle timer).
+    answered: u64,
+    /// Call the idle hook when the last request in flight is settled.
+    watch_idle: bool,
+}
+
+impl RequestLedger {
+    /// Counts request `id` in flight, unless it is already or `limit` are.
+    pub fn admit(&mut self, id: u64, limit: usize) -> Result<(), Refused> {
+        if self.in_flight.contains(&id) {
+            return Err(Refused::Duplicate);
+        }
+        if self.in_flight.len() >= limit {
+            return Err(Refused::Busy);
+        }
+        self.in_flight.insert(id);
+        Ok(())
+    }
+
+    /// Forgets an admitted request that was refused before it reached a handler (its error
+    /// reply is the connection's to write).
+    pub fn withdraw(&mut self, id: u64) {
+        self.in_flight.remove(&id);
+        self.cancelled.remove(&id);
+    }
+
+    /// The peer gave up on `id`: its reply, if it comes, is dropped. Ignored if `id` is not in
+    /// flight.
+    pub fn cancel(&mut self, id: u64) {
+        if self.in_flight.contains(&id) {
+            self.cancelled.insert(id);
+        }
+    }
+
+    /// Settles the reply to `id`: whether it is to be written (not cancelled, still owed).
+    pub fn settle(&mut self, id: u64) -> bool {
+        if !self.in_flight.remove(&id) {
+            return false;
+        }
+        self.answered += 1;
+        !self.cancelled.remove(&id)
+    }
+
+    /// Requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Replies settled since the start; a change means the connection was not idle.
+    pub fn answered(&self) -> u64 {
+        self.answered
+    }
+
+    /// Asks for the idle hook once nothing is in flight; returns whether that is already so
+    /// (then no hook is called).
+    pub fn watch_idle(&mut self) -> bool {
+        self.watch_idle = !self.in_flight.is_empty();
+        !self.watch_idle
+    }
+
+    /// Whether the idle hook is due now (once).
+    fn idle_due(&mut self) -> bool {
+        let due = self.watch_idle && self.in_flight.is_empty();
+        if due {
+            self.watch_idle = false;
+        }
+        due
+    }
+
+    /// Every request still in flight that was not cancelled, forgetting them all: their
+    /// replies, when they come, are dropped.
+    pub fn take_unanswered(&mut self) -> Vec<u64> {
+        let cancelled = std::mem::take(&mut self.cancelled);
+        let mut ids: Vec<u64> = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .filter(|id| !cancelled.contains(id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+thread_local! {
+    /// Its address tells threads apart, for the price of a thread-local access.
+    static THREAD_TAG: u8 = const { 0 };
+}
+
+/// A number that differs between threads alive at the same time.
+fn thread_tag() -> usize {
+    THREAD_TAG.with(|tag| tag as *const u8 as usize)
+}
+
+/// A server connection's outbound buffer with its [`RequestLedger`], shared by the connection
+/// and the reply channels of its requests.
+pub struct ReplyQueue {
+    outbound: Outbound<RequestLedger>,
+    /// Called (outside the lock) when the reply the connection waits for has been queued.
+    on_idle: Box<dyn Fn() + Send + Sync>,
+    /// The connection's thread (where the queue was made). Only a reply made there is written
+    /// at once: one made elsewhere could otherwise reach the peer before the connection, still
+    /// busy dispatching, has finished counting the request.
+    home: usize,
+}
+
+impl fmt::Debug for ReplyQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyQueue")
+            .field("outbound", &self.outbound)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReplyQueue {
+    /// An empty queue for a connection on this thread; `on_idle` is called when the last
+    /// request in flight is settled while [`RequestLedger::watch_idle`] asked for it.
+    pub fn new(on_idle: impl Fn() + Send + Sync + 'static) -> Self {
+        ReplyQueue {
+            outbound: Outbound::new(RequestLedger::default()),
+            on_idle: Box::new(on_idle),
+            home: thread_tag(),
+        }
+    }
+
+    /// The outbound buffer and the ledger.
+    pub fn outbound(&self) -> &Outbound<RequestLedger> {
+        &self.outbound
+    }
+
+    /// Queues the reply to request `id` (a whole frame) unless the request is no longer owed
+    /// one (cancelled, answered at shutdown, connection closed). Returns whether it was queued.
+    pub fn answer(&self, id: u64, frame: &[u8]) -> bool {
+        let mut queue = self.outbound.lock();
+        let ledger = queue.state();
+        let wanted = ledger.settle(id);
+        let idle = ledger.idle_due();
+        // The last reply owed: nothing else is coming to share a write with, so it is written
+        // now rather than by the writer task (pipelined replies still go out together).
+        let alone = ledger.in_flight() == 0;
+        let queued = wanted && queue.push(frame);
+        if queued && alone && thread_tag() == self.home {
+            queue.flush_now();
+        }
+        drop(queue);
+        if idle {
+            (self.on_idle)();
+        }
+        queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn duplicates_and_requests_over_the_cap_are_refused() {
+        let mut ledger = RequestLedger::default();
+        assert_eq!(ledger.admit(1, 2), Ok(()));
+        assert_eq!(ledger.admit(1, 2), Err(Refused::Duplicate));
+        assert_eq!(ledger.admit(2, 2), Ok(()));
+        assert_eq!(ledger.admit(3, 2), Err(Refused::Busy));
+        assert!(ledger.settle(1));
+        assert_eq!(
+            ledger.admit(1, 2),
+            Ok(()),
+            "an answered id may be used again"
+        );
+        ledger.withdraw(2);
+        assert_eq!(ledger.in_flight(), 1);
+        assert_eq!(ledger.answered(), 1);
+    }
+
+    #[test]
+    fn a_cancelled_reply_is_dropped_and_a_late_one_too() {
+        let mut ledger = RequestLedger::default();
+        ledger.admit(1, 8).unwrap();
+        ledger.admit(2, 8).unwrap();
+        ledger.admit(3, 8).unwrap();
+        ledger.cancel(1);
+        ledger.cancel(99);
+        assert!(!ledger.settle(1), "cancelled");
+        assert_eq!(ledger.take_unanswered(), vec![2, 3]);
+        assert!(!ledger.settle(2), "answered at shutdown already");
+        assert_eq!(ledger.in_flight(), 0);
+    }
+
+    #[test]
+    fn the_idle_hook_fires_once_after_the_last_reply_is_queued() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let queue = ReplyQueue::new({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        {
+            let mut q = queue.outbound().lock();
+            q.state().admit(1, 8).unwrap();
+            q.state().admit(2, 8).unwrap();
+            assert!(!q.state().watch_idle());
+        }
+        assert!(queue.answer(1, b"one"));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(queue.answer(2, b"two"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(!queue.answer(2, b"again"), "no longer owed");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let mut q = queue.outbound().lock();
+        assert_eq!(q.queued(), 6);
+        assert!(q.state().watch_idle(), "already idle");
+    }
+}

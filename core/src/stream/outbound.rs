@@ -1,0 +1,373 @@
+//! The write side of a stream as one outbound buffer: whoever has a frame for the peer appends
+//! it, and one writer task writes everything appended since its last pass in one write.
+//!
+//! Frames are encoded straight into the buffer (or copied in from a scratch buffer), so queueing
+//! one allocates nothing, and a pipelined burst costs one system call. The buffer also carries
+//! the stream's bookkeeping (`S`), updated under the same short lock as the frame that goes
+//! with it, so that "this request is answered" and "its reply is queued" cannot be seen apart.
+//!
+//! ```text
+//! connection ─┐                                    (swap buffers)
+//! replies    ─┼─ lock, append ─▶ Outbound { bytes } ──────────▶ writer task ─write─▶ socket
+//! calls      ─┘                       └── flush_now (writer idle, nothing else coming) ─▶ socket
+//! ```
+//!
+//! A lone frame with nothing else expected soon (the reply to the only request in flight, the
+//! only call in flight) can be written at once by whoever appended it ([`flush_now`]), which
+//! spares waking the writer task for it; everything else waits for the writer's next pass.
+//!
+//! [`flush_now`]: OutboundGuard::flush_now
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::protocol::{Envelope, ProtocolError};
+
+/// A buffer left with more capacity than this after a write is given back to the allocator.
+const KEEP_CAPACITY: usize = 256 * 1024;
+
+/// The write half of a stream, as the writer task and [`OutboundGuard::flush_now`] share it.
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// The bytes waiting to be written to one stream, and the bookkeeping `S` that goes with them.
+#[derive(Default)]
+pub struct Outbound<S = ()> {
+    queue: Mutex<Queue<S>>,
+    /// Set (under the lock) once closing or stopped, to be read without it.
+    shut: AtomicBool,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Outbound<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("open", &self.is_open())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Queue<S> {
+    bytes: BytesMut,
+    /// The write half while the writer task waits for bytes (it takes it to write).
+    idle_writer: Option<Writer>,
+    /// The writer task, when it waits for bytes.
+    waker: Option<Waker>,
+    /// Write what is queued, then shut the write side down; take nothing more.
+    closing: bool,
+    /// The writer has finished (or failed): nothing appended will be written.
+    stopped: bool,
+    state: S,
+}
+
+impl<S> Outbound<S> {
+    /// An empty outbound buffer with bookkeeping `state`.
+    pub fn new(state: S) -> Self {
+        Outbound {
+            queue: Mutex::new(Queue {
+                bytes: BytesMut::new(),
+                idle_writer: None,
+                waker: None,
+                closing: false,
+                stopped: false,
+                state,
+            }),
+            shut: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the buffer. Hold the guard briefly (no waiting, no user code): every writer of the
+    /// stream and its writer task wait on it. The writer task is woken when it is dropped, if
+    /// there is something for it.
+    pub fn lock(&self) -> OutboundGuard<'_, S> {
+        OutboundGuard {
+            queue: Some(self.queue.lock().unwrap_or_else(PoisonError::into_inner)),
+            shut: &self.shut,
+            wake: false,
+        }
+    }
+
+    /// Whether frames can still be written: not closing, and the writer has not stopped.
+    pub fn is_open(&self) -> bool {
+        !self.shut.load(Ordering::Acquire)
+    }
+
+    /// Writes what is appended to `wr` until the buffer is closed and drained (then shuts the
+    /// write side down) or a write fails. Run it as the stream's one writer task. When it
+    /// returns (or is dropped), nothing appended afterwards is kept.
+    pub async fn write_to<W>(&self, wr: W) -> std::io::Result<()>
+    where
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let stop = StopOnDrop(self);
+        self.lock().queue().idle_writer = Some(Box::new(wr));
+        let mut batch = BytesMut::new();
+        loop {
+            // Ready with the write half and whether there is a batch (else: closing, drained).
+            let (wr, more) = poll_fn(|cx| {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if !queue.bytes.is_empty() {
+                    std::mem::swap(&mut queue.bytes, &mut batch);
+                    return Poll::Ready((queue.idle_writer.take(), true));
+                }
+                if queue.closing {
+                    return Poll::Ready((queue.idle_writer.take(), false));
+                }
+                match &mut queue.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            })
+            .await;
+            let mut wr = wr.expect("only the writer task takes the write half");
+            if !more {
+                drop(stop);
+                return wr.shutdown().await;
+            }
+            let written = wr.write_all(&batch).await;
+            batch.clear();
+            if batch.capacity() > KEEP_CAPACITY {
+                batch = BytesMut::new();
+            }
+            written?;
+            self.lock().queue().idle_writer = Some(wr);
+        }
+    }
+}
+
+/// Marks the buffer stopped when the writer ends, however it ends.
+struct StopOnDrop<'a, S>(&'a Outbound<S>);
+
+impl<S> Drop for StopOnDrop<'_, S> {
+    fn drop(&mut self) {
+        let mut guard = self.0.lock();
+        let queue = guard.queue();
+        queue.stopped = true;
+        queue.bytes = BytesMut::new();
+        queue.idle_writer = None;
+        guard.shut.store(true, Ordering::Release);
+    }
+}
+
+/// The locked outbound buffer of a stream.
+pub struct OutboundGuard<'a, S> {
+    /// Always `Some` until dropped (taken there to unlock before waking the writer).
+    queue: Option<MutexGuard<'a, Queue<S>>>,
+    shut: &'a AtomicBool,
+    wake: bool,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for OutboundGuard<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue = self.queue.as_ref().expect("locked until dropped");
+        f.debug_struct("OutboundGuard")
+            .field("queued", &queue.bytes.len())
+            .field("state", &queue.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> OutboundGuard<'_, S> {
+    fn queue(&mut self) -> &mut Queue<S> {
+        self.queue.as_mut().expect("locked until dropped")
+    }
+
+    /// The bookkeeping that goes with the buffer.
+    pub fn state(&mut self) -> &mut S {
+        &mut self.queue().state
+    }
+
+    /// Whether frames can still be written: not closing, and the writer has not stopped.
+    pub fn is_open(&self) -> bool {
+        let queue = self.queue.as_ref().expect("locked until dropped");
+        !queue.closing && !queue.stopped
+    }
+
+    /// Bytes waiting to be written.
+    pub fn queued(&self) -> usize {
+        self.queue
+            .as_ref()
+            .expect("locked until dropped")
+            .bytes
+            .len()
+    }
+
+    /// Appends a whole frame; returns whether it will be written (not after a close).
+    pub fn push(&mut self, frame: &[u8]) -> bool {
+        if !self.is_open() {
+            return false;
+        }
+        self.queue().bytes.extend_from_slice(frame);
+        self.wake = true;
+        true
+    }
+
+    /// Appends whatever `write` appends to the buffer (whole frames, encoded in place). On an
+    /// error nothing is appended. Returns `Ok(false)`, writing nothing, after a close.
+    pub fn push_with<E>(
+        &mut self,
+        write: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        if !self.is_open() {
+            return Ok(false);
+        }
+        let bytes = &mut self.queue().bytes;
+        let start = bytes.len();
+        if let Err(e) = write(bytes) {
+            bytes.truncate(start);
+            return Err(e);
+        }
+        let grew = bytes.len() > start;
+        self.wake |= grew;
+        Ok(true)
+    }
+
+    /// Appends an envelope's frame, encoded in place.
+    pub fn push_envelope(&mut self, envelope: &impl Envelope) -> Result<bool, ProtocolError> {
+        self.push_with(|out| envelope.write_frame(out))
+    }
+
+    /// Writes what is queued straight to the socket, if the writer task is idle (not in the
+    /// middle of a write of its own) and the socket takes it without waiting. Whatever is left
+    /// stays queued for the writer task. For when nothing else is expected soon: it trades the
+    /// writer's wake-up for a system call per frame, which only pays for a lone frame.
+    pub fn flush_now(&mut self) {
+        let queue = self.queue();
+        let Some(wr) = queue.idle_writer.as_mut() else {
+            return;
+        };
+        // A waker that does nothing: if the socket is full, the writer task (woken below, as the
+        // bytes are still there) polls it again with its own.
+        let mut cx = Context::from_waker(Waker::noop());
+        while !queue.bytes.is_empty() {
+            match Pin::new(&mut **wr).poll_write(&mut cx, &queue.bytes) {
+                Poll::Ready(Ok(n)) if n > 0 => queue.bytes.advance(n),
+                // Errors, a zero-length write and a full socket are the writer task's to meet.
+                _ => break,
+            }
+        }
+    }
+
+    /// Takes nothing more: what is queued is written, then the write side is shut down.
+    pub fn close(&mut self) {
+        let queue = self.queue();
+        if !queue.closing {
+            queue.closing = true;
+            self.shut.store(true, Ordering::Release);
+            self.wake = true;
+        }
+    }
+}
+
+impl<S> Drop for OutboundGuard<'_, S> {
+    fn drop(&mut self) {
+        let mut queue = self.queue.take();
+        let waker = match &mut queue {
+            Some(queue) if self.wake && (!queue.bytes.is_empty() || queue.closing) => {
+                queue.waker.take()
+            }
+            _ => None,
+        };
+        // Woken after the lock is released, so the writer does not wake into a held lock.
+        drop(queue);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn frames_queued_together_are_written_in_order_then_the_side_is_shut() {
+        let outbound = Arc::new(Outbound::new(0u32));
+        let (client, mut server) = tokio::io::duplex(1024);
+        {
+            let mut q = outbound.lock();
+            assert!(q.push(b"one,"));
+            *q.state() += 1;
+            assert!(q
+                .push_with(|out| {
+                    out.extend_from_slice(b"two,");
+                    Ok::<_, ()>(())
+                })
+                .unwrap());
+            assert!(q
+                .push_with(|out| {
+                    out.extend_from_slice(b"dropped");
+                    Err(())
+                })
+                .is_err());
+            assert_eq!(q.queued(), 8);
+        }
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        let mut got = vec![0u8; 8];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"one,two,");
+        {
+            let mut q = outbound.lock();
+            q.push(b"three");
+            q.close();
+            assert!(!q.push(b"late"));
+        }
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(&rest, b"three");
+        writer.await.unwrap().unwrap();
+        assert!(!outbound.is_open());
+        assert_eq!(*outbound.lock().state(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_frame_flushed_now_is_written_without_the_writer_task() {
+        let outbound = Arc::new(Outbound::<()>::default());
+        let (client, mut server) = tokio::io::duplex(8);
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        // Let the writer start and wait for bytes.
+        while outbound.lock().queue().idle_writer.is_none() {
+            tokio::task::yield_now().await;
+        }
+        {
+            let mut q = outbound.lock();
+            q.push(b"now");
+            q.flush_now();
+            assert_eq!(q.queued(), 0, "written at once");
+            // More than the pipe holds: the rest is left to the writer task.
+            q.push(b"0123456789");
+            q.flush_now();
+            assert_eq!(q.queued(), 5);
+        }
+        let mut got = vec![0u8; 13];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"now0123456789");
+        outbound.lock().close();
+        writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_once_the_writer_has_failed() {
+        let outbound = Arc::new(Outbound::<()>::default());
+        let (client, server) = tokio::io::duplex(16);
+        drop(server);
+        outbound.lock().push(b"to nobody");
+        assert!(outbound.write_to(client).await.is_err());
+        assert!(!outbound.is_open());
+        assert!(!outbound.lock().push(b"more"));
+    }
+}

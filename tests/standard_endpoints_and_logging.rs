@@ -163,6 +163,14 @@ async fn only_admin_peers_change_the_log_level() {
     assert_eq!(err.code(), Some(ErrorCode::InvalidBody), "{err}");
 }
 
+/// A dice server logging JSON lines to `dice.log` in `dir`, with `extra` flags.
+fn dice_logging_json(dir: &TempDir, extra: &[&str]) -> AppProcess {
+    let log = dir.path("dice.log").display().to_string();
+    let mut args = vec!["--log-file", log.as_str(), "--log-format", "json"];
+    args.extend_from_slice(extra);
+    dice(dir, &args)
+}
+
 /// The one daily file `dice.log.*` in `dir`, as text and as JSON lines.
 fn log_lines(dir: &TempDir) -> (String, Vec<serde_json::Value>) {
     let written: Vec<_> = std::fs::read_dir(&dir.0)
@@ -184,19 +192,7 @@ fn log_lines(dir: &TempDir) -> (String, Vec<serde_json::Value>) {
 #[tokio::test]
 async fn logs_go_to_a_file_as_json_lines_with_request_spans() {
     let dir = TempDir::new("logging");
-    let log = dir.path("dice.log");
-    let log_arg = log.display().to_string();
-    let mut app = dice(
-        &dir,
-        &[
-            "--log-file",
-            &log_arg,
-            "--log-format",
-            "json",
-            "--log-level",
-            "debug",
-        ],
-    );
+    let mut app = dice_logging_json(&dir, &["--log-level", "debug"]);
     let client = Client::new(app.address("tcp"));
     let _ = client.call::<DiceRoll>(&Roll { sides: 0 }).await;
     app.signal(libc::SIGTERM);
@@ -220,19 +216,7 @@ async fn logs_go_to_a_file_as_json_lines_with_request_spans() {
 #[tokio::test]
 async fn request_spans_are_on_at_the_default_level() {
     let dir = TempDir::new("logging");
-    let log = dir.path("dice.log");
-    let log_arg = log.display().to_string();
-    let mut app = dice(
-        &dir,
-        &[
-            "--log-file",
-            &log_arg,
-            "--log-format",
-            "json",
-            "--admin-allow",
-            "127.0.0.1",
-        ],
-    );
+    let mut app = dice_logging_json(&dir, &["--admin-allow", "127.0.0.1"]);
     let mut other = Raw::connect_from(&app.address("tcp"), "127.0.0.2").await;
     other.hello().await.expect("CONN");
     let body = hubwire_core::encode_body(&LogLevelRequest {

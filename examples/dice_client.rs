@@ -1,4 +1,5 @@
-//! Calls the dice server's three routes with the typed client.
+//! Calls the dice server's three routes with the typed client (`dice.roll_times` is queued: it
+//! answers with an id).
 //!
 //! Run: `cargo run --example dice_client` (or `-- --address tcp://127.0.0.1:7500`).
 
@@ -31,8 +32,9 @@ async fn main() -> Result<(), CallError> {
         sides: args.sides,
         how_many: 10,
     };
-    let total = client.call::<DiceRollTimes>(&times).await?;
-    println!("dice.roll_times -> {} (10 dice)", total.total);
+    // A queued route answers with the id it stored the request under; the roll happens later.
+    let queued = client.call::<Enqueue<DiceRollTimes>>(&times).await?;
+    println!("dice.roll_times -> queued as {} (10 dice)", queued.id);
     match client.call::<DiceRoll>(&Roll { sides: 0 }).await {
         Err(e) => println!("dice.roll with 0 sides -> {e}"),
         Ok(r) => println!("dice.roll with 0 sides unexpectedly gave {}", r.result),

@@ -1,4 +1,7 @@
-//! A dice server: `dice.guess`, `dice.roll` and `dice.roll_times`, each a handler actor.
+//! A dice server: `dice.guess` and `dice.roll` answer at once; `dice.roll_times` is a queued
+//! route: each request is stored, answered `{"id": N}`, and rolled later by a worker. A roll
+//! whose total is below 60% of the most it could be counts as a failure, is retried twice,
+//! then waits in the error queue (`hubwire queue errors tcp://127.0.0.1:7400 dice.roll_times`).
 //!
 //! Run: `cargo run --example dice_server` (or `-- --listen tcp://127.0.0.1:7500`; `-- --help`
 //! lists every flag of the application base).
@@ -7,8 +10,10 @@
 mod dice;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use dice::{DiceGuess, DiceRoll, DiceRollTimes, Guess, Roll, RollTimes, Rolled, Total};
+use hubwire::backoff::BackoffPolicy;
 use hubwire::prelude::*;
 
 /// The most dice one roll_times call may roll, so one request cannot hog the handler.
@@ -43,12 +48,23 @@ impl Serve<DiceRoll> for Dice {
 impl Serve<DiceRollTimes> for Dice {
     fn serve(&mut self, roll: RollTimes, _: &mut Context<Self>) -> Reply<Total> {
         if roll.sides == 0 || roll.how_many == 0 || roll.how_many > MAX_DICE {
+            // Invalid input is not retried: it goes to the error queue at once.
             let message = format!("sides must be at least 1 and how_many from 1 to {MAX_DICE}");
             return Err(HandlerError::invalid_request(message)).into();
         }
-        let total = (0..roll.how_many)
+        let total: u64 = (0..roll.how_many)
             .map(|_| u64::from(fastrand::u32(1..=roll.sides)))
             .sum();
+        let most = u64::from(roll.sides) * u64::from(roll.how_many);
+        // The stored item's id: the same on every attempt, what a real handler would use to
+        // do its work once.
+        let id = request_id().unwrap_or_default();
+        if total * 10 < most * 6 {
+            return Reply::err(format!(
+                "rolled {total} of at most {most}: below 60%, so this roll counts as a failure"
+            ));
+        }
+        tracing::info!(id, total, most, "rolled");
         Reply::ok(Total { total })
     }
 }
@@ -61,6 +77,14 @@ fn main() -> ExitCode {
     App::new("dice")
         .route::<DiceGuess, _, _>(|| Dice)
         .route::<DiceRoll, _, _>(|| Dice)
-        .route::<DiceRollTimes, _, _>(|| Dice)
+        .queued(
+            QueuedRoute::<DiceRollTimes, Dice>::new(|| Dice)
+                .workers(2)
+                .max_attempts(3)
+                .backoff(BackoffPolicy::exponential(
+                    Duration::from_millis(200),
+                    Duration::from_secs(2),
+                )),
+        )
         .run()
 }

@@ -50,12 +50,12 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, routing, serve, serve_blocking, server, supervisor, transport, Server,
-    ServerBuilder, StartError,
+    actix, cache, handler, queue, routing, serve, serve_blocking, server, supervisor, transport,
+    Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
-    client, protocol, route, stats, Address, AddressError, AllowEntry, AllowList, BodyError,
-    Config, Route,
+    backoff, client, protocol, route, stats, store, Address, AddressError, AllowEntry, AllowList,
+    BodyError, Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.
@@ -63,8 +63,9 @@ pub mod prelude {
     pub use crate::actix::{Actor, Context, SyncContext};
     pub use crate::app::App;
     pub use crate::client::{CallError, Client, ClientOptions};
-    pub use crate::handler::{HandlerError, Reply, Serve, ServeBlocking};
+    pub use crate::handler::{request_id, HandlerError, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
+    pub use crate::queue::{Enqueue, Queued, QueuedRoute};
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

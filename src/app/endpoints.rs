@@ -1,5 +1,7 @@
-//! The standard endpoints: `hubwire.health`, `hubwire.stats`, `hubwire.log.level`.
+//! The standard endpoints: `hubwire.health`, `hubwire.stats` (queue figures included),
+//! `hubwire.log.level`.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -8,7 +10,8 @@ use hubwire_actors::server::FaultInjector;
 use hubwire_core::Address;
 
 use hubwire_actors::handler::HandlerError;
-use hubwire_actors::routing::FnEndpoint;
+use hubwire_actors::queue::{QueueAdmin, QueueError};
+use hubwire_actors::routing::{AsyncFnEndpoint, FnEndpoint};
 use hubwire_actors::ServerBuilder;
 use hubwire_core::protocol::ErrorCode;
 use hubwire_core::AllowList;
@@ -33,6 +36,7 @@ pub(crate) fn add_standard_endpoints(
     identity: Identity,
     log_level: Option<LogLevel>,
     admin: AllowList,
+    queues: Option<QueueAdmin>,
 ) -> ServerBuilder {
     let registry = builder.registry().clone();
     let who = identity.clone();
@@ -46,13 +50,24 @@ pub(crate) fn add_standard_endpoints(
         })
     });
     let figures = registry.clone();
-    let stats = FnEndpoint::<Stats>::new(&registry, move |(), _| {
-        Ok(StatsReply {
-            app: identity.app.clone(),
-            instance: identity.instance.clone(),
-            uptime_ms: identity.started.elapsed().as_millis() as u64,
-            stats: figures.snapshot(),
-        })
+    let stats = AsyncFnEndpoint::<Stats>::new(&registry, move |(), _| {
+        let (identity, figures, queues) = (identity.clone(), figures.clone(), queues.clone());
+        async move {
+            let mut by_queue = BTreeMap::new();
+            if let Some(queues) = queues {
+                for queue in queues.queues().await.map_err(QueueError::answer)? {
+                    let data = queues.data(&queue).await.map_err(QueueError::answer)?;
+                    by_queue.insert(queue, data);
+                }
+            }
+            Ok(StatsReply {
+                app: identity.app.clone(),
+                instance: identity.instance.clone(),
+                uptime_ms: identity.started.elapsed().as_millis() as u64,
+                stats: figures.snapshot(),
+                queues: by_queue,
+            })
+        }
     });
     let level = FnEndpoint::<LogLevelRoute>::new(&registry, move |request, peer| {
         let Some(handle) = &log_level else {

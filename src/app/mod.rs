@@ -23,9 +23,12 @@
 mod endpoints;
 mod lock;
 mod logging;
+mod queue_endpoints;
+mod queue_store;
 
 pub use lock::{InstanceLock, LockError};
 pub use logging::{LogLevel, LoggingError, LoggingGuard};
+pub use queue_store::{open_queue_store, queue_store_path};
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -33,6 +36,7 @@ use std::time::Instant;
 use clap::Parser;
 use hubwire_actors::actix::{Actor, Context, Handler, SyncContext};
 use hubwire_actors::handler::Dispatch;
+use hubwire_actors::queue::{QueueAdmin, QueueError, QueuedRoute, StoreHandle};
 use hubwire_actors::ServerBuilder;
 use hubwire_core::{Address, Config, Route};
 
@@ -48,12 +52,16 @@ pub const EXIT_ALREADY_RUNNING: u8 = 3;
 pub const EXIT_ESCALATED: u8 = 4;
 
 type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder + Send>;
+type QueuedSetup = Box<
+    dyn FnOnce(ServerBuilder, &Config, &StoreHandle) -> Result<ServerBuilder, QueueError> + Send,
+>;
 
 /// An application: a name, its routes, and defaults; [`run`](Self::run) does the rest.
 pub struct App {
     name: String,
     defaults: Config,
     setup: Vec<Setup>,
+    queued: Vec<QueuedSetup>,
 }
 
 impl std::fmt::Debug for App {
@@ -86,6 +94,7 @@ impl App {
             name: name.into(),
             defaults: Config::default(),
             setup: Vec::new(),
+            queued: Vec::new(),
         }
     }
 
@@ -146,15 +155,73 @@ impl App {
         })
     }
 
+    /// Serves route `R` as a queued route: each request is stored in the application's queue
+    /// store (`queue_store`, in `data_dir`), acknowledged with its id, and processed later by
+    /// the route's workers, with retries and an error queue (`docs/queued-endpoints.md`).
+    /// `handler_pools` in the configuration overrides the route's worker count.
+    pub fn queued<R, H>(mut self, route: QueuedRoute<R, H>) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+    {
+        self.queued.push(Box::new(move |builder, config, store| {
+            let route = match config.handler_pools.get(R::KEY) {
+                Some(&workers) => route.workers(workers),
+                None => route,
+            };
+            route.add_to(builder, store)
+        }));
+        self
+    }
+
+    /// Whether the application has queued routes (and so needs a queue store).
+    pub fn has_queued_routes(&self) -> bool {
+        !self.queued.is_empty()
+    }
+
     /// Adds this application's routes and setup to `builder`, as [`run`](Self::run) does with
     /// the loaded configuration (`handler_pools` included). For embedding an application's
     /// routes in another server, and for tests.
-    pub fn apply(self, mut builder: ServerBuilder) -> ServerBuilder {
+    ///
+    /// # Panics
+    /// When the application has queued routes: they need a store; use
+    /// [`apply_with_store`](Self::apply_with_store).
+    pub fn apply(self, builder: ServerBuilder) -> ServerBuilder {
+        assert!(
+            self.queued.is_empty(),
+            "App::apply: this application has queued routes; use apply_with_store"
+        );
+        self.apply_with_store(builder, None)
+            .expect("no queued routes, so nothing can fail")
+    }
+
+    /// Adds this application's routes and setup to `builder`, its queued routes kept by
+    /// `store` along with the `hubwire.queue.*` operator endpoints, as [`run`](Self::run)
+    /// does. A store is needed when the application has queued routes.
+    pub fn apply_with_store(
+        self,
+        mut builder: ServerBuilder,
+        store: Option<&StoreHandle>,
+    ) -> Result<ServerBuilder, QueueError> {
         let config = builder.config().clone();
         for step in self.setup {
             builder = step(builder, &config);
         }
-        builder
+        if self.queued.is_empty() {
+            return Ok(builder);
+        }
+        let Some(store) = store else {
+            return Err(QueueError::Stopped);
+        };
+        for step in self.queued {
+            builder = step(builder, &config, store)?;
+        }
+        let admin = QueueAdmin::new(store.clone());
+        Ok(queue_endpoints::add_queue_endpoints(
+            builder,
+            admin,
+            config.admin_allow.clone(),
+        ))
     }
 
     /// Parses the process's arguments and runs until SIGINT or SIGTERM.
@@ -211,6 +278,14 @@ impl App {
             Err(e) => return fail(EXIT_CONFIG, &e),
         };
         remove_stale_sockets(&config);
+        let store = if self.queued.is_empty() {
+            None
+        } else {
+            match open_queue_store(&config, &self.name, &args.instance) {
+                Ok(store) => Some(store),
+                Err(e) => return fail(EXIT_START, &e),
+            }
+        };
         let identity = endpoints::Identity {
             app: self.name.clone(),
             instance: args.instance.clone(),
@@ -220,6 +295,7 @@ impl App {
             name: self.name,
             defaults: Config::default(),
             setup: self.setup,
+            queued: self.queued,
         };
         let system = hubwire_actors::actix::System::new();
         let code = system.block_on(async move {
@@ -229,6 +305,7 @@ impl App {
                 identity,
                 Some(log_level),
                 config.admin_allow.clone(),
+                store.clone().map(QueueAdmin::new),
             );
             let injector = endpoints::InjectorCell::default();
             if config.fault_injection {
@@ -238,7 +315,13 @@ impl App {
             builder = builder.on_escalation(move |gave_up| {
                 let _ = escalated.send(gave_up);
             });
-            builder = app.apply(builder);
+            builder = match app.apply_with_store(builder, store.as_ref()) {
+                Ok(builder) => builder,
+                Err(e) => {
+                    eprintln!("{name}: cannot set up the queued routes: {e}");
+                    return EXIT_START;
+                }
+            };
             let server = match builder.start().await {
                 Ok(server) => server,
                 Err(e) => {
@@ -271,6 +354,11 @@ impl App {
             let forced = server.shutdown().await;
             if forced > 0 {
                 tracing::warn!(forced, "connections were closed at the shutdown deadline");
+            }
+            if let Some(store) = &store {
+                // Every acknowledged enqueue is committed already; this lets the last
+                // completions commit and closes the file.
+                store.stop().await;
             }
             code
         });

@@ -2,9 +2,11 @@
 
 mod bench;
 mod call;
+mod queue;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
+pub use queue::{queue, QueueArgs, QueueOperation};
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +49,9 @@ pub enum Command {
     /// Print a hubwire application's figures as JSON (calls hubwire.stats).
     #[command(after_help = EXIT_CODES_HELP)]
     Stats(StandardArgs),
+    /// Operate an application's queued routes: figures, error queue, requeue, pause.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Queue(QueueArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -88,5 +93,6 @@ pub fn run() -> i32 {
         Command::Bench(args) => runtime.block_on(bench(args)),
         Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),
         Command::Stats(args) => runtime.block_on(call(args.call("hubwire.stats"))),
+        Command::Queue(args) => runtime.block_on(queue(args)),
     }
 }

@@ -50,6 +50,19 @@ pub struct AppProcess {
     pub child: Child,
     pub addresses: Vec<Address>,
     stderr: mpsc::Receiver<String>,
+    /// The process's `data_dir`, unless the test chose one.
+    _data: Option<TempDir>,
+}
+
+/// Points `command`'s `data_dir` at a fresh temporary directory unless `env` names one, so no
+/// test leaves a queue store in the working directory.
+fn private_data_dir(command: &mut Command, env: &[(&str, &str)]) -> Option<TempDir> {
+    if env.iter().any(|(k, _)| *k == "HUBWIRE_DATA_DIR") {
+        return None;
+    }
+    let dir = TempDir::new("data");
+    command.env("HUBWIRE_DATA_DIR", &dir.0);
+    Some(dir)
 }
 
 fn lines_of(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -73,6 +86,7 @@ impl AppProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let data = private_data_dir(&mut command, env);
         for (k, v) in env {
             command.env(k, v);
         }
@@ -96,6 +110,7 @@ impl AppProcess {
             child,
             addresses,
             stderr,
+            _data: data,
         }
     }
 
@@ -146,6 +161,7 @@ impl Drop for AppProcess {
 pub fn run_to_exit(name: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut command = Command::new(example_path(name));
     command.args(args).stdin(Stdio::null());
+    let _data = private_data_dir(&mut command, env);
     for (k, v) in env {
         command.env(k, v);
     }

@@ -103,6 +103,32 @@ enum ReplyPath {
     },
 }
 
+thread_local! {
+    /// The id of the request whose `serve` runs on this thread, if one does.
+    static SERVING: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// The id of the request being served, read from inside a handler's `serve`: the client's
+/// request id, or for a queued route the stored item's id (the `id` its client was answered),
+/// the same on every attempt, so a handler can be idempotent by it. `None` outside `serve`
+/// (copy it into a [`Reply::later`] future that needs it).
+pub fn request_id() -> Option<u64> {
+    SERVING.with(|cell| cell.get())
+}
+
+/// Runs `serve` with [`request_id`] answering `id`, and restores the outer value after (a
+/// handler may serve another request from inside its own, through a local call).
+fn serving<T>(id: u64, serve: impl FnOnce() -> T) -> T {
+    struct Restore(Option<u64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SERVING.with(|cell| cell.set(self.0));
+        }
+    }
+    let _restore = Restore(SERVING.with(|cell| cell.replace(Some(id))));
+    serve()
+}
+
 /// A reply buffer larger than this is not kept for the next reply.
 const KEEP_SCRATCH_BYTES: usize = 64 * 1024;
 
@@ -346,7 +372,10 @@ pub fn run_blocking_dispatch<R: Route, A: ServeBlocking<R>>(
     let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats, started) else {
         return;
     };
-    match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
+    let id = reply_to.id();
+    match catch_unwind(AssertUnwindSafe(|| {
+        serving(id, || actor.serve(request, ctx))
+    })) {
         Ok(result) => finish::<R>(reply_to, result, &stats, started),
         Err(panic) => {
             panicked::<R>(reply_to, &stats, &*panic);
@@ -373,7 +402,10 @@ pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx:
     let Some(reply_to) = unexpired::<R>(reply_to, deadline, &stats, started) else {
         return;
     };
-    match catch_unwind(AssertUnwindSafe(|| actor.serve(request, ctx))) {
+    let id = reply_to.id();
+    match catch_unwind(AssertUnwindSafe(|| {
+        serving(id, || actor.serve(request, ctx))
+    })) {
         Ok(Reply::Done(result)) => finish::<R>(reply_to, result, &stats, started),
         Ok(Reply::Later(future)) => {
             let span = span.clone();

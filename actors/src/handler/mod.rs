@@ -27,7 +27,7 @@ mod error;
 mod reply;
 
 pub use dispatch::{
-    run_blocking_dispatch, run_dispatch, Dispatch, InFlightPermit, Outcome, ReplyTo,
+    request_id, run_blocking_dispatch, run_dispatch, Dispatch, InFlightPermit, Outcome, ReplyTo,
 };
 pub use error::HandlerError;
 pub use reply::Reply;

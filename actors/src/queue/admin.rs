@@ -80,6 +80,11 @@ impl QueueAdmin {
         outcomes.pop().ok_or(QueueError::Unexpected { what })
     }
 
+    /// The keys of every queued route of this process, sorted.
+    pub async fn queues(&self) -> Result<Vec<String>, QueueError> {
+        self.store.read(|view| Ok(view.registered())).await
+    }
+
     /// Pending and error sizes, pause state, and totals processed and failed.
     pub async fn data(&self, queue: &str) -> Result<QueueData, QueueError> {
         let name = queue.to_owned();

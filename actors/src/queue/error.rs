@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hubwire_core::protocol::ErrorCode;
 use hubwire_core::store::{ItemId, StoreError};
 
 /// A failure of the store actor or of an operator operation on a queue.
@@ -21,7 +22,7 @@ pub enum QueueError {
     #[error("cannot start the queue store thread: {0} (check the process's thread limit)")]
     Spawn(Arc<std::io::Error>),
     /// No queued route with this key is registered in this process.
-    #[error("no queued route with key {queue:?} (check the key; `hubwire routes` lists them)")]
+    #[error("no queued route with key {queue:?} (check the key; `hubwire queue list` names them)")]
     UnknownQueue {
         /// The key asked for.
         queue: String,
@@ -44,6 +45,29 @@ pub enum QueueError {
         /// The operation.
         what: &'static str,
     },
+}
+
+impl QueueError {
+    /// The error an operator endpoint answers with: [`code`](Self::code) and this message.
+    /// (Not `From`: `?` on a `QueueError` would give handler-failure, through the blanket
+    /// conversion every error has.)
+    pub fn answer(self) -> crate::handler::HandlerError {
+        crate::handler::HandlerError {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+
+    /// The error code an operator endpoint answers this failure with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            QueueError::UnknownQueue { .. } | QueueError::NoSuchError { .. } => ErrorCode::NotFound,
+            QueueError::Stopped => ErrorCode::ShuttingDown,
+            QueueError::Store(_) | QueueError::Spawn(_) | QueueError::Unexpected { .. } => {
+                ErrorCode::Unhandled
+            }
+        }
+    }
 }
 
 impl From<StoreError> for QueueError {

@@ -91,7 +91,30 @@ pub use route::{
 pub use store_actor::{QueueTotals, StoreHandle, StoreView, MAX_BATCH_OPS};
 pub use worker::POLL_INTERVAL;
 
+use hubwire_core::Route;
 use serde::{Deserialize, Serialize};
+
+/// The client's view of queued route `R`: the same key and request, answered [`Queued`] (the
+/// handler's own reply type is what the handler returns to the workers, not to the client).
+///
+/// ```no_run
+/// # hubwire_core::route!(pub SendMail = "mail.send", String => ());
+/// # async fn f(client: hubwire_core::client::Client) -> Result<(), hubwire_core::client::CallError> {
+/// use hubwire_actors::queue::Enqueue;
+/// let queued = client.call::<Enqueue<SendMail>>(&"ann@example.org".to_owned()).await?;
+/// println!("stored as {}", queued.id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Enqueue<R: Route>(std::marker::PhantomData<fn() -> R>);
+
+impl<R: Route> Route for Enqueue<R> {
+    const KEY: &'static str = R::KEY;
+    // A repeated enqueue stores the request twice unless it carries an idempotency key.
+    const IDEMPOTENT: bool = false;
+    type Request = R::Request;
+    type Reply = Queued;
+}
 
 /// What a queued route answers once the request is stored: its id, for the operator's
 /// operations and for the handler to be idempotent by.

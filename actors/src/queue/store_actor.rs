@@ -125,6 +125,13 @@ impl StoreView<'_> {
     pub fn is_registered(&self, queue: &str) -> bool {
         self.watched.contains_key(queue)
     }
+
+    /// The keys of every queued route registered in this process, sorted.
+    pub fn registered(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.watched.keys().cloned().collect();
+        names.sort();
+        names
+    }
 }
 
 /// What a committed op changes in the actor's own figures and mirrors.

@@ -11,7 +11,7 @@ use hubwire_core::{encode_body, Route};
 
 use super::endpoint::decode_dispatch;
 use super::{Incoming, Refusal, RouteEndpoint, RouteStats};
-use crate::handler::HandlerError;
+use crate::handler::{HandlerError, ReplyTo};
 use crate::transport::Peer;
 
 /// The function of a [`FnEndpoint`]: the request and who sent it, to a reply or an error.
@@ -58,24 +58,34 @@ impl<R: Route> RouteEndpoint for FnEndpoint<R> {
         self.stats.dispatched.inc();
         let _entered = dispatch.span.enter();
         let started = Instant::now();
-        let result = (self.answer)(dispatch.request, &peer)
-            .and_then(|reply| encode_body(&reply).map_err(HandlerError::from));
-        self.stats.record_latency(started.elapsed());
-        match result {
-            Ok(body) => {
-                self.stats.succeeded.inc();
-                dispatch.reply_to.reply(body);
-            }
-            Err(e) => {
-                self.stats.failed.inc();
-                self.stats.count_error(e.code);
-                dispatch.reply_to.error(e.code, e.message);
-            }
-        }
+        let result = (self.answer)(dispatch.request, &peer);
+        settle::<R>(result, dispatch.reply_to, &self.stats, started);
         Ok(())
     }
 
     fn stats(&self) -> &Arc<RouteStats> {
         &self.stats
+    }
+}
+
+/// Records how a function endpoint's call went and sends its answer.
+pub(super) fn settle<R: Route>(
+    result: Result<R::Reply, HandlerError>,
+    reply_to: ReplyTo,
+    stats: &RouteStats,
+    started: Instant,
+) {
+    let result = result.and_then(|reply| encode_body(&reply).map_err(HandlerError::from));
+    stats.record_latency(started.elapsed());
+    match result {
+        Ok(body) => {
+            stats.succeeded.inc();
+            reply_to.reply(body);
+        }
+        Err(e) => {
+            stats.failed.inc();
+            stats.count_error(e.code);
+            reply_to.error(e.code, e.message);
+        }
     }
 }

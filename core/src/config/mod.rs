@@ -37,6 +37,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where queued routes keep their queues.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueStoreKind {
+    /// A redb file in `data_dir`: durable, crash-safe, group-committed.
+    #[default]
+    Redb,
+    /// Memory only: faster, and everything queued is lost when the process ends.
+    Memory,
+}
+
 /// Settings of a server and its application: listeners, peers, limits, timeouts, logging.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -54,6 +65,9 @@ pub struct Config {
     pub lock_dir: PathBuf,
     /// Where durable data goes. Default: `hubwire-data` (relative to the working directory).
     pub data_dir: PathBuf,
+    /// Where queued routes keep their queues: `redb` (a file in `data_dir`) or `memory`.
+    /// Default: `redb`.
+    pub queue_store: QueueStoreKind,
     /// Log filter: a level (`info`) or `tracing` directives (`info,hubwire_actors=debug`).
     /// Default: `info`. The `RUST_LOG` variable, when set, overrides it.
     pub log_level: String,
@@ -125,6 +139,7 @@ impl Default for Config {
             admin_allow: AllowList::default(),
             lock_dir: std::env::temp_dir().join("hubwire"),
             data_dir: PathBuf::from("hubwire-data"),
+            queue_store: QueueStoreKind::Redb,
             log_level: "info".to_owned(),
             log_format: LogFormat::Human,
             log_file: None,

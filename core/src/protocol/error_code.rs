@@ -25,6 +25,8 @@ pub enum ErrorCode {
     InvalidBody,
     /// No handler is registered under the route key.
     UnknownRoute,
+    /// The route exists, but what the request names in it does not (a queue, an item id).
+    NotFound,
     /// Too many requests in flight (per connection or per route); try again later.
     Busy,
     /// The route is paused and not accepting requests.
@@ -52,6 +54,7 @@ impl ErrorCode {
             ErrorCode::Denied => 200,
             ErrorCode::InvalidBody => 300,
             ErrorCode::UnknownRoute => 400,
+            ErrorCode::NotFound => 404,
             ErrorCode::Busy => 500,
             ErrorCode::Paused => 501,
             ErrorCode::HandlerFailure => 600,
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::Denied => "denied",
             ErrorCode::InvalidBody => "invalid-body",
             ErrorCode::UnknownRoute => "unknown-route",
+            ErrorCode::NotFound => "not-found",
             ErrorCode::Busy => "busy",
             ErrorCode::Paused => "paused",
             ErrorCode::HandlerFailure => "handler-failure",
@@ -83,7 +87,7 @@ impl ErrorCode {
     }
 
     /// Every code this version knows, in table order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Protocol,
         ErrorCode::VersionMismatch,
         ErrorCode::FrameTooLarge,
@@ -91,6 +95,7 @@ impl ErrorCode {
         ErrorCode::Denied,
         ErrorCode::InvalidBody,
         ErrorCode::UnknownRoute,
+        ErrorCode::NotFound,
         ErrorCode::Busy,
         ErrorCode::Paused,
         ErrorCode::HandlerFailure,
@@ -149,6 +154,7 @@ mod tests {
                 (200, "denied"),
                 (300, "invalid-body"),
                 (400, "unknown-route"),
+                (404, "not-found"),
                 (500, "busy"),
                 (501, "paused"),
                 (600, "handler-failure"),

@@ -1,6 +1,13 @@
 //! The standard endpoints every hubwire application serves, declared once for servers and
 //! clients (`hubwire health`, `hubwire stats`).
 
+mod queue;
+
+pub use queue::*;
+
+use std::collections::BTreeMap;
+
+use hubwire_actors::queue::QueueData;
 use hubwire_core::stats::StatsSnapshot;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +39,9 @@ pub struct StatsReply {
     pub uptime_ms: u64,
     /// The figures.
     pub stats: StatsSnapshot,
+    /// Every queued route's figures (pending and error sizes, pause state, totals), by key.
+    #[serde(default)]
+    pub queues: BTreeMap<String, QueueData>,
 }
 
 /// The request of `hubwire.log.level`: no level to ask for the current filter, a level to set

@@ -1,0 +1,229 @@
+//! `hubwire queue ...`: the operator's view of an application's queued routes, through the
+//! `hubwire.queue.*` endpoints. Each subcommand is one call, printed as JSON.
+
+use serde_json::{json, Value};
+
+use super::{call, CallArgs, EXIT_USAGE};
+use crate::standard::{
+    QueueClear, QueueDataRoute, QueueErrors, QueueInspect, QueueList, QueuePause, QueuePop,
+    QueueRequeue, QueueRequeueAll,
+};
+use hubwire_core::Route;
+
+/// Arguments of `hubwire queue`.
+#[derive(Debug, clap::Args)]
+pub struct QueueArgs {
+    /// The operation.
+    #[command(subcommand)]
+    pub operation: QueueOperation,
+    /// Seconds to wait for the reply.
+    #[arg(long, global = true, default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+/// The application's address and the queue (its queued route's key).
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueueTarget {
+    /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
+    pub address: String,
+    /// The queued route's key, such as dice.roll_times.
+    pub queue: String,
+}
+
+/// One item of a queue's error queue.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ItemTarget {
+    #[command(flatten)]
+    target: QueueTarget,
+    /// The item's id (the `id` its client was answered).
+    pub id: String,
+}
+
+/// A bulk operation's target.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BulkTarget {
+    #[command(flatten)]
+    target: QueueTarget,
+    /// Act on items with ids up to this one (default: what the error queue holds now).
+    #[arg(long)]
+    pub up_to: Option<String>,
+}
+
+/// Which halves of a queue to pause or unpause (neither flag: both).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PauseTarget {
+    #[command(flatten)]
+    target: QueueTarget,
+    /// Receiving only: new requests are refused with `paused`.
+    #[arg(long)]
+    pub receiving: bool,
+    /// Processing only: requests are stored but not processed.
+    #[arg(long)]
+    pub processing: bool,
+}
+
+/// The operations.
+#[derive(Debug, clap::Subcommand)]
+pub enum QueueOperation {
+    /// The keys of the application's queued routes.
+    List {
+        /// The application's address.
+        address: String,
+    },
+    /// Pending and error sizes, pause state, totals processed and failed.
+    Data(QueueTarget),
+    /// A page of error ids (ascending), and the cursor for the next page.
+    Errors {
+        /// The application and the queue.
+        #[command(flatten)]
+        target: QueueTarget,
+        /// Ids after this one (the previous page's `next`).
+        #[arg(long)]
+        after: Option<String>,
+        /// Ids per page (at most 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One errored item: body, attempts, every error message, timestamps.
+    Inspect(ItemTarget),
+    /// Removes one errored item and prints it (admin peers only).
+    Pop(ItemTarget),
+    /// Sends one errored item back to be processed (admin peers only).
+    Requeue(ItemTarget),
+    /// Sends every errored item back (admin peers only).
+    RequeueAll(BulkTarget),
+    /// Deletes every errored item (admin peers only).
+    Clear(BulkTarget),
+    /// Pauses receiving and/or processing (admin peers only; survives restarts).
+    Pause(PauseTarget),
+    /// Unpauses receiving and/or processing (admin peers only).
+    Unpause(PauseTarget),
+}
+
+/// An item id as typed: a positive integer.
+fn item_id(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(format!(
+            "malformed id {text:?}: an item id is a positive integer"
+        )),
+    }
+}
+
+/// The route and JSON body of one operation.
+fn request(operation: &QueueOperation) -> Result<(&'static str, &str, Value), String> {
+    let pause = |p: &PauseTarget, value: bool| {
+        let both = !p.receiving && !p.processing;
+        let mut body = json!({ "queue": p.target.queue });
+        if both || p.receiving {
+            body["receiving"] = json!(value);
+        }
+        if both || p.processing {
+            body["processing"] = json!(value);
+        }
+        body
+    };
+    let optional = |id: &Option<String>| id.as_deref().map(item_id).transpose();
+    Ok(match operation {
+        QueueOperation::List { address } => (QueueList::KEY, address, Value::Null),
+        QueueOperation::Data(t) => (QueueDataRoute::KEY, &t.address, json!({"queue": t.queue})),
+        QueueOperation::Errors {
+            target,
+            after,
+            limit,
+        } => (
+            QueueErrors::KEY,
+            &target.address,
+            json!({"queue": target.queue, "after": optional(after)?, "limit": limit}),
+        ),
+        QueueOperation::Inspect(i) | QueueOperation::Pop(i) | QueueOperation::Requeue(i) => {
+            let route = match operation {
+                QueueOperation::Inspect(_) => QueueInspect::KEY,
+                QueueOperation::Pop(_) => QueuePop::KEY,
+                _ => QueueRequeue::KEY,
+            };
+            let body = json!({"queue": i.target.queue, "id": item_id(&i.id)?});
+            (route, &i.target.address, body)
+        }
+        QueueOperation::RequeueAll(b) | QueueOperation::Clear(b) => {
+            let route = match operation {
+                QueueOperation::RequeueAll(_) => QueueRequeueAll::KEY,
+                _ => QueueClear::KEY,
+            };
+            let body = json!({"queue": b.target.queue, "up_to": optional(&b.up_to)?});
+            (route, &b.target.address, body)
+        }
+        QueueOperation::Pause(p) => (QueuePause::KEY, &p.target.address, pause(p, true)),
+        QueueOperation::Unpause(p) => (QueuePause::KEY, &p.target.address, pause(p, false)),
+    })
+}
+
+/// Runs `hubwire queue`; returns the exit code.
+pub async fn queue(args: QueueArgs) -> i32 {
+    let (route, address, body) = match request(&args.operation) {
+        Ok(request) => request,
+        Err(message) => {
+            eprintln!("hubwire queue: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    call(CallArgs {
+        address: address.to_owned(),
+        route: route.to_owned(),
+        json: Some(body.to_string()),
+        timeout: args.timeout,
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> QueueOperation {
+        let cli = crate::cli::Cli::try_parse_from(["hubwire", "queue"].iter().chain(args).copied())
+            .expect("parses");
+        match cli.command {
+            crate::cli::Command::Queue(args) => args.operation,
+            other => panic!("not a queue command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pause_without_flags_pauses_both_halves() {
+        let op = parse(&["pause", "tcp://127.0.0.1:1", "q"]);
+        let (route, _, body) = request(&op).unwrap();
+        assert_eq!(route, "hubwire.queue.pause");
+        assert_eq!(
+            body,
+            json!({"queue": "q", "receiving": true, "processing": true})
+        );
+    }
+
+    #[test]
+    fn unpause_processing_leaves_receiving_alone() {
+        let op = parse(&["unpause", "tcp://127.0.0.1:1", "q", "--processing"]);
+        let (_, _, body) = request(&op).unwrap();
+        assert_eq!(body, json!({"queue": "q", "processing": false}));
+    }
+
+    #[test]
+    fn a_malformed_id_is_refused_before_calling() {
+        for bad in ["abc", "0", "-3", ""] {
+            let op = parse(&["inspect", "tcp://127.0.0.1:1", "q", bad]);
+            let e = request(&op).unwrap_err();
+            assert!(e.contains("malformed id"), "{bad}: {e}");
+        }
+        let op = parse(&["requeue-all", "tcp://127.0.0.1:1", "q", "--up-to", "x1"]);
+        assert!(request(&op).unwrap_err().contains("malformed id"));
+    }
+
+    #[test]
+    fn bulk_operations_send_their_bound() {
+        let op = parse(&["clear", "tcp://127.0.0.1:1", "q", "--up-to", "42"]);
+        let (route, _, body) = request(&op).unwrap();
+        assert_eq!(route, "hubwire.queue.clear");
+        assert_eq!(body, json!({"queue": "q", "up_to": 42}));
+    }
+}

@@ -36,6 +36,8 @@ const KEY: &str = "test.queued.job";
 struct Ran {
     name: String,
     attempt: u32,
+    /// What `request_id()` said inside the handler.
+    id: Option<u64>,
 }
 
 struct Worker {
@@ -54,6 +56,7 @@ impl Serve<RunJob> for Worker {
         let _ = self.ran.send(Ran {
             name: job.name.clone(),
             attempt: *attempt,
+            id: request_id(),
         });
         if job.fail {
             Reply::err(format!("{} failed attempt {attempt}", job.name))
@@ -221,7 +224,10 @@ async fn a_request_failing_max_attempts_times_is_parked_with_every_error() {
 
         let id = ItemId(enqueue(&client, &job("bad", true), None).await.unwrap());
         for attempt in 1..=3 {
-            assert_eq!(next_run(&mut reports).await.attempt, attempt, "{kind:?}");
+            let ran = next_run(&mut reports).await;
+            assert_eq!(ran.attempt, attempt, "{kind:?}");
+            // The handler sees the acknowledged id on every attempt, to be idempotent by.
+            assert_eq!(ran.id, Some(id.0), "{kind:?}");
         }
         until(&admin, "the item parked", |d| {
             d.errors == 1 && d.pending == 0

@@ -159,12 +159,26 @@ impl App {
     /// store (`queue_store`, in `data_dir`), acknowledged with its id, and processed later by
     /// the route's workers, with retries and an error queue (`docs/queued-endpoints.md`).
     /// `handler_pools` in the configuration overrides the route's worker count.
-    pub fn queued<R, H>(mut self, route: QueuedRoute<R, H>) -> Self
+    pub fn queued<R, H>(self, route: QueuedRoute<R, H>) -> Self
+    where
+        R: Route,
+        H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+    {
+        self.queued_with(move |_| route)
+    }
+
+    /// As [`queued`](Self::queued), with the route made from the loaded configuration (for
+    /// handlers that read settings from `extra`).
+    pub fn queued_with<R, H>(
+        mut self,
+        make: impl FnOnce(&Config) -> QueuedRoute<R, H> + Send + 'static,
+    ) -> Self
     where
         R: Route,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
     {
         self.queued.push(Box::new(move |builder, config, store| {
+            let route = make(config);
             let route = match config.handler_pools.get(R::KEY) {
                 Some(&workers) => route.workers(workers),
                 None => route,

@@ -5,12 +5,15 @@
 //!   `--address` names one).
 //! - `hubwire bench floor`: a bare tokio echo server and client, no MessagePack, no actors.
 //! - `hubwire bench compare`: both, one after the other with the same parameters, and a table.
+//! - `hubwire bench queue`: queued routes (acknowledged enqueues on redb and in memory, durable
+//!   processing) and a bare redb loop, next to the request floor, in one table.
 //!
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
 
 mod floor;
 mod hub;
+mod queue;
 mod stats;
 
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use hubwire_core::config::DEFAULT_MAX_FRAME;
 use hubwire_core::{encode_body, Address, Config};
 
 use floor::{Conn, FloorServer};
-use hub::{Calls, EchoMessage, EchoServer};
+use hub::{Calls, EchoMessage, Expect, InProcessServer};
 use stats::{human_ns, Report, Window};
 
 use super::{EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_USAGE};
@@ -43,6 +46,9 @@ pub enum BenchMode {
     Floor(LoadArgs),
     /// Run floor, then request on an in-process server, and print them side by side.
     Compare(LoadArgs),
+    /// Queued routes: durable and in-memory enqueues, durable processing and a bare redb loop,
+    /// next to the request floor (8 clients x depth 64 unless told otherwise).
+    Queue(queue::QueueArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -247,6 +253,7 @@ pub async fn bench(args: BenchArgs) -> i32 {
             .await
             .inspect(|report| print!("{}", report.lines())),
         BenchMode::Compare(args) => bench_compare(&args).await,
+        BenchMode::Queue(args) => queue::bench_queue(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {
@@ -272,8 +279,13 @@ async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
     let calls = Calls {
         route: args.route.clone(),
         body: request_body(&args.route, plan.size),
-        check_echo: args.route == "echo",
+        expect: if args.route == "echo" {
+            Expect::Echo
+        } else {
+            Expect::Any
+        },
         timeout: Duration::from_secs_f64(args.timeout),
+        gate: None,
     };
     match &args.address {
         Some(address) => {
@@ -295,7 +307,7 @@ async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
 /// Starts the in-process echo server on the plan's transport, loads it, stops it.
 async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failure> {
     let (listen, dir) = listen_address(plan.transport, "hubwire.sock")?;
-    let server = EchoServer::start(listen).map_err(|e| Failure::new(1, e))?;
+    let server = InProcessServer::echo(listen).map_err(|e| Failure::new(1, e))?;
     println!(
         "hubwire: route {} at {} (in-process server, {} I/O threads), {}-byte body, {}",
         calls.route,

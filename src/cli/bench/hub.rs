@@ -1,16 +1,19 @@
-//! hubwire under load: an in-process echo server (an actix system on its own thread, as the
-//! tests run theirs) and typed clients keeping calls in flight.
+//! hubwire under load: an in-process server (an actix system on its own thread, as the tests
+//! run theirs; the echo route, or whatever routes a bench adds) and typed clients keeping calls
+//! in flight.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hubwire_actors::actix::{self, Actor, Context};
 use hubwire_actors::handler::{Reply, Serve};
-use hubwire_actors::Server;
+use hubwire_actors::queue::Queued;
+use hubwire_actors::{Server, ServerBuilder};
 use hubwire_core::client::{CallError, Client, ClientOptions};
 use hubwire_core::protocol::Headers;
-use hubwire_core::{Address, Config};
+use hubwire_core::{decode_body, Address, Config};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use super::stats::{Sample, Window};
 
@@ -41,9 +44,9 @@ crate::serve!(Echoer: BenchEcho);
 /// How long the in-process server has to start.
 const START_PATIENCE: Duration = Duration::from_secs(10);
 
-/// An echo server on its own thread and actix system; dropping it stops the server and joins
-/// the thread.
-pub(crate) struct EchoServer {
+/// A server on its own thread and actix system; dropping it stops the server and joins the
+/// thread.
+pub(crate) struct InProcessServer {
     /// Where it listens (port resolved).
     pub address: Address,
     /// Its I/O threads.
@@ -52,18 +55,30 @@ pub(crate) struct EchoServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for EchoServer {
+impl std::fmt::Debug for InProcessServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EchoServer")
+        f.debug_struct("InProcessServer")
             .field("address", &self.address)
             .finish_non_exhaustive()
     }
 }
 
-impl EchoServer {
+/// Adds a bench's routes to the builder of its server; runs inside the server's actix system.
+pub(crate) type Routes = Box<dyn FnOnce(ServerBuilder) -> Result<ServerBuilder, String> + Send>;
+
+impl InProcessServer {
     /// Starts a server with the `echo` route on `listen` and the default configuration
     /// otherwise (one I/O thread per core).
-    pub fn start(listen: Address) -> Result<EchoServer, String> {
+    pub fn echo(listen: Address) -> Result<InProcessServer, String> {
+        InProcessServer::start(
+            listen,
+            Box::new(|builder| Ok(builder.route::<BenchEcho, _, _>(|| Echoer))),
+        )
+    }
+
+    /// Starts a server with the routes `routes` adds on `listen` and the default configuration
+    /// otherwise (one I/O thread per core).
+    pub fn start(listen: Address, routes: Routes) -> Result<InProcessServer, String> {
         let config = Config {
             listen: vec![listen],
             ..Config::default()
@@ -76,14 +91,14 @@ impl EchoServer {
             .spawn(move || {
                 let system = actix::System::new();
                 system.block_on(async move {
-                    let server = match Server::builder(config)
-                        .route::<BenchEcho, _, _>(|| Echoer)
-                        .start()
-                        .await
-                    {
+                    let started = match routes(Server::builder(config)) {
+                        Ok(builder) => builder.start().await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e),
+                    };
+                    let server = match started {
                         Ok(server) => server,
                         Err(e) => {
-                            let _ = ready_tx.send(Err(e.to_string()));
+                            let _ = ready_tx.send(Err(e));
                             return;
                         }
                     };
@@ -101,7 +116,7 @@ impl EchoServer {
                 });
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
-        let mut server = EchoServer {
+        let mut server = InProcessServer {
             address: Address::default_listen(),
             io_threads,
             stop: Some(stop_tx),
@@ -114,7 +129,7 @@ impl EchoServer {
     }
 }
 
-impl Drop for EchoServer {
+impl Drop for InProcessServer {
     fn drop(&mut self) {
         drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
@@ -141,6 +156,28 @@ pub(crate) async fn connect(
     Ok(connected)
 }
 
+/// What a successful reply must be to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Any reply.
+    Any,
+    /// The body sent (an echo).
+    Echo,
+    /// A queued route's acknowledgement, [`Queued`] `{id}`.
+    Queued,
+}
+
+impl Expect {
+    /// Whether `reply` is what was expected of a call that sent `body`.
+    fn accepts(self, body: &Bytes, reply: &Bytes) -> bool {
+        match self {
+            Expect::Any => true,
+            Expect::Echo => reply == body,
+            Expect::Queued => decode_body::<Queued>(reply).is_ok(),
+        }
+    }
+}
+
 /// What a load run sends.
 #[derive(Clone, Debug)]
 pub(crate) struct Calls {
@@ -148,10 +185,13 @@ pub(crate) struct Calls {
     pub route: String,
     /// The encoded body.
     pub body: Bytes,
-    /// Whether a reply must equal the body (an echo).
-    pub check_echo: bool,
+    /// What a reply must be to count as a success.
+    pub expect: Expect,
     /// Each call's timeout.
     pub timeout: Duration,
+    /// While this says `false`, no call is sent: how a bench holds its clients back (a queue's
+    /// backlog, say) without counting refusals. `None`: always open.
+    pub gate: Option<watch::Receiver<bool>>,
 }
 
 /// Keeps `depth` calls in flight on each client until the window closes; returns what was
@@ -183,9 +223,14 @@ pub(crate) async fn drive(
 }
 
 /// One synchronous caller: the next call as soon as the last is answered.
-async fn call_loop(client: Client, calls: Calls, window: Window) -> Sample {
+async fn call_loop(client: Client, mut calls: Calls, window: Window) -> Sample {
     let mut sample = Sample::default();
     loop {
+        if let Some(gate) = calls.gate.as_mut() {
+            if gate.wait_for(|open| *open).await.is_err() {
+                calls.gate = None; // the gate's keeper is gone: open for good
+            }
+        }
         let sent = Instant::now();
         if !window.open(sent) {
             return sample;
@@ -200,7 +245,7 @@ async fn call_loop(client: Client, calls: Calls, window: Window) -> Sample {
             .await;
         let done = Instant::now();
         match result {
-            Ok(reply) if calls.check_echo && reply.body != calls.body => {
+            Ok(reply) if !calls.expect.accepts(&calls.body, &reply.body) => {
                 sample.error("wrong reply", 1)
             }
             Ok(_) => sample.success(&window, done, done - sent),

@@ -243,3 +243,56 @@ fn changes_are_for_admin_peers_only() {
     let data = queue_ok(&["data", a, QUEUE]);
     assert_eq!(data["pause"]["receiving_paused"], false);
 }
+
+/// The same idempotency key twice while its request is queued is stored once, from the shell
+/// and from the typed client.
+#[tokio::test(flavor = "current_thread")]
+async fn an_idempotency_key_is_stored_once_from_the_shell_and_the_typed_client() {
+    let dir = TempDir::new("queue-cli-key");
+    let server = journal(&dir, 0);
+    let address = server.address("tcp").to_string();
+    let client = Client::new(server.address("tcp"));
+    // Held in the queue, so the key is still known when the second request comes.
+    pause(&client, None, Some(true)).await;
+    let body = r#"{"note": "once", "fail": false}"#;
+    let call = || {
+        let out = hubwire(&[
+            "call",
+            &address,
+            QUEUE,
+            body,
+            "--header",
+            "idempotency-key=k-1",
+        ]);
+        assert_eq!(out.status.code(), Some(EXIT_OK), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"]
+            .as_u64()
+            .unwrap()
+    };
+    let first = call();
+    assert_eq!(call(), first);
+
+    let mut headers = hubwire::protocol::Headers::new();
+    headers.insert("idempotency-key", "k-2");
+    let note = Note {
+        note: "typed".into(),
+        fail: false,
+    };
+    let timeout = std::time::Duration::from_secs(5);
+    let a = client
+        .call_with_headers::<Enqueue<WriteNote>>(&note, headers.clone(), timeout)
+        .await
+        .unwrap();
+    let b = client
+        .call_with_headers::<Enqueue<WriteNote>>(&note, headers, timeout)
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a.id, first);
+    assert_eq!(queue_data(&client).await.pending, 2);
+    pause(&client, None, Some(false)).await;
+    drained(&client).await;
+    let mut journal = journal_ids(&dir);
+    journal.sort();
+    assert_eq!(journal, vec![first, a.id]);
+}

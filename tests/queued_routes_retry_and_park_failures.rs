@@ -531,3 +531,51 @@ async fn group_commit_makes_fewer_commits_than_submissions_under_concurrency() {
     drop(server);
     store.stop().await;
 }
+
+/// The workers are a child of the server's supervision tree: when they crash, they are
+/// restarted, and the restarted workers process what the store holds.
+#[tokio::test]
+async fn crashed_workers_are_restarted_and_take_up_the_queue() {
+    let store = StoreHandle::start(Box::new(MemoryStore::new())).unwrap();
+    let (server, mut reports) = serve(&store);
+    let admin = QueueAdmin::new(store.clone());
+    let client = Client::new(server.tcp());
+    let child = format!("queue.{KEY}");
+    let restarts = || {
+        server
+            .registry
+            .snapshot()
+            .counter(
+                "supervisor.restarts",
+                &[("supervisor", "server"), ("child", &child)],
+            )
+            .unwrap_or(0)
+    };
+
+    admin.pause(KEY, pause(None, Some(true))).await.unwrap();
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        ids.push(enqueue(&client, &job(name, false), None).await.unwrap());
+    }
+    assert!(server.faults.fail_child(&child).await, "the workers run");
+    recv_or_fail("a restart", async {
+        while restarts() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert_eq!(admin.data(KEY).await.unwrap().pending, 3, "nothing lost");
+
+    admin.pause(KEY, pause(None, Some(false))).await.unwrap();
+    let mut ran: Vec<String> = Vec::new();
+    for _ in &ids {
+        ran.push(next_run(&mut reports).await.name);
+    }
+    ran.sort();
+    assert_eq!(ran, ["a", "b", "c"]);
+    until(&admin, "all processed", |d| {
+        d.pending == 0 && d.processed == 3
+    })
+    .await;
+    assert_eq!(restarts(), 1);
+}

@@ -56,8 +56,15 @@ pub(crate) fn add_standard_endpoints(
             let mut by_queue = BTreeMap::new();
             if let Some(queues) = queues {
                 for queue in queues.queues().await.map_err(QueueError::answer)? {
-                    let data = queues.data(&queue).await.map_err(QueueError::answer)?;
-                    by_queue.insert(queue, data);
+                    // One queue's figures failing to read does not hide every other figure.
+                    match queues.data(&queue).await {
+                        Ok(data) => {
+                            by_queue.insert(queue, data);
+                        }
+                        Err(e) => {
+                            tracing::warn!(queue, error = %e, "cannot read a queue's figures")
+                        }
+                    }
                 }
             }
             Ok(StatsReply {

@@ -225,7 +225,7 @@ impl App {
             return Ok(builder);
         }
         let Some(store) = store else {
-            return Err(QueueError::Stopped);
+            return Err(QueueError::NoStore);
         };
         for step in self.queued {
             builder = step(builder, &config, store)?;

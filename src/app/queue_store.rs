@@ -30,7 +30,7 @@ pub fn open_queue_store(
             })?;
             let store = RedbStore::open(&path)
                 .map_err(|e| format!("cannot open the queue store {}: {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "queue store open");
+            tracing::debug!(path = %path.display(), "queue store open");
             Box::new(store)
         }
     };

@@ -23,6 +23,23 @@ pub struct CallArgs {
     /// Seconds to wait for the reply (also sent as the request's deadline).
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
+    /// A request header (repeatable), such as --header idempotency-key=order-17.
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+}
+
+/// `NAME=VALUE` pairs to request headers.
+fn parse_headers(pairs: &[String]) -> Result<Headers, String> {
+    let mut headers = Headers::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                headers.insert(name.trim(), value);
+            }
+            _ => return Err(format!("--header {pair:?}: write it as NAME=VALUE")),
+        }
+    }
+    Ok(headers)
 }
 
 /// JSON text to a MessagePack body.
@@ -63,6 +80,13 @@ pub async fn call(args: CallArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    let headers = match parse_headers(&args.headers) {
+        Ok(headers) => headers,
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            return EXIT_USAGE;
+        }
+    };
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         eprintln!("hubwire call: --timeout must be a positive number of seconds");
         return EXIT_USAGE;
@@ -73,10 +97,7 @@ pub async fn call(args: CallArgs) -> i32 {
         ..ClientOptions::default()
     };
     let client = Client::with_options(address, options);
-    match client
-        .call_raw(&args.route, body, Headers::new(), timeout)
-        .await
-    {
+    match client.call_raw(&args.route, body, headers, timeout).await {
         Ok(reply) => match body_to_json(&reply.body) {
             Ok(json) => {
                 // A reader that went away (`| head`) is not an error of the call.
@@ -120,5 +141,13 @@ mod tests {
         assert_eq!(body_to_json(&[]).unwrap(), "null");
         assert!(json_to_body("{").is_err());
         assert!(json_to_body("1 2").is_err());
+    }
+
+    #[test]
+    fn headers_are_name_value_pairs() {
+        let headers = parse_headers(&["idempotency-key=a=b".into()]).unwrap();
+        assert_eq!(headers.idempotency_key(), Some("a=b"));
+        assert!(parse_headers(&["novalue".into()]).is_err());
+        assert!(parse_headers(&["=x".into()]).is_err());
     }
 }

@@ -71,6 +71,7 @@ impl StandardArgs {
             route: route.to_owned(),
             json: None,
             timeout: self.timeout,
+            headers: Vec::new(),
         }
     }
 }

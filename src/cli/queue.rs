@@ -172,6 +172,7 @@ pub async fn queue(args: QueueArgs) -> i32 {
         route: route.to_owned(),
         json: Some(body.to_string()),
         timeout: args.timeout,
+        headers: Vec::new(),
     })
     .await
 }
@@ -210,7 +211,7 @@ mod tests {
 
     #[test]
     fn a_malformed_id_is_refused_before_calling() {
-        for bad in ["abc", "0", "-3", ""] {
+        for bad in ["abc", "0", "3x", ""] {
             let op = parse(&["inspect", "tcp://127.0.0.1:1", "q", bad]);
             let e = request(&op).unwrap_err();
             assert!(e.contains("malformed id"), "{bad}: {e}");

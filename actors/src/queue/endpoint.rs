@@ -6,13 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix::Recipient;
 use hubwire_core::protocol::ErrorCode;
 use hubwire_core::store::{Op, OpOutcome};
 use hubwire_core::{decode_body, encode_body, Route};
 
 use super::store_actor::{PauseMirror, StoreHandle};
-use super::worker::Wake;
 use super::{QueueError, Queued};
 use crate::handler::{InFlightPermit, ReplyTo};
 use crate::routing::{Incoming, Refusal, RouteEndpoint, RouteStats};
@@ -30,9 +28,10 @@ pub struct QueuedEndpoint<R: Route> {
     pub(crate) in_flight: Arc<AtomicUsize>,
     pub(crate) max_in_flight: usize,
     pub(crate) stats: Arc<RouteStats>,
-    /// The route's workers, told after each commit that there is something to take.
-    pub(crate) wake: Recipient<Wake>,
-    /// Set while a [`Wake`] is on its way (the workers clear it when they get it), so a burst
+    /// Tells the route's workers (their current incarnation) that there is something to take;
+    /// called after each commit.
+    pub(crate) wake: Arc<dyn Fn() + Send + Sync>,
+    /// Set while a wake-up is on its way (the workers clear it when they get it), so a burst
     /// of enqueues sends one, not one each.
     pub(crate) wake_sent: Arc<AtomicBool>,
     pub(crate) _route: PhantomData<fn() -> R>,
@@ -112,7 +111,7 @@ impl<R: Route> RouteEndpoint for QueuedEndpoint<R> {
                 drop(permit);
                 acknowledge::<R>(reply_to, &stats, max_pending, result);
                 if !wake_sent.swap(true, Ordering::AcqRel) {
-                    wake.do_send(Wake);
+                    wake();
                 }
             }),
         );

@@ -37,6 +37,9 @@ pub enum QueueError {
         /// The id asked for.
         id: ItemId,
     },
+    /// Queued routes were registered without a queue store to keep them.
+    #[error("queued routes need a queue store: open one (StoreHandle::start) and pass it in")]
+    NoStore,
     /// The store answered with an outcome its op cannot have; a bug.
     #[error(
         "the store answered {what} with an unexpected outcome (a bug in hubwire: please report it)"
@@ -63,9 +66,10 @@ impl QueueError {
         match self {
             QueueError::UnknownQueue { .. } | QueueError::NoSuchError { .. } => ErrorCode::NotFound,
             QueueError::Stopped => ErrorCode::ShuttingDown,
-            QueueError::Store(_) | QueueError::Spawn(_) | QueueError::Unexpected { .. } => {
-                ErrorCode::Unhandled
-            }
+            QueueError::Store(_)
+            | QueueError::Spawn(_)
+            | QueueError::NoStore
+            | QueueError::Unexpected { .. } => ErrorCode::Unhandled,
         }
     }
 }

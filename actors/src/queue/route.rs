@@ -5,16 +5,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Context, Handler};
+use actix::{Actor, Arbiter, Context, Handler};
 use hubwire_core::backoff::BackoffPolicy;
 use hubwire_core::Route;
 
 use super::endpoint::QueuedEndpoint;
 use super::store_actor::StoreHandle;
-use super::worker::{Factory, QueueWorkers};
+use super::worker::{Factory, QueueWorkers, Wake};
 use super::QueueError;
 use crate::handler::Dispatch;
 use crate::routing::RouteStats;
+use crate::supervisor::actor_child;
 use crate::ServerBuilder;
 
 /// Handlers working at once on a queued route, unless told otherwise.
@@ -83,9 +84,9 @@ where
     /// A queued route served by actors that `factory` makes (one per worker, and a new one if
     /// a worker's handler stops), with the defaults: [`DEFAULT_WORKERS`],
     /// [`DEFAULT_MAX_ATTEMPTS`], exponential back-off from 1 s to 5 min, [`DEFAULT_MAX_PENDING`].
-    pub fn new(factory: impl Fn() -> H + Send + 'static) -> Self {
+    pub fn new(factory: impl Fn() -> H + Send + Sync + 'static) -> Self {
         QueuedRoute {
-            factory: Box::new(factory),
+            factory: Arc::new(factory),
             workers: DEFAULT_WORKERS,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             backoff: BackoffPolicy::exponential(Duration::from_secs(1), Duration::from_secs(300)),
@@ -102,8 +103,8 @@ where
     }
 
     /// Attempts in all, the first included (at least 1): the item that fails this many times
-    /// goes to the error queue. This replaces the back-off policy's own limit (which counts
-    /// retries), whichever is set first.
+    /// goes to the error queue. This always replaces the back-off policy's own limit (which
+    /// counts retries).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
@@ -132,11 +133,14 @@ where
         self
     }
 
-    /// Starts the route's workers and handlers on the current arbiter and adds its endpoint to
-    /// `builder`, with its queue (named after the route key) kept by `store`. Call it inside
-    /// the actix system that runs the server (in the closure that builds it). It waits for the
-    /// store to read the queue's persisted pause state, so a paused route refuses from its first
-    /// request; the workers then take whatever the store holds.
+    /// Adds the route's endpoint to `builder`, and its workers (with their handlers) to the
+    /// server's supervision tree as child `queue.<route key>`, with its queue (named after the
+    /// route key) kept by `store`. Call it inside the actix system that runs the server (in the
+    /// closure that builds it): the workers run on the current arbiter. It waits for the store
+    /// to read the queue's persisted pause state, so a paused route refuses from its first
+    /// request; the workers start with the server and take whatever the store holds. A worker
+    /// actor that fails is restarted under the server's intensity and back-off; the items it
+    /// was running stay pending and run again.
     pub fn add_to(
         self,
         builder: ServerBuilder,
@@ -144,24 +148,39 @@ where
     ) -> Result<ServerBuilder, QueueError> {
         let pause = store.watch_blocking(R::KEY)?;
         let stats = Arc::new(RouteStats::new(builder.registry(), R::KEY));
-        let handlers = (0..self.workers)
-            .map(|_| (self.factory)().start())
-            .collect();
         // The policy counts retries; max_attempts counts the first attempt too.
         let policy = self
             .backoff
             .with_max_attempts(Some(self.max_attempts.saturating_sub(1)));
         let wake_sent = Arc::new(AtomicBool::new(false));
-        let workers = QueueWorkers::<R, H>::new(
+        let id = format!("queue.{}", R::KEY);
+        let lost = builder
+            .registry()
+            .counter("supervisor.lost_messages", &[("child", id.as_str())]);
+        let (slots, factory) = (self.workers, self.factory);
+        let (store_c, wake_c, pause_c, stats_c) = (
             store.clone(),
             wake_sent.clone(),
             pause.clone(),
-            self.factory,
-            handlers,
-            policy,
             stats.clone(),
-        )
-        .start();
+        );
+        let (spec, workers) = actor_child(
+            id,
+            Arbiter::current(),
+            move |exit| {
+                Ok(QueueWorkers::<R, H>::new(
+                    store_c.clone(),
+                    wake_c.clone(),
+                    pause_c.clone(),
+                    factory.clone(),
+                    slots,
+                    policy.clone(),
+                    stats_c.clone(),
+                    exit,
+                ))
+            },
+            lost,
+        );
         let endpoint = QueuedEndpoint::<R> {
             store: store.clone(),
             pause,
@@ -169,10 +188,10 @@ where
             in_flight: Arc::new(AtomicUsize::new(0)),
             max_in_flight: self.max_storing,
             stats,
-            wake: workers.recipient(),
+            wake: Arc::new(move || workers.do_send(Wake)),
             wake_sent,
             _route: PhantomData,
         };
-        Ok(builder.endpoint(Arc::new(endpoint)))
+        Ok(builder.supervise(spec).endpoint(Arc::new(endpoint)))
     }
 }

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture,
+};
 use bytes::BytesMut;
 use hubwire_core::backoff::{BackoffPolicy, Decision, Failure, SplitMix64};
 use hubwire_core::protocol::{decode_frame, kind, Envelope, ErrorCode, ErrorFrame};
@@ -24,6 +26,7 @@ use super::endpoint::now_ms;
 use super::store_actor::{PauseMirror, StoreHandle};
 use crate::handler::{Dispatch, Outcome, ReplyTo};
 use crate::routing::RouteStats;
+use crate::supervisor::{ExitReporter, StopChild};
 
 /// How often idle workers look for items without being woken: retries whose back-off has
 /// passed, requeues and unpauses are found this way.
@@ -38,7 +41,7 @@ impl Message for Wake {
 }
 
 /// Makes a handler instance, again when one has stopped.
-pub(crate) type Factory<H> = Box<dyn Fn() -> H + Send>;
+pub(crate) type Factory<H> = Arc<dyn Fn() -> H + Send + Sync>;
 
 /// An item a slot's handler is working on.
 #[derive(Debug)]
@@ -50,6 +53,8 @@ struct Running {
 
 /// The workers of queued route `R`, served by handler actors `H`.
 pub(crate) struct QueueWorkers<R: Route, H: Actor> {
+    /// Tells the supervisor that a stop was asked for, not a crash.
+    exit: ExitReporter,
     pub(crate) store: StoreHandle,
     /// Shared with the endpoint: cleared here when a [`Wake`] arrives.
     wake_sent: Arc<AtomicBool>,
@@ -73,16 +78,24 @@ pub(crate) struct QueueWorkers<R: Route, H: Actor> {
 }
 
 impl<R: Route, H: Actor> QueueWorkers<R, H> {
+    /// Workers with `slots` handlers made by `factory`, started on the current arbiter.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         store: StoreHandle,
         wake_sent: Arc<AtomicBool>,
         pause: Arc<PauseMirror>,
         factory: Factory<H>,
-        handlers: Vec<Addr<H>>,
+        slots: usize,
         policy: BackoffPolicy,
         stats: Arc<RouteStats>,
-    ) -> Self {
+        exit: ExitReporter,
+    ) -> Self
+    where
+        H: Actor<Context = Context<H>>,
+    {
+        let handlers: Vec<Addr<H>> = (0..slots).map(|_| factory().start()).collect();
         QueueWorkers {
+            exit,
             store,
             wake_sent,
             pause,
@@ -109,7 +122,10 @@ where
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        // Whatever the store holds from before a restart is taken from here.
+        // A wake sent to an incarnation that crashed never cleared the flag.
+        self.wake_sent.store(false, Ordering::Release);
+        // Whatever the store holds from before a restart is taken from here: items an earlier
+        // incarnation was running are taken again (at least once).
         self.fill(ctx);
         ctx.run_interval(POLL_INTERVAL, |workers, ctx| workers.fill(ctx));
     }
@@ -304,5 +320,20 @@ where
         // Cleared before the fetch, so an enqueue committed after it wakes us again.
         self.wake_sent.store(false, Ordering::Release);
         self.fill(ctx);
+    }
+}
+
+impl<R, H> Handler<StopChild> for QueueWorkers<R, H>
+where
+    R: Route,
+    H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
+{
+    type Result = ();
+
+    /// Stops at once: items being processed stay pending in the store and run again after a
+    /// restart; the handlers stop when their last address (held here) is gone.
+    fn handle(&mut self, _: StopChild, ctx: &mut Context<Self>) {
+        self.exit.finished();
+        ctx.stop();
     }
 }

@@ -73,11 +73,21 @@ fn take_injected_failure(failing_starts: &AtomicU32) -> bool {
 /// and its next `failing_restarts` starts fail too (driving a crash loop when that is large).
 #[derive(Clone, Debug)]
 pub struct FaultInjector {
+    root: Addr<Supervisor>,
     transports: Vec<(&'static str, ChildHandle<Supervisor>)>,
     faults: Arc<HashMap<String, Arc<AtomicU32>>>,
 }
 
 impl FaultInjector {
+    /// Fails the root supervisor's child `id` (a service such as `queue.<route key>`) as if it
+    /// crashed; returns whether such a child was running.
+    pub async fn fail_child(&self, id: &str) -> bool {
+        self.root
+            .send(FailChild(id.to_owned()))
+            .await
+            .unwrap_or(false)
+    }
+
     /// Fails the listener on `address`; returns whether such a listener was running.
     pub async fn fail_listener(&self, address: &Address, failing_restarts: u32) -> bool {
         let Some(fault) = self.faults.get(&address.to_string()) else {
@@ -265,6 +275,7 @@ pub(crate) fn start(
     supervision: SupervisorOptions,
     registry: &StatsRegistry,
     on_escalation: Box<dyn FnOnce(GaveUp) + Send>,
+    services: Vec<ChildSpec>,
 ) -> ListenerTree {
     let mut by_scheme: Vec<(&'static str, Vec<Seed>)> = Vec::new();
     let mut faults = HashMap::new();
@@ -345,17 +356,14 @@ pub(crate) fn start(
         transport_specs.push(spec);
         transports.push((scheme, handle));
     }
-    let root = Supervisor::new(
-        "server",
-        supervision,
-        transport_specs,
-        registry,
-        on_escalation,
-    )
-    .start();
+    // Services start before the listeners and stop after them (a supervisor stops its
+    // children in reverse order), so they serve every request the listeners let in.
+    let children = services.into_iter().chain(transport_specs).collect();
+    let root = Supervisor::new("server", supervision, children, registry, on_escalation).start();
     ListenerTree {
-        root,
+        root: root.clone(),
         faults: FaultInjector {
+            root,
             transports,
             faults: Arc::new(faults),
         },

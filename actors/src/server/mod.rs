@@ -30,7 +30,7 @@ use crate::handler::Dispatch;
 use crate::routing::{
     BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
 };
-use crate::supervisor::{GaveUp, StopChild, SupervisorOptions};
+use crate::supervisor::{ChildSpec, GaveUp, StopChild, SupervisorOptions};
 use crate::transport::{
     bind, bind_udp, ConnectionLimits, ConnectionShared, IoPool, Phase, SocketOptions, UdpStats,
 };
@@ -147,6 +147,7 @@ pub struct ServerBuilder {
     endpoints: Vec<Arc<dyn RouteEndpoint>>,
     registry: StatsRegistry,
     on_escalation: Option<Box<dyn FnOnce(GaveUp) + Send>>,
+    services: Vec<ChildSpec>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -168,6 +169,7 @@ impl ServerBuilder {
             endpoints: Vec::new(),
             registry: StatsRegistry::new(),
             on_escalation: None,
+            services: Vec::new(),
         }
     }
 
@@ -176,6 +178,15 @@ impl ServerBuilder {
     /// Without it the failure is logged and the server goes on without those listeners.
     pub fn on_escalation(mut self, f: impl FnOnce(GaveUp) + Send + 'static) -> Self {
         self.on_escalation = Some(Box::new(f));
+        self
+    }
+
+    /// Supervises `child` in the server's tree, beside the listeners: started before them,
+    /// stopped after them, restarted under the server's intensity and back-off, and escalated
+    /// (see [`on_escalation`](Self::on_escalation)) when it fails too often. Queued routes put
+    /// their workers here.
+    pub fn supervise(mut self, child: ChildSpec) -> Self {
+        self.services.push(child);
         self
     }
 
@@ -347,6 +358,7 @@ impl ServerBuilder {
             supervision,
             &self.registry,
             on_escalation,
+            self.services,
         );
         Ok(Server {
             addresses,

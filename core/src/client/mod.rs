@@ -99,9 +99,21 @@ impl Client {
         request: &R::Request,
         timeout: Duration,
     ) -> Result<R::Reply, CallError> {
+        self.call_with_headers::<R>(request, Headers::new(), timeout)
+            .await
+    }
+
+    /// Calls route `R` with request headers (`idempotency-key`, `traceparent`, your own);
+    /// `timeout` as for [`call_with_timeout`](Self::call_with_timeout).
+    pub async fn call_with_headers<R: Route>(
+        &self,
+        request: &R::Request,
+        headers: Headers,
+        timeout: Duration,
+    ) -> Result<R::Reply, CallError> {
         let body = encode_body(request)?;
         let reply = self
-            .call_raw_with(R::KEY, body, Headers::new(), timeout, R::IDEMPOTENT)
+            .call_raw_with(R::KEY, body, headers, timeout, R::IDEMPOTENT)
             .await?;
         Ok(decode_body(&reply.body)?)
     }

@@ -8,7 +8,7 @@
 //! handler's reply frame back as an [`Outcome`]. It keeps an id until the store has committed
 //! what became of it, so the id is never taken twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,8 +64,11 @@ pub(crate) struct QueueWorkers<R: Route, H: Actor> {
     /// Slots whose handler has nothing to do.
     pub(crate) idle: Vec<usize>,
     running: HashMap<ItemId, Running>,
-    /// Ids being run or whose result is not committed yet: left out of every fetch.
+    /// Ids fetched, being run, or whose result is not committed yet: left out of every fetch.
     taken: HashSet<ItemId>,
+    /// Items fetched ahead, oldest first, so a slot that frees starts its next item at once
+    /// instead of waiting for a fetch (which waits for the store's next commit).
+    ready: VecDeque<PendingItem>,
     /// Already set to give up after the route's max attempts.
     pub(crate) policy: BackoffPolicy,
     pub(crate) jitter: SplitMix64,
@@ -104,6 +107,7 @@ impl<R: Route, H: Actor> QueueWorkers<R, H> {
             handlers,
             running: HashMap::new(),
             taken: HashSet::new(),
+            ready: VecDeque::new(),
             policy,
             jitter: SplitMix64::from_entropy(),
             stats,
@@ -136,16 +140,23 @@ where
     R: Route,
     H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
 {
-    /// Fetches ready items for the idle slots, unless processing is paused.
+    /// Starts fetched items on idle slots, then fetches enough to fill the idle slots and keep
+    /// one item ahead per slot; nothing while processing is paused.
     fn fill(&mut self, ctx: &mut Context<Self>) {
+        if self.pause.get().processing_paused {
+            return;
+        }
+        self.start_ready(ctx);
         if self.fetching {
             self.fetch_again = true;
             return;
         }
-        if self.idle.is_empty() || self.pause.get().processing_paused {
+        let wanted = self.idle.len() + self.handlers.len();
+        let limit = wanted.saturating_sub(self.ready.len());
+        if limit == 0 {
             return;
         }
-        let (limit, exclude, now) = (self.idle.len(), self.taken.clone(), now_ms());
+        let (exclude, now) = (self.taken.clone(), now_ms());
         self.fetching = true;
         let fetch = self
             .store
@@ -157,15 +168,33 @@ where
                     // A full page may have left more behind.
                     workers.fetch_again |= items.len() == limit;
                     for item in items {
-                        workers.run(item, ctx);
+                        workers.taken.insert(item.id);
+                        workers.ready.push_back(item);
                     }
                 }
                 Err(e) => tracing::error!(route = R::KEY, error = %e, "cannot read the queue"),
             }
-            if std::mem::take(&mut workers.fetch_again) {
+            let again = std::mem::take(&mut workers.fetch_again);
+            // Start what came; fetch again only if the page was full or slots freed meanwhile.
+            if again {
                 workers.fill(ctx);
+            } else {
+                workers.start_ready(ctx);
             }
         }));
+    }
+
+    /// Starts fetched items on idle slots, without fetching.
+    fn start_ready(&mut self, ctx: &mut Context<Self>) {
+        if self.pause.get().processing_paused {
+            return;
+        }
+        while !self.idle.is_empty() {
+            let Some(item) = self.ready.pop_front() else {
+                break;
+            };
+            self.run(item, ctx);
+        }
     }
 
     /// Hands `item` to an idle slot's handler.

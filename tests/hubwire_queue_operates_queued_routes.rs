@@ -112,10 +112,7 @@ async fn the_error_queue_is_operated_from_the_shell() {
     assert_eq!(cleared["count"], 1);
     assert_eq!(ids(&queue_ok(&["errors", a, QUEUE])), vec![failed[2]]);
     let requeued = queue_ok(&["requeue-all", a, QUEUE]);
-    assert_eq!(
-        (requeued["count"].as_u64(), requeued["up_to"].as_u64()),
-        (Some(1), Some(failed[2]))
-    );
+    assert_eq!(requeued, serde_json::json!({"count": 1, "up_to": null}));
     wait_for(&client, "it fails again", |d| {
         d.failed == 5 && d.errors == 1
     })

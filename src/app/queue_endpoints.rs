@@ -105,20 +105,15 @@ pub(crate) fn add_queue_endpoints(
         let (q, allowed) = (q.clone(), require_admin(&peer, &a, QueueRequeueAll::KEY));
         async move {
             allowed?;
-            let Some(up_to) = bound(&q, &request.queue, request.up_to).await? else {
-                return Ok(BulkReply {
-                    count: 0,
-                    up_to: None,
-                });
-            };
-            let count = q
-                .requeue_up_to(&request.queue, up_to)
-                .await
-                .map_err(QueueError::answer)?;
-            tracing::info!(queue = request.queue, count, up_to = up_to.0, %peer, "requeued all");
+            let count = match request.up_to {
+                Some(id) => q.requeue_up_to(&request.queue, ItemId(id)).await,
+                None => q.requeue_all(&request.queue).await,
+            }
+            .map_err(QueueError::answer)?;
+            tracing::info!(queue = request.queue, count, up_to = request.up_to, %peer, "requeued in bulk");
             Ok(BulkReply {
                 count,
-                up_to: Some(up_to.0),
+                up_to: request.up_to,
             })
         }
     });
@@ -127,20 +122,15 @@ pub(crate) fn add_queue_endpoints(
         let (q, allowed) = (q.clone(), require_admin(&peer, &a, QueueClear::KEY));
         async move {
             allowed?;
-            let Some(up_to) = bound(&q, &request.queue, request.up_to).await? else {
-                return Ok(BulkReply {
-                    count: 0,
-                    up_to: None,
-                });
-            };
-            let count = q
-                .clear_up_to(&request.queue, up_to)
-                .await
-                .map_err(QueueError::answer)?;
-            tracing::info!(queue = request.queue, count, up_to = up_to.0, %peer, "cleared the error queue");
+            let count = match request.up_to {
+                Some(id) => q.clear_up_to(&request.queue, ItemId(id)).await,
+                None => q.clear_all(&request.queue).await,
+            }
+            .map_err(QueueError::answer)?;
+            tracing::info!(queue = request.queue, count, up_to = request.up_to, %peer, "cleared the error queue");
             Ok(BulkReply {
                 count,
-                up_to: Some(up_to.0),
+                up_to: request.up_to,
             })
         }
     });
@@ -177,27 +167,4 @@ pub(crate) fn add_queue_endpoints(
         .endpoint(requeue_all)
         .endpoint(clear)
         .endpoint(pause)
-}
-
-/// The id a bulk operation acts up to: the one asked for, or the largest in the error queue
-/// now (none when it is empty).
-async fn bound(
-    queues: &QueueAdmin,
-    queue: &str,
-    asked: Option<u64>,
-) -> Result<Option<ItemId>, HandlerError> {
-    match asked {
-        Some(id) => {
-            // Still refuses an unknown queue.
-            queues
-                .error_bound(queue)
-                .await
-                .map_err(QueueError::answer)?;
-            Ok(Some(ItemId(id)))
-        }
-        None => Ok(queues
-            .error_bound(queue)
-            .await
-            .map_err(QueueError::answer)?),
-    }
 }

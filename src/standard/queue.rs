@@ -40,8 +40,8 @@ pub struct ErrorPageRequest {
 pub struct BulkRequest {
     /// The queued route's key.
     pub queue: String,
-    /// Act on items with ids up to this one; when absent, on what the error queue holds when
-    /// the request is served (never on items that fail after that).
+    /// Act on items with ids up to this one; when absent, on everything the error queue holds
+    /// when the store applies the operation (one atomic step: never on items that fail after).
     #[serde(default, deserialize_with = "optional_item_id")]
     pub up_to: Option<u64>,
 }
@@ -51,7 +51,7 @@ pub struct BulkRequest {
 pub struct BulkReply {
     /// Items requeued or deleted.
     pub count: u64,
-    /// The largest id acted up to (none when the error queue was empty).
+    /// The bound asked for (none: everything the error queue held at that step).
     pub up_to: Option<u64>,
 }
 

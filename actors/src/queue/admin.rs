@@ -162,13 +162,10 @@ impl QueueAdmin {
         }
     }
 
-    /// Requeues every item in the error queue now, and none that fails after this call is
-    /// made. Answers how many.
+    /// Requeues every item the error queue holds when the store applies this operation (one
+    /// atomic step, so an item that fails after it is not touched). Answers how many.
     pub async fn requeue_all(&self, queue: &str) -> Result<u64, QueueError> {
-        match self.error_bound(queue).await? {
-            Some(up_to) => self.requeue_up_to(queue, up_to).await,
-            None => Ok(0),
-        }
+        self.requeue_up_to(queue, ItemId(u64::MAX)).await
     }
 
     /// Requeues every errored item with an id up to `up_to`. Answers how many.
@@ -182,13 +179,10 @@ impl QueueAdmin {
         count(self.one(op, "a requeue-all").await?, "a requeue-all")
     }
 
-    /// Deletes every item in the error queue now, and none that fails after this call is made.
-    /// Answers how many.
+    /// Deletes every item the error queue holds when the store applies this operation (one
+    /// atomic step, so an item that fails after it is not touched). Answers how many.
     pub async fn clear_all(&self, queue: &str) -> Result<u64, QueueError> {
-        match self.error_bound(queue).await? {
-            Some(up_to) => self.clear_up_to(queue, up_to).await,
-            None => Ok(0),
-        }
+        self.clear_up_to(queue, ItemId(u64::MAX)).await
     }
 
     /// Deletes every errored item with an id up to `up_to`. Answers how many.
@@ -201,10 +195,9 @@ impl QueueAdmin {
         count(self.one(op, "a clear").await?, "a clear")
     }
 
-    /// The largest id in the error queue now: what [`requeue_all`](Self::requeue_all) and
-    /// [`clear_all`](Self::clear_all) act up to. Ask it, then pass it to
+    /// The largest id in the error queue now. Pass it to
     /// [`requeue_up_to`](Self::requeue_up_to) or [`clear_up_to`](Self::clear_up_to) to act on
-    /// exactly what existed when you asked.
+    /// what you listed and nothing enqueued later.
     pub async fn error_bound(&self, queue: &str) -> Result<Option<ItemId>, QueueError> {
         self.known(queue).await?;
         let name = queue.to_owned();

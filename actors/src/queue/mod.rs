@@ -30,7 +30,7 @@
 //!   `Complete`, or `Retry` after the back-off, or `Fail` into the error queue at max attempts.
 //!   Processing-paused workers take nothing; at start they take whatever the store holds.
 //! - **Operator** ([`QueueAdmin`]): figures, error pages, inspect, pop, requeue one or all,
-//!   clear, pause and unpause. Bulk operations stop at the largest error id when asked.
+//!   clear, pause and unpause. Bulk operations act in one atomic step, up to an id if given.
 //!
 //! Delivery is at least once: an item whose handler ran but whose `Complete` was not committed
 //! (a crash in between) runs again, so handlers should be idempotent by request id.

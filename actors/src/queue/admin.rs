@@ -16,6 +16,9 @@ pub const MAX_PAGE: usize = 1000;
 pub struct QueueData {
     /// Items waiting or being processed.
     pub pending: u64,
+    /// Of those, items that failed at least once and wait for another attempt.
+    #[serde(default)]
+    pub retrying: u64,
     /// Items in the error queue.
     pub errors: u64,
     /// Whether receiving and processing are paused.
@@ -93,6 +96,7 @@ impl QueueAdmin {
             let totals = view.totals(&name);
             Ok(view.is_registered(&name).then_some(QueueData {
                 pending: store.pending_count(&name)?,
+                retrying: store.retry_count(&name)?,
                 errors: store.error_count(&name)?,
                 pause: store.pause(&name)?,
                 processed: totals.processed,

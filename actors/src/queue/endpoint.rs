@@ -100,6 +100,7 @@ impl<R: Route> RouteEndpoint for QueuedEndpoint<R> {
             body: incoming.body,
             now_ms: now_ms(),
             max_pending: self.max_pending,
+            group: None,
         };
         let (reply_to, stats) = (incoming.reply_to, self.stats.clone());
         let (wake, wake_sent) = (self.wake.clone(), self.wake_sent.clone());

@@ -37,8 +37,21 @@ impl Store for TestStore {
     ) -> Result<Vec<PendingItem>, StoreError> {
         self.inner.next_ready(q, now, ex, n)
     }
+    fn next_ready_in_groups(
+        &self,
+        q: &str,
+        now: u64,
+        ex: &HashSet<ItemId>,
+        n: usize,
+        errored_blocks: bool,
+    ) -> Result<Vec<PendingItem>, StoreError> {
+        self.inner.next_ready_in_groups(q, now, ex, n, errored_blocks)
+    }
     fn pending_count(&self, q: &str) -> Result<u64, StoreError> {
         self.inner.pending_count(q)
+    }
+    fn retry_count(&self, q: &str) -> Result<u64, StoreError> {
+        self.inner.retry_count(q)
     }
     fn error_count(&self, q: &str) -> Result<u64, StoreError> {
         self.inner.error_count(q)
@@ -89,6 +102,7 @@ fn enqueue(n: u64) -> Op {
         idempotency_key: Some(format!("key-{n}")),
         now_ms: n,
         max_pending: 10_000,
+        group: None,
     }
 }
 

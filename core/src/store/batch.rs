@@ -14,6 +14,9 @@ pub(crate) struct QueueMeta {
     pub pending: u64,
     pub errors: u64,
     pub pause: PauseState,
+    /// Pending items that failed at least once (attempts > 0): the retry queue.
+    #[serde(default)]
+    pub retrying: u64,
 }
 
 /// The records of one store, seen from inside one write transaction.
@@ -48,6 +51,7 @@ pub(crate) fn apply_op<T: Tables>(t: &mut T, op: Op) -> Result<OpOutcome, StoreE
             idempotency_key,
             now_ms,
             max_pending,
+            group,
         } => {
             if let Some(key) = &idempotency_key {
                 if let Some(existing) = t.idempotent(&queue, key)? {
@@ -76,6 +80,7 @@ pub(crate) fn apply_op<T: Tables>(t: &mut T, op: Op) -> Result<OpOutcome, StoreE
                 errors: Vec::new(),
                 not_before_ms: 0,
                 requeue_count: 0,
+                group,
             })?;
             Ok(OpOutcome::Enqueued(id))
         }
@@ -85,6 +90,9 @@ pub(crate) fn apply_op<T: Tables>(t: &mut T, op: Op) -> Result<OpOutcome, StoreE
             };
             release_key(t, &item)?;
             change_counts(t, &queue, -1, 0)?;
+            if item.attempts > 0 {
+                change_retrying(t, &queue, -1)?;
+            }
             Ok(OpOutcome::Done)
         }
         Op::Retry {
@@ -97,9 +105,13 @@ pub(crate) fn apply_op<T: Tables>(t: &mut T, op: Op) -> Result<OpOutcome, StoreE
             let Some(mut item) = t.remove_pending(&queue, id)? else {
                 return Ok(OpOutcome::NotFound);
             };
+            let first_failure = item.attempts == 0;
             record_failure(&mut item, error, now_ms);
             item.not_before_ms = not_before_ms;
             t.put_pending(item)?;
+            if first_failure {
+                change_retrying(t, &queue, 1)?;
+            }
             Ok(OpOutcome::Done)
         }
         Op::Fail {
@@ -111,12 +123,16 @@ pub(crate) fn apply_op<T: Tables>(t: &mut T, op: Op) -> Result<OpOutcome, StoreE
             let Some(mut item) = t.remove_pending(&queue, id)? else {
                 return Ok(OpOutcome::NotFound);
             };
+            let was_retrying = item.attempts > 0;
             record_failure(&mut item, error, now_ms);
             t.put_error(ErroredItem {
                 item,
                 failed_at_ms: now_ms,
             })?;
             change_counts(t, &queue, -1, 1)?;
+            if was_retrying {
+                change_retrying(t, &queue, -1)?;
+            }
             Ok(OpOutcome::Done)
         }
         Op::Requeue { queue, id, now_ms } => {
@@ -195,6 +211,54 @@ fn release_key<T: Tables>(t: &mut T, item: &PendingItem) -> Result<(), StoreErro
         }
     }
     Ok(())
+}
+
+fn change_retrying<T: Tables>(t: &mut T, queue: &str, by: i64) -> Result<(), StoreError> {
+    let mut meta = t.meta(queue)?.unwrap_or_default();
+    meta.retrying = meta.retrying.saturating_add_signed(by);
+    t.put_meta(queue, meta)
+}
+
+/// The sequenced pick: offered a queue's pending items oldest first, it takes up to `limit`
+/// that are ready, not in `exclude`, and first of their group: an item whose group has an
+/// older pending item (taken, waiting a retry or not) or is blocked waits.
+pub(crate) struct GroupPick<'a> {
+    blocked: std::collections::HashSet<String>,
+    now_ms: u64,
+    exclude: &'a std::collections::HashSet<ItemId>,
+    limit: usize,
+    pub(crate) ready: Vec<PendingItem>,
+}
+
+impl<'a> GroupPick<'a> {
+    pub(crate) fn new(
+        blocked: std::collections::HashSet<String>,
+        now_ms: u64,
+        exclude: &'a std::collections::HashSet<ItemId>,
+        limit: usize,
+    ) -> Self {
+        GroupPick {
+            blocked,
+            now_ms,
+            exclude,
+            limit,
+            ready: Vec::new(),
+        }
+    }
+
+    /// Considers the next oldest item; answers whether to go on.
+    pub(crate) fn offer(&mut self, item: PendingItem) -> bool {
+        if let Some(group) = &item.group {
+            // Whatever becomes of this item, the rest of its group waits behind it.
+            if !self.blocked.insert(group.clone()) {
+                return true;
+            }
+        }
+        if !self.exclude.contains(&item.id) && item.not_before_ms <= self.now_ms {
+            self.ready.push(item);
+        }
+        self.ready.len() < self.limit
+    }
 }
 
 fn change_counts<T: Tables>(

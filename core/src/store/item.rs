@@ -63,6 +63,10 @@ pub struct PendingItem {
     pub not_before_ms: u64,
     /// How many times an operator sent it back from the error queue.
     pub requeue_count: u32,
+    /// Its ordering group in a sequenced queue: no item of a group is taken while an older one
+    /// of the same group is pending ([`Store::next_ready_in_groups`](super::Store)).
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// An item that failed for good and waits in the error queue for an operator.

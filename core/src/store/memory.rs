@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
-use super::batch::{apply_op, QueueMeta, Tables};
+use super::batch::{apply_op, GroupPick, QueueMeta, Tables};
 use super::error::StoreError;
 use super::item::{ErroredItem, ItemId, PauseState, PendingItem};
 use super::op::{Op, OpOutcome};
@@ -25,6 +25,7 @@ use super::Store;
 ///     idempotency_key: None,
 ///     now_ms: 1_000,
 ///     max_pending: 10,
+///     group: None,
 /// };
 /// let [OpOutcome::Enqueued(id)] = store.apply(vec![enqueue])?[..] else { panic!() };
 /// let ready = store.next_ready("dice.roll_times", 1_000, &HashSet::new(), 8)?;
@@ -176,8 +177,42 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn next_ready_in_groups(
+        &self,
+        queue: &str,
+        now_ms: u64,
+        exclude: &HashSet<ItemId>,
+        limit: usize,
+        errored_blocks: bool,
+    ) -> Result<Vec<PendingItem>, StoreError> {
+        let Some(q) = self.queue(queue) else {
+            return Ok(Vec::new());
+        };
+        let blocked = if errored_blocks {
+            q.errors
+                .values()
+                .filter_map(|e| e.item.group.clone())
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut pick = GroupPick::new(blocked, now_ms, exclude, limit);
+        if limit > 0 {
+            for item in q.pending.values() {
+                if !pick.offer(item.clone()) {
+                    break;
+                }
+            }
+        }
+        Ok(pick.ready)
+    }
+
     fn pending_count(&self, queue: &str) -> Result<u64, StoreError> {
         Ok(self.queue(queue).map_or(0, |q| q.meta.pending))
+    }
+
+    fn retry_count(&self, queue: &str) -> Result<u64, StoreError> {
+        Ok(self.queue(queue).map_or(0, |q| q.meta.retrying))
     }
 
     fn error_count(&self, queue: &str) -> Result<u64, StoreError> {

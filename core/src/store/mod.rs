@@ -49,6 +49,8 @@ mod redb_tables;
 #[cfg(test)]
 mod error_queue_tests;
 #[cfg(test)]
+mod group_tests;
+#[cfg(test)]
 mod model_tests;
 #[cfg(test)]
 mod redb_tests;
@@ -82,8 +84,25 @@ pub trait Store: Send {
         limit: usize,
     ) -> Result<Vec<PendingItem>, StoreError>;
 
+    /// [`next_ready`](Self::next_ready) for sequenced queues: an item with a group is taken
+    /// only when no older pending item of its group exists (taken, waiting a retry or not);
+    /// with `errored_blocks`, also only when no item of its group is in the error queue.
+    /// Items without a group are taken as by `next_ready`. It walks the pending items up to
+    /// the last one it takes (and, with `errored_blocks`, the whole error queue).
+    fn next_ready_in_groups(
+        &self,
+        queue: &str,
+        now_ms: u64,
+        exclude: &HashSet<ItemId>,
+        limit: usize,
+        errored_blocks: bool,
+    ) -> Result<Vec<PendingItem>, StoreError>;
+
     /// Pending items in `queue`, being processed or not (0 for an unknown queue).
     fn pending_count(&self, queue: &str) -> Result<u64, StoreError>;
+
+    /// Pending items in `queue` that failed at least once and wait for another attempt.
+    fn retry_count(&self, queue: &str) -> Result<u64, StoreError>;
 
     /// Items in the error queue of `queue`.
     fn error_count(&self, queue: &str) -> Result<u64, StoreError>;

@@ -25,6 +25,8 @@ pub enum Op {
         /// The queue's bound: with this many items pending, the answer is [`OpOutcome::Full`]
         /// and nothing is stored (errored items do not count).
         max_pending: usize,
+        /// The item's ordering group, for sequenced queues (`None`: unordered).
+        group: Option<String>,
     },
     /// A pending item was processed: remove it and release its idempotency key.
     /// [`OpOutcome::Done`] or [`OpOutcome::NotFound`].

@@ -9,7 +9,7 @@ use redb::{
 };
 use serde::de::DeserializeOwned;
 
-use super::batch::{apply_op, QueueMeta};
+use super::batch::{apply_op, GroupPick, QueueMeta};
 use super::error::StoreError;
 use super::item::{ErroredItem, ItemId, PauseState, PendingItem};
 use super::op::{Op, OpOutcome};
@@ -35,6 +35,7 @@ use super::Store;
 ///     idempotency_key: Some("client-7".into()),
 ///     now_ms: 1_000,
 ///     max_pending: 1_000,
+///     group: None,
 /// };
 /// store.apply(vec![enqueue.clone(), enqueue])?; // one commit; the second is a duplicate
 /// drop(store);
@@ -244,8 +245,37 @@ impl Store for RedbStore {
         Ok(ready)
     }
 
+    fn next_ready_in_groups(
+        &self,
+        queue: &str,
+        now_ms: u64,
+        exclude: &HashSet<ItemId>,
+        limit: usize,
+        errored_blocks: bool,
+    ) -> Result<Vec<PendingItem>, StoreError> {
+        let mut blocked = HashSet::new();
+        if errored_blocks {
+            self.scan(ERRORS, queue, None, |_, record| {
+                let errored: ErroredItem = decode("errored item", record)?;
+                blocked.extend(errored.item.group);
+                Ok(true)
+            })?;
+        }
+        let mut pick = GroupPick::new(blocked, now_ms, exclude, limit);
+        if limit > 0 {
+            self.scan(PENDING, queue, None, |_, record| {
+                Ok(pick.offer(decode("pending item", record)?))
+            })?;
+        }
+        Ok(pick.ready)
+    }
+
     fn pending_count(&self, queue: &str) -> Result<u64, StoreError> {
         Ok(self.queue_meta(queue)?.pending)
+    }
+
+    fn retry_count(&self, queue: &str) -> Result<u64, StoreError> {
+        Ok(self.queue_meta(queue)?.retrying)
     }
 
     fn error_count(&self, queue: &str) -> Result<u64, StoreError> {

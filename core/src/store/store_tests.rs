@@ -47,6 +47,7 @@ fn an_enqueued_item_keeps_everything_the_request_carried() {
             errors: vec![],
             not_before_ms: 0,
             requeue_count: 0,
+            group: None,
         };
         assert_eq!(item, expected);
     });

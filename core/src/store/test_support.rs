@@ -54,6 +54,7 @@ pub(super) fn enqueue(queue: &str, key: Option<&str>, now_ms: u64) -> Op {
         idempotency_key: key.map(Into::into),
         now_ms,
         max_pending: ROOMY,
+        group: None,
     }
 }
 

@@ -50,8 +50,8 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, queue, routing, serve, serve_blocking, server, supervisor, transport,
-    Server, ServerBuilder, StartError,
+    actix, cache, handler, queue, routing, sender, serve, serve_blocking, server, supervisor,
+    transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
     backoff, client, protocol, route, stats, store, Address, AddressError, AllowEntry, AllowList,

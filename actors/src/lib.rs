@@ -18,6 +18,7 @@ pub mod cache;
 pub mod handler;
 pub mod queue;
 pub mod routing;
+pub mod sender;
 pub mod server;
 pub mod supervisor;
 pub mod transport;

@@ -14,6 +14,8 @@
 //! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
 //!   recorded per thread without contention and read as one serializable snapshot.
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
+//! - [`pubsub`]: channels, wildcard subscription patterns, the subscription trie with its
+//!   immutable snapshots, and the per-reader match cache.
 //! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
 //!   jitter and time passed in.
 //! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
@@ -33,7 +35,9 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod protocol;
+pub mod pubsub;
 pub mod route;
+pub mod sender;
 pub mod stats;
 pub mod store;
 pub mod stream;

@@ -37,6 +37,12 @@ pub enum QueueError {
         /// The id asked for.
         id: ItemId,
     },
+    /// A sender's name is not letters, digits, `.`, `-` and `_`.
+    #[error("{name:?} cannot name a sender: use letters, digits, '.', '-' and '_'")]
+    InvalidName {
+        /// The name given.
+        name: String,
+    },
     /// Queued routes were registered without a queue store to keep them.
     #[error("queued routes need a queue store: open one (StoreHandle::start) and pass it in")]
     NoStore,
@@ -69,6 +75,7 @@ impl QueueError {
             QueueError::Store(_)
             | QueueError::Spawn(_)
             | QueueError::NoStore
+            | QueueError::InvalidName { .. }
             | QueueError::Unexpected { .. } => ErrorCode::Unhandled,
         }
     }

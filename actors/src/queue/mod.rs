@@ -76,13 +76,14 @@ mod admin;
 mod endpoint;
 mod error;
 mod route;
-mod store_actor;
+pub(crate) mod store_actor;
 mod worker;
 
 #[cfg(test)]
 mod store_actor_tests;
 
 pub use admin::{ErrorIdPage, PauseChange, QueueAdmin, QueueData, MAX_PAGE};
+pub(crate) use endpoint::now_ms;
 pub use endpoint::QueuedEndpoint;
 pub use error::QueueError;
 pub use route::{

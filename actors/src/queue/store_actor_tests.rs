@@ -45,7 +45,8 @@ impl Store for TestStore {
         n: usize,
         errored_blocks: bool,
     ) -> Result<Vec<PendingItem>, StoreError> {
-        self.inner.next_ready_in_groups(q, now, ex, n, errored_blocks)
+        self.inner
+            .next_ready_in_groups(q, now, ex, n, errored_blocks)
     }
     fn pending_count(&self, q: &str) -> Result<u64, StoreError> {
         self.inner.pending_count(q)

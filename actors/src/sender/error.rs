@@ -1,0 +1,29 @@
+//! [`SendError`]: why a message was not accepted by a sender.
+
+use hubwire_core::BodyError;
+
+use crate::queue::QueueError;
+
+/// Why [`Sender::send`](super::Sender::send) stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The sender holds its `max_pending` messages already; try again later.
+    #[error("sender {sender} is full ({max_pending} messages waiting); nothing was stored")]
+    Full {
+        /// The sender.
+        sender: String,
+        /// Its bound.
+        max_pending: usize,
+    },
+    /// The message could not be encoded as MessagePack.
+    #[error("the message cannot be encoded: {0}")]
+    Encode(#[from] BodyError),
+    /// The store failed or stopped; nothing was stored.
+    #[error("sender {sender}: {source}")]
+    Store {
+        /// The sender.
+        sender: String,
+        /// What the store said.
+        source: QueueError,
+    },
+}

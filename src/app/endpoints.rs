@@ -10,7 +10,7 @@ use hubwire_actors::server::FaultInjector;
 use hubwire_core::Address;
 
 use hubwire_actors::handler::HandlerError;
-use hubwire_actors::queue::{QueueAdmin, QueueError};
+use hubwire_actors::queue::{QueueAdmin, QueueData, QueueError, StoreHandle};
 use hubwire_actors::routing::{AsyncFnEndpoint, FnEndpoint};
 use hubwire_actors::ServerBuilder;
 use hubwire_core::protocol::ErrorCode;
@@ -36,7 +36,7 @@ pub(crate) fn add_standard_endpoints(
     identity: Identity,
     log_level: Option<LogLevel>,
     admin: AllowList,
-    queues: Option<QueueAdmin>,
+    store: Option<StoreHandle>,
 ) -> ServerBuilder {
     let registry = builder.registry().clone();
     let who = identity.clone();
@@ -51,28 +51,22 @@ pub(crate) fn add_standard_endpoints(
     });
     let figures = registry.clone();
     let stats = AsyncFnEndpoint::<Stats>::new(&registry, move |(), _| {
-        let (identity, figures, queues) = (identity.clone(), figures.clone(), queues.clone());
+        let (identity, figures, store) = (identity.clone(), figures.clone(), store.clone());
         async move {
-            let mut by_queue = BTreeMap::new();
-            if let Some(queues) = queues {
-                for queue in queues.queues().await.map_err(QueueError::answer)? {
-                    // One queue's figures failing to read does not hide every other figure.
-                    match queues.data(&queue).await {
-                        Ok(data) => {
-                            by_queue.insert(queue, data);
-                        }
-                        Err(e) => {
-                            tracing::warn!(queue, error = %e, "cannot read a queue's figures")
-                        }
-                    }
-                }
-            }
+            let (by_queue, by_sender) = match store {
+                Some(store) => (
+                    figures_of(QueueAdmin::new(store.clone())).await?,
+                    figures_of(QueueAdmin::senders(store)).await?,
+                ),
+                None => Default::default(),
+            };
             Ok(StatsReply {
                 app: identity.app.clone(),
                 instance: identity.instance.clone(),
                 uptime_ms: identity.started.elapsed().as_millis() as u64,
                 stats: figures.snapshot(),
                 queues: by_queue,
+                senders: by_sender,
             })
         }
     });
@@ -101,6 +95,20 @@ pub(crate) fn add_standard_endpoints(
         })
     });
     builder.endpoint(health).endpoint(stats).endpoint(level)
+}
+
+/// Every queue's figures (or every sender's) by name; one that cannot be read is left out.
+async fn figures_of(admin: QueueAdmin) -> Result<BTreeMap<String, QueueData>, HandlerError> {
+    let mut by_name = BTreeMap::new();
+    for name in admin.queues().await.map_err(QueueError::answer)? {
+        match admin.data(&name).await {
+            Ok(data) => {
+                by_name.insert(name, data);
+            }
+            Err(e) => tracing::warn!(name, error = %e, "cannot read the figures of a queue"),
+        }
+    }
+    Ok(by_name)
 }
 
 /// Where the fault endpoint finds the server's injector, which exists only once it has started.

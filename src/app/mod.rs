@@ -52,8 +52,10 @@ pub const EXIT_ALREADY_RUNNING: u8 = 3;
 pub const EXIT_ESCALATED: u8 = 4;
 
 type Setup = Box<dyn FnOnce(ServerBuilder, &Config) -> ServerBuilder + Send>;
+/// Why a setup step that needs the store failed (a store error, a bad setting of the app's).
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
 type QueuedSetup = Box<
-    dyn FnOnce(ServerBuilder, &Config, &StoreHandle) -> Result<ServerBuilder, QueueError> + Send,
+    dyn FnOnce(ServerBuilder, &Config, &StoreHandle) -> Result<ServerBuilder, SetupError> + Send,
 >;
 
 /// An application: a name, its routes, and defaults; [`run`](Self::run) does the rest.
@@ -183,12 +185,27 @@ impl App {
                 Some(&workers) => route.workers(workers),
                 None => route,
             };
-            route.add_to(builder, store)
+            Ok(route.add_to(builder, store)?)
         }));
         self
     }
 
-    /// Whether the application has queued routes (and so needs a queue store).
+    /// Setup that needs the application's queue store: senders and broadcasters
+    /// (`SenderSpec::build` with the store, then `builder.supervise(child)`, and the
+    /// [`Sender`](hubwire_actors::sender::Sender) handed to the routes that use it). With any
+    /// such step the application opens its store as for queued routes and serves
+    /// `hubwire.sender.*`.
+    pub fn with_store(
+        mut self,
+        f: impl FnOnce(ServerBuilder, &Config, &StoreHandle) -> Result<ServerBuilder, SetupError>
+            + Send
+            + 'static,
+    ) -> Self {
+        self.queued.push(Box::new(f));
+        self
+    }
+
+    /// Whether the application has queued routes or senders (and so needs a queue store).
     pub fn has_queued_routes(&self) -> bool {
         !self.queued.is_empty()
     }
@@ -216,7 +233,7 @@ impl App {
         self,
         mut builder: ServerBuilder,
         store: Option<&StoreHandle>,
-    ) -> Result<ServerBuilder, QueueError> {
+    ) -> Result<ServerBuilder, SetupError> {
         let config = builder.config().clone();
         for step in self.setup {
             builder = step(builder, &config);
@@ -225,17 +242,22 @@ impl App {
             return Ok(builder);
         }
         let Some(store) = store else {
-            return Err(QueueError::NoStore);
+            return Err(QueueError::NoStore.into());
         };
         for step in self.queued {
             builder = step(builder, &config, store)?;
         }
-        let admin = QueueAdmin::new(store.clone());
-        Ok(queue_endpoints::add_queue_endpoints(
+        let allow = config.admin_allow.clone();
+        let queues = QueueAdmin::new(store.clone());
+        let builder = queue_endpoints::add_admin_endpoints::<queue_endpoints::Queues>(
             builder,
-            admin,
-            config.admin_allow.clone(),
-        ))
+            queues,
+            allow.clone(),
+        );
+        let senders = QueueAdmin::senders(store.clone());
+        Ok(queue_endpoints::add_admin_endpoints::<
+            queue_endpoints::Senders,
+        >(builder, senders, allow))
     }
 
     /// Parses the process's arguments and runs until SIGINT or SIGTERM.
@@ -319,7 +341,7 @@ impl App {
                 identity,
                 Some(log_level),
                 config.admin_allow.clone(),
-                store.clone().map(QueueAdmin::new),
+                store.clone(),
             );
             let injector = endpoints::InjectorCell::default();
             if config.fault_injection {
@@ -332,7 +354,7 @@ impl App {
             builder = match app.apply_with_store(builder, store.as_ref()) {
                 Ok(builder) => builder,
                 Err(e) => {
-                    eprintln!("{name}: cannot set up the queued routes: {e}");
+                    eprintln!("{name}: cannot set up the queued routes and senders: {e}");
                     return EXIT_START;
                 }
             };

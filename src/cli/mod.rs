@@ -6,7 +6,7 @@ mod queue;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
-pub use queue::{queue, QueueArgs, QueueOperation};
+pub use queue::{operate, Family, QueueArgs, QueueOperation};
 
 use clap::{Parser, Subcommand};
 
@@ -52,6 +52,9 @@ pub enum Command {
     /// Operate an application's queued routes: figures, error queue, requeue, pause.
     #[command(after_help = EXIT_CODES_HELP)]
     Queue(QueueArgs),
+    /// Operate an application's senders: figures, errored queue, requeue, pause sending.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sender(QueueArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -94,6 +97,7 @@ pub fn run() -> i32 {
         Command::Bench(args) => runtime.block_on(bench(args)),
         Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),
         Command::Stats(args) => runtime.block_on(call(args.call("hubwire.stats"))),
-        Command::Queue(args) => runtime.block_on(queue(args)),
+        Command::Queue(args) => runtime.block_on(operate(Family::Queue, args)),
+        Command::Sender(args) => runtime.block_on(operate(Family::Sender, args)),
     }
 }

@@ -1,14 +1,36 @@
-//! `hubwire queue ...`: the operator's view of an application's queued routes, through the
-//! `hubwire.queue.*` endpoints. Each subcommand is one call, printed as JSON.
+//! `hubwire queue ...` and `hubwire sender ...`: the operator's view of an application's queued
+//! routes and senders, through the `hubwire.queue.*` and `hubwire.sender.*` endpoints. Each
+//! subcommand is one call, printed as JSON.
 
 use serde_json::{json, Value};
 
 use super::{call, CallArgs, EXIT_USAGE};
-use crate::standard::{
-    QueueClear, QueueDataRoute, QueueErrors, QueueInspect, QueueList, QueuePause, QueuePop,
-    QueueRequeue, QueueRequeueAll,
-};
-use hubwire_core::Route;
+
+/// Which endpoints a command operates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Queued routes: `hubwire.queue.*`.
+    Queue,
+    /// Senders: `hubwire.sender.*`.
+    Sender,
+}
+
+impl Family {
+    fn route(self, operation: &str) -> String {
+        match self {
+            Family::Queue => format!("hubwire.queue.{operation}"),
+            Family::Sender => format!("hubwire.sender.{operation}"),
+        }
+    }
+
+    /// The request field that names the queue or sender.
+    fn field(self) -> &'static str {
+        match self {
+            Family::Queue => "queue",
+            Family::Sender => "sender",
+        }
+    }
+}
 
 /// Arguments of `hubwire queue`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +48,7 @@ pub struct QueueArgs {
 pub struct QueueTarget {
     /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
     pub address: String,
-    /// The queued route's key, such as dice.roll_times.
+    /// The queued route's key (such as dice.roll_times), or the sender's name.
     pub queue: String,
 }
 
@@ -111,10 +133,11 @@ fn item_id(text: &str) -> Result<u64, String> {
 }
 
 /// The route and JSON body of one operation.
-fn request(operation: &QueueOperation) -> Result<(&'static str, &str, Value), String> {
+fn request(family: Family, operation: &QueueOperation) -> Result<(String, &str, Value), String> {
+    let named = |target: &QueueTarget| json!({ family.field(): target.queue });
     let pause = |p: &PauseTarget, value: bool| {
         let both = !p.receiving && !p.processing;
-        let mut body = json!({ "queue": p.target.queue });
+        let mut body = named(&p.target);
         if both || p.receiving {
             body["receiving"] = json!(value);
         }
@@ -124,52 +147,59 @@ fn request(operation: &QueueOperation) -> Result<(&'static str, &str, Value), St
         body
     };
     let optional = |id: &Option<String>| id.as_deref().map(item_id).transpose();
+    let with = |mut body: Value, key: &str, value: Value| {
+        body[key] = value;
+        body
+    };
     Ok(match operation {
-        QueueOperation::List { address } => (QueueList::KEY, address, Value::Null),
-        QueueOperation::Data(t) => (QueueDataRoute::KEY, &t.address, json!({"queue": t.queue})),
+        QueueOperation::List { address } => (family.route("list"), address, Value::Null),
+        QueueOperation::Data(t) => (family.route("data"), &t.address, named(t)),
         QueueOperation::Errors {
             target,
             after,
             limit,
-        } => (
-            QueueErrors::KEY,
-            &target.address,
-            json!({"queue": target.queue, "after": optional(after)?, "limit": limit}),
-        ),
+        } => {
+            let body = with(named(target), "after", json!(optional(after)?));
+            (
+                family.route("errors"),
+                &target.address,
+                with(body, "limit", json!(limit)),
+            )
+        }
         QueueOperation::Inspect(i) | QueueOperation::Pop(i) | QueueOperation::Requeue(i) => {
-            let route = match operation {
-                QueueOperation::Inspect(_) => QueueInspect::KEY,
-                QueueOperation::Pop(_) => QueuePop::KEY,
-                _ => QueueRequeue::KEY,
+            let operation = match operation {
+                QueueOperation::Inspect(_) => "inspect",
+                QueueOperation::Pop(_) => "pop",
+                _ => "requeue",
             };
-            let body = json!({"queue": i.target.queue, "id": item_id(&i.id)?});
-            (route, &i.target.address, body)
+            let body = with(named(&i.target), "id", json!(item_id(&i.id)?));
+            (family.route(operation), &i.target.address, body)
         }
         QueueOperation::RequeueAll(b) | QueueOperation::Clear(b) => {
-            let route = match operation {
-                QueueOperation::RequeueAll(_) => QueueRequeueAll::KEY,
-                _ => QueueClear::KEY,
+            let operation = match operation {
+                QueueOperation::RequeueAll(_) => "requeue_all",
+                _ => "clear",
             };
-            let body = json!({"queue": b.target.queue, "up_to": optional(&b.up_to)?});
-            (route, &b.target.address, body)
+            let body = with(named(&b.target), "up_to", json!(optional(&b.up_to)?));
+            (family.route(operation), &b.target.address, body)
         }
-        QueueOperation::Pause(p) => (QueuePause::KEY, &p.target.address, pause(p, true)),
-        QueueOperation::Unpause(p) => (QueuePause::KEY, &p.target.address, pause(p, false)),
+        QueueOperation::Pause(p) => (family.route("pause"), &p.target.address, pause(p, true)),
+        QueueOperation::Unpause(p) => (family.route("pause"), &p.target.address, pause(p, false)),
     })
 }
 
-/// Runs `hubwire queue`; returns the exit code.
-pub async fn queue(args: QueueArgs) -> i32 {
-    let (route, address, body) = match request(&args.operation) {
+/// Runs `hubwire queue` (or, with [`Family::Sender`], `hubwire sender`); returns the exit code.
+pub async fn operate(family: Family, args: QueueArgs) -> i32 {
+    let (route, address, body) = match request(family, &args.operation) {
         Ok(request) => request,
         Err(message) => {
-            eprintln!("hubwire queue: {message}");
+            eprintln!("hubwire {}: {message}", family.field());
             return EXIT_USAGE;
         }
     };
     call(CallArgs {
         address: address.to_owned(),
-        route: route.to_owned(),
+        route,
         json: Some(body.to_string()),
         timeout: args.timeout,
         headers: Vec::new(),
@@ -194,7 +224,7 @@ mod tests {
     #[test]
     fn pause_without_flags_pauses_both_halves() {
         let op = parse(&["pause", "tcp://127.0.0.1:1", "q"]);
-        let (route, _, body) = request(&op).unwrap();
+        let (route, _, body) = request(Family::Queue, &op).unwrap();
         assert_eq!(route, "hubwire.queue.pause");
         assert_eq!(
             body,
@@ -205,7 +235,7 @@ mod tests {
     #[test]
     fn unpause_processing_leaves_receiving_alone() {
         let op = parse(&["unpause", "tcp://127.0.0.1:1", "q", "--processing"]);
-        let (_, _, body) = request(&op).unwrap();
+        let (_, _, body) = request(Family::Queue, &op).unwrap();
         assert_eq!(body, json!({"queue": "q", "processing": false}));
     }
 
@@ -213,17 +243,27 @@ mod tests {
     fn a_malformed_id_is_refused_before_calling() {
         for bad in ["abc", "0", "3x", ""] {
             let op = parse(&["inspect", "tcp://127.0.0.1:1", "q", bad]);
-            let e = request(&op).unwrap_err();
+            let e = request(Family::Queue, &op).unwrap_err();
             assert!(e.contains("malformed id"), "{bad}: {e}");
         }
         let op = parse(&["requeue-all", "tcp://127.0.0.1:1", "q", "--up-to", "x1"]);
-        assert!(request(&op).unwrap_err().contains("malformed id"));
+        assert!(request(Family::Queue, &op)
+            .unwrap_err()
+            .contains("malformed id"));
+    }
+
+    #[test]
+    fn sender_operations_call_the_sender_endpoints() {
+        let op = parse(&["pause", "tcp://127.0.0.1:1", "mail", "--processing"]);
+        let (route, _, body) = request(Family::Sender, &op).unwrap();
+        assert_eq!(route, "hubwire.sender.pause");
+        assert_eq!(body, json!({"sender": "mail", "processing": true}));
     }
 
     #[test]
     fn bulk_operations_send_their_bound() {
         let op = parse(&["clear", "tcp://127.0.0.1:1", "q", "--up-to", "42"]);
-        let (route, _, body) = request(&op).unwrap();
+        let (route, _, body) = request(Family::Queue, &op).unwrap();
         assert_eq!(route, "hubwire.queue.clear");
         assert_eq!(body, json!({"queue": "q", "up_to": 42}));
     }

@@ -42,6 +42,10 @@ pub struct StatsReply {
     /// Every queued route's figures (pending and error sizes, pause state, totals), by key.
     #[serde(default)]
     pub queues: BTreeMap<String, QueueData>,
+    /// Every sender's figures, by name (`pending`: outgoing and retrying; `errors`: errored;
+    /// `processed`: delivered).
+    #[serde(default)]
+    pub senders: BTreeMap<String, QueueData>,
 }
 
 /// The request of `hubwire.log.level`: no level to ask for the current filter, a level to set

@@ -8,14 +8,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// Names a queue: the key of its queued route.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueName {
-    /// The queued route's key (`dice.roll_times`).
+    /// The queued route's key (`dice.roll_times`), or for `hubwire.sender.*` the sender's
+    /// name (also accepted as `sender`).
+    #[serde(alias = "sender")]
     pub queue: String,
 }
 
 /// Names one item of a queue's error queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueItem {
-    /// The queued route's key.
+    /// The queued route's key (or the sender's name, also accepted as `sender`).
+    #[serde(alias = "sender")]
     pub queue: String,
     /// The item's id: the `id` its client was answered. A positive integer, or a string of one.
     #[serde(deserialize_with = "item_id")]
@@ -25,7 +28,8 @@ pub struct QueueItem {
 /// Asks for a page of error ids.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorPageRequest {
-    /// The queued route's key.
+    /// The queued route's key (or the sender's name, also accepted as `sender`).
+    #[serde(alias = "sender")]
     pub queue: String,
     /// Ids after this one (the `next` of the previous page); none for the first page.
     #[serde(default, deserialize_with = "optional_item_id")]
@@ -38,7 +42,8 @@ pub struct ErrorPageRequest {
 /// Asks to requeue or clear the error queue in bulk.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkRequest {
-    /// The queued route's key.
+    /// The queued route's key (or the sender's name, also accepted as `sender`).
+    #[serde(alias = "sender")]
     pub queue: String,
     /// Act on items with ids up to this one; when absent, on everything the error queue holds
     /// when the store applies the operation (one atomic step: never on items that fail after).
@@ -58,7 +63,8 @@ pub struct BulkReply {
 /// Pauses or unpauses a queue; a half left out stays as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PauseRequest {
-    /// The queued route's key.
+    /// The queued route's key (or the sender's name, also accepted as `sender`).
+    #[serde(alias = "sender")]
     pub queue: String,
     /// Pause (`true`) or unpause (`false`) receiving: new requests are refused with `paused`.
     #[serde(default)]
@@ -190,6 +196,45 @@ crate::route!(
 crate::route!(
     /// Pauses or unpauses receiving and processing; answers the new state (admin peers only).
     pub QueuePause = "hubwire.queue.pause", PauseRequest => PauseState
+);
+
+crate::route!(
+    /// The names of every sender the application runs.
+    pub SenderList = "hubwire.sender.list", () => Vec<String>, idempotent = true
+);
+crate::route!(
+    /// A sender's figures: `pending` (outgoing and retrying), `retrying`, `errors` (errored),
+    /// pause state (`processing_paused`: sending paused), `processed` (delivered), `failed`.
+    pub SenderData = "hubwire.sender.data", QueueName => QueueData, idempotent = true
+);
+crate::route!(
+    /// A page of the ids in a sender's errored queue, with a cursor.
+    pub SenderErrors = "hubwire.sender.errors", ErrorPageRequest => ErrorPage, idempotent = true
+);
+crate::route!(
+    /// One errored message of a sender, with its attempts and every error.
+    pub SenderInspect = "hubwire.sender.inspect", QueueItem => ErrorEntry, idempotent = true
+);
+crate::route!(
+    /// Removes one errored message from a sender and answers it (admin peers only).
+    pub SenderPop = "hubwire.sender.pop", QueueItem => ErrorEntry
+);
+crate::route!(
+    /// Sends one errored message back to be delivered, attempts reset (admin peers only).
+    pub SenderRequeue = "hubwire.sender.requeue", QueueItem => ()
+);
+crate::route!(
+    /// Sends every errored message (up to an id) back to be delivered (admin peers only).
+    pub SenderRequeueAll = "hubwire.sender.requeue_all", BulkRequest => BulkReply
+);
+crate::route!(
+    /// Deletes every errored message (up to an id) of a sender (admin peers only).
+    pub SenderClear = "hubwire.sender.clear", BulkRequest => BulkReply
+);
+crate::route!(
+    /// Pauses or unpauses sending (`processing`) and taking new messages (`receiving`) (admin
+    /// peers only).
+    pub SenderPause = "hubwire.sender.pause", PauseRequest => PauseState
 );
 
 #[cfg(test)]

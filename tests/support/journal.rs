@@ -55,6 +55,14 @@ pub fn journal(dir: &TempDir, delay_ms: u64) -> AppProcess {
     journal_with(dir, delay_ms, &[])
 }
 
+/// The notes the journal holds, in the order written.
+pub fn journal_notes(dir: &TempDir) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.path("journal.log")).unwrap_or_default();
+    text.lines()
+        .map(|line| line.split_once(' ').expect("id and note").1.to_owned())
+        .collect()
+}
+
 /// The ids the journal holds, in the order written (an id twice: processed twice).
 pub fn journal_ids(dir: &TempDir) -> Vec<u64> {
     let text = std::fs::read_to_string(dir.path("journal.log")).unwrap_or_default();

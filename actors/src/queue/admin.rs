@@ -54,17 +54,66 @@ pub struct PauseChange {
 #[derive(Debug, Clone)]
 pub struct QueueAdmin {
     store: StoreHandle,
+    family: Family,
+}
+
+/// Whose queues an admin handle works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Queued routes, named by route key.
+    Routes,
+    /// Senders, named by sender name (stored as `sender:<name>`).
+    Senders,
 }
 
 impl QueueAdmin {
-    /// The operations on the queues `store` keeps.
+    /// The operations on the queued routes' queues `store` keeps.
     pub fn new(store: StoreHandle) -> Self {
-        QueueAdmin { store }
+        QueueAdmin {
+            store,
+            family: Family::Routes,
+        }
+    }
+
+    /// The same operations on the senders' queues (outgoing and retry as pending, errored as
+    /// the error queue, sending paused as processing paused), named by sender name.
+    pub fn senders(store: StoreHandle) -> Self {
+        QueueAdmin {
+            store,
+            family: Family::Senders,
+        }
+    }
+
+    /// The store's name of queue `name`.
+    fn stored(&self, name: &str) -> String {
+        match self.family {
+            Family::Routes => name.to_owned(),
+            Family::Senders => crate::sender::sender_queue(name),
+        }
+    }
+
+    fn unknown(&self, name: &str) -> QueueError {
+        match self.family {
+            Family::Routes => QueueError::UnknownQueue {
+                queue: name.to_owned(),
+            },
+            Family::Senders => QueueError::UnknownSender {
+                name: name.to_owned(),
+            },
+        }
+    }
+
+    fn no_such(&self, name: &str, id: ItemId) -> QueueError {
+        let queue = match self.family {
+            Family::Routes => name.to_owned(),
+            Family::Senders => format!("sender {name}"),
+        };
+        QueueError::NoSuchError { queue, id }
     }
 
     /// Refuses a queue no queued route has registered.
     async fn known(&self, queue: &str) -> Result<(), QueueError> {
-        let name = queue.to_owned();
+        let name = self.stored(queue);
         let known = self
             .store
             .read(move |view| Ok(view.is_registered(&name)))
@@ -72,9 +121,7 @@ impl QueueAdmin {
         if known {
             Ok(())
         } else {
-            Err(QueueError::UnknownQueue {
-                queue: queue.to_owned(),
-            })
+            Err(self.unknown(queue))
         }
     }
 
@@ -83,14 +130,23 @@ impl QueueAdmin {
         outcomes.pop().ok_or(QueueError::Unexpected { what })
     }
 
-    /// The keys of every queued route of this process, sorted.
+    /// The keys of every queued route (or the names of every sender) of this process, sorted.
     pub async fn queues(&self) -> Result<Vec<String>, QueueError> {
-        self.store.read(|view| Ok(view.registered())).await
+        let family = self.family;
+        let names = self.store.read(|view| Ok(view.registered())).await?;
+        let prefix = crate::sender::sender_queue("");
+        Ok(names
+            .into_iter()
+            .filter_map(|name| match family {
+                Family::Routes => (!name.starts_with(&prefix)).then_some(name),
+                Family::Senders => name.strip_prefix(&prefix).map(str::to_owned),
+            })
+            .collect())
     }
 
     /// Pending and error sizes, pause state, and totals processed and failed.
     pub async fn data(&self, queue: &str) -> Result<QueueData, QueueError> {
-        let name = queue.to_owned();
+        let name = self.stored(queue);
         let data = self.store.read(move |view| {
             let store = view.store();
             let totals = view.totals(&name);
@@ -103,9 +159,7 @@ impl QueueAdmin {
                 failed: totals.failed,
             }))
         });
-        data.await?.ok_or_else(|| QueueError::UnknownQueue {
-            queue: queue.to_owned(),
-        })
+        data.await?.ok_or_else(|| self.unknown(queue))
     }
 
     /// Up to `limit` (at most [`MAX_PAGE`]) error ids after `after`, ascending.
@@ -116,7 +170,7 @@ impl QueueAdmin {
         limit: usize,
     ) -> Result<ErrorIdPage, QueueError> {
         self.known(queue).await?;
-        let (name, limit) = (queue.to_owned(), limit.clamp(1, MAX_PAGE));
+        let (name, limit) = (self.stored(queue), limit.clamp(1, MAX_PAGE));
         let page = self
             .store
             .read(move |view| view.store().errors(&name, after, limit));
@@ -132,21 +186,21 @@ impl QueueAdmin {
     /// One errored item, with its attempts, every error message and timestamps.
     pub async fn inspect(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
         self.known(queue).await?;
-        let name = queue.to_owned();
+        let name = self.stored(queue);
         let item = self.store.read(move |view| view.store().error(&name, id));
-        item.await?.ok_or_else(|| no_such(queue, id))
+        item.await?.ok_or_else(|| self.no_such(queue, id))
     }
 
     /// Removes one errored item and hands it back.
     pub async fn pop(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
         self.known(queue).await?;
         let op = Op::PopError {
-            queue: queue.to_owned(),
+            queue: self.stored(queue),
             id,
         };
         match self.one(op, "a pop").await? {
             OpOutcome::Popped(item) => Ok(*item),
-            OpOutcome::NotFound => Err(no_such(queue, id)),
+            OpOutcome::NotFound => Err(self.no_such(queue, id)),
             _ => Err(QueueError::Unexpected { what: "a pop" }),
         }
     }
@@ -155,13 +209,13 @@ impl QueueAdmin {
     pub async fn requeue(&self, queue: &str, id: ItemId) -> Result<(), QueueError> {
         self.known(queue).await?;
         let op = Op::Requeue {
-            queue: queue.to_owned(),
+            queue: self.stored(queue),
             id,
             now_ms: now_ms(),
         };
         match self.one(op, "a requeue").await? {
             OpOutcome::Done => Ok(()),
-            OpOutcome::NotFound => Err(no_such(queue, id)),
+            OpOutcome::NotFound => Err(self.no_such(queue, id)),
             _ => Err(QueueError::Unexpected { what: "a requeue" }),
         }
     }
@@ -176,7 +230,7 @@ impl QueueAdmin {
     pub async fn requeue_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
         self.known(queue).await?;
         let op = Op::RequeueAll {
-            queue: queue.to_owned(),
+            queue: self.stored(queue),
             up_to,
             now_ms: now_ms(),
         };
@@ -193,7 +247,7 @@ impl QueueAdmin {
     pub async fn clear_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
         self.known(queue).await?;
         let op = Op::ClearErrors {
-            queue: queue.to_owned(),
+            queue: self.stored(queue),
             up_to,
         };
         count(self.one(op, "a clear").await?, "a clear")
@@ -204,7 +258,7 @@ impl QueueAdmin {
     /// what you listed and nothing enqueued later.
     pub async fn error_bound(&self, queue: &str) -> Result<Option<ItemId>, QueueError> {
         self.known(queue).await?;
-        let name = queue.to_owned();
+        let name = self.stored(queue);
         self.store
             .read(move |view| view.store().max_error_id(&name))
             .await
@@ -215,7 +269,7 @@ impl QueueAdmin {
     /// committed decides both halves.
     pub async fn pause(&self, queue: &str, change: PauseChange) -> Result<PauseState, QueueError> {
         self.known(queue).await?;
-        let name = queue.to_owned();
+        let name = self.stored(queue);
         let mut pause = self
             .store
             .read(move |view| view.store().pause(&name))
@@ -223,20 +277,13 @@ impl QueueAdmin {
         pause.receiving_paused = change.receiving.unwrap_or(pause.receiving_paused);
         pause.processing_paused = change.processing.unwrap_or(pause.processing_paused);
         let op = Op::SetPause {
-            queue: queue.to_owned(),
+            queue: self.stored(queue),
             pause,
         };
         match self.one(op, "a pause").await? {
             OpOutcome::Done => Ok(pause),
             _ => Err(QueueError::Unexpected { what: "a pause" }),
         }
-    }
-}
-
-fn no_such(queue: &str, id: ItemId) -> QueueError {
-    QueueError::NoSuchError {
-        queue: queue.to_owned(),
-        id,
     }
 }
 

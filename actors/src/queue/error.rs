@@ -27,6 +27,12 @@ pub enum QueueError {
         /// The key asked for.
         queue: String,
     },
+    /// No sender with this name runs in this process.
+    #[error("no sender named {name:?} (check the name; `hubwire sender list` names them)")]
+    UnknownSender {
+        /// The name asked for.
+        name: String,
+    },
     /// The id is not in the queue's error queue (never failed, already requeued or popped).
     #[error(
         "no item {id} in the error queue of {queue} (list the error ids to see what is there)"
@@ -70,7 +76,9 @@ impl QueueError {
     /// The error code an operator endpoint answers this failure with.
     pub fn code(&self) -> ErrorCode {
         match self {
-            QueueError::UnknownQueue { .. } | QueueError::NoSuchError { .. } => ErrorCode::NotFound,
+            QueueError::UnknownQueue { .. }
+            | QueueError::UnknownSender { .. }
+            | QueueError::NoSuchError { .. } => ErrorCode::NotFound,
             QueueError::Stopped => ErrorCode::ShuttingDown,
             QueueError::Store(_)
             | QueueError::Spawn(_)

@@ -120,6 +120,9 @@ impl Broadcaster {
         let Some(first) = self.tracks.first() else {
             return Ok(Vec::new());
         };
+        for track in &self.tracks {
+            track.accepting()?;
+        }
         let ops = self
             .tracks
             .iter()

@@ -15,6 +15,14 @@ pub enum SendError {
         /// Its bound.
         max_pending: usize,
     },
+    /// An operator paused receiving on this sender; nothing was stored.
+    #[error(
+        "sender {sender} is paused: it takes no new messages until an operator unpauses receiving"
+    )]
+    Paused {
+        /// The sender.
+        sender: String,
+    },
     /// The message could not be encoded as MessagePack.
     #[error("the message cannot be encoded: {0}")]
     Encode(#[from] BodyError),

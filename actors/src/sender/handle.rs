@@ -28,6 +28,8 @@ pub(crate) struct SenderShared {
     pub(crate) route: String,
     pub(crate) store: StoreHandle,
     pub(crate) max_pending: usize,
+    /// The sender's pause state, as the store last committed it.
+    pub(crate) pause: Arc<crate::queue::store_actor::PauseMirror>,
     /// Tells the keeper (its current incarnation) that there is work.
     pub(crate) wake: Box<dyn Fn() + Send + Sync>,
     /// Set while a wake is on its way, so a burst of sends wakes the keeper once.
@@ -76,6 +78,7 @@ impl Sender {
         headers: Headers,
         group: Option<String>,
     ) -> Result<ItemId, SendError> {
+        self.accepting()?;
         let op = self.enqueue_op(body, &headers, group);
         let outcomes = self.shared.store.submit(vec![op]).await;
         let outcome = self.outcome(outcomes.map(|mut o| o.pop()))?;
@@ -115,6 +118,16 @@ impl Sender {
             }),
             _ => Err(store_error(QueueError::Unexpected { what: "a send" })),
         }
+    }
+
+    /// Refuses a send while an operator has paused receiving.
+    pub(crate) fn accepting(&self) -> Result<(), SendError> {
+        if self.shared.pause.get().receiving_paused {
+            return Err(SendError::Paused {
+                sender: self.shared.name.clone(),
+            });
+        }
+        Ok(())
     }
 
     pub(crate) fn wake(&self) {

@@ -158,6 +158,7 @@ impl SenderSpec {
         }
         let queue = sender_queue(&self.name);
         let pause = store.watch_blocking(&queue)?;
+        let sender_pause = pause.clone();
         let labels = [("sender", self.name.as_str())];
         let counters = SenderCounters {
             delivered: registry.counter("sender.delivered", &labels),
@@ -206,6 +207,7 @@ impl SenderSpec {
                 route: self.destination.route,
                 store: store.clone(),
                 max_pending: self.options.max_pending,
+                pause: sender_pause,
                 wake: Box::new(move || keeper.do_send(Wake)),
                 wake_sent,
             }),

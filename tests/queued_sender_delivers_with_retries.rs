@@ -128,7 +128,6 @@ async fn fails_twice_then_delivered_on_the_third_attempt_after_the_delays() {
     let (server, mut attempts) = remote();
     let store = StoreHandle::start(Box::new(MemoryStore::new())).unwrap();
     let clock = ManualClock::new();
-    let start = clock.now();
     let c = clock.clone();
     let (sender, _supervisor) =
         SenderSpec::new("flaky", Destination::new(server.tcp(), "test.flaky"))
@@ -159,7 +158,6 @@ async fn fails_twice_then_delivered_on_the_third_attempt_after_the_delays() {
     .await;
     assert_eq!(admin.data(&queue).await.unwrap().errors, 0);
     assert!(admin.inspect(&queue, id).await.is_err(), "not in errored");
-    let _ = start;
 }
 
 /// An unreachable destination: errored after max attempts, with every attempt's error.
@@ -337,4 +335,46 @@ async fn a_broadcaster_with_one_destination_down_delivers_to_the_others() {
         |d| d.pending == 5 && d.retrying == 1,
     )
     .await;
+}
+
+/// When a message of a group ends in errored, `Continue` lets the group go on and `Hold` keeps
+/// it waiting until an operator acts on the errored message.
+#[actix::test]
+async fn an_errored_message_releases_or_holds_its_group_as_chosen() {
+    for (on_error, name) in [
+        (GroupOnError::Continue, "go-on"),
+        (GroupOnError::Hold, "hold"),
+    ] {
+        let (server, mut attempts) = remote();
+        let store = StoreHandle::start(Box::new(MemoryStore::new())).unwrap();
+        let (sender, _supervisor) =
+            SenderSpec::new(name, Destination::new(server.tcp(), "test.flaky"))
+                .backoff(BackoffPolicy::fixed(Duration::from_millis(10)))
+                .max_attempts(2)
+                .ordering(Ordering::Groups(on_error))
+                .start(&store, &StatsRegistry::new())
+                .unwrap();
+        let admin = QueueAdmin::new(store.clone());
+        let queue = hubwire::sender::sender_queue(name);
+
+        let bad = sender.send_in_group("g", &note("bad", 99)).await.unwrap();
+        sender.send_in_group("g", &note("next", 0)).await.unwrap();
+        until(&admin, &queue, "the first is errored", |d| d.errors == 1).await;
+        assert_eq!(next_attempt(&mut attempts).await.key, "bad");
+        assert_eq!(next_attempt(&mut attempts).await.key, "bad");
+        match on_error {
+            GroupOnError::Continue => {
+                assert_eq!(next_attempt(&mut attempts).await.key, "next");
+                until(&admin, &queue, "delivered", |d| d.pending == 0).await;
+            }
+            GroupOnError::Hold => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                assert!(attempts.try_recv().is_err(), "the group waits");
+                assert_eq!(admin.data(&queue).await.unwrap().pending, 1);
+                admin.pop(&queue, bad).await.unwrap();
+                assert_eq!(next_attempt(&mut attempts).await.key, "next");
+                until(&admin, &queue, "delivered", |d| d.pending == 0).await;
+            }
+        }
+    }
 }

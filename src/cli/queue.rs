@@ -76,10 +76,10 @@ pub struct BulkTarget {
 pub struct PauseTarget {
     #[command(flatten)]
     target: QueueTarget,
-    /// Receiving only: new requests are refused with `paused`.
+    /// Receiving only: new requests are refused (for a sender: new messages).
     #[arg(long)]
     pub receiving: bool,
-    /// Processing only: requests are stored but not processed.
+    /// Processing only: requests are stored but not processed (for a sender: not sent).
     #[arg(long)]
     pub processing: bool,
 }
@@ -87,12 +87,13 @@ pub struct PauseTarget {
 /// The operations.
 #[derive(Debug, clap::Subcommand)]
 pub enum QueueOperation {
-    /// The keys of the application's queued routes.
+    /// The keys of the application's queued routes (or the names of its senders).
     List {
         /// The application's address.
         address: String,
     },
-    /// Pending and error sizes, pause state, totals processed and failed.
+    /// Pending (outgoing), retrying and error sizes, pause state, totals processed
+    /// (delivered) and failed.
     Data(QueueTarget),
     /// A page of error ids (ascending), and the cursor for the next page.
     Errors {

@@ -49,6 +49,14 @@ pub enum QueueError {
         /// The name given.
         name: String,
     },
+    /// Something in this process keeps this queue already (two senders with one name).
+    #[error(
+        "{queue} is kept by another sender of this process already; give each sender its own name"
+    )]
+    AlreadyRunning {
+        /// The store's name of the queue.
+        queue: String,
+    },
     /// Queued routes were registered without a queue store to keep them.
     #[error("queued routes need a queue store: open one (StoreHandle::start) and pass it in")]
     NoStore,
@@ -84,6 +92,7 @@ impl QueueError {
             | QueueError::Spawn(_)
             | QueueError::NoStore
             | QueueError::InvalidName { .. }
+            | QueueError::AlreadyRunning { .. }
             | QueueError::Unexpected { .. } => ErrorCode::Unhandled,
         }
     }

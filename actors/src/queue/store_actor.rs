@@ -39,6 +39,8 @@ enum Command {
     Read(ReadFn),
     Watch {
         queue: String,
+        /// Refuse a queue that is registered already (a second sender with one name).
+        exclusive: bool,
         reply: SyncSender<Result<Arc<PauseMirror>, QueueError>>,
     },
     Stop(oneshot::Sender<()>),
@@ -256,7 +258,15 @@ impl StoreKeeper {
                 totals: &self.totals,
                 watched: &self.watched,
             }),
-            Command::Watch { queue, reply } => {
+            Command::Watch {
+                queue,
+                exclusive,
+                reply,
+            } => {
+                if exclusive && self.watched.contains_key(&queue) {
+                    let _ = reply.send(Err(QueueError::AlreadyRunning { queue }));
+                    return;
+                }
                 let answer = self
                     .store
                     .pause(&queue)
@@ -364,9 +374,23 @@ impl StoreHandle {
     /// calling thread until the store thread answers: called once per queued route while the
     /// server is built, so that no request is taken before the persisted pause state is known.
     pub(crate) fn watch_blocking(&self, queue: &str) -> Result<Arc<PauseMirror>, QueueError> {
+        self.watch(queue, false)
+    }
+
+    /// As [`watch_blocking`](Self::watch_blocking), refusing a queue something in this
+    /// process registered already ([`QueueError::AlreadyRunning`]).
+    pub(crate) fn watch_exclusive_blocking(
+        &self,
+        queue: &str,
+    ) -> Result<Arc<PauseMirror>, QueueError> {
+        self.watch(queue, true)
+    }
+
+    fn watch(&self, queue: &str, exclusive: bool) -> Result<Arc<PauseMirror>, QueueError> {
         let (tx, rx) = mpsc::sync_channel(1);
         self.send(Command::Watch {
             queue: queue.to_owned(),
+            exclusive,
             reply: tx,
         });
         rx.recv().unwrap_or(Err(QueueError::Stopped))

@@ -138,18 +138,12 @@ impl Broadcaster {
                 })
             }
         };
-        let ids: Result<Vec<ItemId>, SendError> = self
-            .tracks
+        // Every track that stored its copy starts on it, whatever the others answered.
+        self.tracks.iter().for_each(Sender::wake);
+        self.tracks
             .iter()
             .zip(outcomes)
             .map(|(track, outcome)| track.outcome(Ok(Some(outcome))))
-            .collect();
-        match ids {
-            Ok(ids) => {
-                self.tracks.iter().for_each(Sender::wake);
-                Ok(ids)
-            }
-            Err(e) => Err(e),
-        }
+            .collect()
     }
 }

@@ -11,6 +11,9 @@ use hubwire_core::store::{ItemId, Op, OpOutcome};
 use serde::Serialize;
 
 use super::error::SendError;
+
+/// The header a remote queued route dedups resends by.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 use crate::queue::{QueueError, StoreHandle};
 
 /// Hands messages to a sender (cheap to clone; every clone feeds the same sender).
@@ -28,6 +31,8 @@ pub(crate) struct SenderShared {
     pub(crate) route: String,
     pub(crate) store: StoreHandle,
     pub(crate) max_pending: usize,
+    /// Whether each message gets an `idempotency-key` header of its own.
+    pub(crate) idempotency_keys: bool,
     /// The sender's pause state, as the store last committed it.
     pub(crate) pause: Arc<crate::queue::store_actor::PauseMirror>,
     /// Tells the keeper (its current incarnation) that there is work.
@@ -87,14 +92,22 @@ impl Sender {
     }
 
     pub(crate) fn enqueue_op(&self, body: Bytes, headers: &Headers, group: Option<String>) -> Op {
+        let mut stored: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        // A key minted now and stored with the message travels with every attempt, so the
+        // remote can tell a resend from a new message; a UUIDv7 is unique across senders,
+        // instances and stores, so two messages never share one.
+        if self.shared.idempotency_keys && headers.idempotency_key().is_none() {
+            stored.push((IDEMPOTENCY_KEY.to_owned(), uuid::Uuid::now_v7().to_string()));
+        }
         Op::Enqueue {
             queue: self.shared.queue.clone(),
             route: self.shared.route.clone(),
             body,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            headers: stored,
+            // The sender's own store dedups only keys the application chose.
             idempotency_key: headers.idempotency_key().map(str::to_owned),
             now_ms: crate::queue::now_ms(),
             max_pending: self.shared.max_pending,

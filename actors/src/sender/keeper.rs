@@ -73,7 +73,6 @@ pub(crate) struct KeeperSetup {
     pub(crate) retry: RetryRule,
     pub(crate) ordering: Ordering,
     pub(crate) call_timeout: Duration,
-    pub(crate) idempotency_keys: bool,
     pub(crate) clock: Clock,
     pub(crate) counters: SenderCounters,
 }
@@ -182,12 +181,6 @@ impl Keeper {
         let mut headers = Headers::new();
         for (name, value) in &item.headers {
             headers.insert(name.clone(), value.clone());
-        }
-        if self.setup.idempotency_keys && headers.idempotency_key().is_none() {
-            headers.insert(
-                "idempotency-key",
-                format!("{}/{}", self.setup.name, item.id),
-            );
         }
         self.running.insert(item.id, item.attempts);
         worker.do_send(Deliver {

@@ -33,8 +33,9 @@
 //!   serves them as `hubwire.sender.*`.
 //!
 //! Delivery is at least once: a message delivered whose completion was not committed (a
-//! crash in between) is sent again, with the same `idempotency-key` header
-//! (`<sender>/<id>` unless the message has its own), so a remote queued route stores it once.
+//! crash in between) is sent again, with the same `idempotency-key` header (a UUIDv7 minted
+//! when it was sent, unless it has its own), so a remote queued route that still holds the
+//! first copy stores it once.
 //!
 //! [`RetryRule`]: hubwire_core::sender::RetryRule
 

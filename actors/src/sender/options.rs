@@ -7,8 +7,10 @@ use hubwire_core::sender::RetryRule;
 
 /// Deliveries in flight at once, unless told otherwise.
 pub const DEFAULT_SENDER_WORKERS: usize = 8;
-/// Attempts (the first included) before a message goes to errored, unless told otherwise.
-pub const DEFAULT_SENDER_MAX_ATTEMPTS: u32 = 10;
+/// Attempts (the first included) before a message goes to errored, unless told otherwise:
+/// with the default back-off (200 ms doubling to 60 s) about 20 minutes of retrying, so a
+/// destination restarting or briefly down parks nothing.
+pub const DEFAULT_SENDER_MAX_ATTEMPTS: u32 = 25;
 /// Messages a sender holds (outgoing and retrying) before `send` answers full.
 pub const DEFAULT_SENDER_MAX_PENDING: usize = 100_000;
 /// How long one delivery attempt waits for the remote's answer, unless told otherwise.
@@ -56,8 +58,9 @@ pub struct SenderOptions {
     pub call_timeout: Duration,
     /// Delivery order.
     pub ordering: Ordering,
-    /// Send each message with an `idempotency-key` header (`<sender>/<id>`) unless it carries
-    /// one, so a remote queued route stores a retried message once.
+    /// Give each message an `idempotency-key` header (a UUIDv7 minted at send time and stored
+    /// with it) unless it carries one, so a remote queued route that still holds the first
+    /// copy stores a resent message once.
     pub idempotency_keys: bool,
 }
 

@@ -157,7 +157,7 @@ impl SenderSpec {
             return Err(QueueError::InvalidName { name: self.name });
         }
         let queue = sender_queue(&self.name);
-        let pause = store.watch_blocking(&queue)?;
+        let pause = store.watch_exclusive_blocking(&queue)?;
         let sender_pause = pause.clone();
         let labels = [("sender", self.name.as_str())];
         let counters = SenderCounters {
@@ -188,7 +188,6 @@ impl SenderSpec {
             retry: self.options.retry,
             ordering: self.options.ordering,
             call_timeout: self.options.call_timeout,
-            idempotency_keys: self.options.idempotency_keys,
             clock,
             counters,
         };
@@ -207,6 +206,7 @@ impl SenderSpec {
                 route: self.destination.route,
                 store: store.clone(),
                 max_pending: self.options.max_pending,
+                idempotency_keys: self.options.idempotency_keys,
                 pause: sender_pause,
                 wake: Box::new(move || keeper.do_send(Wake)),
                 wake_sent,

@@ -86,6 +86,7 @@ mod channel;
 mod naive;
 mod node;
 mod pattern;
+mod retained;
 mod snapshot;
 mod text;
 mod trie;
@@ -106,6 +107,7 @@ mod trie_tests;
 pub use cache::{MatchCache, DEFAULT_MATCH_CACHE_ENTRIES};
 pub use channel::{Channel, ChannelError};
 pub use pattern::{Pattern, PatternError, PatternToken};
+pub use retained::RetainedMessages;
 pub use snapshot::TrieSnapshot;
 pub use trie::SubscriptionTrie;
 

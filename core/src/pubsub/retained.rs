@@ -1,0 +1,201 @@
+//! [`RetainedMessages`]: the last message of each channel published with "retain", replayed
+//! to new matching subscribers; bounded in count and bytes, oldest evicted first and counted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+
+use super::{Channel, Pattern};
+
+/// The retained messages of a hub.
+///
+/// "Oldest" is by the time a channel's message was last set: retaining again on a channel
+/// replaces its message and makes it the newest. A message larger than the byte bound on its
+/// own is not kept (and counted as evicted).
+///
+/// ```
+/// use bytes::Bytes;
+/// use hubwire_core::pubsub::{Channel, Pattern, RetainedMessages};
+///
+/// let mut retained = RetainedMessages::new(2, 1024);
+/// let ch = |s: &str| Channel::parse(s).unwrap();
+/// retained.retain(ch("rooms/a/temp"), Bytes::from_static(b"21"));
+/// retained.retain(ch("rooms/b/temp"), Bytes::from_static(b"19"));
+/// retained.retain(ch("rooms/c/temp"), Bytes::from_static(b"23")); // evicts rooms/a
+/// assert_eq!(retained.evicted(), 1);
+/// let all = retained.matching(&Pattern::parse("rooms/*/temp").unwrap());
+/// assert_eq!(all.len(), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RetainedMessages {
+    max_count: usize,
+    max_bytes: usize,
+    by_channel: HashMap<Channel, Entry>,
+    /// Channels by the sequence number of their last set: the first is the oldest.
+    age: BTreeMap<u64, Channel>,
+    next_seq: u64,
+    bytes: usize,
+    evicted: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    seq: u64,
+    message: Bytes,
+}
+
+impl RetainedMessages {
+    /// At most `max_count` messages and `max_bytes` bytes of them (channels included).
+    pub fn new(max_count: usize, max_bytes: usize) -> Self {
+        RetainedMessages {
+            max_count,
+            max_bytes,
+            by_channel: HashMap::new(),
+            age: BTreeMap::new(),
+            next_seq: 0,
+            bytes: 0,
+            evicted: 0,
+        }
+    }
+
+    fn cost(channel: &Channel, message: &Bytes) -> usize {
+        channel.as_str().len() + message.len()
+    }
+
+    /// Keeps `message` as `channel`'s retained message (replacing one it had); an empty
+    /// message clears the channel instead. Answers how many messages were evicted for room.
+    pub fn retain(&mut self, channel: Channel, message: Bytes) -> u64 {
+        self.clear(&channel);
+        if message.is_empty() {
+            return 0;
+        }
+        let cost = Self::cost(&channel, &message);
+        if cost > self.max_bytes || self.max_count == 0 {
+            self.evicted += 1;
+            return 1;
+        }
+        let mut evicted = 0;
+        while self.by_channel.len() >= self.max_count || self.bytes + cost > self.max_bytes {
+            let Some((_, oldest)) = self.age.pop_first() else {
+                break;
+            };
+            if let Some(entry) = self.by_channel.remove(&oldest) {
+                self.bytes -= Self::cost(&oldest, &entry.message);
+                evicted += 1;
+            }
+        }
+        self.evicted += evicted;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.bytes += cost;
+        self.age.insert(seq, channel.clone());
+        self.by_channel.insert(channel, Entry { seq, message });
+        evicted
+    }
+
+    /// Forgets `channel`'s retained message; answers whether it had one.
+    pub fn clear(&mut self, channel: &Channel) -> bool {
+        let Some(entry) = self.by_channel.remove(channel) else {
+            return false;
+        };
+        self.age.remove(&entry.seq);
+        self.bytes -= Self::cost(channel, &entry.message);
+        true
+    }
+
+    /// `channel`'s retained message.
+    pub fn get(&self, channel: &Channel) -> Option<&Bytes> {
+        self.by_channel.get(channel).map(|e| &e.message)
+    }
+
+    /// Every retained message whose channel `pattern` matches, oldest first (for a new
+    /// subscription). Looks at every retained channel: the bound keeps that small.
+    pub fn matching(&self, pattern: &Pattern) -> Vec<(&Channel, &Bytes)> {
+        self.age
+            .values()
+            .filter(|channel| pattern.matches(channel))
+            .filter_map(|channel| {
+                let entry = self.by_channel.get(channel)?;
+                Some((channel, &entry.message))
+            })
+            .collect()
+    }
+
+    /// Messages held.
+    pub fn len(&self) -> usize {
+        self.by_channel.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_channel.is_empty()
+    }
+
+    /// Bytes held (channels and messages).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Messages evicted (or refused as too large) since creation.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ch(s: &str) -> Channel {
+        Channel::parse(s).unwrap()
+    }
+
+    #[test]
+    fn retaining_again_replaces_and_makes_newest() {
+        let mut r = RetainedMessages::new(2, 1000);
+        r.retain(ch("a"), Bytes::from_static(b"1"));
+        r.retain(ch("b"), Bytes::from_static(b"2"));
+        r.retain(ch("a"), Bytes::from_static(b"3"));
+        r.retain(ch("c"), Bytes::from_static(b"4")); // evicts b, the oldest now
+        assert_eq!(r.get(&ch("a")).unwrap(), &Bytes::from_static(b"3"));
+        assert!(r.get(&ch("b")).is_none());
+        assert_eq!((r.len(), r.evicted()), (2, 1));
+    }
+
+    #[test]
+    fn an_empty_message_clears_and_bytes_are_bounded() {
+        let mut r = RetainedMessages::new(10, 10);
+        r.retain(ch("a"), Bytes::from_static(b"1234")); // 5 bytes
+        r.retain(ch("b"), Bytes::from_static(b"1234")); // 10
+        assert_eq!(r.bytes(), 10);
+        r.retain(ch("c"), Bytes::from_static(b"1")); // 2 more: evicts a
+        assert_eq!((r.len(), r.bytes(), r.evicted()), (2, 7, 1));
+        r.retain(ch("b"), Bytes::new());
+        assert_eq!((r.len(), r.bytes()), (1, 2));
+        assert_eq!(
+            r.retain(ch("big"), Bytes::from(vec![0; 20])),
+            1,
+            "too large: refused"
+        );
+        assert_eq!(r.len(), 1);
+    }
+
+    proptest! {
+        /// Whatever the sequence, the bounds hold and the byte count is exact.
+        #[test]
+        fn bounds_always_hold(ops in prop::collection::vec((0u8..6, 0usize..12), 0..200),
+                              max_count in 0usize..5, max_bytes in 0usize..40) {
+            let mut r = RetainedMessages::new(max_count, max_bytes);
+            for (c, len) in ops {
+                let channel = ch(&format!("c{c}"));
+                r.retain(channel, Bytes::from(vec![1; len]));
+                prop_assert!(r.len() <= max_count);
+                prop_assert!(r.bytes() <= max_bytes);
+                let exact: usize = r.by_channel.iter().map(|(k, e)| k.as_str().len() + e.message.len()).sum();
+                prop_assert_eq!(exact, r.bytes());
+                prop_assert_eq!(r.age.len(), r.by_channel.len());
+            }
+        }
+    }
+}

@@ -7,6 +7,8 @@
 //! - `hubwire bench compare`: both, one after the other with the same parameters, and a table.
 //! - `hubwire bench queue`: queued routes (acknowledged enqueues on redb and in memory, durable
 //!   processing) and a bare redb loop, next to the request floor, in one table.
+//! - `hubwire bench sender`: a queued sender's deliveries to an in-process echo route (durable
+//!   and in memory), next to the request floor, in one table.
 //!
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
@@ -14,6 +16,7 @@
 mod floor;
 mod hub;
 mod queue;
+mod sender;
 mod stats;
 
 use std::path::PathBuf;
@@ -49,6 +52,9 @@ pub enum BenchMode {
     /// Queued routes: durable and in-memory enqueues, durable processing and a bare redb loop,
     /// next to the request floor (8 clients x depth 64 unless told otherwise).
     Queue(queue::QueueArgs),
+    /// Queued sender: messages sent by producers and delivered to an in-process echo route,
+    /// durable and in memory, next to the request floor (8 producers x depth 64).
+    Sender(sender::SenderArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -254,6 +260,7 @@ pub async fn bench(args: BenchArgs) -> i32 {
             .inspect(|report| print!("{}", report.lines())),
         BenchMode::Compare(args) => bench_compare(&args).await,
         BenchMode::Queue(args) => queue::bench_queue(&args).await,
+        BenchMode::Sender(args) => sender::bench_sender(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {

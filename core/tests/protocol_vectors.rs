@@ -10,9 +10,11 @@ use std::fmt::Debug;
 use bytes::{Bytes, BytesMut};
 use hubwire_core::protocol::{
     decode_datagram, decode_frame, kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode,
-    ErrorFrame, Frame, Headers, Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES,
-    PROTOCOL_VERSION,
+    ErrorFrame, Frame, Headers, Hello, Message, MessageFlags, MessageTail, Ping, Pong,
+    ProtocolError, Publish, Refused, Request, Response, Subscribe, SubscriptionFlags,
+    Subscriptions, Unsubscribe, LENGTH_BYTES, PROTOCOL_VERSION,
 };
+use hubwire_core::pubsub::{Channel, Pattern};
 use serde_json::{Map, Value};
 
 const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol-vectors.json");
@@ -22,7 +24,7 @@ const PROTOCOL_MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/pro
 const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 
 /// The kinds that have an envelope, each of which needs at least one valid vector.
-const ENVELOPE_KINDS: [u16; 8] = [
+const ENVELOPE_KINDS: [u16; 14] = [
     kind::CONN,
     kind::DISCONN,
     kind::PING,
@@ -31,6 +33,12 @@ const ENVELOPE_KINDS: [u16; 8] = [
     kind::RESPONSE,
     kind::ERROR,
     kind::CANCEL,
+    kind::SUBSCRIBE,
+    kind::UNSUBSCRIBE,
+    kind::SUBSCRIPTIONS,
+    kind::PUBLISH,
+    kind::MESSAGE,
+    kind::REFUSED,
 ];
 
 struct Vectors {
@@ -95,6 +103,52 @@ impl<'a> Obj<'a> {
         match self.get(key) {
             Value::Null => None,
             _ => Some(self.u64(key)),
+        }
+    }
+
+    fn opt_str(&self, key: &str) -> Option<&'a str> {
+        match self.get(key) {
+            Value::Null => None,
+            _ => Some(self.str(key)),
+        }
+    }
+
+    fn u8(&self, key: &str) -> u8 {
+        u8::try_from(self.u64(key))
+            .unwrap_or_else(|_| panic!("{}: \"{key}\" is over u8", self.vector))
+    }
+
+    fn array(&self, key: &str) -> &'a Vec<Value> {
+        self.get(key)
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: \"{key}\" is not an array", self.vector))
+    }
+
+    fn channel(&self, key: &str) -> Channel {
+        Channel::parse(self.str(key)).unwrap_or_else(|e| panic!("{}: \"{key}\": {e}", self.vector))
+    }
+
+    fn opt_channel(&self, key: &str) -> Option<Channel> {
+        self.opt_str(key).map(|text| {
+            Channel::parse(text).unwrap_or_else(|e| panic!("{}: \"{key}\": {e}", self.vector))
+        })
+    }
+
+    /// Subscribe fields: `sid`, `pattern`, `group`, `flags`.
+    fn subscribe(&self) -> Subscribe {
+        self.has_exactly(&["sid", "pattern", "group", "flags"]);
+        let pattern = Pattern::parse(self.str("pattern"))
+            .unwrap_or_else(|e| panic!("{}: pattern: {e}", self.vector));
+        let flags = match self.u8("flags") {
+            0 => SubscriptionFlags::NONE,
+            1 => SubscriptionFlags::NO_RETAINED,
+            other => panic!("{}: subscription flags {other}", self.vector),
+        };
+        Subscribe {
+            sid: self.u64("sid"),
+            pattern,
+            group: self.opt_str("group").map(str::to_owned),
+            flags,
         }
     }
 
@@ -238,8 +292,101 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
             };
             decode_and_encode(name, frame, expected)
         }
+        kind::SUBSCRIBE => decode_and_encode(name, frame, f.subscribe()),
+        kind::UNSUBSCRIBE => {
+            f.has_exactly(&["sid"]);
+            decode_and_encode(name, frame, Unsubscribe { sid: f.u64("sid") })
+        }
+        kind::SUBSCRIPTIONS => {
+            f.has_exactly(&["subscriptions"]);
+            let subscriptions = f
+                .array("subscriptions")
+                .iter()
+                .map(|entry| {
+                    let map = entry.as_object().expect("a subscription is an object");
+                    Obj { vector: name, map }.subscribe()
+                })
+                .collect();
+            decode_and_encode(name, frame, Subscriptions { subscriptions })
+        }
+        kind::PUBLISH => {
+            f.has_exactly(&["channel", "flags", "reply_to", "headers", "body_hex"]);
+            let expected = Publish {
+                channel: f.channel("channel"),
+                flags: message_flags(name, f.u8("flags")),
+                reply_to: f.opt_channel("reply_to"),
+                headers: f.headers("headers"),
+                body: Bytes::from(f.hex("body_hex")),
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::MESSAGE => {
+            f.has_exactly(&[
+                "sids", "channel", "flags", "reply_to", "headers", "body_hex",
+            ]);
+            let sids: Vec<u64> = f
+                .array("sids")
+                .iter()
+                .map(|v| v.as_u64().expect("a sid is an unsigned integer"))
+                .collect();
+            let expected = Message {
+                sids,
+                channel: f.channel("channel"),
+                flags: message_flags(name, f.u8("flags")),
+                reply_to: f.opt_channel("reply_to"),
+                headers: f.headers("headers"),
+                body: Bytes::from(f.hex("body_hex")),
+            };
+            let encoded = decode_and_encode(name, frame, expected.clone());
+            // The hub's way of writing it: the tail once, then the sids per connection.
+            let tail = MessageTail::new(
+                &expected.channel,
+                expected.flags,
+                expected.reply_to.as_ref(),
+                &expected.headers,
+                expected.body.clone(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: tail: {e}"));
+            let mut by_tail = BytesMut::new();
+            tail.write_frame(&expected.sids, &mut by_tail)
+                .unwrap_or_else(|e| panic!("{name}: tail: {e}"));
+            assert_eq!(by_tail, encoded, "{name}: written from a MessageTail");
+            encoded
+        }
+        kind::REFUSED => {
+            f.has_exactly(&["sid", "code", "message"]);
+            let expected = Refused {
+                sid: f.opt_u64("sid"),
+                code: ErrorCode::from(f.u16("code")),
+                message: f.str("message").to_owned(),
+            };
+            decode_and_encode(name, frame, expected)
+        }
         other => panic!("{name}: kind {other} has no envelope"),
     }
+}
+
+/// The flags of a vector, built from the named flags so an unnamed bit cannot slip through.
+fn message_flags(vector: &str, bits: u8) -> MessageFlags {
+    let all = [
+        MessageFlags::NO_ECHO,
+        MessageFlags::RETAIN,
+        MessageFlags::REQUEST,
+        MessageFlags::ACK,
+        MessageFlags::REPLY,
+        MessageFlags::ERROR,
+        MessageFlags::RETAINED,
+    ];
+    let flags = all
+        .into_iter()
+        .filter(|f| bits & f.bits() != 0)
+        .fold(MessageFlags::NONE, |acc, f| acc | f);
+    assert_eq!(
+        flags.bits(),
+        bits,
+        "{vector}: flags {bits:#x} has an unnamed bit"
+    );
+    flags
 }
 
 /// Reads a frame's payload with the envelope of its kind, keeping only the error.
@@ -253,6 +400,12 @@ fn read_payload_of_kind(frame: &Frame) -> Result<(), ProtocolError> {
         kind::ERROR => ErrorFrame::from_frame(frame).map(drop),
         kind::REQUEST => Request::from_frame(frame).map(drop),
         kind::RESPONSE => Response::from_frame(frame).map(drop),
+        kind::SUBSCRIBE => Subscribe::from_frame(frame).map(drop),
+        kind::UNSUBSCRIBE => Unsubscribe::from_frame(frame).map(drop),
+        kind::SUBSCRIPTIONS => Subscriptions::from_frame(frame).map(drop),
+        kind::PUBLISH => Publish::from_frame(frame).map(drop),
+        kind::MESSAGE => Message::from_frame(frame).map(drop),
+        kind::REFUSED => Refused::from_frame(frame).map(drop),
         other => panic!("kind {other} has no envelope"),
     }
 }
@@ -309,7 +462,20 @@ fn invalid_vectors_are_refused_with_their_error_code() {
                     );
                 }
                 match read_payload_of_kind(&frame) {
-                    Err(payload_error) => payload_error,
+                    Err(payload_error) => {
+                        if v.map.contains_key("sid") {
+                            let answer =
+                                Refused::for_error(frame.kind, &frame.payload, &payload_error);
+                            assert_eq!(
+                                answer.sid,
+                                v.opt_u64("sid"),
+                                "{}: the sid a REFUSED answer names",
+                                v.vector
+                            );
+                            assert_eq!(answer.code, payload_error.code(), "{}", v.vector);
+                        }
+                        payload_error
+                    }
                     Ok(()) => panic!("{}: decoded, but the vector is invalid", v.vector),
                 }
             }
@@ -394,7 +560,14 @@ fn the_worked_example_in_protocol_md_matches_the_vectors() {
     let doc = std::fs::read_to_string(PROTOCOL_MD_PATH)
         .unwrap_or_else(|e| panic!("cannot read {PROTOCOL_MD_PATH}: {e}"));
     let vectors = load();
-    for name in ["request-echo", "response-echo"] {
+    for name in [
+        "request-echo",
+        "response-echo",
+        "publish-call",
+        "message-call",
+        "message-ack-and-reply",
+        "message-no-responders",
+    ] {
         let v = vectors
             .valid
             .iter()

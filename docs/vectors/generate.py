@@ -32,6 +32,14 @@ DEFAULT_MAX_FRAME = 1024 * 1024
 # Frame kinds (docs/protocol.md, "Frame kinds").
 CONN, DISCONN, PING, PONG = 1, 2, 4, 5
 REQUEST, RESPONSE, ERROR, CANCEL = 16, 17, 18, 19
+SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS, PUBLISH, MESSAGE, REFUSED = 32, 33, 34, 35, 36, 37
+
+# Pub/sub flags (docs/protocol.md, "Pub/sub", "Flags").
+NO_ECHO, RETAIN, REQUEST_FLAG, ACK, REPLY, ERROR_FLAG, RETAINED = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40
+NO_RETAINED = 0x01  # subscription flag
+
+# A spoke's reply inbox: `_inbox/<32 hex digits of a random 128-bit token>/<call number>`.
+INBOX = "_inbox/" + "5f3a" * 8
 
 
 def pack(value: Any) -> bytes:
@@ -89,6 +97,61 @@ def response(name: str, request_id: int, headers: dict[str, str], body: bytes) -
     return valid(name, RESPONSE, payload, fields)
 
 
+def sub_entry(sid: int, pattern: str, group: str | None, flags: int) -> list:
+    return [sid, pattern, group, flags]
+
+
+def sub_fields(sid: int, pattern: str, group: str | None, flags: int) -> dict:
+    return {"sid": sid, "pattern": pattern, "group": group, "flags": flags}
+
+
+def subscribe(name: str, sid: int, pattern: str, group: str | None, flags: int) -> dict:
+    payload = pack(sub_entry(sid, pattern, group, flags))
+    return valid(name, SUBSCRIBE, payload, sub_fields(sid, pattern, group, flags))
+
+
+def unsubscribe(name: str, sid: int) -> dict:
+    return valid(name, UNSUBSCRIBE, pack([sid]), {"sid": sid})
+
+
+def subscriptions(name: str, entries: list[tuple]) -> dict:
+    payload = pack([[sub_entry(*e) for e in entries]])
+    return valid(name, SUBSCRIPTIONS, payload, {"subscriptions": [sub_fields(*e) for e in entries]})
+
+
+def publish(name: str, channel: str, flags: int, reply_to: str | None, headers: dict[str, str], body: bytes) -> dict:
+    headers = headers_map(headers)
+    payload = pack([channel, flags, reply_to, headers, body])
+    fields = {"channel": channel, "flags": flags, "reply_to": reply_to, "headers": headers, "body_hex": body.hex()}
+    return valid(name, PUBLISH, payload, fields)
+
+
+def message(
+    name: str, sids: list[int], channel: str, flags: int, reply_to: str | None, headers: dict[str, str], body: bytes
+) -> dict:
+    headers = headers_map(headers)
+    payload = pack([sids, channel, flags, reply_to, headers, body])
+    fields = {
+        "sids": sids,
+        "channel": channel,
+        "flags": flags,
+        "reply_to": reply_to,
+        "headers": headers,
+        "body_hex": body.hex(),
+    }
+    return valid(name, MESSAGE, payload, fields)
+
+
+def refused(name: str, sid: int | None, code: int, message_text: str) -> dict:
+    payload = pack([sid, code, message_text])
+    return valid(name, REFUSED, payload, {"sid": sid, "code": code, "message": message_text})
+
+
+def reply_error(code: int, message_text: str) -> bytes:
+    """The body of an answer with the ERROR flag: `[code, message]`."""
+    return pack([code, message_text])
+
+
 def valid(name: str, kind: int, payload: bytes, fields: dict) -> dict:
     # The payload must read back as exactly one MessagePack value (strict: no trailing bytes).
     msgpack.unpackb(payload, raw=False, strict_map_key=True)
@@ -137,6 +200,49 @@ def valid_vectors() -> list[dict]:
         response("response-echo", 1, {}, echo_body),
         response("response-with-unknown-header", 2, {"x-handled-by": "node-a"}, body({"result": 4})),
         response("response-nil-body", 3, {}, body(None)),
+    ] + pubsub_valid_vectors()
+
+
+def pubsub_valid_vectors() -> list[dict]:
+    temp = body(21.5)  # float 64
+    call_reply_to = INBOX + "/7"
+    no_responders = reply_error(400, 'no responders: nothing subscribes to channel "svc/dice/roll"')
+    return [
+        subscribe("subscribe", 1, "sensors/*/temp", None, 0),
+        subscribe("subscribe-queue-group", 2, "svc/dice/roll", "dice-workers", 0),
+        subscribe("subscribe-no-retained-large-sid", 70000, "**", None, NO_RETAINED),
+        unsubscribe("unsubscribe", 1),
+        subscriptions(
+            "subscriptions-after-connect",
+            [
+                (1, "sensors/*/temp", None, 0),
+                (2, "svc/dice/roll", "dice-workers", 0),
+                (3, INBOX + "/*", None, NO_RETAINED),
+            ],
+        ),
+        subscriptions("subscriptions-none", []),
+        publish("publish", "sensors/kitchen/temp", 0, None, {}, temp),
+        publish("publish-retain-no-echo", "sensors/kitchen/temp", RETAIN | NO_ECHO, None, {}, temp),
+        publish("publish-retain-empty-clears", "sensors/kitchen/temp", RETAIN, None, {}, b""),
+        publish(
+            "publish-call",
+            "svc/dice/roll",
+            REQUEST_FLAG,
+            call_reply_to,
+            {"deadline-ms": "1500"},
+            body({"sides": 6}),
+        ),
+        publish("publish-ack", call_reply_to, ACK, None, {}, b""),
+        publish("publish-ack-and-reply", call_reply_to, ACK | REPLY, None, {}, body(4)),
+        publish("publish-error-reply", call_reply_to, ERROR_FLAG, None, {}, reply_error(600, "dice jammed")),
+        message("message", [1], "sensors/kitchen/temp", 0, None, {}, temp),
+        message("message-many-sids", [1, 5, 300], "sensors/kitchen/temp", 0, None, {"traceparent": "00-ab-cd-01"}, temp),
+        message("message-retained", [1], "sensors/kitchen/temp", RETAINED, None, {}, temp),
+        message("message-call", [2], "svc/dice/roll", REQUEST_FLAG, call_reply_to, {"deadline-ms": "1500"}, body({"sides": 6})),
+        message("message-ack-and-reply", [3], call_reply_to, ACK | REPLY, None, {}, body(4)),
+        message("message-no-responders", [3], call_reply_to, ERROR_FLAG, None, {}, no_responders),
+        refused("refused-subscription", 9, 300, 'SUBSCRIBE not applied (subscription 9): invalid pattern'),
+        refused("refused-publish", None, 300, "PUBLISH not applied: invalid channel"),
     ]
 
 
@@ -200,6 +306,44 @@ def invalid_vectors() -> list[dict]:
         bad_payload("disconn-trailing-bytes", DISCONN, pack(["bye"]) + b"\xc0"),
         bad_payload("cancel-id-is-nil", CANCEL, pack([None])),
         bad_payload("response-body-missing", RESPONSE, pack([1, {}])),
+    ] + pubsub_invalid_vectors()
+
+
+def bad_pubsub(name: str, kind: int, payload: bytes, error_name: str, sid: int | None | str = "absent") -> dict:
+    """A pub/sub payload the hub (or spoke) refuses; `sid` is the one a REFUSED answer names."""
+    vector = invalid(name, frame(kind, payload), error_name, False)
+    if sid != "absent":
+        vector["sid"] = sid
+    return vector
+
+
+def pubsub_invalid_vectors() -> list[dict]:
+    e = b""
+    inbox = INBOX + "/1"
+    return [
+        bad_pubsub("subscribe-pattern-control-char", SUBSCRIBE, pack([9, "a/\x01", None, 0]), "invalid-body", 9),
+        bad_pubsub("subscribe-pattern-too-long", SUBSCRIBE, pack([9, "a" * 1025, None, 0]), "invalid-body", 9),
+        bad_pubsub("subscribe-group-empty", SUBSCRIBE, pack([4, "a", "", 0]), "invalid-body", 4),
+        bad_pubsub("subscribe-unknown-flag", SUBSCRIBE, pack([5, "a", None, 2]), "protocol", 5),
+        bad_pubsub("subscribe-missing-flags", SUBSCRIBE, pack([3, "a", None]), "protocol", 3),
+        bad_pubsub("subscribe-pattern-is-bin", SUBSCRIBE, pack([3, b"a", None, 0]), "protocol", 3),
+        bad_pubsub("subscribe-sid-negative", SUBSCRIBE, pack([-1, "a", None, 0]), "protocol", None),
+        bad_pubsub("unsubscribe-sid-nil", UNSUBSCRIBE, pack([None]), "protocol", None),
+        bad_pubsub("subscriptions-repeated-sid", SUBSCRIPTIONS, pack([[[1, "a", None, 0], [1, "b", None, 0]]]), "protocol", 1),
+        bad_pubsub("subscriptions-entry-invalid-pattern", SUBSCRIPTIONS, pack([[[1, "a", None, 0], [2, "\x7f", None, 0]]]), "invalid-body", 2),
+        bad_pubsub("subscriptions-not-wrapped", SUBSCRIPTIONS, pack([[1, "a", None, 0]]), "protocol", None),
+        bad_pubsub("publish-channel-wildcard", PUBLISH, pack(["a/*", 0, None, {}, e]), "invalid-body", None),
+        bad_pubsub("publish-reply-to-wildcard", PUBLISH, pack(["a", REQUEST_FLAG, "_inbox/**", {}, e]), "invalid-body", None),
+        bad_pubsub("publish-request-without-reply-to", PUBLISH, pack(["a", REQUEST_FLAG, None, {}, e]), "protocol", None),
+        bad_pubsub("publish-retained-is-for-the-hub", PUBLISH, pack(["a", RETAINED, None, {}, e]), "protocol", None),
+        bad_pubsub("publish-reply-and-error", PUBLISH, pack([inbox, REPLY | ERROR_FLAG, None, {}, e]), "protocol", None),
+        bad_pubsub("publish-retained-reply", PUBLISH, pack([inbox, RETAIN | REPLY, None, {}, e]), "protocol", None),
+        bad_pubsub("publish-body-is-str", PUBLISH, pack(["a", 0, None, {}, "x"]), "protocol", None),
+        bad_pubsub("publish-missing-headers", PUBLISH, pack(["a", 0, None, e]), "protocol", None),
+        bad_pubsub("message-no-sids", MESSAGE, pack([[], "a", 0, None, {}, e]), "protocol"),
+        bad_pubsub("message-sids-not-ascending", MESSAGE, pack([[5, 1], "a", 0, None, {}, e]), "protocol"),
+        bad_pubsub("message-no-echo-is-for-the-hub", MESSAGE, pack([[1], "a", NO_ECHO, None, {}, e]), "protocol"),
+        bad_pubsub("refused-code-over-u16", REFUSED, pack([1, 70000, "x"]), "protocol"),
     ]
 
 

@@ -26,6 +26,22 @@ pub const ERROR: u16 = 18;
 /// The caller no longer wants the reply to a REQUEST (payload: [`crate::protocol::Cancel`]).
 pub const CANCEL: u16 = 19;
 
+/// Spoke to hub: a subscription under a spoke-chosen id (payload: [`crate::protocol::Subscribe`]).
+pub const SUBSCRIBE: u16 = 32;
+/// Spoke to hub: end a subscription (payload: [`crate::protocol::Unsubscribe`]).
+pub const UNSUBSCRIBE: u16 = 33;
+/// Spoke to hub: the spoke's whole subscription list, replacing the hub's (payload:
+/// [`crate::protocol::Subscriptions`]).
+pub const SUBSCRIPTIONS: u16 = 34;
+/// Spoke to hub: a message for a channel (payload: [`crate::protocol::Publish`]).
+pub const PUBLISH: u16 = 35;
+/// Hub to spoke: a message for some of the connection's subscriptions (payload:
+/// [`crate::protocol::Message`]).
+pub const MESSAGE: u16 = 36;
+/// Hub to spoke: a subscription or publish was not applied (payload:
+/// [`crate::protocol::Refused`]).
+pub const REFUSED: u16 = 37;
+
 /// Kinds 32..=63 belong to pub/sub (publish, subscribe, ...).
 pub const PUBSUB_RANGE: std::ops::RangeInclusive<u16> = 32..=63;
 /// Kinds 64..=95 belong to links between hubs.
@@ -44,6 +60,12 @@ pub fn name(kind: u16) -> &'static str {
         RESPONSE => "RESPONSE",
         ERROR => "ERROR",
         CANCEL => "CANCEL",
+        SUBSCRIBE => "SUBSCRIBE",
+        UNSUBSCRIBE => "UNSUBSCRIBE",
+        SUBSCRIPTIONS => "SUBSCRIPTIONS",
+        PUBLISH => "PUBLISH",
+        MESSAGE => "MESSAGE",
+        REFUSED => "REFUSED",
         k if PUBSUB_RANGE.contains(&k) => "pub/sub (reserved)",
         k if BRIDGE_RANGE.contains(&k) => "bridge (reserved)",
         _ => "unknown",

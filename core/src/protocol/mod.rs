@@ -5,6 +5,10 @@ mod error_code;
 mod frame;
 mod headers;
 pub mod kind;
+mod pubsub;
+mod pubsub_message;
+mod pubsub_rpc;
+mod pubsub_wire;
 
 pub use envelope::{
     peek_request_id, Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, Request,
@@ -13,6 +17,12 @@ pub use envelope::{
 pub use error_code::ErrorCode;
 pub use frame::{decode_datagram, decode_frame, Frame, FrameCodec, HEADER_BYTES, LENGTH_BYTES};
 pub use headers::{Headers, DEADLINE_MS, IDEMPOTENCY_KEY, TRACEPARENT};
+pub use pubsub::{
+    peek_sid, InvalidField, Refused, Subscribe, SubscriptionFlags, Subscriptions, Unsubscribe,
+    MAX_GROUP_BYTES,
+};
+pub use pubsub_message::{Message, MessageFlags, MessageTail, Publish};
+pub use pubsub_rpc::{Inbox, ReplyError, INBOX_PREFIX};
 
 /// Why bytes could not be read or written as protocol frames.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +81,17 @@ pub enum ProtocolError {
         /// The kind received.
         got: u16,
     },
+    /// A pub/sub frame was read whole, but one of its fields breaks a rule (an invalid pattern
+    /// or channel, flags that mean nothing); `sid` names the subscription where there is one.
+    #[error("{} not applied{}: {field}", kind::name(*.kind), .sid.map(|s| format!(" (subscription {s})")).unwrap_or_default())]
+    Invalid {
+        /// The frame kind.
+        kind: u16,
+        /// The subscription the field belongs to.
+        sid: Option<u64>,
+        /// What is wrong.
+        field: InvalidField,
+    },
     /// A value could not be encoded.
     #[error("cannot encode payload: {0}")]
     Encode(rmp_serde::encode::Error),
@@ -84,6 +105,7 @@ impl ProtocolError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ProtocolError::FrameTooLarge { .. } => ErrorCode::FrameTooLarge,
+            ProtocolError::Invalid { field, .. } => field.code(),
             _ => ErrorCode::Protocol,
         }
     }
@@ -102,3 +124,5 @@ impl ProtocolError {
 
 #[cfg(test)]
 mod envelope_tests;
+#[cfg(test)]
+mod pubsub_tests;

@@ -1,5 +1,6 @@
-//! A queued route whose handler does its work once per request id: `journal.write` appends
-//! `<id> <note>` to a journal file. Requests are stored durably and acknowledged `{"id": N}`
+//! A queued route whose handler writes down the request id with its work: `journal.write`
+//! appends `<id> <note>` to a journal file, so a line written twice (a request run again after
+//! a crash) shows as the same id twice; a real handler would skip an id it has done. Requests are stored durably and acknowledged `{"id": N}`
 //! before the handler runs; a request with `"fail": true` fails every attempt and ends in the
 //! error queue. The crash-safety tests drive it (`kill -9` mid-stream, restart, compare the
 //! journal with the acknowledged ids).

@@ -92,6 +92,12 @@ impl QueueAdmin {
         }
     }
 
+    /// Whether `name` can name one of this family's queues: a route key has no `:`, so a
+    /// sender's stored queue (`sender:<name>`) is not reachable as a queued route.
+    fn names_its_own(&self, name: &str) -> bool {
+        !name.contains(':')
+    }
+
     fn unknown(&self, name: &str) -> QueueError {
         match self.family {
             Family::Routes => QueueError::UnknownQueue {
@@ -113,6 +119,9 @@ impl QueueAdmin {
 
     /// Refuses a queue no queued route has registered.
     async fn known(&self, queue: &str) -> Result<(), QueueError> {
+        if !self.names_its_own(queue) {
+            return Err(self.unknown(queue));
+        }
         let name = self.stored(queue);
         let known = self
             .store
@@ -146,11 +155,11 @@ impl QueueAdmin {
 
     /// Pending and error sizes, pause state, and totals processed and failed.
     pub async fn data(&self, queue: &str) -> Result<QueueData, QueueError> {
-        let name = self.stored(queue);
+        let (name, own) = (self.stored(queue), self.names_its_own(queue));
         let data = self.store.read(move |view| {
             let store = view.store();
             let totals = view.totals(&name);
-            Ok(view.is_registered(&name).then_some(QueueData {
+            Ok((own && view.is_registered(&name)).then_some(QueueData {
                 pending: store.pending_count(&name)?,
                 retrying: store.retry_count(&name)?,
                 errors: store.error_count(&name)?,

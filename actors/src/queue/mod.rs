@@ -75,6 +75,7 @@
 mod admin;
 mod endpoint;
 mod error;
+mod read_ahead;
 mod route;
 pub(crate) mod store_actor;
 mod worker;
@@ -86,6 +87,7 @@ pub use admin::{ErrorIdPage, PauseChange, QueueAdmin, QueueData, MAX_PAGE};
 pub(crate) use endpoint::now_ms;
 pub use endpoint::QueuedEndpoint;
 pub use error::QueueError;
+pub(crate) use read_ahead::ReadAhead;
 pub use route::{
     QueuedRoute, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_STORING, DEFAULT_WORKERS,
 };

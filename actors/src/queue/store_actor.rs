@@ -37,6 +37,8 @@ enum Command {
         reply: SubmitReply,
     },
     Read(ReadFn),
+    /// A read that runs before the writes of its pass: it sees the last committed state.
+    ReadCommitted(ReadFn),
     Watch {
         queue: String,
         /// Refuse a queue that is registered already (a second sender with one name).
@@ -55,7 +57,7 @@ impl Command {
                 let _ = reply.send(Err(QueueError::Stopped));
             }
             // A read's closure holds its reply channel: dropping it answers `Stopped`.
-            Command::Read(_) => {}
+            Command::Read(_) | Command::ReadCommitted(_) => {}
             Command::Stop(done) => {
                 let _ = done.send(());
             }
@@ -167,6 +169,7 @@ impl StoreKeeper {
         while stopping.is_none() {
             let Ok(first) = commands.recv() else { break };
             let mut writes = Vec::new();
+            let mut early = Vec::new();
             let mut later = Vec::new();
             let mut ops = 0;
             let mut next = Some(first);
@@ -180,12 +183,17 @@ impl StoreKeeper {
                         stopping = Some(done);
                         break;
                     }
+                    Command::ReadCommitted(read) => early.push(read),
                     other => later.push(other),
                 }
                 if ops >= MAX_BATCH_OPS {
                     break;
                 }
                 next = commands.try_recv().ok();
+            }
+            // Reads of the committed state first: they need not wait for this pass's fsync.
+            for read in early {
+                self.answer(Command::Read(read));
             }
             self.commit(writes);
             for command in later {
@@ -253,7 +261,7 @@ impl StoreKeeper {
 
     fn answer(&mut self, command: Command) {
         match command {
-            Command::Read(read) => read(&StoreView {
+            Command::Read(read) | Command::ReadCommitted(read) => read(&StoreView {
                 store: &*self.store,
                 totals: &self.totals,
                 watched: &self.watched,
@@ -349,6 +357,21 @@ impl StoreHandle {
     ) -> impl Future<Output = Result<T, QueueError>> + 'static {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Read(Box::new(move |view| {
+            let _ = tx.send(read(view).map_err(QueueError::from));
+        })));
+        async move { rx.await.unwrap_or(Err(QueueError::Stopped)) }
+    }
+
+    /// Runs `read` on the store thread before the writes of the pass it lands in: it sees the
+    /// last committed state, without waiting for that pass's commit, but not necessarily ops
+    /// submitted just before it. For workers looking for ready items, which hold the ids whose
+    /// results are not committed yet.
+    pub fn read_committed<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&StoreView<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, QueueError>> + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::ReadCommitted(Box::new(move |view| {
             let _ = tx.send(read(view).map_err(QueueError::from));
         })));
         async move { rx.await.unwrap_or(Err(QueueError::Stopped)) }

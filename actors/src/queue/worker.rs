@@ -2,13 +2,13 @@
 //! reports each result to the store.
 //!
 //! "N workers" are N slots, each with its own handler actor made by the route's factory. The
-//! actor asks the store for as many ready items as there are idle slots (oldest first, leaving
-//! out the ids it holds), hands each to a slot's handler as the same [`Dispatch`] message a
+//! actor reads ready items ahead of its idle slots ([`ReadAhead`]: oldest first, leaving out
+//! the ids it holds), hands each to a slot's handler as the same [`Dispatch`] message a
 //! plain route sends (so `serve!` handlers work unchanged, panics caught), and reads the
 //! handler's reply frame back as an [`Outcome`]. It keeps an id until the store has committed
 //! what became of it, so the id is never taken twice.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,7 @@ use hubwire_core::store::{ItemId, Op, PendingItem};
 use hubwire_core::{decode_body, Route};
 
 use super::endpoint::now_ms;
+use super::read_ahead::ReadAhead;
 use super::store_actor::{PauseMirror, StoreHandle};
 use crate::handler::{Dispatch, Outcome, ReplyTo};
 use crate::routing::RouteStats;
@@ -64,19 +65,12 @@ pub(crate) struct QueueWorkers<R: Route, H: Actor> {
     /// Slots whose handler has nothing to do.
     pub(crate) idle: Vec<usize>,
     running: HashMap<ItemId, Running>,
-    /// Ids fetched, being run, or whose result is not committed yet: left out of every fetch.
-    taken: HashSet<ItemId>,
-    /// Items fetched ahead, oldest first, so a slot that frees starts its next item at once
-    /// instead of waiting for a fetch (which waits for the store's next commit).
-    ready: VecDeque<PendingItem>,
+    /// Items fetched ahead, and every id held until its result is committed.
+    ahead: ReadAhead,
     /// Already set to give up after the route's max attempts.
     pub(crate) policy: BackoffPolicy,
     pub(crate) jitter: SplitMix64,
     pub(crate) stats: Arc<RouteStats>,
-    /// A fetch is on its way: one at a time, so two never return the same item.
-    fetching: bool,
-    /// Asked to fetch while one was on its way: fetch again when it returns.
-    fetch_again: bool,
     _route: std::marker::PhantomData<fn() -> R>,
 }
 
@@ -106,13 +100,10 @@ impl<R: Route, H: Actor> QueueWorkers<R, H> {
             idle: (0..handlers.len()).rev().collect(),
             handlers,
             running: HashMap::new(),
-            taken: HashSet::new(),
-            ready: VecDeque::new(),
+            ahead: ReadAhead::new(slots),
             policy,
             jitter: SplitMix64::from_entropy(),
             stats,
-            fetching: false,
-            fetch_again: false,
             _route: std::marker::PhantomData,
         }
     }
@@ -147,34 +138,22 @@ where
             return;
         }
         self.start_ready(ctx);
-        if self.fetching {
-            self.fetch_again = true;
+        let Some(fetch) = self.ahead.fetch(self.idle.len()) else {
             return;
-        }
-        let wanted = self.idle.len() + self.handlers.len();
-        let limit = wanted.saturating_sub(self.ready.len());
-        if limit == 0 {
-            return;
-        }
-        let (exclude, now) = (self.taken.clone(), now_ms());
-        self.fetching = true;
-        let fetch = self
+        };
+        let (now, limit, exclude) = (now_ms(), fetch.limit, fetch.exclude);
+        let read = self
             .store
-            .read(move |view| view.store().next_ready(R::KEY, now, &exclude, limit));
-        ctx.spawn(fetch.into_actor(self).map(move |fetched, workers, ctx| {
-            workers.fetching = false;
-            match fetched {
-                Ok(items) => {
-                    // A full page may have left more behind.
-                    workers.fetch_again |= items.len() == limit;
-                    for item in items {
-                        workers.taken.insert(item.id);
-                        workers.ready.push_back(item);
-                    }
+            .read_committed(move |view| view.store().next_ready(R::KEY, now, &exclude, limit));
+        ctx.spawn(read.into_actor(self).map(move |fetched, workers, ctx| {
+            let again = match fetched {
+                Ok(items) => workers.ahead.fetched(items, limit),
+                Err(e) => {
+                    tracing::error!(route = R::KEY, error = %e, "cannot read the queue");
+                    workers.ahead.fetch_failed();
+                    false
                 }
-                Err(e) => tracing::error!(route = R::KEY, error = %e, "cannot read the queue"),
-            }
-            let again = std::mem::take(&mut workers.fetch_again);
+            };
             // Start what came; fetch again only if the page was full or slots freed meanwhile.
             if again {
                 workers.fill(ctx);
@@ -190,7 +169,7 @@ where
             return;
         }
         while !self.idle.is_empty() {
-            let Some(item) = self.ready.pop_front() else {
+            let Some(item) = self.ahead.next() else {
                 break;
             };
             self.run(item, ctx);
@@ -200,7 +179,7 @@ where
     /// Hands `item` to an idle slot's handler.
     fn run(&mut self, item: PendingItem, ctx: &mut Context<Self>) {
         let id = item.id;
-        self.taken.insert(id);
+        self.ahead.hold(id);
         let request = match decode_body::<R::Request>(&item.body) {
             Ok(request) => request,
             Err(e) => {
@@ -290,7 +269,7 @@ where
         let commit = self.store.submit(vec![op]);
         ctx.spawn(commit.into_actor(self).map(move |committed, workers, ctx| {
             // Committed or not, the store has the item's current state: free to take again.
-            workers.taken.remove(&id);
+            workers.ahead.release(id);
             if let Err(e) = committed {
                 tracing::error!(route = R::KEY, %id, error = %e, "cannot record a result; the item will run again");
             }

@@ -109,8 +109,9 @@ impl Broadcaster {
     }
 
     /// Stores an encoded body with headers for every destination, in one transaction. A track
-    /// that is full refuses its copy: the answer is then [`SendError::Full`] naming that
-    /// track, and the other tracks keep theirs (each track is independent).
+    /// that is full refuses its copy while the others keep theirs (each track is independent):
+    /// the answer is then [`SendError::Incomplete`], which says which tracks stored it (with
+    /// their ids) and which refused it.
     pub async fn broadcast(
         &self,
         body: Bytes,
@@ -140,10 +141,21 @@ impl Broadcaster {
         };
         // Every track that stored its copy starts on it, whatever the others answered.
         self.tracks.iter().for_each(Sender::wake);
-        self.tracks
-            .iter()
-            .zip(outcomes)
-            .map(|(track, outcome)| track.outcome(Ok(Some(outcome))))
-            .collect()
+        let mut stored = Vec::new();
+        let mut refused = Vec::new();
+        for (n, (track, outcome)) in self.tracks.iter().zip(outcomes).enumerate() {
+            match track.outcome(Ok(Some(outcome))) {
+                Ok(id) => stored.push((n, id)),
+                Err(e) => refused.push((n, e.to_string())),
+            }
+        }
+        if refused.is_empty() {
+            return Ok(stored.into_iter().map(|(_, id)| id).collect());
+        }
+        Err(SendError::Incomplete {
+            broadcaster: self.name.clone(),
+            stored,
+            refused,
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! [`SendError`]: why a message was not accepted by a sender.
 
+use hubwire_core::store::ItemId;
 use hubwire_core::BodyError;
 
 use crate::queue::QueueError;
@@ -22,6 +23,17 @@ pub enum SendError {
     Paused {
         /// The sender.
         sender: String,
+    },
+    /// A broadcast was stored on some tracks and refused on others (a full track): the ones
+    /// that stored it deliver it; send again only to the refused ones.
+    #[error("broadcast {broadcaster}: stored on tracks {stored:?}, refused on {refused:?}")]
+    Incomplete {
+        /// The broadcaster.
+        broadcaster: String,
+        /// The tracks (by destination index) that stored it, with its id there.
+        stored: Vec<(usize, ItemId)>,
+        /// The tracks that refused it, with why.
+        refused: Vec<(usize, String)>,
     },
     /// The message could not be encoded as MessagePack.
     #[error("the message cannot be encoded: {0}")]

@@ -6,7 +6,7 @@
 //! next attempt time and looks again when that time comes (a timer, and a poll every
 //! [`POLL_INTERVAL`](crate::queue::POLL_INTERVAL)).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,7 @@ use hubwire_core::store::{ItemId, Op, PendingItem};
 use super::options::{GroupOnError, Ordering};
 use super::worker::{Deliver, DeliveryWorker, StopWorker};
 use crate::queue::store_actor::PauseMirror;
-use crate::queue::{StoreHandle, POLL_INTERVAL};
+use crate::queue::{ReadAhead, StoreHandle, POLL_INTERVAL};
 use crate::supervisor::{ExitReporter, StopChild};
 
 /// Milliseconds since the Unix epoch, as the keeper reads them (tests hand in their own).
@@ -85,30 +85,23 @@ pub(crate) struct Keeper {
     workers: Vec<Addr<DeliveryWorker>>,
     /// Workers waiting for a message.
     idle: Vec<Addr<DeliveryWorker>>,
-    /// Messages fetched ahead, oldest first.
-    ready: VecDeque<PendingItem>,
-    /// Ids fetched, being delivered, or whose outcome is not committed yet: left out of every
-    /// fetch (and, in a sequenced sender, holding their group).
-    taken: HashSet<ItemId>,
+    /// Messages fetched ahead, and every id held until its outcome is committed (left out of
+    /// every fetch and, in a sequenced sender, holding its group).
+    ahead: ReadAhead,
     /// Attempts made before the one in flight, by id.
     running: HashMap<ItemId, u32>,
-    fetching: bool,
-    fetch_again: bool,
 }
 
 impl Keeper {
     pub(crate) fn new(setup: KeeperSetup, exit: ExitReporter) -> Self {
         Keeper {
+            ahead: ReadAhead::new(setup.workers),
             setup,
             exit,
             jitter: SplitMix64::from_entropy(),
             workers: Vec::new(),
             idle: Vec::new(),
-            ready: VecDeque::new(),
-            taken: HashSet::new(),
             running: HashMap::new(),
-            fetching: false,
-            fetch_again: false,
         }
     }
 
@@ -119,19 +112,13 @@ impl Keeper {
             return;
         }
         self.hand_out();
-        if self.fetching {
-            self.fetch_again = true;
+        let Some(fetch) = self.ahead.fetch(self.idle.len()) else {
             return;
-        }
-        let limit = (self.idle.len() + self.setup.workers).saturating_sub(self.ready.len());
-        if limit == 0 {
-            return;
-        }
-        let (exclude, now) = (self.taken.clone(), (self.setup.clock)());
+        };
+        let (now, limit, exclude) = ((self.setup.clock)(), fetch.limit, fetch.exclude);
         let queue = self.setup.queue.clone();
         let ordering = self.setup.ordering;
-        self.fetching = true;
-        let fetch = self.setup.store.read(move |view| match ordering {
+        let read = self.setup.store.read_committed(move |view| match ordering {
             Ordering::Unordered => view.store().next_ready(&queue, now, &exclude, limit),
             Ordering::Groups(on_error) => view.store().next_ready_in_groups(
                 &queue,
@@ -141,21 +128,16 @@ impl Keeper {
                 on_error == GroupOnError::Hold,
             ),
         });
-        ctx.spawn(fetch.into_actor(self).map(move |fetched, keeper, ctx| {
-            keeper.fetching = false;
-            match fetched {
-                Ok(items) => {
-                    keeper.fetch_again |= items.len() == limit;
-                    for item in items {
-                        keeper.taken.insert(item.id);
-                        keeper.ready.push_back(item);
-                    }
-                }
+        ctx.spawn(read.into_actor(self).map(move |fetched, keeper, ctx| {
+            let again = match fetched {
+                Ok(items) => keeper.ahead.fetched(items, limit),
                 Err(e) => {
-                    tracing::error!(sender = keeper.setup.name, error = %e, "cannot read the sender's queue")
+                    tracing::error!(sender = keeper.setup.name, error = %e, "cannot read the sender's queue");
+                    keeper.ahead.fetch_failed();
+                    false
                 }
-            }
-            if std::mem::take(&mut keeper.fetch_again) {
+            };
+            if again {
                 keeper.fill(ctx);
             } else {
                 keeper.hand_out();
@@ -169,7 +151,7 @@ impl Keeper {
             return;
         }
         while !self.idle.is_empty() {
-            let Some(item) = self.ready.pop_front() else {
+            let Some(item) = self.ahead.next() else {
                 break;
             };
             let worker = self.idle.pop().expect("checked above");
@@ -255,7 +237,7 @@ impl Keeper {
         let commit = self.setup.store.submit(vec![op]);
         ctx.spawn(commit.into_actor(self).map(move |committed, keeper, ctx| {
             // Committed or not, the store has the message's current state: free to take again.
-            keeper.taken.remove(&id);
+            keeper.ahead.release(id);
             if let Err(e) = committed {
                 tracing::error!(sender = keeper.setup.name, %id, error = %e, "cannot record a delivery; the message will be sent again");
             }

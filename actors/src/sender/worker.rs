@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use actix::dev::SendError;
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture,
 };
@@ -68,9 +69,12 @@ impl Handler<Deliver> for DeliveryWorker {
                 worker: ctx.address(),
                 result: result.map(|_| ()),
             };
-            if worker.keeper.try_send(delivered).is_err() {
+            match worker.keeper.try_send(delivered) {
+                Ok(()) => {}
+                // A busy mailbox still takes it: the outcome must not be lost.
+                Err(SendError::Full(delivered)) => worker.keeper.do_send(delivered),
                 // The keeper stopped; its successor starts workers of its own.
-                ctx.stop();
+                Err(SendError::Closed(_)) => ctx.stop(),
             }
         }));
     }

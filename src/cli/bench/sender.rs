@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use hubwire_actors::actix::{self, Addr};
 use hubwire_actors::queue::{QueueAdmin, QueueError, StoreHandle};
-use hubwire_actors::sender::{sender_queue, Destination, SendError, Sender, SenderSpec};
+use hubwire_actors::sender::{Destination, SendError, Sender, SenderSpec};
 use hubwire_actors::supervisor::{StopChild, Supervisor};
 use hubwire_core::decode_body;
 use hubwire_core::stats::StatsRegistry;
@@ -194,7 +194,7 @@ impl SenderRig {
                 host,
                 sender,
                 server,
-                admin: QueueAdmin::new(store.clone()),
+                admin: QueueAdmin::senders(store.clone()),
                 store,
                 dirs,
             }),
@@ -207,7 +207,7 @@ impl SenderRig {
 
     /// The store's figures now.
     async fn probe(&self) -> Result<Probe, QueueError> {
-        let data = self.admin.data(&sender_queue(SENDER)).await?;
+        let data = self.admin.data(SENDER).await?;
         let commits = self.store.commits().await?;
         Ok(Probe {
             at: Instant::now(),
@@ -389,10 +389,9 @@ fn keep_backlog(
     window: Window,
 ) -> (watch::Receiver<bool>, tokio::task::JoinHandle<()>) {
     let (open, gate) = watch::channel(true);
-    let queue = sender_queue(SENDER);
     let keeper = tokio::spawn(async move {
         while window.open(Instant::now()) {
-            let Ok(data) = admin.data(&queue).await else {
+            let Ok(data) = admin.data(SENDER).await else {
                 break;
             };
             let now_open = data.pending < limit;

@@ -257,10 +257,7 @@ async fn a_group_keeps_its_order_under_failures_and_restarts() {
     let (sender, _supervisor) = spec.start(&store, &StatsRegistry::new()).unwrap();
     sender.send_in_group("a", &note("a4", 0)).await.unwrap();
     let admin = QueueAdmin::senders(store.clone());
-    until(&admin, &"ordered".to_owned(), "all delivered", |d| {
-        d.pending == 0
-    })
-    .await;
+    until(&admin, "ordered", "all delivered", |d| d.pending == 0).await;
     while let Ok(attempt) = attempts.try_recv() {
         seen.push(attempt);
     }

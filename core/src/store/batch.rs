@@ -219,48 +219,6 @@ fn change_retrying<T: Tables>(t: &mut T, queue: &str, by: i64) -> Result<(), Sto
     t.put_meta(queue, meta)
 }
 
-/// The sequenced pick: offered a queue's pending items oldest first, it takes up to `limit`
-/// that are ready, not in `exclude`, and first of their group: an item whose group has an
-/// older pending item (taken, waiting a retry or not) or is blocked waits.
-pub(crate) struct GroupPick<'a> {
-    blocked: std::collections::HashSet<String>,
-    now_ms: u64,
-    exclude: &'a std::collections::HashSet<ItemId>,
-    limit: usize,
-    pub(crate) ready: Vec<PendingItem>,
-}
-
-impl<'a> GroupPick<'a> {
-    pub(crate) fn new(
-        blocked: std::collections::HashSet<String>,
-        now_ms: u64,
-        exclude: &'a std::collections::HashSet<ItemId>,
-        limit: usize,
-    ) -> Self {
-        GroupPick {
-            blocked,
-            now_ms,
-            exclude,
-            limit,
-            ready: Vec::new(),
-        }
-    }
-
-    /// Considers the next oldest item; answers whether to go on.
-    pub(crate) fn offer(&mut self, item: PendingItem) -> bool {
-        if let Some(group) = &item.group {
-            // Whatever becomes of this item, the rest of its group waits behind it.
-            if !self.blocked.insert(group.clone()) {
-                return true;
-            }
-        }
-        if !self.exclude.contains(&item.id) && item.not_before_ms <= self.now_ms {
-            self.ready.push(item);
-        }
-        self.ready.len() < self.limit
-    }
-}
-
 fn change_counts<T: Tables>(
     t: &mut T,
     queue: &str,

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
-use super::batch::{apply_op, GroupPick, QueueMeta, Tables};
+use super::batch::{apply_op, QueueMeta, Tables};
 use super::error::StoreError;
 use super::item::{ErroredItem, ItemId, PauseState, PendingItem};
 use super::op::{Op, OpOutcome};
+use super::pick::Pick;
 use super::Store;
 
 /// A store in memory, for tests and for users who choose speed over durability: nothing
@@ -196,15 +197,19 @@ impl Store for MemoryStore {
         } else {
             HashSet::new()
         };
-        let mut pick = GroupPick::new(blocked, now_ms, exclude, limit);
+        let mut pick = Pick::new(now_ms, exclude, limit).in_groups(blocked);
         if limit > 0 {
             for item in q.pending.values() {
-                if !pick.offer(item.clone()) {
+                if !pick.offer(item.id, item.not_before_ms, item.group.as_deref()) {
                     break;
                 }
             }
         }
-        Ok(pick.ready)
+        Ok(pick
+            .chosen
+            .iter()
+            .filter_map(|id| q.pending.get(id).cloned())
+            .collect())
     }
 
     fn pending_count(&self, queue: &str) -> Result<u64, StoreError> {

@@ -29,6 +29,13 @@
 //! - `meta`: `"format_version"` -> 1 (other versions are refused at open), `"last_id"` -> the
 //!   last id given.
 //!
+//! Besides, a [`RedbStore`] keeps every pending item's id, next attempt time and group in
+//! memory (read once at open, changed with each commit), so picking ready items walks small
+//! in-memory entries and decodes only the items it takes: a backlog of thousands of items
+//! waiting for a retry does not turn every fetch into thousands of decodes on the store
+//! thread. (A sequenced pick that holds groups behind errored items still reads the error
+//! queue.)
+//!
 //! # Layout
 //! - `item.rs`: [`ItemId`], [`PendingItem`], [`ErroredItem`], [`AttemptError`], [`PauseState`].
 //! - `op.rs`: [`Op`] and [`OpOutcome`].
@@ -36,6 +43,8 @@
 //! - `memory.rs`: [`MemoryStore`].
 //! - `redb_store.rs`: [`RedbStore`]: opening, batches as transactions, reads.
 //! - `redb_tables.rs`: the table definitions, the record codec, the write-side tables.
+//! - `pending_index.rs`: the redb store's in-memory index of pending items.
+//! - `pick.rs`: choosing ready items (plain, or one per group) from ids, times and groups.
 //! - `error.rs`: [`StoreError`].
 
 mod batch;
@@ -43,6 +52,8 @@ mod error;
 mod item;
 mod memory;
 mod op;
+mod pending_index;
+mod pick;
 mod redb_store;
 mod redb_tables;
 

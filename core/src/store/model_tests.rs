@@ -137,6 +137,8 @@ proptest! {
             let after = snapshot(&memory);
             check_invariants(&memory, &after)?;
             prop_assert_eq!(&snapshot(&redb), &after);
+            // The redb store picks from its in-memory index: it must agree with its table.
+            check_invariants(&redb, &after)?;
             before = after;
         }
         drop(redb);

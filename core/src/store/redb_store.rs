@@ -9,10 +9,12 @@ use redb::{
 };
 use serde::de::DeserializeOwned;
 
-use super::batch::{apply_op, GroupPick, QueueMeta};
+use super::batch::{apply_op, QueueMeta};
 use super::error::StoreError;
 use super::item::{ErroredItem, ItemId, PauseState, PendingItem};
 use super::op::{Op, OpOutcome};
+use super::pending_index::{IndexChange, PendingIndex};
+use super::pick::Pick;
 use super::redb_tables::{
     decode, queue_range, RedbTables, ERRORS, FORMAT_VERSION, META, META_FORMAT, PENDING, QUEUES,
 };
@@ -52,6 +54,9 @@ pub struct RedbStore {
     path: PathBuf,
     /// Write transactions committed by this instance (opening a new file makes one).
     commits: u64,
+    /// The pending items' ids, next attempt times and groups, kept in step with the table on
+    /// every commit: picks walk this instead of decoding records.
+    pub(super) index: PendingIndex,
     /// A test sets this to make the batch fail before its op at that index.
     #[cfg(test)]
     pub(super) fail_before_op: Option<usize>,
@@ -79,11 +84,26 @@ impl RedbStore {
             db,
             path,
             commits: 0,
+            index: PendingIndex::default(),
             #[cfg(test)]
             fail_before_op: None,
         };
         store.check_format()?;
+        store.load_index()?;
         Ok(store)
+    }
+
+    /// Reads every pending item once, at open, into the in-memory index.
+    fn load_index(&mut self) -> Result<(), StoreError> {
+        let mut changes = Vec::new();
+        let pending = self.table(PENDING)?;
+        for entry in pending.iter().map_err(StoreError::database("read"))? {
+            let (_, value) = entry.map_err(StoreError::database("read"))?;
+            let item: PendingItem = decode("pending item", value.value())?;
+            changes.push(IndexChange::put(&item));
+        }
+        self.index.apply(changes);
+        Ok(())
     }
 
     /// The store file.
@@ -128,9 +148,10 @@ impl RedbStore {
             .map_err(StoreError::database("begin a write"))?;
         let mut tables = RedbTables::open(&txn)?;
         let result = f(&mut tables)?; // dropping an uncommitted transaction aborts it
-        tables.finish()?;
+        let changes = tables.finish()?;
         txn.commit().map_err(StoreError::database("commit"))?;
         self.commits += 1;
+        self.index.apply(changes);
         Ok(result)
     }
 
@@ -145,6 +166,24 @@ impl RedbStore {
             .map_err(StoreError::database("begin a read"))?;
         txn.open_table(definition)
             .map_err(StoreError::database::<TableError>("open table"))
+    }
+
+    /// The pending items `ids` of `queue`, in that order (an id the table lacks is skipped).
+    fn read_pending(&self, queue: &str, ids: &[ItemId]) -> Result<Vec<PendingItem>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pending = self.table(PENDING)?;
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(record) = pending
+                .get((queue, id.0))
+                .map_err(StoreError::database("read"))?
+            {
+                items.push(decode("pending item", record.value())?);
+            }
+        }
+        Ok(items)
     }
 
     fn queue_meta(&self, queue: &str) -> Result<QueueMeta, StoreError> {
@@ -229,20 +268,11 @@ impl Store for RedbStore {
         exclude: &HashSet<ItemId>,
         limit: usize,
     ) -> Result<Vec<PendingItem>, StoreError> {
-        let mut ready = Vec::new();
-        if limit == 0 {
-            return Ok(ready);
+        let mut pick = Pick::new(now_ms, exclude, limit);
+        if limit > 0 {
+            self.index.pick(queue, &mut pick);
         }
-        self.scan(PENDING, queue, None, |id, record| {
-            if !exclude.contains(&id) {
-                let item: PendingItem = decode("pending item", record)?;
-                if item.not_before_ms <= now_ms {
-                    ready.push(item);
-                }
-            }
-            Ok(ready.len() < limit)
-        })?;
-        Ok(ready)
+        self.read_pending(queue, &pick.chosen)
     }
 
     fn next_ready_in_groups(
@@ -261,13 +291,11 @@ impl Store for RedbStore {
                 Ok(true)
             })?;
         }
-        let mut pick = GroupPick::new(blocked, now_ms, exclude, limit);
+        let mut pick = Pick::new(now_ms, exclude, limit).in_groups(blocked);
         if limit > 0 {
-            self.scan(PENDING, queue, None, |_, record| {
-                Ok(pick.offer(decode("pending item", record)?))
-            })?;
+            self.index.pick(queue, &mut pick);
         }
-        Ok(pick.ready)
+        self.read_pending(queue, &pick.chosen)
     }
 
     fn pending_count(&self, queue: &str) -> Result<u64, StoreError> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::batch::{QueueMeta, Tables};
 use super::error::StoreError;
 use super::item::{ErroredItem, ItemId, PendingItem};
+use super::pending_index::IndexChange;
 
 /// Bump when a record's shape or a table's key changes; older files are then refused.
 pub(super) const FORMAT_VERSION: u64 = 1;
@@ -73,6 +74,9 @@ pub(super) struct RedbTables<'txn> {
     last_id_taken: bool,
     /// Queue records read or changed in this transaction, and whether changed.
     metas: HashMap<String, (QueueMeta, bool)>,
+    /// What the transaction changed among pending items, for the store's in-memory index
+    /// once it commits.
+    index_changes: Vec<IndexChange>,
 }
 
 impl<'txn> RedbTables<'txn> {
@@ -93,6 +97,7 @@ impl<'txn> RedbTables<'txn> {
             last_id,
             last_id_taken: false,
             metas: HashMap::new(),
+            index_changes: Vec::new(),
         })
     }
 
@@ -105,8 +110,8 @@ impl<'txn> RedbTables<'txn> {
     }
 
     /// Writes the sequence and the changed queue records back, then closes the tables so the
-    /// transaction can commit.
-    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+    /// transaction can commit; answers the changes to pending items, for the index.
+    pub(super) fn finish(mut self) -> Result<Vec<IndexChange>, StoreError> {
         if self.last_id_taken {
             self.meta
                 .insert(META_LAST_ID, self.last_id)
@@ -119,7 +124,7 @@ impl<'txn> RedbTables<'txn> {
                 self.queues.insert(key, bytes.as_slice()).map_err(access)?;
             }
         }
-        Ok(())
+        Ok(self.index_changes)
     }
 }
 
@@ -157,6 +162,7 @@ impl Tables for RedbTables<'_> {
         let bytes = encode("pending item", &item)?;
         let key = (item.queue.as_str(), item.id.0);
         self.pending.insert(key, bytes.as_slice()).map_err(access)?;
+        self.index_changes.push(IndexChange::put(&item));
         Ok(())
     }
 
@@ -166,9 +172,16 @@ impl Tables for RedbTables<'_> {
         id: ItemId,
     ) -> Result<Option<PendingItem>, StoreError> {
         let removed = self.pending.remove((queue, id.0)).map_err(access)?;
-        removed
-            .map(|v| decode("pending item", v.value()))
-            .transpose()
+        let item = removed
+            .map(|v| decode::<PendingItem>("pending item", v.value()))
+            .transpose()?;
+        if item.is_some() {
+            self.index_changes.push(IndexChange::Remove {
+                queue: queue.to_owned(),
+                id,
+            });
+        }
+        Ok(item)
     }
 
     fn put_error(&mut self, item: ErroredItem) -> Result<(), StoreError> {

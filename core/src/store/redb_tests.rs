@@ -98,6 +98,12 @@ fn a_batch_that_fails_half_way_stores_nothing() {
     assert_eq!(store.commits(), commits);
     let unchanged = |store: &RedbStore| {
         assert_eq!(ids_of(&store.all_pending("q").unwrap()), ids);
+        // The in-memory index did not take the failed batch's changes either.
+        let ready = store
+            .next_ready("q", u64::MAX, &HashSet::new(), 10)
+            .unwrap();
+        assert_eq!(ids_of(&ready), ids);
+        assert_eq!(store.index.ids("q"), ids);
         assert_eq!(store.pending_count("q").unwrap(), 2);
         assert_eq!(store.error_count("q").unwrap(), 0);
     };
@@ -181,4 +187,27 @@ fn opening_an_existing_store_commits_nothing() {
     let dir = TempDir::new("open-commits");
     assert_eq!(RedbStore::open(dir.file()).unwrap().commits(), 1);
     assert_eq!(RedbStore::open(dir.file()).unwrap().commits(), 0);
+}
+
+/// A reopened store rebuilds its index from the table: retries keep their times, and a pick
+/// passes over items waiting for a retry without reading them.
+#[test]
+fn the_index_is_rebuilt_at_open_and_skips_waiting_items() {
+    let dir = TempDir::new("index");
+    let mut store = RedbStore::open(dir.file()).unwrap();
+    let ids = enqueue_n(&mut store, "q", 4);
+    apply_one(&mut store, retry("q", ids[0], "later", 1, 1_000));
+    apply_one(&mut store, retry("q", ids[1], "later", 1, 1_000));
+    drop(store);
+    let store = RedbStore::open(dir.file()).unwrap();
+    assert_eq!(store.index.ids("q"), ids);
+    let none = HashSet::new();
+    assert_eq!(
+        ids_of(&store.next_ready("q", 999, &none, 10).unwrap()),
+        ids[2..]
+    );
+    assert_eq!(
+        ids_of(&store.next_ready("q", 1_000, &none, 10).unwrap()),
+        ids
+    );
 }

@@ -45,7 +45,9 @@ fn valid_name(name: &str) -> bool {
 ///     .max_attempts(20)
 ///     .ordering(Ordering::Groups(GroupOnError::Continue))
 ///     .start(&store, &StatsRegistry::new())?;
-/// let id = sender.send_in_group("table-7", &serde_json::json!({"sides": 6, "how_many": 3})).await?;
+/// // Any serializable message: here a map like {"sides": 6, "how_many": 3}.
+/// let roll = std::collections::BTreeMap::from([("sides", 6), ("how_many", 3)]);
+/// let id = sender.send_in_group("table-7", &roll).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -16,6 +16,7 @@
 
 pub mod cache;
 pub mod handler;
+pub mod hub;
 pub mod queue;
 pub mod routing;
 pub mod sender;

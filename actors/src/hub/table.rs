@@ -1,0 +1,261 @@
+//! [`SubscriptionTable`]: the hub's subscription table as an actor. It applies subscription
+//! changes one message at a time and publishes an immutable [`HubSnapshot`] after each, which
+//! connections read directly to route a publish: a lookup never waits behind the mailbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::{Actor, Context, Handler, Message, MessageResult};
+use bytes::Bytes;
+use hubwire_core::pubsub::{Channel, Pattern, RetainedMessages, SubscriptionTrie, TrieSnapshot};
+use tokio::sync::watch;
+
+/// A hub connection, as the table knows it.
+pub type ConnId = u64;
+
+/// A subscription id, chosen by the spoke that subscribed.
+pub type Sid = u64;
+
+/// One subscription of one connection: what the trie stores per pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subscriber {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its subscription.
+    pub sid: Sid,
+}
+
+/// What connections read to route a publish.
+#[derive(Debug, Clone)]
+pub struct HubSnapshot {
+    /// Every subscription, by pattern.
+    pub trie: TrieSnapshot<Subscriber>,
+}
+
+/// A retained message to replay to a new subscription.
+pub type Replay = Vec<(Channel, Bytes)>;
+
+/// Subscribes (or, for a sid in use, replaces) one subscription; answers the retained messages
+/// its pattern matches.
+#[derive(Debug, Message)]
+#[rtype(result = "Replay")]
+pub struct Subscribe {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its subscription id.
+    pub sid: Sid,
+    /// What it matches.
+    pub pattern: Pattern,
+}
+
+/// Drops one subscription (an unknown sid is ignored).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its subscription id.
+    pub sid: Sid,
+}
+
+/// Replaces every subscription of a connection (sent on each connect: the spoke is the source
+/// of truth); answers the retained messages the new list matches.
+#[derive(Debug, Message)]
+#[rtype(result = "Replay")]
+pub struct ReplaceAll {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its whole list.
+    pub subscriptions: Vec<(Sid, Pattern)>,
+}
+
+/// A connection is gone: its subscriptions go with it.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Disconnected(pub ConnId);
+
+/// Keeps (or, with an empty message, clears) a channel's retained message.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Retain {
+    /// The channel.
+    pub channel: Channel,
+    /// The message (empty: clear).
+    pub message: Bytes,
+}
+
+/// The table's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableFigures {
+    /// Subscriptions, over all connections.
+    pub subscriptions: usize,
+    /// Connections with at least one subscription.
+    pub connections: usize,
+    /// Distinct patterns.
+    pub patterns: usize,
+    /// Trie nodes (1 when empty: the root).
+    pub nodes: usize,
+    /// Retained messages held.
+    pub retained: usize,
+    /// Retained messages evicted (or refused as too large) since start.
+    pub retained_evicted: u64,
+}
+
+/// Asks for [`TableFigures`].
+#[derive(Debug, Message)]
+#[rtype(result = "TableFigures")]
+pub struct Figures;
+
+/// The subscription table.
+pub struct SubscriptionTable {
+    trie: SubscriptionTrie<Subscriber>,
+    by_conn: HashMap<ConnId, HashMap<Sid, Pattern>>,
+    retained: RetainedMessages,
+    published: watch::Sender<Arc<HubSnapshot>>,
+}
+
+impl std::fmt::Debug for SubscriptionTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionTable")
+            .field("subscriptions", &self.trie.len())
+            .field("connections", &self.by_conn.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SubscriptionTable {
+    /// An empty table keeping at most `retained_count` retained messages of at most
+    /// `retained_bytes` in all; readers watch the receiver for snapshots.
+    pub fn new(
+        retained_count: usize,
+        retained_bytes: usize,
+    ) -> (SubscriptionTable, watch::Receiver<Arc<HubSnapshot>>) {
+        let trie = SubscriptionTrie::new();
+        let (published, snapshots) = watch::channel(Arc::new(HubSnapshot {
+            trie: trie.snapshot(),
+        }));
+        let table = SubscriptionTable {
+            trie,
+            by_conn: HashMap::new(),
+            retained: RetainedMessages::new(retained_count, retained_bytes),
+            published,
+        };
+        (table, snapshots)
+    }
+
+    fn publish(&self) {
+        let snapshot = Arc::new(HubSnapshot {
+            trie: self.trie.snapshot(),
+        });
+        self.published.send_replace(snapshot);
+    }
+
+    fn add(&mut self, conn: ConnId, sid: Sid, pattern: Pattern, replay: &mut Replay) {
+        let subscriber = Subscriber { conn, sid };
+        let sids = self.by_conn.entry(conn).or_default();
+        if let Some(old) = sids.insert(sid, pattern.clone()) {
+            self.trie.unsubscribe(&old, subscriber);
+        }
+        self.trie.subscribe(&pattern, subscriber);
+        replay.extend(
+            self.retained
+                .matching(&pattern)
+                .into_iter()
+                .map(|(channel, message)| (channel.clone(), message.clone())),
+        );
+    }
+
+    fn drop_conn(&mut self, conn: ConnId) {
+        if let Some(sids) = self.by_conn.remove(&conn) {
+            for (sid, pattern) in sids {
+                self.trie.unsubscribe(&pattern, Subscriber { conn, sid });
+            }
+        }
+    }
+}
+
+impl Actor for SubscriptionTable {
+    type Context = Context<Self>;
+}
+
+impl Handler<Subscribe> for SubscriptionTable {
+    type Result = MessageResult<Subscribe>;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> Self::Result {
+        let mut replay = Vec::new();
+        self.add(msg.conn, msg.sid, msg.pattern, &mut replay);
+        self.publish();
+        MessageResult(replay)
+    }
+}
+
+impl Handler<Unsubscribe> for SubscriptionTable {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Context<Self>) {
+        let Some(sids) = self.by_conn.get_mut(&msg.conn) else {
+            return;
+        };
+        if let Some(pattern) = sids.remove(&msg.sid) {
+            if sids.is_empty() {
+                self.by_conn.remove(&msg.conn);
+            }
+            self.trie.unsubscribe(
+                &pattern,
+                Subscriber {
+                    conn: msg.conn,
+                    sid: msg.sid,
+                },
+            );
+            self.publish();
+        }
+    }
+}
+
+impl Handler<ReplaceAll> for SubscriptionTable {
+    type Result = MessageResult<ReplaceAll>;
+
+    fn handle(&mut self, msg: ReplaceAll, _: &mut Context<Self>) -> Self::Result {
+        self.drop_conn(msg.conn);
+        let mut replay = Vec::new();
+        for (sid, pattern) in msg.subscriptions {
+            self.add(msg.conn, sid, pattern, &mut replay);
+        }
+        self.publish();
+        MessageResult(replay)
+    }
+}
+
+impl Handler<Disconnected> for SubscriptionTable {
+    type Result = ();
+
+    fn handle(&mut self, Disconnected(conn): Disconnected, _: &mut Context<Self>) {
+        if self.by_conn.contains_key(&conn) {
+            self.drop_conn(conn);
+            self.publish();
+        }
+    }
+}
+
+impl Handler<Retain> for SubscriptionTable {
+    type Result = ();
+
+    fn handle(&mut self, msg: Retain, _: &mut Context<Self>) {
+        self.retained.retain(msg.channel, msg.message);
+    }
+}
+
+impl Handler<Figures> for SubscriptionTable {
+    type Result = MessageResult<Figures>;
+
+    fn handle(&mut self, _: Figures, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(TableFigures {
+            subscriptions: self.trie.len(),
+            connections: self.by_conn.len(),
+            patterns: self.trie.pattern_count(),
+            nodes: self.trie.node_count(),
+            retained: self.retained.len(),
+            retained_evicted: self.retained.evicted(),
+        })
+    }
+}

@@ -110,3 +110,50 @@ async fn a_sender_rides_out_its_destination_stopping_and_starting_again() {
         assert!(notes.contains(&format!("while-down{n}")), "{notes:?}");
     }
 }
+
+/// The forwarder example feeds the dice server's queued route and rides out the dice server
+/// being stopped and started again.
+#[tokio::test(flavor = "current_thread")]
+async fn the_forwarder_feeds_the_dice_server_across_its_restart() {
+    use hubwire::standard::{QueueDataRoute, QueueName};
+    let dice_dir = TempDir::new("forward-dice");
+    let address = free_address();
+    let (on, data) = (
+        address.to_string(),
+        dice_dir.path("data").display().to_string(),
+    );
+    let lock = dice_dir.path("lock").display().to_string();
+    let dice_args = ["--listen", &on, "--data-dir", &data, "--lock-dir", &lock];
+    let mut dice = support::process::AppProcess::start("dice_server", &dice_args, &[], 1);
+    let dir = TempDir::new("forward");
+    let sender = forwarder_to(&dir, &address, "dice.roll_times");
+    let client = Client::new(sender.address("tcp"));
+    // One-sided dice always roll the maximum, so every roll succeeds.
+    let roll = serde_json::json!({"sides": 1, "how_many": 3});
+    for _ in 0..5 {
+        client.call::<Forward>(&roll).await.unwrap();
+    }
+    sender_drained(&client, DRAIN).await;
+    dice.signal(libc::SIGTERM);
+    assert!(dice.wait().success());
+    for _ in 0..5 {
+        client.call::<Forward>(&roll).await.unwrap();
+    }
+    let _dice = support::process::AppProcess::start("dice_server", &dice_args, &[], 1);
+    let figures = sender_drained(&client, DRAIN).await;
+    assert_eq!((figures.processed, figures.errors), (10, 0), "{figures:?}");
+    let dice_client = Client::new(address);
+    let queue = QueueName {
+        queue: "dice.roll_times".into(),
+    };
+    let deadline = Instant::now() + DRAIN;
+    loop {
+        let rolled = dice_client.call::<QueueDataRoute>(&queue).await.unwrap();
+        if rolled.pending == 0 && rolled.processed == 5 {
+            assert_eq!(rolled.errors, 0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "{rolled:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -50,12 +50,12 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, queue, routing, sender, serve, serve_blocking, server, supervisor,
+    actix, cache, handler, hub, queue, routing, sender, serve, serve_blocking, server, supervisor,
     transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
-    backoff, client, protocol, route, stats, store, Address, AddressError, AllowEntry, AllowList,
-    BodyError, Config, Route,
+    backoff, client, protocol, pubsub, route, stats, store, Address, AddressError, AllowEntry,
+    AllowList, BodyError, Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.

@@ -1,13 +1,15 @@
-//! The pub/sub hub (issue 7, in progress): today the subscription table actor
+//! The pub/sub hub (issue 7, in progress): the subscription table actor
 //! ([`SubscriptionTable`]), which applies subscription changes and publishes immutable
-//! snapshots for connections to route publishes with. The hub connection, spokes and RPC build
-//! on it (see `docs/protocol.md`, section 10, for the frames).
+//! snapshots, and the [`Hub`] that connections share to route publishes with them (the frames
+//! are in `docs/protocol.md`, section 10). Spokes and RPC build on it.
 
+mod router;
 mod table;
 
 #[cfg(test)]
 mod table_tests;
 
+pub use router::{Hub, HubLimits, SlowConsumer};
 pub use table::{
     ConnId, Disconnected, Figures, HubSnapshot, ReplaceAll, Replay, Retain, Sid, Subscribe,
     Subscriber, SubscriptionTable, TableFigures, Unsubscribe,

@@ -32,8 +32,8 @@ pub struct HubSnapshot {
     pub trie: TrieSnapshot<Subscriber>,
 }
 
-/// A retained message to replay to a new subscription.
-pub type Replay = Vec<(Channel, Bytes)>;
+/// Retained messages to replay to new subscriptions: the subscription, the channel, the body.
+pub type Replay = Vec<(Sid, Channel, Bytes)>;
 
 /// Subscribes (or, for a sid in use, replaces) one subscription; answers the retained messages
 /// its pattern matches.
@@ -161,7 +161,7 @@ impl SubscriptionTable {
             self.retained
                 .matching(&pattern)
                 .into_iter()
-                .map(|(channel, message)| (channel.clone(), message.clone())),
+                .map(|(channel, message)| (sid, channel.clone(), message.clone())),
         );
     }
 

@@ -88,7 +88,7 @@ async fn retained_messages_replay_to_new_matching_subscriptions() {
         })
         .await
         .unwrap();
-    let channels: Vec<String> = replay.iter().map(|(c, _)| c.to_string()).collect();
+    let channels: Vec<String> = replay.iter().map(|(_, c, _)| c.to_string()).collect();
     assert_eq!(channels, ["rooms/a/temp", "rooms/b/temp"]);
     // An empty retained message clears the channel.
     table

@@ -148,6 +148,7 @@ pub struct ServerBuilder {
     registry: StatsRegistry,
     on_escalation: Option<Box<dyn FnOnce(GaveUp) + Send>>,
     services: Vec<ChildSpec>,
+    hub: Option<crate::hub::HubLimits>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -170,6 +171,7 @@ impl ServerBuilder {
             registry: StatsRegistry::new(),
             on_escalation: None,
             services: Vec::new(),
+            hub: None,
         }
     }
 
@@ -187,6 +189,13 @@ impl ServerBuilder {
     /// their workers here.
     pub fn supervise(mut self, child: ChildSpec) -> Self {
         self.services.push(child);
+        self
+    }
+
+    /// Serves a pub/sub hub on every stream listener (the frames of `docs/protocol.md`,
+    /// section 10) with `limits`.
+    pub fn hub(mut self, limits: crate::hub::HubLimits) -> Self {
+        self.hub = Some(limits);
         self
     }
 
@@ -325,6 +334,9 @@ impl ServerBuilder {
             allow: self.config.allow_list(),
             phase: phase_rx,
             registry: self.registry.clone(),
+            hub: self
+                .hub
+                .map(|limits| crate::hub::Hub::start(limits, &self.registry)),
         });
         let open_connections = ["tcp", "unix"]
             .map(|transport| shared.transport_stats(transport).open)

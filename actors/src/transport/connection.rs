@@ -30,6 +30,11 @@ use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
 use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::ReplyTo;
+use crate::hub::ConnId;
+
+/// The pub/sub frames of a connection on a hub.
+#[path = "pubsub.rs"]
+mod pubsub;
 use crate::routing::{count_error, Incoming};
 
 /// One peer's stream connection.
@@ -54,6 +59,13 @@ pub struct Connection {
     phase_watch: Option<tokio::task::JoinHandle<()>>,
     /// The task that has this actor check its timeouts.
     ticker: Option<tokio::task::JoinHandle<()>>,
+    /// Pub/sub: this connection's id at the hub, from its first pub/sub frame.
+    hub_conn: Option<ConnId>,
+    /// Subscription changes sent to the hub's table and not yet applied.
+    hub_pending: usize,
+    /// PINGs answered once the pending subscription changes are applied, so a PONG tells a
+    /// spoke that everything it subscribed before its PING is in force.
+    deferred_pongs: Vec<u64>,
 }
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
@@ -120,6 +132,9 @@ impl Connection {
                 read_closed: false,
                 phase_watch: None,
                 ticker: None,
+                hub_conn: None,
+                hub_pending: 0,
+                deferred_pongs: Vec::new(),
             };
             match open() {
                 Ok((rd, wr)) => {
@@ -217,9 +232,15 @@ impl Connection {
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
             kind::PING => match Ping::from_frame(&frame) {
+                Ok(Ping { nonce }) if self.hub_pending > 0 => self.deferred_pongs.push(nonce),
                 Ok(Ping { nonce }) => self.write_envelope(&Pong { nonce }),
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
+            kind::SUBSCRIBE | kind::UNSUBSCRIBE | kind::SUBSCRIPTIONS | kind::PUBLISH
+                if self.shared.hub.is_some() =>
+            {
+                self.on_pubsub(frame, ctx)
+            }
             kind::PONG | kind::ERROR => {}
             kind::DISCONN => {
                 let reason = Disconnect::from_frame(&frame).map(|d| d.reason);
@@ -402,6 +423,9 @@ impl Actor for Connection {
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         // However the actor stopped, the writer finishes and the socket is shut down.
         self.replies.outbound().lock().close();
+        if let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) {
+            hub.leave(conn);
+        }
         for task in [self.phase_watch.take(), self.ticker.take()]
             .into_iter()
             .flatten()

@@ -85,6 +85,8 @@ pub struct ConnectionShared {
     pub phase: watch::Receiver<Phase>,
     /// Every figure of the server.
     pub registry: StatsRegistry,
+    /// The pub/sub hub, on a server that serves one.
+    pub hub: Option<crate::hub::Hub>,
 }
 
 impl ConnectionShared {

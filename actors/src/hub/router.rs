@@ -1,0 +1,205 @@
+//! [`Hub`]: what a server's connections share to serve pub/sub: the subscription table's
+//! snapshots for routing, every hub connection's outbound buffer for delivery, and the table
+//! actor for changes.
+//!
+//! A publish is routed on the publisher's own connection thread: it reads the newest snapshot,
+//! matches the channel, and appends one MESSAGE per subscribing connection straight into that
+//! connection's outbound buffer (the MESSAGE tail encoded once, only the sid list per
+//! connection). No actor message is sent per delivery. A connection whose buffer would pass
+//! [`HubLimits::max_outbound_bytes`] is a slow consumer: the message is not queued, the
+//! connection is told to close, and it is counted; the other subscribers are not slowed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use actix::{Actor, Addr, Message, Recipient};
+use bytes::BytesMut;
+use hubwire_core::protocol::{MessageFlags, MessageTail, Publish};
+use hubwire_core::stats::{Counter, StatsRegistry};
+use hubwire_core::stream::ReplyQueue;
+use tokio::sync::watch;
+
+use super::table::{ConnId, HubSnapshot, Retain, SubscriptionTable};
+
+/// Bounds of a hub.
+#[derive(Debug, Clone, Copy)]
+pub struct HubLimits {
+    /// Bytes a subscriber's outbound buffer may hold; a message that would pass it makes the
+    /// subscriber a slow consumer, disconnected.
+    pub max_outbound_bytes: usize,
+    /// Retained messages kept, at most.
+    pub retained_count: usize,
+    /// Bytes of retained messages (channels and bodies) kept, at most.
+    pub retained_bytes: usize,
+}
+
+impl Default for HubLimits {
+    fn default() -> Self {
+        HubLimits {
+            max_outbound_bytes: 8 * 1024 * 1024,
+            retained_count: 10_000,
+            retained_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Tells a connection it is a slow consumer: close it.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SlowConsumer;
+
+/// A hub connection's delivery side.
+#[derive(Clone)]
+struct Peer {
+    outbound: Arc<ReplyQueue>,
+    slow: Recipient<SlowConsumer>,
+}
+
+/// The hub's counters.
+#[derive(Debug, Clone)]
+struct HubCounters {
+    published: Counter,
+    delivered: Counter,
+    slow_consumers: Counter,
+    no_responders: Counter,
+}
+
+/// A server's pub/sub hub (cheap to clone).
+#[derive(Clone)]
+pub struct Hub {
+    table: Addr<SubscriptionTable>,
+    snapshots: watch::Receiver<Arc<HubSnapshot>>,
+    peers: Arc<RwLock<HashMap<ConnId, Peer>>>,
+    next_conn: Arc<AtomicU64>,
+    limits: HubLimits,
+    counters: HubCounters,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Starts the hub's subscription table on the current arbiter.
+    pub fn start(limits: HubLimits, registry: &StatsRegistry) -> Hub {
+        let (table, snapshots) =
+            SubscriptionTable::new(limits.retained_count, limits.retained_bytes);
+        Hub {
+            table: table.start(),
+            snapshots,
+            peers: Arc::default(),
+            next_conn: Arc::new(AtomicU64::new(1)),
+            limits,
+            counters: HubCounters {
+                published: registry.counter("hub.published", &[]),
+                delivered: registry.counter("hub.delivered", &[]),
+                slow_consumers: registry.counter("hub.slow_consumers", &[]),
+                no_responders: registry.counter("hub.no_responders", &[]),
+            },
+        }
+    }
+
+    /// The subscription table actor.
+    pub fn table(&self) -> &Addr<SubscriptionTable> {
+        &self.table
+    }
+
+    /// Registers a connection's outbound buffer; answers its id.
+    pub fn join(&self, outbound: Arc<ReplyQueue>, slow: Recipient<SlowConsumer>) -> ConnId {
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let peer = Peer { outbound, slow };
+        self.peers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(conn, peer);
+        conn
+    }
+
+    /// A connection is gone: its subscriptions and its buffer go.
+    pub fn leave(&self, conn: ConnId) {
+        self.peers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&conn);
+        self.table.do_send(super::table::Disconnected(conn));
+    }
+
+    /// Routes `publish` from connection `from`: delivers it to every matching subscription
+    /// (not `from`'s own with NO_ECHO), keeps it as the retained message with RETAIN, and
+    /// answers a call nobody subscribes to with no-responders on its reply-to.
+    pub fn publish(&self, from: ConnId, publish: &Publish) {
+        self.counters.published.inc();
+        if publish.flags.contains(MessageFlags::RETAIN) {
+            self.table.do_send(Retain {
+                channel: publish.channel.clone(),
+                message: publish.body.clone(),
+            });
+        }
+        let delivered = self.deliver(from, publish);
+        if delivered == 0 {
+            if let Some(answer) = publish.no_responders() {
+                self.counters.no_responders.inc();
+                self.deliver(from, &answer);
+            }
+        }
+    }
+
+    /// Delivers to every matching connection; answers how many got it.
+    fn deliver(&self, from: ConnId, publish: &Publish) -> usize {
+        let snapshot = self.snapshots.borrow().clone();
+        let matched = snapshot.trie.matches(&publish.channel);
+        if matched.is_empty() {
+            return 0;
+        }
+        let Ok(tail) = MessageTail::for_publish(publish) else {
+            return 0;
+        };
+        let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
+        let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
+        let mut delivered = 0;
+        let mut sids = Vec::new();
+        // Matches come sorted by (connection, sid): one frame per connection.
+        let mut rest = &matched[..];
+        while let Some(first) = rest.first() {
+            let conn = first.conn;
+            let end = rest
+                .iter()
+                .position(|s| s.conn != conn)
+                .unwrap_or(rest.len());
+            sids.clear();
+            sids.extend(rest[..end].iter().map(|s| s.sid));
+            rest = &rest[end..];
+            if no_echo && conn == from {
+                continue;
+            }
+            if let Some(peer) = peers.get(&conn) {
+                if self.push(peer, &tail, &sids) {
+                    delivered += 1;
+                }
+            }
+        }
+        self.counters.delivered.add(delivered as u64);
+        delivered
+    }
+
+    /// Appends one MESSAGE to a subscriber's buffer, unless that would pass its bound.
+    fn push(&self, peer: &Peer, tail: &MessageTail, sids: &[u64]) -> bool {
+        let mut frame = BytesMut::with_capacity(16 + 9 * sids.len() + tail.len());
+        if tail.write_frame(sids, &mut frame).is_err() {
+            return false;
+        }
+        let mut outbound = peer.outbound.outbound().lock();
+        if outbound.queued() + frame.len() > self.limits.max_outbound_bytes {
+            drop(outbound);
+            self.counters.slow_consumers.inc();
+            peer.slow.do_send(SlowConsumer);
+            return false;
+        }
+        outbound.push(&frame)
+    }
+}

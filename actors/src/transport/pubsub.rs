@@ -1,0 +1,153 @@
+//! The pub/sub side of a connection on a hub: subscription frames go to the hub's table
+//! (PINGs wait for them, so a PONG is a barrier), publishes are routed at once on this thread,
+//! and invalid frames are answered REFUSED with the connection left open.
+
+use actix::{ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
+use hubwire_core::protocol::{
+    kind, Envelope, ErrorCode, Frame, MessageTail, Pong, Publish, Refused, Subscribe,
+    Subscriptions, Unsubscribe,
+};
+
+use super::Connection;
+use crate::hub::{self, Replay, SlowConsumer};
+
+impl Connection {
+    pub(super) fn on_pubsub(&mut self, frame: Frame, ctx: &mut Context<Self>) {
+        let Some(hub) = self.shared.hub.clone() else {
+            return;
+        };
+        let conn = match self.hub_conn {
+            Some(conn) => conn,
+            None => {
+                let conn = hub.join(self.replies.clone(), ctx.address().recipient());
+                self.hub_conn = Some(conn);
+                conn
+            }
+        };
+        let refuse = |this: &Self, e: &hubwire_core::protocol::ProtocolError| {
+            this.write_envelope(&Refused::for_error(frame.kind, &frame.payload, e));
+        };
+        match frame.kind {
+            kind::PUBLISH => match Publish::from_frame(&frame) {
+                Ok(publish) => hub.publish(conn, &publish),
+                Err(e) => refuse(self, &e),
+            },
+            kind::SUBSCRIBE => match Subscribe::from_frame(&frame) {
+                Ok(subscribe) => {
+                    let replays = wants_replay(&subscribe);
+                    let change = hub::Subscribe {
+                        conn,
+                        sid: subscribe.sid,
+                        pattern: subscribe.pattern,
+                    };
+                    self.table_change(hub.table().send(change), replays, ctx);
+                }
+                Err(e) => refuse(self, &e),
+            },
+            kind::UNSUBSCRIBE => match Unsubscribe::from_frame(&frame) {
+                Ok(Unsubscribe { sid }) => {
+                    let change = hub::Unsubscribe { conn, sid };
+                    let done = hub.table().send(change);
+                    self.table_change(async move { done.await.map(|()| Vec::new()) }, false, ctx);
+                }
+                Err(e) => refuse(self, &e),
+            },
+            kind::SUBSCRIPTIONS => match Subscriptions::read_each(&frame.payload) {
+                Ok((list, refused)) => {
+                    for e in &refused {
+                        refuse(self, e);
+                    }
+                    let quiet: Vec<u64> = list
+                        .subscriptions
+                        .iter()
+                        .filter(|s| !wants_replay(s))
+                        .map(|s| s.sid)
+                        .collect();
+                    let change = hub::ReplaceAll {
+                        conn,
+                        subscriptions: list
+                            .subscriptions
+                            .into_iter()
+                            .map(|s| (s.sid, s.pattern))
+                            .collect(),
+                    };
+                    let done = hub.table().send(change);
+                    let replay = async move {
+                        done.await.map(|mut replay| {
+                            replay.retain(|(sid, _, _)| !quiet.contains(sid));
+                            replay
+                        })
+                    };
+                    self.table_change(replay, true, ctx);
+                }
+                // The whole list is refused: the hub holds none of it.
+                Err(e) => {
+                    refuse(self, &e);
+                    hub.table().do_send(hub::ReplaceAll {
+                        conn,
+                        subscriptions: Vec::new(),
+                    });
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// Waits for a change to the table, then replays the retained messages it answers (when
+    /// `replay`) and sends the PONGs that waited for it.
+    fn table_change(
+        &mut self,
+        change: impl std::future::Future<Output = Result<Replay, actix::MailboxError>> + 'static,
+        replay: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        self.hub_pending += 1;
+        ctx.spawn(change.into_actor(self).map(move |answer, this, _| {
+            this.hub_pending -= 1;
+            if let (true, Ok(messages)) = (replay, answer) {
+                this.replay(messages);
+            }
+            if this.hub_pending == 0 {
+                for nonce in std::mem::take(&mut this.deferred_pongs) {
+                    this.write_envelope(&Pong { nonce });
+                }
+            }
+        }));
+    }
+
+    /// Writes retained messages to this connection, each to its subscription.
+    fn replay(&self, messages: Replay) {
+        let headers = hubwire_core::protocol::Headers::new();
+        for (sid, channel, body) in messages {
+            let Ok(tail) = MessageTail::retained(&channel, &headers, body) else {
+                continue;
+            };
+            let mut frame = bytes::BytesMut::new();
+            if tail.write_frame(&[sid], &mut frame).is_ok() {
+                self.replies.outbound().lock().push(&frame);
+            }
+        }
+    }
+}
+
+/// Whether a subscription gets the retained messages it matches: not with NO_RETAINED, and
+/// not a queue-group member.
+fn wants_replay(subscribe: &Subscribe) -> bool {
+    subscribe.group.is_none()
+        && !subscribe
+            .flags
+            .contains(hubwire_core::protocol::SubscriptionFlags::NO_RETAINED)
+}
+
+impl Handler<SlowConsumer> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, _: SlowConsumer, ctx: &mut Context<Self>) {
+        tracing::warn!(peer = %self.peer, "slow consumer: its outbound buffer is full; closing");
+        self.fail(
+            ctx,
+            ErrorCode::Busy,
+            "slow consumer: messages arrived faster than this connection read them".into(),
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Guards the hub over the wire (raw frames of protocol.md section 10): a publish reaches every
+//! matching subscription once per connection, with all its sids; an invalid pattern is refused
+//! and the connection stays open; no-echo; retained messages replay to new subscriptions; a
+//! call nobody serves is answered no-responders at once; a subscriber that does not read is
+//! disconnected as a slow consumer without slowing the others.
+
+mod support;
+
+use bytes::Bytes;
+use hubwire::hub::HubLimits;
+use hubwire::protocol::{
+    kind, Envelope, ErrorCode, Headers, Message, MessageFlags, Ping, Publish, Refused, ReplyError,
+    Subscribe,
+};
+use hubwire::pubsub::{Channel, Pattern};
+use support::*;
+
+fn hub(limits: HubLimits) -> TestServer {
+    TestServer::start(loopback_config(), move |b| b.hub(limits)).expect("the hub starts")
+}
+
+fn channel(s: &str) -> Channel {
+    Channel::parse(s).unwrap()
+}
+
+fn publish(on: &str, body: &'static [u8], flags: MessageFlags) -> Publish {
+    Publish {
+        channel: channel(on),
+        flags,
+        reply_to: None,
+        headers: Headers::new(),
+        body: Bytes::from_static(body),
+    }
+}
+
+/// Subscribes and waits until the hub applied it (a PONG follows the change).
+async fn subscribe(raw: &mut Raw, sid: u64, pattern: &str) {
+    raw.send_envelope(&Subscribe::new(sid, Pattern::parse(pattern).unwrap()))
+        .await;
+    barrier(raw).await;
+}
+
+async fn barrier(raw: &mut Raw) {
+    raw.send_envelope(&Ping { nonce: 77 }).await;
+    loop {
+        let frame = raw.recv().await.expect("a PONG");
+        if frame.kind == kind::PONG {
+            return;
+        }
+    }
+}
+
+async fn next_message(raw: &mut Raw) -> Message {
+    let frame = raw.recv().await.expect("a MESSAGE");
+    assert_eq!(frame.kind, kind::MESSAGE, "{frame:?}");
+    Message::from_frame(&frame).unwrap()
+}
+
+#[tokio::test]
+async fn a_publish_reaches_each_matching_connection_once_with_all_its_sids() {
+    let server = hub(HubLimits::default());
+    let mut a = Raw::handshake(&server.tcp()).await;
+    let mut b = Raw::handshake(&server.tcp()).await;
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut a, 1, "rooms/*/temp").await;
+    subscribe(&mut a, 2, "rooms/**").await;
+    subscribe(&mut b, 9, "/**/temp").await;
+    subscribe(&mut b, 10, "halls/*").await;
+
+    publisher
+        .send_envelope(&publish("rooms/kitchen/temp", b"21", MessageFlags::NONE))
+        .await;
+    let got = next_message(&mut a).await;
+    assert_eq!(got.sids, [1, 2]);
+    assert_eq!(got.channel.as_str(), "rooms/kitchen/temp");
+    assert_eq!(&got.body[..], b"21");
+    assert_eq!(next_message(&mut b).await.sids, [9]);
+    // Nothing else came: the next frame each sees is the PONG of a barrier.
+    barrier(&mut a).await;
+    barrier(&mut b).await;
+}
+
+#[tokio::test]
+async fn an_invalid_pattern_is_refused_and_the_connection_stays_open() {
+    let server = hub(HubLimits::default());
+    let mut raw = Raw::handshake(&server.tcp()).await;
+    // A control character is never a valid pattern.
+    let mut bad = bytes::BytesMut::new();
+    let subscribe = Subscribe::new(5, Pattern::parse("ok").unwrap());
+    subscribe.write_frame(&mut bad).unwrap();
+    let at = bad.windows(2).position(|w| w == b"ok").unwrap();
+    bad[at] = 0x07;
+    raw.send(&bad).await;
+    let frame = raw.recv().await.expect("REFUSED");
+    assert_eq!(frame.kind, kind::REFUSED);
+    let refused = Refused::from_frame(&frame).unwrap();
+    assert_eq!(refused.sid, Some(5));
+    assert_eq!(refused.code, ErrorCode::InvalidBody);
+    // Still serving.
+    subscribe_and_receive(&mut raw, &server).await;
+}
+
+async fn subscribe_and_receive(raw: &mut Raw, server: &TestServer) {
+    subscribe(raw, 6, "still/here").await;
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    publisher
+        .send_envelope(&publish("still/here", b"yes", MessageFlags::NONE))
+        .await;
+    assert_eq!(next_message(raw).await.sids, [6]);
+}
+
+#[tokio::test]
+async fn no_echo_skips_the_publishers_own_subscriptions() {
+    let server = hub(HubLimits::default());
+    let mut both = Raw::handshake(&server.tcp()).await;
+    let mut other = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut both, 1, "news").await;
+    subscribe(&mut other, 1, "news").await;
+    both.send_envelope(&publish("news", b"mine", MessageFlags::NO_ECHO))
+        .await;
+    assert_eq!(&next_message(&mut other).await.body[..], b"mine");
+    barrier(&mut both).await; // nothing came before the PONG
+    both.send_envelope(&publish("news", b"echo", MessageFlags::NONE))
+        .await;
+    assert_eq!(&next_message(&mut both).await.body[..], b"echo");
+}
+
+#[tokio::test]
+async fn a_retained_message_replays_to_a_new_subscription() {
+    let server = hub(HubLimits::default());
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    publisher
+        .send_envelope(&publish("rooms/a/temp", b"21", MessageFlags::RETAIN))
+        .await;
+    barrier(&mut publisher).await;
+    let mut late = Raw::handshake(&server.tcp()).await;
+    late.send_envelope(&Subscribe::new(3, Pattern::parse("rooms/*/temp").unwrap()))
+        .await;
+    let replayed = next_message(&mut late).await;
+    assert_eq!(replayed.sids, [3]);
+    assert!(replayed.flags.contains(MessageFlags::RETAINED));
+    assert_eq!(&replayed.body[..], b"21");
+}
+
+#[tokio::test]
+async fn a_call_nobody_serves_is_answered_no_responders_at_once() {
+    let server = hub(HubLimits::default());
+    let mut caller = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut caller, 1, "_inbox/abc/*").await;
+    let mut call = publish("svc/none", b"?", MessageFlags::REQUEST);
+    call.reply_to = Some(channel("_inbox/abc/1"));
+    caller.send_envelope(&call).await;
+    let answer = next_message(&mut caller).await;
+    assert_eq!(answer.channel.as_str(), "_inbox/abc/1");
+    assert!(answer.flags.contains(MessageFlags::ERROR));
+    let error = ReplyError::from_body(&answer.body).unwrap();
+    assert!(error.message.contains("no responders"), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_disconnected_and_does_not_slow_the_others() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const MESSAGES: usize = 3000;
+    // Small kernel buffers on the hub's side, so a reader that stops shows in the hub's own
+    // outbound buffer soon.
+    let mut config = loopback_config();
+    config.send_buffer_bytes = 16 * 1024;
+    let limits = HubLimits {
+        max_outbound_bytes: 64 * 1024,
+        ..HubLimits::default()
+    };
+    let server = TestServer::start(config, move |b| b.hub(limits)).expect("the hub starts");
+    let mut slow = Raw::handshake(&server.tcp()).await;
+    let mut fast = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut slow, 1, "flood").await;
+    subscribe(&mut fast, 1, "flood").await;
+    let received = Arc::new(AtomicUsize::new(0));
+    let counted = received.clone();
+    let reader = tokio::spawn(async move {
+        while counted.load(Ordering::SeqCst) < MESSAGES {
+            let frame = fast
+                .recv()
+                .await
+                .expect("the fast subscriber stays connected");
+            if frame.kind == kind::MESSAGE {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    static KB: [u8; 1024] = [7; 1024];
+    for sent in 1..=MESSAGES {
+        publisher
+            .send_envelope(&publish("flood", &KB, MessageFlags::NONE))
+            .await;
+        // A publisher no faster than the fast reader: it stays within 32 messages of it.
+        recv_or_fail("the fast reader keeps up", async {
+            while received.load(Ordering::SeqCst) + 32 < sent {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+    }
+    reader.await.unwrap();
+    assert_eq!(received.load(Ordering::SeqCst), MESSAGES);
+    // The one that never read is told why and closed (after whatever it had buffered).
+    let mut told = false;
+    loop {
+        match slow.recv().await {
+            Some(frame) if frame.kind == kind::ERROR => {
+                let error = hubwire::protocol::ErrorFrame::from_frame(&frame).unwrap();
+                assert_eq!(error.code, ErrorCode::Busy);
+                assert!(error.message.contains("slow consumer"));
+                told = true;
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    assert!(told, "the slow consumer was told why");
+}

@@ -220,3 +220,51 @@ async fn a_slow_consumer_is_disconnected_and_does_not_slow_the_others() {
     }
     assert!(told, "the slow consumer was told why");
 }
+
+#[tokio::test]
+async fn each_message_goes_to_one_member_of_a_queue_group() {
+    let server = hub(HubLimits::default());
+    let mut members = Vec::new();
+    for _ in 0..2 {
+        let mut member = Raw::handshake(&server.tcp()).await;
+        member
+            .send_envelope(&Subscribe {
+                sid: 1,
+                pattern: Pattern::parse("jobs/*").unwrap(),
+                group: Some("workers".into()),
+                flags: hubwire::protocol::SubscriptionFlags::NONE,
+            })
+            .await;
+        barrier(&mut member).await;
+        members.push(member);
+    }
+    let mut watcher = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut watcher, 4, "jobs/**").await;
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    for _ in 0..20 {
+        publisher
+            .send_envelope(&publish("jobs/x", b"job", MessageFlags::NONE))
+            .await;
+    }
+    for _ in 0..20 {
+        assert_eq!(
+            next_message(&mut watcher).await.sids,
+            [4],
+            "outside the group: all"
+        );
+    }
+    // Every job went to exactly one member: count until each member's barrier.
+    let mut total = 0;
+    for member in &mut members {
+        member.send_envelope(&Ping { nonce: 1 }).await;
+        loop {
+            let frame = member.recv().await.expect("a frame");
+            match frame.kind {
+                kind::MESSAGE => total += 1,
+                kind::PONG => break,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(total, 20);
+}

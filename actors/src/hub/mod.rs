@@ -11,6 +11,6 @@ mod table_tests;
 
 pub use router::{Hub, HubLimits, SlowConsumer};
 pub use table::{
-    ConnId, Disconnected, Figures, HubSnapshot, ReplaceAll, Replay, Retain, Sid, Subscribe,
-    Subscriber, SubscriptionTable, TableFigures, Unsubscribe,
+    ConnId, Disconnected, Figures, GroupId, HubSnapshot, ReplaceAll, Replay, Retain, Sid,
+    Subscribe, Subscriber, SubscriptionTable, TableFigures, Unsubscribe, NO_GROUP,
 };

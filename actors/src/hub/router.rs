@@ -20,7 +20,7 @@ use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
 use tokio::sync::watch;
 
-use super::table::{ConnId, HubSnapshot, Retain, SubscriptionTable};
+use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 
 /// Bounds of a hub.
 #[derive(Debug, Clone, Copy)]
@@ -160,11 +160,12 @@ impl Hub {
             return 0;
         };
         let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
+        let chosen = choose(&matched, |s| !(no_echo && s.conn == from));
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids = Vec::new();
-        // Matches come sorted by (connection, sid): one frame per connection.
-        let mut rest = &matched[..];
+        // Sorted by (connection, sid): one frame per connection.
+        let mut rest = &chosen[..];
         while let Some(first) = rest.first() {
             let conn = first.conn;
             let end = rest
@@ -174,9 +175,6 @@ impl Hub {
             sids.clear();
             sids.extend(rest[..end].iter().map(|s| s.sid));
             rest = &rest[end..];
-            if no_echo && conn == from {
-                continue;
-            }
             if let Some(peer) = peers.get(&conn) {
                 if self.push(peer, &tail, &sids) {
                     delivered += 1;
@@ -201,5 +199,70 @@ impl Hub {
             return false;
         }
         outbound.push(&frame)
+    }
+}
+
+/// The subscriptions a message goes to among those that match and `eligible` lets through:
+/// every one in no group, and one member, picked at random, of each queue group. Sorted by
+/// (connection, sid), each once.
+fn choose(matched: &[Subscriber], eligible: impl Fn(&Subscriber) -> bool) -> Vec<Subscriber> {
+    let mut chosen: Vec<Subscriber> = Vec::with_capacity(matched.len());
+    let mut groups: HashMap<GroupId, Vec<Subscriber>> = HashMap::new();
+    for s in matched.iter().filter(|s| eligible(s)) {
+        if s.group == NO_GROUP {
+            chosen.push(*s);
+        } else {
+            groups.entry(s.group).or_default().push(*s);
+        }
+    }
+    if groups.is_empty() {
+        return chosen;
+    }
+    for members in groups.into_values() {
+        chosen.push(members[fastrand::usize(..members.len())]);
+    }
+    chosen.sort_unstable_by_key(|s| (s.conn, s.sid));
+    chosen.dedup_by_key(|s| (s.conn, s.sid));
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(conn: u64, sid: u64, group: GroupId) -> Subscriber {
+        Subscriber { conn, sid, group }
+    }
+
+    #[test]
+    fn one_member_of_each_group_and_every_ungrouped_subscription() {
+        let matched = [
+            sub(1, 1, NO_GROUP),
+            sub(1, 2, 7),
+            sub(2, 1, 7),
+            sub(3, 1, 7),
+            sub(3, 2, 8),
+            sub(4, 1, NO_GROUP),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let chosen = choose(&matched, |_| true);
+            assert_eq!(chosen.len(), 4, "{chosen:?}");
+            assert!(chosen.contains(&sub(1, 1, NO_GROUP)) && chosen.contains(&sub(4, 1, NO_GROUP)));
+            assert_eq!(chosen.iter().filter(|s| s.group == 7).count(), 1);
+            assert!(chosen.contains(&sub(3, 2, 8)));
+            assert!(chosen
+                .windows(2)
+                .all(|w| (w[0].conn, w[0].sid) < (w[1].conn, w[1].sid)));
+            seen.extend(chosen.iter().filter(|s| s.group == 7).copied());
+        }
+        assert_eq!(
+            seen.len(),
+            3,
+            "every member of group 7 is picked some of the time"
+        );
+        let no_echo = choose(&matched, |s| s.conn != 1);
+        assert!(no_echo.iter().all(|s| s.conn != 1));
+        assert_eq!(no_echo.iter().filter(|s| s.group == 7).count(), 1);
     }
 }

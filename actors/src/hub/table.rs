@@ -23,7 +23,16 @@ pub struct Subscriber {
     pub conn: ConnId,
     /// Its subscription.
     pub sid: Sid,
+    /// Its queue group ([`NO_GROUP`] for none): of the subscriptions of one group that match
+    /// a message, one gets it.
+    pub group: GroupId,
 }
+
+/// A queue group, as the table numbers group names.
+pub type GroupId = u32;
+
+/// The group id of a subscription in no group.
+pub const NO_GROUP: GroupId = 0;
 
 /// What connections read to route a publish.
 #[derive(Debug, Clone)]
@@ -46,6 +55,8 @@ pub struct Subscribe {
     pub sid: Sid,
     /// What it matches.
     pub pattern: Pattern,
+    /// Its queue group, if any.
+    pub group: Option<String>,
 }
 
 /// Drops one subscription (an unknown sid is ignored).
@@ -65,8 +76,8 @@ pub struct Unsubscribe {
 pub struct ReplaceAll {
     /// The connection.
     pub conn: ConnId,
-    /// Its whole list.
-    pub subscriptions: Vec<(Sid, Pattern)>,
+    /// Its whole list: sid, pattern, queue group.
+    pub subscriptions: Vec<(Sid, Pattern, Option<String>)>,
 }
 
 /// A connection is gone: its subscriptions go with it.
@@ -95,6 +106,8 @@ pub struct TableFigures {
     pub patterns: usize,
     /// Trie nodes (1 when empty: the root).
     pub nodes: usize,
+    /// Queue group names in use.
+    pub groups: usize,
     /// Retained messages held.
     pub retained: usize,
     /// Retained messages evicted (or refused as too large) since start.
@@ -109,7 +122,10 @@ pub struct Figures;
 /// The subscription table.
 pub struct SubscriptionTable {
     trie: SubscriptionTrie<Subscriber>,
-    by_conn: HashMap<ConnId, HashMap<Sid, Pattern>>,
+    by_conn: HashMap<ConnId, HashMap<Sid, (Pattern, GroupId)>>,
+    /// Queue group names in use, numbered, with how many subscriptions use each.
+    groups: HashMap<String, (GroupId, usize)>,
+    next_group: GroupId,
     retained: RetainedMessages,
     published: watch::Sender<Arc<HubSnapshot>>,
 }
@@ -137,6 +153,8 @@ impl SubscriptionTable {
         let table = SubscriptionTable {
             trie,
             by_conn: HashMap::new(),
+            groups: HashMap::new(),
+            next_group: NO_GROUP + 1,
             retained: RetainedMessages::new(retained_count, retained_bytes),
             published,
         };
@@ -150,26 +168,83 @@ impl SubscriptionTable {
         self.published.send_replace(snapshot);
     }
 
-    fn add(&mut self, conn: ConnId, sid: Sid, pattern: Pattern, replay: &mut Replay) {
-        let subscriber = Subscriber { conn, sid };
-        let sids = self.by_conn.entry(conn).or_default();
-        if let Some(old) = sids.insert(sid, pattern.clone()) {
-            self.trie.unsubscribe(&old, subscriber);
-        }
+    fn add(
+        &mut self,
+        conn: ConnId,
+        sid: Sid,
+        pattern: Pattern,
+        group: Option<String>,
+        replay: &mut Replay,
+    ) {
+        self.remove(conn, sid);
+        let group = match group {
+            Some(name) => self.join_group(name),
+            None => NO_GROUP,
+        };
+        let subscriber = Subscriber { conn, sid, group };
+        self.by_conn
+            .entry(conn)
+            .or_default()
+            .insert(sid, (pattern.clone(), group));
         self.trie.subscribe(&pattern, subscriber);
-        replay.extend(
-            self.retained
-                .matching(&pattern)
-                .into_iter()
-                .map(|(channel, message)| (sid, channel.clone(), message.clone())),
-        );
+        if group == NO_GROUP {
+            replay.extend(
+                self.retained
+                    .matching(&pattern)
+                    .into_iter()
+                    .map(|(channel, message)| (sid, channel.clone(), message.clone())),
+            );
+        }
+    }
+
+    /// Drops one subscription; answers whether there was one.
+    fn remove(&mut self, conn: ConnId, sid: Sid) -> bool {
+        let Some(sids) = self.by_conn.get_mut(&conn) else {
+            return false;
+        };
+        let Some((pattern, group)) = sids.remove(&sid) else {
+            return false;
+        };
+        if sids.is_empty() {
+            self.by_conn.remove(&conn);
+        }
+        self.trie
+            .unsubscribe(&pattern, Subscriber { conn, sid, group });
+        self.leave_group(group);
+        true
+    }
+
+    fn join_group(&mut self, name: String) -> GroupId {
+        let next = &mut self.next_group;
+        let (id, members) = self.groups.entry(name).or_insert_with(|| {
+            let id = *next;
+            *next = next.wrapping_add(1).max(NO_GROUP + 1);
+            (id, 0)
+        });
+        *members += 1;
+        *id
+    }
+
+    fn leave_group(&mut self, group: GroupId) {
+        if group == NO_GROUP {
+            return;
+        }
+        self.groups.retain(|_, (id, members)| {
+            if *id == group {
+                *members -= 1;
+            }
+            *members > 0
+        });
     }
 
     fn drop_conn(&mut self, conn: ConnId) {
-        if let Some(sids) = self.by_conn.remove(&conn) {
-            for (sid, pattern) in sids {
-                self.trie.unsubscribe(&pattern, Subscriber { conn, sid });
-            }
+        let sids: Vec<Sid> = self
+            .by_conn
+            .get(&conn)
+            .map(|sids| sids.keys().copied().collect())
+            .unwrap_or_default();
+        for sid in sids {
+            self.remove(conn, sid);
         }
     }
 }
@@ -183,7 +258,7 @@ impl Handler<Subscribe> for SubscriptionTable {
 
     fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> Self::Result {
         let mut replay = Vec::new();
-        self.add(msg.conn, msg.sid, msg.pattern, &mut replay);
+        self.add(msg.conn, msg.sid, msg.pattern, msg.group, &mut replay);
         self.publish();
         MessageResult(replay)
     }
@@ -193,20 +268,7 @@ impl Handler<Unsubscribe> for SubscriptionTable {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, _: &mut Context<Self>) {
-        let Some(sids) = self.by_conn.get_mut(&msg.conn) else {
-            return;
-        };
-        if let Some(pattern) = sids.remove(&msg.sid) {
-            if sids.is_empty() {
-                self.by_conn.remove(&msg.conn);
-            }
-            self.trie.unsubscribe(
-                &pattern,
-                Subscriber {
-                    conn: msg.conn,
-                    sid: msg.sid,
-                },
-            );
+        if self.remove(msg.conn, msg.sid) {
             self.publish();
         }
     }
@@ -218,8 +280,8 @@ impl Handler<ReplaceAll> for SubscriptionTable {
     fn handle(&mut self, msg: ReplaceAll, _: &mut Context<Self>) -> Self::Result {
         self.drop_conn(msg.conn);
         let mut replay = Vec::new();
-        for (sid, pattern) in msg.subscriptions {
-            self.add(msg.conn, sid, pattern, &mut replay);
+        for (sid, pattern, group) in msg.subscriptions {
+            self.add(msg.conn, sid, pattern, group, &mut replay);
         }
         self.publish();
         MessageResult(replay)
@@ -254,6 +316,7 @@ impl Handler<Figures> for SubscriptionTable {
             connections: self.by_conn.len(),
             patterns: self.trie.pattern_count(),
             nodes: self.trie.node_count(),
+            groups: self.groups.len(),
             retained: self.retained.len(),
             retained_evicted: self.retained.evicted(),
         })

@@ -24,6 +24,7 @@ async fn snapshots_follow_subscriptions_and_connections_take_theirs_along() {
             conn: 1,
             sid: 7,
             pattern: pattern("rooms/*/temp"),
+            group: None,
         })
         .await
         .unwrap();
@@ -32,6 +33,7 @@ async fn snapshots_follow_subscriptions_and_connections_take_theirs_along() {
             conn: 2,
             sid: 1,
             pattern: pattern("rooms/**"),
+            group: None,
         })
         .await
         .unwrap();
@@ -39,19 +41,35 @@ async fn snapshots_follow_subscriptions_and_connections_take_theirs_along() {
     assert_eq!(
         &*matched,
         [
-            Subscriber { conn: 1, sid: 7 },
-            Subscriber { conn: 2, sid: 1 }
+            Subscriber {
+                conn: 1,
+                sid: 7,
+                group: NO_GROUP
+            },
+            Subscriber {
+                conn: 2,
+                sid: 1,
+                group: NO_GROUP
+            }
         ]
     );
     table.send(Disconnected(2)).await.unwrap();
     let matched = snapshots.borrow().trie.matches(&channel("rooms/a/temp"));
-    assert_eq!(&*matched, [Subscriber { conn: 1, sid: 7 }]);
+    assert_eq!(
+        &*matched,
+        [Subscriber {
+            conn: 1,
+            sid: 7,
+            group: NO_GROUP
+        }]
+    );
     // A sid in use is replaced, not added.
     table
         .send(Subscribe {
             conn: 1,
             sid: 7,
             pattern: pattern("halls/*"),
+            group: None,
         })
         .await
         .unwrap();
@@ -84,7 +102,7 @@ async fn retained_messages_replay_to_new_matching_subscriptions() {
     let replay = table
         .send(ReplaceAll {
             conn: 3,
-            subscriptions: vec![(1, pattern("rooms/*/temp"))],
+            subscriptions: vec![(1, pattern("rooms/*/temp"), None)],
         })
         .await
         .unwrap();
@@ -103,6 +121,7 @@ async fn retained_messages_replay_to_new_matching_subscriptions() {
             conn: 4,
             sid: 1,
             pattern: pattern("rooms/**"),
+            group: None,
         })
         .await
         .unwrap();
@@ -116,7 +135,10 @@ async fn the_table_returns_to_its_baseline_after_thousands_of_connections() {
     let baseline = table.send(Figures).await.unwrap();
     for conn in 0..3000u64 {
         let subscriptions = (0..3)
-            .map(|sid| (sid, pattern(&format!("c{}/*/s{sid}/**", conn % 97))))
+            .map(|sid| {
+                let group = (sid == 2).then(|| format!("g{}", conn % 5));
+                (sid, pattern(&format!("c{}/*/s{sid}/**", conn % 97)), group)
+            })
             .collect();
         table
             .send(ReplaceAll {

@@ -39,6 +39,7 @@ impl Connection {
                         conn,
                         sid: subscribe.sid,
                         pattern: subscribe.pattern,
+                        group: subscribe.group,
                     };
                     self.table_change(hub.table().send(change), replays, ctx);
                 }
@@ -68,7 +69,7 @@ impl Connection {
                         subscriptions: list
                             .subscriptions
                             .into_iter()
-                            .map(|s| (s.sid, s.pattern))
+                            .map(|s| (s.sid, s.pattern, s.group))
                             .collect(),
                     };
                     let done = hub.table().send(change);

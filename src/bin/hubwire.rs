@@ -1,5 +1,5 @@
 //! The `hubwire` command.
 
-fn main() {
-    std::process::exit(hubwire::cli::run());
+fn main() -> std::process::ExitCode {
+    hubwire::cli::run()
 }

@@ -2,10 +2,12 @@
 
 mod bench;
 mod call;
+mod hub;
 mod queue;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
+pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
 
 use clap::{Parser, Subcommand};
@@ -55,6 +57,8 @@ pub enum Command {
     /// Operate an application's senders: figures, errored queue, requeue, pause sending.
     #[command(after_help = EXIT_CODES_HELP)]
     Sender(QueueArgs),
+    /// Run a pub/sub hub (tcp://127.0.0.1:7500 unless --listen says otherwise).
+    Hub(HubArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -80,8 +84,18 @@ impl StandardArgs {
 }
 
 /// Parses the arguments and runs the subcommand; returns the process exit code.
-pub fn run() -> i32 {
+pub fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // A hub is an application: it runs its own actix system.
+    let command = match cli.command {
+        Command::Hub(args) => return hub(args),
+        other => other,
+    };
+    std::process::ExitCode::from(run_command(command) as u8)
+}
+
+/// Runs a subcommand that works in one async runtime; returns its exit code.
+fn run_command(command: Command) -> i32 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,7 +106,8 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    match cli.command {
+    match command {
+        Command::Hub(_) => unreachable!("run starts a hub itself"),
         Command::Call(args) => runtime.block_on(call(args)),
         Command::Bench(args) => runtime.block_on(bench(args)),
         Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),

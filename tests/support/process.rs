@@ -80,7 +80,19 @@ fn lines_of(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String>
 impl AppProcess {
     /// Starts example `name` with `args` and waits until it has printed `listeners` addresses.
     pub fn start(name: &str, args: &[&str], env: &[(&str, &str)], listeners: usize) -> AppProcess {
-        let mut command = Command::new(example_path(name));
+        AppProcess::start_program(&example_path(name), args, env, listeners)
+    }
+
+    /// Starts the program at `path` (an example, or the `hubwire` command with its
+    /// subcommand in `args`) as [`start`](Self::start) does.
+    pub fn start_program(
+        path: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        listeners: usize,
+    ) -> AppProcess {
+        let name = path.display().to_string();
+        let mut command = Command::new(path);
         command
             .args(args)
             .stdin(Stdio::null())

@@ -26,6 +26,6 @@ pub fn hub(args: HubArgs) -> ExitCode {
         .defaults(|config| {
             config.listen = vec![DEFAULT_HUB_ADDRESS.parse().expect("a valid address")];
         })
-        .setup(|builder, _| builder.hub(HubLimits::default()))
+        .setup(|builder, config| builder.hub(HubLimits::from(config)))
         .run_with(args.app)
 }

@@ -36,10 +36,16 @@ pub struct HubLimits {
 
 impl Default for HubLimits {
     fn default() -> Self {
+        HubLimits::from(&hubwire_core::Config::default())
+    }
+}
+
+impl From<&hubwire_core::Config> for HubLimits {
+    fn from(config: &hubwire_core::Config) -> Self {
         HubLimits {
-            max_outbound_bytes: 8 * 1024 * 1024,
-            retained_count: 10_000,
-            retained_bytes: 64 * 1024 * 1024,
+            max_outbound_bytes: config.hub_max_outbound_bytes,
+            retained_count: config.hub_retained_count,
+            retained_bytes: config.hub_retained_bytes,
         }
     }
 }

@@ -124,6 +124,13 @@ pub struct Config {
     /// `docs/runtime-semantics.md`). Default: exponential from 20 ms to 5 s with 20% jitter, reset
     /// after 30 s of healthy running.
     pub supervisor_backoff: BackoffPolicy,
+    /// A hub subscriber's outbound buffer bound, in bytes: a message that would pass it makes
+    /// the subscriber a slow consumer, disconnected. Default: 8 MiB.
+    pub hub_max_outbound_bytes: usize,
+    /// Retained messages a hub keeps, at most (the oldest is evicted). Default: 10000.
+    pub hub_retained_count: usize,
+    /// Bytes of retained messages (channels and bodies) a hub keeps, at most. Default: 64 MiB.
+    pub hub_retained_bytes: usize,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -162,6 +169,9 @@ impl Default for Config {
             handler_pools: BTreeMap::new(),
             supervisor_intensity: Intensity::default(),
             supervisor_backoff: default_restart_backoff(),
+            hub_max_outbound_bytes: 8 * 1024 * 1024,
+            hub_retained_count: 10_000,
+            hub_retained_bytes: 64 * 1024 * 1024,
             fault_injection: false,
             extra: serde_json::Map::new(),
         }

@@ -18,6 +18,7 @@
 //!   immutable snapshots, and the per-reader match cache.
 //! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
 //!   jitter and time passed in.
+//! - [`spoke`]: the plain layers of a spoke (a hub client): link, subscription list, calls.
 //! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
 //!   keys, pause states) on redb, or in memory; group-committed batches of operations.
 //!
@@ -38,6 +39,7 @@ pub mod protocol;
 pub mod pubsub;
 pub mod route;
 pub mod sender;
+pub mod spoke;
 pub mod stats;
 pub mod store;
 pub mod stream;

@@ -1,0 +1,165 @@
+//! One connection of a spoke to its hub: socket, CONN handshake, outbound buffer and writer
+//! task, and the frames read, a batch per read.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::{SpokeError, SpokeOptions};
+use crate::protocol::{
+    decode_frame, kind, Envelope, ErrorCode, ErrorFrame, Hello, ProtocolError, PROTOCOL_VERSION,
+};
+use crate::stream::{FrameBatches, Outbound};
+use crate::Address;
+
+/// The read half of a link's stream, whatever the transport.
+pub type LinkReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// A connection that finished its handshake.
+pub struct Link {
+    /// Frames for the hub are appended here; the writer task writes them.
+    pub outbound: Arc<Outbound>,
+    /// The hub's frames, every whole frame of a read in one batch.
+    pub frames: FrameBatches<LinkReader>,
+    /// What the hub said in its CONN frame.
+    pub hub: Hello,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Link {
+    /// Splits the link into what the owner keeps (the outbound buffer, the writer) and the
+    /// frames it reads.
+    pub fn split(self) -> (LinkWriter, FrameBatches<LinkReader>, Hello) {
+        let writer = LinkWriter {
+            outbound: self.outbound,
+            writer: self.writer,
+        };
+        (writer, self.frames, self.hub)
+    }
+}
+
+/// The write side of a link. Dropping it writes what is queued, then shuts the write side.
+#[derive(Debug)]
+pub struct LinkWriter {
+    /// Frames for the hub are appended here.
+    pub outbound: Arc<Outbound>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl LinkWriter {
+    /// Stops writing at once (the hub is taken for dead: a write could hang until the
+    /// operating system gives up).
+    pub fn abort(self) {
+        self.outbound.lock().close();
+        self.writer.abort();
+    }
+}
+
+impl Drop for LinkWriter {
+    fn drop(&mut self) {
+        self.outbound.lock().close();
+    }
+}
+
+/// Connects to the hub at `address` and runs the CONN handshake, within the connect timeout.
+/// Call it inside a tokio runtime: the link's writer task is spawned on it.
+pub async fn connect(address: &Address, options: &SpokeOptions) -> Result<Link, SpokeError> {
+    let attempt = async {
+        let io = |source| SpokeError::Connect {
+            address: address.clone(),
+            source,
+        };
+        match address {
+            Address::Tcp(addr) => {
+                let stream = tokio::net::TcpStream::connect(addr).await.map_err(io)?;
+                let _ = stream.set_nodelay(options.tcp_nodelay);
+                handshake(stream, options).await
+            }
+            Address::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(io)?;
+                handshake(stream, options).await
+            }
+            Address::Udp(_) => Err(SpokeError::NotAStream(address.clone())),
+        }
+    };
+    tokio::time::timeout(options.connect_timeout, attempt)
+        .await
+        .map_err(|_| SpokeError::ConnectTimeout {
+            address: address.clone(),
+            after: options.connect_timeout,
+        })?
+}
+
+async fn handshake<S>(stream: S, options: &SpokeOptions) -> Result<Link, SpokeError>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, mut wr) = tokio::io::split(stream);
+    let mut rd: LinkReader = Box::new(rd);
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        agent: options.agent.clone(),
+        max_frame: options.max_frame as u32,
+        max_in_flight: 0,
+    };
+    wr.write_all(&hello.to_frame_bytes()?)
+        .await
+        .map_err(ProtocolError::Io)?;
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let first = loop {
+        if let Some(frame) = decode_frame(&mut buf, options.max_frame)? {
+            break frame;
+        }
+        if rd.read_buf(&mut buf).await.map_err(ProtocolError::Io)? == 0 {
+            return Err(ProtocolError::Io(std::io::ErrorKind::UnexpectedEof.into()).into());
+        }
+    };
+    let hub = match first.kind {
+        kind::CONN => Hello::from_frame(&first)?,
+        kind::ERROR => {
+            let err = ErrorFrame::from_frame(&first)?;
+            return Err(SpokeError::Handshake {
+                code: err.code,
+                message: err.message,
+            });
+        }
+        got => {
+            return Err(ProtocolError::UnexpectedKind {
+                expected: kind::CONN,
+                got,
+            }
+            .into())
+        }
+    };
+    if hub.version != PROTOCOL_VERSION {
+        return Err(SpokeError::Handshake {
+            code: ErrorCode::VersionMismatch,
+            message: format!(
+                "the hub speaks protocol version {} and this spoke {PROTOCOL_VERSION}: use a spoke and hub of the same protocol version",
+                hub.version
+            ),
+        });
+    }
+    let outbound = Arc::new(Outbound::default());
+    let writes = outbound.clone();
+    let writer = tokio::spawn(async move {
+        if let Err(e) = writes.write_to(wr).await {
+            tracing::debug!(error = %e, "spoke: write to the hub failed");
+        }
+    });
+    Ok(Link {
+        outbound,
+        frames: FrameBatches::with_buffer(rd, buf, options.max_frame),
+        hub,
+        writer,
+    })
+}

@@ -164,6 +164,19 @@ impl Connection {
         }
     }
 
+    /// Writes a control frame ahead of queued bulk data (PONG, so keepalive works however
+    /// much a subscriber has to read).
+    fn write_urgent(&self, envelope: &impl Envelope) {
+        if let Err(e) = self
+            .replies
+            .outbound()
+            .lock()
+            .push_envelope_urgent(envelope)
+        {
+            tracing::error!(peer = %self.peer, error = %e, "cannot encode a frame");
+        }
+    }
+
     fn send_error(&self, id: Option<u64>, code: ErrorCode, message: impl Into<String>) {
         if id.is_some() {
             count_error(&self.shared.registry, code);
@@ -233,7 +246,7 @@ impl Connection {
             },
             kind::PING => match Ping::from_frame(&frame) {
                 Ok(Ping { nonce }) if self.hub_pending > 0 => self.deferred_pongs.push(nonce),
-                Ok(Ping { nonce }) => self.write_envelope(&Pong { nonce }),
+                Ok(Ping { nonce }) => self.write_urgent(&Pong { nonce }),
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
             kind::SUBSCRIBE | kind::UNSUBSCRIBE | kind::SUBSCRIPTIONS | kind::PUBLISH

@@ -110,6 +110,7 @@ impl Connection {
             }
             if this.hub_pending == 0 {
                 for nonce in std::mem::take(&mut this.deferred_pongs) {
+                    // Behind the replayed retained messages: the barrier covers them too.
                     this.write_envelope(&Pong { nonce });
                 }
             }

@@ -54,6 +54,9 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Outbound<S> {
 #[derive(Default)]
 struct Queue<S> {
     bytes: BytesMut,
+    /// Control frames (PONG, ERROR about the connection): written ahead of `bytes` at the
+    /// writer's next pass, which starts at a frame boundary.
+    urgent: BytesMut,
     /// The write half while the writer task waits for bytes (it takes it to write).
     idle_writer: Option<Writer>,
     /// The writer task, when it waits for bytes.
@@ -71,6 +74,7 @@ impl<S> Outbound<S> {
         Outbound {
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
+                urgent: BytesMut::new(),
                 idle_writer: None,
                 waker: None,
                 closing: false,
@@ -107,11 +111,13 @@ impl<S> Outbound<S> {
         let stop = StopOnDrop(self);
         self.lock().queue().idle_writer = Some(Box::new(wr));
         let mut batch = BytesMut::new();
+        let mut urgent = BytesMut::new();
         loop {
             // Ready with the write half and whether there is a batch (else: closing, drained).
             let (wr, more) = poll_fn(|cx| {
                 let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-                if !queue.bytes.is_empty() {
+                if !queue.bytes.is_empty() || !queue.urgent.is_empty() {
+                    std::mem::swap(&mut queue.urgent, &mut urgent);
                     std::mem::swap(&mut queue.bytes, &mut batch);
                     return Poll::Ready((queue.idle_writer.take(), true));
                 }
@@ -130,7 +136,11 @@ impl<S> Outbound<S> {
                 drop(stop);
                 return wr.shutdown().await;
             }
-            let written = wr.write_all(&batch).await;
+            let mut written = wr.write_all(&urgent).await;
+            urgent.clear();
+            if written.is_ok() {
+                written = wr.write_all(&batch).await;
+            }
             batch.clear();
             if batch.capacity() > KEEP_CAPACITY {
                 batch = BytesMut::new();
@@ -150,6 +160,7 @@ impl<S> Drop for StopOnDrop<'_, S> {
         let queue = guard.queue();
         queue.stopped = true;
         queue.bytes = BytesMut::new();
+        queue.urgent = BytesMut::new();
         queue.idle_writer = None;
         guard.shut.store(true, Ordering::Release);
     }
@@ -208,6 +219,36 @@ impl<S> OutboundGuard<'_, S> {
         true
     }
 
+    /// Appends a control frame that goes ahead of everything queued with [`push`](Self::push)
+    /// not yet being written (it waits at most for the write in progress, which ends at a
+    /// frame boundary); returns whether it will be written.
+    pub fn push_urgent(&mut self, frame: &[u8]) -> bool {
+        if !self.is_open() {
+            return false;
+        }
+        self.queue().urgent.extend_from_slice(frame);
+        self.wake = true;
+        true
+    }
+
+    /// [`push_urgent`](Self::push_urgent) of an envelope's frame.
+    pub fn push_envelope_urgent(
+        &mut self,
+        envelope: &impl Envelope,
+    ) -> Result<bool, ProtocolError> {
+        if !self.is_open() {
+            return Ok(false);
+        }
+        let urgent = &mut self.queue().urgent;
+        let start = urgent.len();
+        if let Err(e) = envelope.write_frame(urgent) {
+            urgent.truncate(start);
+            return Err(e);
+        }
+        self.wake = true;
+        Ok(true)
+    }
+
     /// Appends whatever `write` appends to the buffer (whole frames, encoded in place). On an
     /// error nothing is appended. Returns `Ok(false)`, writing nothing, after a close.
     pub fn push_with<E>(
@@ -245,11 +286,13 @@ impl<S> OutboundGuard<'_, S> {
         // A waker that does nothing: if the socket is full, the writer task (woken below, as the
         // bytes are still there) polls it again with its own.
         let mut cx = Context::from_waker(Waker::noop());
-        while !queue.bytes.is_empty() {
-            match Pin::new(&mut **wr).poll_write(&mut cx, &queue.bytes) {
-                Poll::Ready(Ok(n)) if n > 0 => queue.bytes.advance(n),
-                // Errors, a zero-length write and a full socket are the writer task's to meet.
-                _ => break,
+        for buffer in [&mut queue.urgent, &mut queue.bytes] {
+            while !buffer.is_empty() {
+                match Pin::new(&mut **wr).poll_write(&mut cx, buffer) {
+                    Poll::Ready(Ok(n)) if n > 0 => buffer.advance(n),
+                    // Errors, a zero-length write and a full socket are the writer task's.
+                    _ => return,
+                }
             }
         }
     }
@@ -269,7 +312,10 @@ impl<S> Drop for OutboundGuard<'_, S> {
     fn drop(&mut self) {
         let mut queue = self.queue.take();
         let waker = match &mut queue {
-            Some(queue) if self.wake && (!queue.bytes.is_empty() || queue.closing) => {
+            Some(queue)
+                if self.wake
+                    && (!queue.bytes.is_empty() || !queue.urgent.is_empty() || queue.closing) =>
+            {
                 queue.waker.take()
             }
             _ => None,
@@ -356,6 +402,28 @@ mod tests {
         let mut got = vec![0u8; 13];
         server.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"now0123456789");
+        outbound.lock().close();
+        writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn control_frames_go_ahead_of_queued_bulk_data() {
+        let outbound = Arc::new(Outbound::<()>::default());
+        let (client, mut server) = tokio::io::duplex(1024);
+        {
+            let mut q = outbound.lock();
+            q.push(b"bulk1,");
+            q.push(b"bulk2,");
+            q.push_urgent(b"PONG,");
+            assert_eq!(q.queued(), 12, "urgent frames are not bulk");
+        }
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        let mut got = vec![0u8; 17];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"PONG,bulk1,bulk2,");
         outbound.lock().close();
         writer.await.unwrap().unwrap();
     }

@@ -279,3 +279,33 @@ async fn each_message_goes_to_one_member_of_a_queue_group() {
     }
     assert_eq!(total, 20);
 }
+
+#[tokio::test]
+async fn subscriptions_go_with_their_connections() {
+    let server = hub(HubLimits::default());
+    let figure = |name: &str| server.registry.snapshot().gauge(name, &[]).unwrap_or(-1);
+    // 30 rounds of 10 connections, 3 subscriptions each: 900 subscriptions come and go.
+    for round in 0..30 {
+        let mut spokes = Vec::new();
+        for n in 0..10 {
+            let mut spoke = Raw::handshake(&server.tcp()).await;
+            for sid in 0..3 {
+                let pattern = format!("r{}/*/s{sid}/**", (round + n) % 17);
+                spoke
+                    .send_envelope(&Subscribe::new(sid, Pattern::parse(&pattern).unwrap()))
+                    .await;
+            }
+            barrier(&mut spoke).await;
+            spokes.push(spoke);
+        }
+        assert_eq!(figure("hub.subscriptions"), 30);
+        assert_eq!(figure("hub.connections"), 10);
+        drop(spokes);
+        recv_or_fail("the subscriptions to go", async {
+            while figure("hub.subscriptions") != 0 || figure("hub.connections") != 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+    }
+}

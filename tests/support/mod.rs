@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod forwarder;
+pub mod hub;
 pub mod journal;
 pub mod process;
 
@@ -311,11 +312,14 @@ impl Raw {
     /// Connects (TCP or Unix socket) without a handshake.
     pub async fn connect(address: &Address) -> Raw {
         let stream: Box<dyn Io> = match address {
-            Address::Tcp(addr) => Box::new(
-                recv_or_fail("connect", TcpStream::connect(addr))
+            Address::Tcp(addr) => {
+                let stream = recv_or_fail("connect", TcpStream::connect(addr))
                     .await
-                    .expect("connects"),
-            ),
+                    .expect("connects");
+                // Small frames one after another: no waiting on Nagle and delayed ACKs.
+                stream.set_nodelay(true).expect("TCP_NODELAY");
+                Box::new(stream)
+            }
             Address::Unix(path) => Box::new(
                 recv_or_fail("connect", tokio::net::UnixStream::connect(path))
                     .await

@@ -96,7 +96,7 @@ impl Hub {
         let (table, snapshots) =
             SubscriptionTable::new(limits.retained_count, limits.retained_bytes);
         Hub {
-            table: table.start(),
+            table: table.with_gauges(registry).start(),
             snapshots,
             peers: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix::{Actor, Context, Handler, Message, MessageResult};
 use bytes::Bytes;
 use hubwire_core::pubsub::{Channel, Pattern, RetainedMessages, SubscriptionTrie, TrieSnapshot};
+use hubwire_core::stats::{Gauge, StatsRegistry};
 use tokio::sync::watch;
 
 /// A hub connection, as the table knows it.
@@ -128,6 +129,15 @@ pub struct SubscriptionTable {
     next_group: GroupId,
     retained: RetainedMessages,
     published: watch::Sender<Arc<HubSnapshot>>,
+    gauges: Option<TableGauges>,
+}
+
+/// The table's figures in a stats registry, set after each change.
+#[derive(Debug, Clone)]
+struct TableGauges {
+    subscriptions: Gauge,
+    connections: Gauge,
+    retained: Gauge,
 }
 
 impl std::fmt::Debug for SubscriptionTable {
@@ -157,8 +167,19 @@ impl SubscriptionTable {
             next_group: NO_GROUP + 1,
             retained: RetainedMessages::new(retained_count, retained_bytes),
             published,
+            gauges: None,
         };
         (table, snapshots)
+    }
+
+    /// Keeps `hub.subscriptions`, `hub.connections` and `hub.retained` in `registry` current.
+    pub fn with_gauges(mut self, registry: &StatsRegistry) -> Self {
+        self.gauges = Some(TableGauges {
+            subscriptions: registry.gauge("hub.subscriptions", &[]),
+            connections: registry.gauge("hub.connections", &[]),
+            retained: registry.gauge("hub.retained", &[]),
+        });
+        self
     }
 
     fn publish(&self) {
@@ -166,6 +187,15 @@ impl SubscriptionTable {
             trie: self.trie.snapshot(),
         });
         self.published.send_replace(snapshot);
+        self.update_gauges();
+    }
+
+    fn update_gauges(&self) {
+        if let Some(g) = &self.gauges {
+            g.subscriptions.set(self.trie.len() as i64);
+            g.connections.set(self.by_conn.len() as i64);
+            g.retained.set(self.retained.len() as i64);
+        }
     }
 
     fn add(
@@ -304,6 +334,7 @@ impl Handler<Retain> for SubscriptionTable {
 
     fn handle(&mut self, msg: Retain, _: &mut Context<Self>) {
         self.retained.retain(msg.channel, msg.message);
+        self.update_gauges();
     }
 }
 

@@ -1,0 +1,73 @@
+//! Hubs and spokes for tests: a hub on a chosen loopback port (to restart it on the same
+//! one), and spokes with quick reconnects and keepalive.
+
+use std::time::Duration;
+
+use hubwire::backoff::BackoffPolicy;
+use hubwire::hub::HubLimits;
+use hubwire::spoke::{Spoke, SpokeEvent, SpokeOptions, SpokeSpec};
+use hubwire::stats::StatsRegistry;
+use hubwire::Address;
+
+use super::{loopback_config, recv_or_fail, TestServer};
+
+/// A loopback port free right now (bound, then released).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().unwrap().port()
+}
+
+/// A hub listening on `127.0.0.1:port`.
+pub fn hub_on(port: u16) -> TestServer {
+    let mut config = loopback_config();
+    config.listen = vec![format!("tcp://127.0.0.1:{port}").parse().unwrap()];
+    TestServer::start(config, |b| b.hub(HubLimits::default())).expect("the hub starts")
+}
+
+/// A hub on an ephemeral loopback port.
+pub fn hub() -> TestServer {
+    TestServer::start(loopback_config(), |b| b.hub(HubLimits::default())).expect("the hub starts")
+}
+
+/// Spoke options for tests: reconnects from 20 ms to 200 ms, a PING every 500 ms.
+pub fn quick_spoke_options() -> SpokeOptions {
+    SpokeOptions {
+        connect_timeout: Duration::from_secs(2),
+        backoff: BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_millis(200))
+            .with_max_attempts(None),
+        ping_every: Duration::from_millis(500),
+        ..SpokeOptions::default()
+    }
+}
+
+/// A supervised spoke of `address` with quick options, ready (connected and subscribed).
+/// Call it inside an actix system.
+pub async fn ready_spoke(address: Address, name: &str) -> Spoke {
+    let (spoke, _supervisor) = SpokeSpec::new(address)
+        .name(name)
+        .options(quick_spoke_options())
+        .start(&StatsRegistry::new());
+    spoke
+        .ready(super::PATIENCE)
+        .await
+        .unwrap_or_else(|e| panic!("spoke {name} is not ready: {e}"));
+    spoke
+}
+
+/// Waits for the first event that `want` accepts, skipping the others.
+pub async fn wait_event(
+    events: &mut tokio::sync::broadcast::Receiver<SpokeEvent>,
+    what: &str,
+    want: impl Fn(&SpokeEvent) -> bool,
+) -> SpokeEvent {
+    recv_or_fail(what, async {
+        loop {
+            match events.recv().await {
+                Ok(event) if want(&event) => return event,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("events ended while waiting for {what}: {e}"),
+            }
+        }
+    })
+    .await
+}

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod routing;
 pub mod sender;
 pub mod server;
+pub mod spoke;
 pub mod supervisor;
 pub mod transport;
 

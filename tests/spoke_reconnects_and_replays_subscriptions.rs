@@ -309,3 +309,57 @@ async fn a_refused_subscription_fails_and_leaves_the_list() {
         .unwrap();
     assert_eq!(&next(&mut rx).await.body[..], b"ok");
 }
+
+/// A "hub" that finishes the handshake and then never answers: the keepalive finds it dead.
+#[actix::test]
+async fn a_silent_hub_is_found_dead_by_keepalive_and_left() {
+    use hubwire::protocol::{decode_frame, Envelope, Hello, PROTOCOL_VERSION};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: hubwire::Address = format!("tcp://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = bytes::BytesMut::new();
+            while decode_frame(&mut buf, 1 << 20).unwrap().is_none() {
+                if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                    break;
+                }
+            }
+            let hello = Hello {
+                version: PROTOCOL_VERSION,
+                agent: "silent".into(),
+                max_frame: 1 << 20,
+                max_in_flight: 0,
+            };
+            let _ = socket.write_all(&hello.to_frame_bytes().unwrap()).await;
+            held.push(socket); // reads nothing more, answers nothing
+        }
+    });
+    let options = hubwire::spoke::SpokeOptions {
+        ping_every: Duration::from_millis(50),
+        max_pings_out: 2,
+        ..support::hub::quick_spoke_options()
+    };
+    let (spoke, _supervisor) = hubwire::spoke::SpokeSpec::new(address)
+        .options(options)
+        .start(&hubwire::stats::StatsRegistry::new());
+    let mut events = spoke.events();
+    let down = wait_event(&mut events, "the keepalive's verdict", |e| {
+        matches!(e, SpokeEvent::Disconnected { .. })
+    })
+    .await;
+    let SpokeEvent::Disconnected { reason } = down else {
+        unreachable!()
+    };
+    assert!(reason.contains("PINGs"), "{reason}");
+    // It keeps trying: a later connection is made.
+    wait_event(&mut events, "a reconnect", |e| {
+        *e == SpokeEvent::Connected { first: false }
+    })
+    .await;
+    silent.abort();
+}

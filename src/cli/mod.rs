@@ -3,11 +3,13 @@
 mod bench;
 mod call;
 mod hub;
+mod pubsub;
 mod queue;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
+pub use pubsub::{publish, rpc, subscribe, HubTarget, PubArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
 
 use clap::{Parser, Subcommand};
@@ -59,6 +61,15 @@ pub enum Command {
     Sender(QueueArgs),
     /// Run a pub/sub hub (tcp://127.0.0.1:7500 unless --listen says otherwise).
     Hub(HubArgs),
+    /// Publish one message to a hub (JSON body).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Pub(PubArgs),
+    /// Subscribe to patterns on a hub and print each message as a JSON line.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sub(SubArgs),
+    /// Call a service over pub/sub and print its reply as JSON.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Rpc(RpcArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -89,9 +100,17 @@ pub fn run() -> std::process::ExitCode {
     // A hub is an application: it runs its own actix system.
     let command = match cli.command {
         Command::Hub(args) => return hub(args),
+        // A spoke is an actor: these run in an actix system of their own.
+        Command::Pub(args) => return exit_code(publish(args)),
+        Command::Sub(args) => return exit_code(subscribe(args)),
+        Command::Rpc(args) => return exit_code(rpc(args)),
         other => other,
     };
-    std::process::ExitCode::from(run_command(command) as u8)
+    exit_code(run_command(command))
+}
+
+fn exit_code(code: i32) -> std::process::ExitCode {
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Runs a subcommand that works in one async runtime; returns its exit code.
@@ -107,7 +126,9 @@ fn run_command(command: Command) -> i32 {
         }
     };
     match command {
-        Command::Hub(_) => unreachable!("run starts a hub itself"),
+        Command::Hub(_) | Command::Pub(_) | Command::Sub(_) | Command::Rpc(_) => {
+            unreachable!("run starts these itself")
+        }
         Command::Call(args) => runtime.block_on(call(args)),
         Command::Bench(args) => runtime.block_on(bench(args)),
         Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),

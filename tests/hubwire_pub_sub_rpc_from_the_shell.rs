@@ -109,3 +109,27 @@ async fn rpc_prints_the_reply_or_says_nobody_is_there() {
     let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(reply["hello"], "world");
 }
+
+/// A spotty spoke comes and goes a hundred times, cleanly and abruptly: every cycle gets its
+/// message through, and the hub holds nothing of it afterwards.
+#[test]
+fn a_spotty_spoke_leaves_nothing_behind() {
+    let server = hub();
+    let address = server.tcp().to_string();
+    let out = hubwire(&["spotty-spoke", "--cycles", "100", "--address", &address]);
+    assert_eq!(out.status.code(), Some(EXIT_OK), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["cycles"].as_u64(), summary["failed"].as_u64()),
+        (Some(100), Some(0))
+    );
+    let figure = |name: &str| server.registry.snapshot().gauge(name, &[]).unwrap_or(-1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while figure("hub.subscriptions") != 0 || figure("hub.connections") != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hub kept subscriptions"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

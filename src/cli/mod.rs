@@ -5,12 +5,14 @@ mod call;
 mod hub;
 mod pubsub;
 mod queue;
+mod spotty;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, CallArgs};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
 pub use pubsub::{publish, rpc, subscribe, HubTarget, PubArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
+pub use spotty::{spotty_spoke, SpottyArgs};
 
 use clap::{Parser, Subcommand};
 
@@ -70,6 +72,9 @@ pub enum Command {
     /// Call a service over pub/sub and print its reply as JSON.
     #[command(after_help = EXIT_CODES_HELP)]
     Rpc(RpcArgs),
+    /// Connect, subscribe, check and disconnect over and over (cleanly and abruptly): a drill
+    /// for a hub's recovery and leaks.
+    SpottySpoke(SpottyArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -104,6 +109,7 @@ pub fn run() -> std::process::ExitCode {
         Command::Pub(args) => return exit_code(publish(args)),
         Command::Sub(args) => return exit_code(subscribe(args)),
         Command::Rpc(args) => return exit_code(rpc(args)),
+        Command::SpottySpoke(args) => return exit_code(spotty_spoke(args)),
         other => other,
     };
     exit_code(run_command(command))
@@ -126,7 +132,11 @@ fn run_command(command: Command) -> i32 {
         }
     };
     match command {
-        Command::Hub(_) | Command::Pub(_) | Command::Sub(_) | Command::Rpc(_) => {
+        Command::Hub(_)
+        | Command::Pub(_)
+        | Command::Sub(_)
+        | Command::Rpc(_)
+        | Command::SpottySpoke(_) => {
             unreachable!("run starts these itself")
         }
         Command::Call(args) => runtime.block_on(call(args)),

@@ -9,12 +9,15 @@
 //!   processing) and a bare redb loop, next to the request floor, in one table.
 //! - `hubwire bench sender`: a queued sender's deliveries to an in-process echo route (durable
 //!   and in memory), next to the request floor, in one table.
+//! - `hubwire bench pubsub` / `hubwire bench rpc`: an in-process hub under raw-frame publishers,
+//!   subscribers and callers, and with `--nats URL` the same against a nats-server, side by side.
 //!
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
 
 mod floor;
 mod hub;
+mod pubsub;
 mod queue;
 mod sender;
 mod stats;
@@ -55,6 +58,12 @@ pub enum BenchMode {
     /// Queued sender: messages sent by producers and delivered to an in-process echo route,
     /// durable and in memory, next to the request floor (8 producers x depth 64).
     Sender(sender::SenderArgs),
+    /// Pub/sub on an in-process hub: 1 -> 1, 1 -> 4 and 4 -> 1, messages/s received and drops
+    /// (with --nats URL, the same against a nats-server and the ratio per row).
+    Pubsub(pubsub::PubsubArgs),
+    /// Calls over pub/sub on an in-process hub: one caller's p50/p99 and many callers' calls/s
+    /// (with --nats URL, the same against a nats-server).
+    Rpc(pubsub::RpcArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -261,6 +270,8 @@ pub async fn bench(args: BenchArgs) -> i32 {
         BenchMode::Compare(args) => bench_compare(&args).await,
         BenchMode::Queue(args) => queue::bench_queue(&args).await,
         BenchMode::Sender(args) => sender::bench_sender(&args).await,
+        BenchMode::Pubsub(args) => pubsub::bench_pubsub(&args).await,
+        BenchMode::Rpc(args) => pubsub::bench_rpc(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {

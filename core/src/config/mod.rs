@@ -125,7 +125,7 @@ pub struct Config {
     /// after 30 s of healthy running.
     pub supervisor_backoff: BackoffPolicy,
     /// A hub subscriber's outbound buffer bound, in bytes: a message that would pass it makes
-    /// the subscriber a slow consumer, disconnected. Default: 8 MiB.
+    /// the subscriber a slow consumer, disconnected. Default: 64 MiB (as NATS allows).
     pub hub_max_outbound_bytes: usize,
     /// Retained messages a hub keeps, at most (the oldest is evicted). Default: 10000.
     pub hub_retained_count: usize,
@@ -169,7 +169,7 @@ impl Default for Config {
             handler_pools: BTreeMap::new(),
             supervisor_intensity: Intensity::default(),
             supervisor_backoff: default_restart_backoff(),
-            hub_max_outbound_bytes: 8 * 1024 * 1024,
+            hub_max_outbound_bytes: 64 * 1024 * 1024,
             hub_retained_count: 10_000,
             hub_retained_bytes: 64 * 1024 * 1024,
             fault_injection: false,

@@ -238,32 +238,14 @@ where
         let op = match result {
             Ok(()) => Op::Complete { queue, id },
             Err(failure) => {
-                let error = failure.message().to_owned();
-                match self
+                let decision = self
                     .policy
-                    .decide(attempts_before + 1, &failure, &mut self.jitter)
-                {
-                    Decision::GiveUp(reason) => {
-                        tracing::warn!(route = R::KEY, %id, %reason, "moved to the error queue");
-                        Op::Fail {
-                            queue,
-                            id,
-                            error,
-                            now_ms: now,
-                        }
-                    }
-                    decision => {
-                        let delay = decision.delay().unwrap_or_default().as_millis() as u64;
-                        let not_before_ms = now.saturating_add(delay);
-                        Op::Retry {
-                            queue,
-                            id,
-                            error,
-                            now_ms: now,
-                            not_before_ms,
-                        }
-                    }
+                    .decide(attempts_before + 1, &failure, &mut self.jitter);
+                if let Decision::GiveUp(reason) = &decision {
+                    tracing::warn!(route = R::KEY, %id, %reason, "moved to the error queue");
                 }
+                let error = failure.message().to_owned();
+                Op::after_failure(queue, id, error, now, &decision)
             }
         };
         let commit = self.store.submit(vec![op]);

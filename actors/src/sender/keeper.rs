@@ -202,20 +202,14 @@ impl Keeper {
             Err(e) => {
                 let error = e.to_string();
                 let failure = Failure::retryable(error.clone());
-                match self
-                    .setup
-                    .policy
-                    .decide(attempts_before + 1, &failure, &mut self.jitter)
-                {
+                let decision =
+                    self.setup
+                        .policy
+                        .decide(attempts_before + 1, &failure, &mut self.jitter);
+                match &decision {
                     Decision::GiveUp(reason) => {
                         tracing::warn!(sender = name, %id, %reason, "moved to errored");
                         self.setup.counters.errored.inc();
-                        Op::Fail {
-                            queue,
-                            id,
-                            error,
-                            now_ms: now,
-                        }
                     }
                     decision => {
                         let delay = decision.delay().unwrap_or_default();
@@ -223,15 +217,9 @@ impl Keeper {
                         self.setup.counters.retried.inc();
                         // Look again when it is due (the poll would find it too, later).
                         ctx.run_later(delay, |keeper, ctx| keeper.fill(ctx));
-                        Op::Retry {
-                            queue,
-                            id,
-                            error,
-                            now_ms: now,
-                            not_before_ms: now.saturating_add(delay.as_millis() as u64),
-                        }
                     }
                 }
+                Op::after_failure(queue, id, error, now, &decision)
             }
         };
         let commit = self.setup.store.submit(vec![op]);

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use super::item::{ErroredItem, ItemId, PauseState};
+use crate::backoff::Decision;
 
 /// One change to the store. A batch of them, from many callers and queues, is applied in one
 /// durable transaction by [`Store::apply`](super::Store::apply).
@@ -111,6 +112,35 @@ pub enum Op {
 }
 
 impl Op {
+    /// What becomes of a failed attempt as the back-off policy decided: [`Op::Fail`] when it
+    /// gives up, else [`Op::Retry`] not before `now_ms` plus the decided delay.
+    pub fn after_failure(
+        queue: String,
+        id: ItemId,
+        error: String,
+        now_ms: u64,
+        decision: &Decision,
+    ) -> Op {
+        match decision {
+            Decision::GiveUp(_) => Op::Fail {
+                queue,
+                id,
+                error,
+                now_ms,
+            },
+            decision => {
+                let delay = decision.delay().unwrap_or_default().as_millis() as u64;
+                Op::Retry {
+                    queue,
+                    id,
+                    error,
+                    now_ms,
+                    not_before_ms: now_ms.saturating_add(delay),
+                }
+            }
+        }
+    }
+
     /// The queue this op acts on.
     pub fn queue(&self) -> &str {
         match self {
@@ -144,4 +174,40 @@ pub enum OpOutcome {
     Count(u64),
     /// The errored item [`Op::PopError`] removed.
     Popped(Box<ErroredItem>),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_failure_is_retried_after_the_delay_or_moved_to_errors() {
+        let retry = Op::after_failure(
+            "q".into(),
+            ItemId(3),
+            "down".into(),
+            1_000,
+            &Decision::RetryAfter(Duration::from_millis(250)),
+        );
+        assert!(matches!(
+            retry,
+            Op::Retry {
+                not_before_ms: 1_250,
+                now_ms: 1_000,
+                ..
+            }
+        ));
+        let fail = Op::after_failure(
+            "q".into(),
+            ItemId(3),
+            "down".into(),
+            1_000,
+            &Decision::GiveUp(crate::backoff::GiveUpReason::NotRetryable {
+                message: "enough".into(),
+            }),
+        );
+        assert!(matches!(fail, Op::Fail { now_ms: 1_000, .. }));
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 use super::pending::{Pending, ReplyReceiver};
@@ -18,11 +18,10 @@ use super::{CallError, ClientOptions};
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 use crate::protocol::{
-    decode_datagram, decode_frame, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame,
-    Frame, Headers, Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES,
-    PROTOCOL_VERSION,
+    decode_datagram, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Headers,
+    Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES, PROTOCOL_VERSION,
 };
-use crate::stream::Outbound;
+use crate::stream::{exchange_hello, read_one_frame, HandshakeError, Outbound};
 
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -173,27 +172,6 @@ impl Live {
     }
 }
 
-/// Reads until one whole frame is in `buf`.
-async fn read_one_frame<R: AsyncRead + Unpin>(
-    rd: &mut R,
-    buf: &mut BytesMut,
-    max_frame: usize,
-) -> Result<Frame, ProtocolError> {
-    loop {
-        if let Some(frame) = decode_frame(buf, max_frame)? {
-            return Ok(frame);
-        }
-        // Only when room runs short: the frames handed out still share the buffer, and a
-        // reserve then would allocate a fresh one on every read.
-        if buf.capacity() - buf.len() < READ_CHUNK_BYTES / 4 {
-            buf.reserve(READ_CHUNK_BYTES);
-        }
-        if rd.read_buf(buf).await? == 0 {
-            return Err(ProtocolError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-    }
-}
-
 /// Runs the CONN handshake over `stream` and starts its reader and writer tasks.
 pub(crate) async fn open<S>(stream: S, options: &ClientOptions) -> Result<Live, CallError>
 where
@@ -206,28 +184,12 @@ where
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    wr.write_all(&hello.to_frame_bytes()?)
+    let (server, buf) = exchange_hello(&mut rd, &mut wr, &hello, options.max_frame, "server")
         .await
-        .map_err(ProtocolError::Io)?;
-    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
-    let first = read_one_frame(&mut rd, &mut buf, options.max_frame).await?;
-    let server = match first.kind {
-        kind::CONN => checked_hello(Hello::from_frame(&first)?)?,
-        kind::ERROR => {
-            let err = ErrorFrame::from_frame(&first)?;
-            return Err(CallError::Remote {
-                code: err.code,
-                message: err.message,
-            });
-        }
-        _ => {
-            return Err(ProtocolError::UnexpectedKind {
-                expected: kind::CONN,
-                got: first.kind,
-            }
-            .into())
-        }
-    };
+        .map_err(|e| match e {
+            HandshakeError::Refused { code, message } => CallError::Remote { code, message },
+            HandshakeError::Protocol(e) => CallError::from(e),
+        })?;
     let pending = Arc::new(Pending::default());
     let outbound = Arc::new(Outbound::default());
     tokio::spawn(write_loop(wr, outbound.clone(), pending.clone()));
@@ -308,7 +270,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     outbound: Arc<Outbound>,
 ) {
     let reason = loop {
-        let frame = match read_one_frame(&mut rd, &mut buf, max_frame).await {
+        let frame = match read_one_frame(&mut rd, &mut buf, max_frame, READ_CHUNK_BYTES).await {
             Ok(frame) => frame,
             Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 break "the server closed the connection".to_owned()

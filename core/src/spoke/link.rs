@@ -3,14 +3,11 @@
 
 use std::sync::Arc;
 
-use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{SpokeError, SpokeOptions};
-use crate::protocol::{
-    decode_frame, kind, Envelope, ErrorCode, ErrorFrame, Hello, ProtocolError, PROTOCOL_VERSION,
-};
-use crate::stream::{FrameBatches, Outbound};
+use crate::protocol::{Hello, PROTOCOL_VERSION};
+use crate::stream::{exchange_hello, FrameBatches, HandshakeError, Outbound};
 use crate::Address;
 
 /// The read half of a link's stream, whatever the transport.
@@ -111,44 +108,12 @@ where
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    wr.write_all(&hello.to_frame_bytes()?)
+    let (hub, buf) = exchange_hello(&mut rd, &mut wr, &hello, options.max_frame, "hub")
         .await
-        .map_err(ProtocolError::Io)?;
-    let mut buf = BytesMut::with_capacity(8 * 1024);
-    let first = loop {
-        if let Some(frame) = decode_frame(&mut buf, options.max_frame)? {
-            break frame;
-        }
-        if rd.read_buf(&mut buf).await.map_err(ProtocolError::Io)? == 0 {
-            return Err(ProtocolError::Io(std::io::ErrorKind::UnexpectedEof.into()).into());
-        }
-    };
-    let hub = match first.kind {
-        kind::CONN => Hello::from_frame(&first)?,
-        kind::ERROR => {
-            let err = ErrorFrame::from_frame(&first)?;
-            return Err(SpokeError::Handshake {
-                code: err.code,
-                message: err.message,
-            });
-        }
-        got => {
-            return Err(ProtocolError::UnexpectedKind {
-                expected: kind::CONN,
-                got,
-            }
-            .into())
-        }
-    };
-    if hub.version != PROTOCOL_VERSION {
-        return Err(SpokeError::Handshake {
-            code: ErrorCode::VersionMismatch,
-            message: format!(
-                "the hub speaks protocol version {} and this spoke {PROTOCOL_VERSION}: use a spoke and hub of the same protocol version",
-                hub.version
-            ),
-        });
-    }
+        .map_err(|e| match e {
+            HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },
+            HandshakeError::Protocol(e) => SpokeError::from(e),
+        })?;
     let outbound = Arc::new(Outbound::default());
     let writes = outbound.clone();
     let writer = tokio::spawn(async move {

@@ -4,12 +4,14 @@
 //! the I/O threads.
 
 mod batches;
+mod handshake;
 mod ids;
 mod ledger;
 mod outbound;
 mod timer;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
+pub use handshake::{exchange_hello, read_one_frame, HandshakeError};
 pub use ids::{BuildIdHasher, IdHasher, IdMap, IdSet};
 pub use ledger::{Refused, ReplyQueue, RequestLedger};
 pub use outbound::{Outbound, OutboundGuard};

@@ -34,7 +34,7 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::hub::InProcessServer;
-use super::stats::{human_ns, Report, Sample, Window};
+use super::stats::{human_ns, thousands, Report, Sample, Window};
 use super::{Failure, EXIT_CANNOT_CONNECT, EXIT_USAGE};
 
 #[cfg(feature = "nats-bench")]
@@ -226,19 +226,6 @@ pub(super) fn ratio(hub: f64, nats: Option<f64>) -> String {
         Some(n) if n > 0.0 && hub.is_finite() => format!("{:.2}", hub / n),
         _ => "-".into(),
     }
-}
-
-/// A count for people: `1,234,567`.
-pub(super) fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn figure(unit: &str, value: f64) -> String {

@@ -25,7 +25,7 @@ use hubwire_core::store::{MemoryStore, RedbStore, Store};
 use tokio::sync::watch;
 
 use super::hub::{self, Calls, EchoMessage, Expect, InProcessServer};
-use super::stats::{Report, Window};
+use super::stats::{thousands, Report, Window};
 use super::{listen_address, request_body, run_hub_in_process, Failure, LoadArgs, Plan, TempDir};
 use crate::cli::{EXIT_CANNOT_CONNECT, EXIT_USAGE};
 
@@ -238,7 +238,7 @@ async fn load_queued(
         .await
         .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
     let window = plan.window();
-    let gate = gate_at.map(|limit| keep_backlog(server.admin.clone(), limit, window));
+    let gate = gate_at.map(|limit| keep_backlog(server.admin.clone(), QUEUE, limit, window));
     let calls = Calls {
         route: QUEUE.into(),
         body: request_body("echo", plan.size),
@@ -266,17 +266,19 @@ async fn load_queued(
     })
 }
 
-/// A gate open while the queue's backlog is under `limit`, kept by a task reading it every
-/// [`BACKLOG_POLL`] until the window closes, when it opens for good.
-fn keep_backlog(
+/// A gate open while the backlog of `queue` (a queue of `admin`'s family) is under `limit`,
+/// kept by a task reading it every [`BACKLOG_POLL`] until the window closes, when it opens
+/// for good.
+pub(super) fn keep_backlog(
     admin: QueueAdmin,
+    queue: &'static str,
     limit: u64,
     window: Window,
 ) -> (watch::Receiver<bool>, tokio::task::JoinHandle<()>) {
     let (open, gate) = watch::channel(true);
     let keeper = tokio::spawn(async move {
         while window.open(Instant::now()) {
-            let Ok(data) = admin.data(QUEUE).await else {
+            let Ok(data) = admin.data(queue).await else {
                 break;
             };
             let now_open = data.pending < limit;
@@ -339,19 +341,6 @@ struct Row {
     batch: Option<f64>,
     /// The figure the issue asks for, if any.
     target: Option<f64>,
-}
-
-/// A count for people: `85,123`.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The side-by-side table: each row's figure, fsyncs/s, ops per batch, its ratio to the

@@ -34,8 +34,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::hub::{Calls, EchoMessage, Expect, InProcessServer};
-use super::queue::{DEFAULT_BACKLOG, DEFAULT_WORKERS};
-use super::stats::{Report, Sample, Window};
+use super::queue::{keep_backlog, DEFAULT_BACKLOG, DEFAULT_WORKERS};
+use super::stats::{thousands, Report, Sample, Window};
 use super::{listen_address, request_body, run_hub_in_process, Failure, LoadArgs, Plan, TempDir};
 use crate::cli::EXIT_USAGE;
 
@@ -43,8 +43,6 @@ use crate::cli::EXIT_USAGE;
 const DURABLE_DELIVERY_TARGET: f64 = 20_000.0;
 /// The sender's name (its store queue is `sender:bench`).
 const SENDER: &str = "bench";
-/// How often the producers' gate reads the sender's backlog.
-const BACKLOG_POLL: Duration = Duration::from_millis(10);
 /// Seconds each floor call may take before it counts as a timeout.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the sender's thread has to start, and its supervisor to stop the keeper.
@@ -289,7 +287,7 @@ async fn load_sender(
     gate_at: Option<u64>,
 ) -> Result<SenderRun, Failure> {
     let window = plan.window();
-    let gate = gate_at.map(|limit| keep_backlog(rig.admin.clone(), limit, window));
+    let gate = gate_at.map(|limit| keep_backlog(rig.admin.clone(), SENDER, limit, window));
     let message: EchoMessage =
         decode_body(&request_body("echo", plan.size)).expect("the echo body decodes");
     let mut producers = JoinSet::new();
@@ -381,28 +379,6 @@ fn send_error_kind(error: &SendError) -> String {
     }
 }
 
-/// A gate open while the sender's backlog is under `limit`, kept by a task reading it every
-/// [`BACKLOG_POLL`] until the window closes, when it opens for good.
-fn keep_backlog(
-    admin: QueueAdmin,
-    limit: u64,
-    window: Window,
-) -> (watch::Receiver<bool>, tokio::task::JoinHandle<()>) {
-    let (open, gate) = watch::channel(true);
-    let keeper = tokio::spawn(async move {
-        while window.open(Instant::now()) {
-            let Ok(data) = admin.data(SENDER).await else {
-                break;
-            };
-            let now_open = data.pending < limit;
-            open.send_if_modified(|was| std::mem::replace(was, now_open) != now_open);
-            tokio::time::sleep(BACKLOG_POLL).await;
-        }
-        open.send_replace(true);
-    });
-    (gate, keeper)
-}
-
 /// One line of the table.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
@@ -434,19 +410,6 @@ impl Row {
             target,
         }
     }
-}
-
-/// A count for people: `85,123`.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The side-by-side table: each row's figure, sends acknowledged, commits, ops per commit,

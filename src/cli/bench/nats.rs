@@ -22,8 +22,9 @@ const RPC_SUBJECT: &str = "bench.rpc";
 /// Messages the client queues per subscription before it drops them itself (its default is
 /// 65,536): large, so what drops is the server's slow-consumer limit, as with the hub's.
 const SUBSCRIPTION_CAPACITY: usize = 1 << 20;
-/// Messages counted per wake-up at most, so a busy subscriber still looks at the clock.
-const COUNT_BATCH: u64 = 4096;
+/// Messages counted per wake-up at most, so a busy subscriber still looks at the clock (about
+/// what one 256 KiB read of the hubwire subscriber holds at 16 B).
+const COUNT_BATCH: u64 = 8192;
 
 /// A client of `url`; `troubles` counts its slow-consumer and disconnect events.
 async fn connect(url: &str, troubles: Arc<AtomicU64>) -> Result<Client, Failure> {
@@ -141,8 +142,13 @@ async fn wait_flush(flush: Option<Flush>) -> Result<(), Failure> {
 
 /// The messages ready on `sub` now (at most [`COUNT_BATCH`]), waiting for at least one; `None`
 /// when the subscription ended.
+///
+/// Outside tokio's cooperative budget: with it, each wake-up takes 128 messages off the
+/// subscription's channel, while the client's connection task pushes up to 128 socket reads
+/// (64 KiB each, thousands of messages) per turn, so the counter fell behind and the channel
+/// overflowed ("slow consumer"): the hubwire subscriber counts a whole 256 KiB read per wake-up.
 async fn ready(sub: &mut Subscriber) -> Option<u64> {
-    poll_fn(|cx| {
+    tokio::task::unconstrained(poll_fn(|cx| {
         let mut count = 0;
         loop {
             match sub.poll_next_unpin(cx) {
@@ -157,7 +163,7 @@ async fn ready(sub: &mut Subscriber) -> Option<u64> {
                 _ => return Poll::Ready(Some(count)),
             }
         }
-    })
+    }))
     .await
 }
 

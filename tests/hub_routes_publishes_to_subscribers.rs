@@ -2,7 +2,7 @@
 //! matching subscription once per connection, with all its sids; an invalid pattern is refused
 //! and the connection stays open; no-echo; retained messages replay to new subscriptions; a
 //! call nobody serves is answered no-responders at once; a subscriber that does not read is
-//! disconnected as a slow consumer without slowing the others.
+//! disconnected as a slow consumer without slowing the others, by bytes or by messages.
 
 mod support;
 
@@ -228,6 +228,58 @@ async fn a_slow_consumer_is_disconnected_and_does_not_slow_the_others() {
         }
     }
     assert!(told, "the slow consumer was told why");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_over_the_message_bound_is_a_slow_consumer_however_few_its_bytes() {
+    // Bytes alone would never trip (64 MiB): only the message count can.
+    let mut config = loopback_config();
+    config.send_buffer_bytes = 16 * 1024;
+    let limits = HubLimits {
+        max_outbound_messages: 100,
+        ..HubLimits::default()
+    };
+    let server = TestServer::start(config, move |b| b.hub(limits)).expect("the hub starts");
+    let mut slow = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut slow, 1, "tick").await;
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    let slow_consumers = || {
+        server
+            .registry
+            .snapshot()
+            .counter("hub.slow_consumers", &[])
+            .unwrap_or(0)
+    };
+    // Tiny messages until the kernel's buffers are full and the hub's own buffer holds 100.
+    recv_or_fail("the hub counts a slow consumer", async {
+        for _ in 0..2000 {
+            for _ in 0..500 {
+                publisher
+                    .send_envelope(&publish("tick", b"1", MessageFlags::NONE))
+                    .await;
+            }
+            barrier(&mut publisher).await;
+            if slow_consumers() > 0 {
+                return;
+            }
+        }
+        panic!("a million messages went by without a slow consumer");
+    })
+    .await;
+    let mut told = false;
+    while let Some(frame) = slow.recv().await {
+        if frame.kind == kind::ERROR {
+            let error = hubwire::protocol::ErrorFrame::from_frame(&frame).unwrap();
+            assert_eq!(error.code, ErrorCode::Busy);
+            told = error.message.contains("slow consumer");
+        }
+    }
+    assert!(told, "the slow consumer was told why, then closed");
+    assert_eq!(
+        slow_consumers(),
+        1,
+        "counted once, however many messages it missed"
+    );
 }
 
 #[tokio::test]

@@ -6,11 +6,12 @@
 //! matches the channel, and appends one MESSAGE per subscribing connection straight into that
 //! connection's outbound buffer (the MESSAGE tail encoded once, only the sid list per
 //! connection). No actor message is sent per delivery. A connection whose buffer would pass
-//! [`HubLimits::max_outbound_bytes`] is a slow consumer: the message is not queued, the
-//! connection is told to close, and it is counted; the other subscribers are not slowed.
+//! [`HubLimits::max_outbound_bytes`] or [`HubLimits::max_outbound_messages`] is a slow
+//! consumer: the message is not queued, the connection is told to close, and it is counted;
+//! the other subscribers are not slowed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
@@ -28,6 +29,8 @@ pub struct HubLimits {
     /// Bytes a subscriber's outbound buffer may hold; a message that would pass it makes the
     /// subscriber a slow consumer, disconnected.
     pub max_outbound_bytes: usize,
+    /// Messages a subscriber's outbound buffer may hold; one more makes it a slow consumer.
+    pub max_outbound_messages: usize,
     /// Retained messages kept, at most.
     pub retained_count: usize,
     /// Bytes of retained messages (channels and bodies) kept, at most.
@@ -44,6 +47,7 @@ impl From<&hubwire_core::Config> for HubLimits {
     fn from(config: &hubwire_core::Config) -> Self {
         HubLimits {
             max_outbound_bytes: config.hub_max_outbound_bytes,
+            max_outbound_messages: config.hub_max_outbound_messages,
             retained_count: config.hub_retained_count,
             retained_bytes: config.hub_retained_bytes,
         }
@@ -60,6 +64,8 @@ pub struct SlowConsumer;
 struct Peer {
     outbound: Arc<ReplyQueue>,
     slow: Recipient<SlowConsumer>,
+    /// Set once it is found slow: counted and told once, however many messages follow.
+    found_slow: Arc<AtomicBool>,
 }
 
 /// The hub's counters.
@@ -118,7 +124,11 @@ impl Hub {
     /// Registers a connection's outbound buffer; answers its id.
     pub fn join(&self, outbound: Arc<ReplyQueue>, slow: Recipient<SlowConsumer>) -> ConnId {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let peer = Peer { outbound, slow };
+        let peer = Peer {
+            outbound,
+            slow,
+            found_slow: Arc::default(),
+        };
         self.peers
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -198,10 +208,14 @@ impl Hub {
             return false;
         }
         let mut outbound = peer.outbound.outbound().lock();
-        if outbound.queued() + frame.len() > self.limits.max_outbound_bytes {
+        if outbound.queued() + frame.len() > self.limits.max_outbound_bytes
+            || outbound.queued_frames() >= self.limits.max_outbound_messages
+        {
             drop(outbound);
-            self.counters.slow_consumers.inc();
-            peer.slow.do_send(SlowConsumer);
+            if !peer.found_slow.swap(true, Ordering::Relaxed) {
+                self.counters.slow_consumers.inc();
+                peer.slow.do_send(SlowConsumer);
+            }
             return false;
         }
         outbound.push(&frame)

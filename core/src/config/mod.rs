@@ -127,6 +127,9 @@ pub struct Config {
     /// A hub subscriber's outbound buffer bound, in bytes: a message that would pass it makes
     /// the subscriber a slow consumer, disconnected. Default: 64 MiB (as NATS allows).
     pub hub_max_outbound_bytes: usize,
+    /// A hub subscriber's outbound buffer bound, in messages (counted as for the bytes).
+    /// Default: 1048576 (1 Mi messages, twice what NATS clients allow a subscription).
+    pub hub_max_outbound_messages: usize,
     /// Retained messages a hub keeps, at most (the oldest is evicted). Default: 10000.
     pub hub_retained_count: usize,
     /// Bytes of retained messages (channels and bodies) a hub keeps, at most. Default: 64 MiB.
@@ -170,6 +173,7 @@ impl Default for Config {
             supervisor_intensity: Intensity::default(),
             supervisor_backoff: default_restart_backoff(),
             hub_max_outbound_bytes: 64 * 1024 * 1024,
+            hub_max_outbound_messages: 1024 * 1024,
             hub_retained_count: 10_000,
             hub_retained_bytes: 64 * 1024 * 1024,
             fault_injection: false,

@@ -61,6 +61,8 @@ impl Config {
                 self.max_connections_per_listener,
             ),
             ("max_connections_per_peer", self.max_connections_per_peer),
+            ("hub_max_outbound_bytes", self.hub_max_outbound_bytes),
+            ("hub_max_outbound_messages", self.hub_max_outbound_messages),
         ] {
             check(value >= 1, key, value, "must be at least 1")?;
         }

@@ -54,6 +54,9 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Outbound<S> {
 #[derive(Default)]
 struct Queue<S> {
     bytes: BytesMut,
+    /// Appends to `bytes` since the writer last took it (frames, for the usual one frame per
+    /// append), for bounds counted in messages.
+    appended: usize,
     /// Control frames (PONG, ERROR about the connection): written ahead of `bytes` at the
     /// writer's next pass, which starts at a frame boundary.
     urgent: BytesMut,
@@ -74,6 +77,7 @@ impl<S> Outbound<S> {
         Outbound {
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
+                appended: 0,
                 urgent: BytesMut::new(),
                 idle_writer: None,
                 waker: None,
@@ -119,6 +123,7 @@ impl<S> Outbound<S> {
                 if !queue.bytes.is_empty() || !queue.urgent.is_empty() {
                     std::mem::swap(&mut queue.urgent, &mut urgent);
                     std::mem::swap(&mut queue.bytes, &mut batch);
+                    queue.appended = 0;
                     return Poll::Ready((queue.idle_writer.take(), true));
                 }
                 if queue.closing {
@@ -160,6 +165,7 @@ impl<S> Drop for StopOnDrop<'_, S> {
         let queue = guard.queue();
         queue.stopped = true;
         queue.bytes = BytesMut::new();
+        queue.appended = 0;
         queue.urgent = BytesMut::new();
         queue.idle_writer = None;
         guard.shut.store(true, Ordering::Release);
@@ -209,12 +215,20 @@ impl<S> OutboundGuard<'_, S> {
             .len()
     }
 
+    /// Frames waiting to be written: appends to the bulk lane since the writer last took it
+    /// (an append that wrote several frames counts once).
+    pub fn queued_frames(&self) -> usize {
+        self.queue.as_ref().expect("locked until dropped").appended
+    }
+
     /// Appends a whole frame; returns whether it will be written (not after a close).
     pub fn push(&mut self, frame: &[u8]) -> bool {
         if !self.is_open() {
             return false;
         }
-        self.queue().bytes.extend_from_slice(frame);
+        let queue = self.queue();
+        queue.bytes.extend_from_slice(frame);
+        queue.appended += 1;
         self.wake = true;
         true
     }
@@ -265,6 +279,9 @@ impl<S> OutboundGuard<'_, S> {
             return Err(e);
         }
         let grew = bytes.len() > start;
+        if grew {
+            self.queue().appended += 1;
+        }
         self.wake |= grew;
         Ok(true)
     }
@@ -295,6 +312,7 @@ impl<S> OutboundGuard<'_, S> {
                 }
             }
         }
+        queue.appended = 0;
     }
 
     /// Takes nothing more: what is queued is written, then the write side is shut down.
@@ -355,6 +373,7 @@ mod tests {
                 })
                 .is_err());
             assert_eq!(q.queued(), 8);
+            assert_eq!(q.queued_frames(), 2, "the failed append is not counted");
         }
         let writer = tokio::spawn({
             let outbound = outbound.clone();
@@ -416,6 +435,7 @@ mod tests {
             q.push(b"bulk2,");
             q.push_urgent(b"PONG,");
             assert_eq!(q.queued(), 12, "urgent frames are not bulk");
+            assert_eq!(q.queued_frames(), 2);
         }
         let writer = tokio::spawn({
             let outbound = outbound.clone();
@@ -424,6 +444,7 @@ mod tests {
         let mut got = vec![0u8; 17];
         server.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"PONG,bulk1,bulk2,");
+        assert_eq!(outbound.lock().queued_frames(), 0, "taken by the writer");
         outbound.lock().close();
         writer.await.unwrap().unwrap();
     }

@@ -1,8 +1,9 @@
 //! Guards the hub over the wire (raw frames of protocol.md section 10): a publish reaches every
 //! matching subscription once per connection, with all its sids; an invalid pattern is refused
 //! and the connection stays open; no-echo; retained messages replay to new subscriptions; a
-//! call nobody serves is answered no-responders at once; a subscriber that does not read is
-//! disconnected as a slow consumer without slowing the others, by bytes or by messages.
+//! call nobody serves is answered no-responders at once; an RPC acknowledgement overtakes bulk
+//! data; a subscriber that does not read is disconnected as a slow consumer without slowing the
+//! others, by bytes or by messages.
 
 mod support;
 
@@ -279,6 +280,42 @@ async fn a_subscriber_over_the_message_bound_is_a_slow_consumer_however_few_its_
         slow_consumers(),
         1,
         "counted once, however many messages it missed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rpc_acknowledgement_overtakes_bulk_data_queued_for_the_caller() {
+    const FLOOD: usize = 2000;
+    let mut config = loopback_config();
+    config.send_buffer_bytes = 16 * 1024;
+    let server = TestServer::start(config, |b| b.hub(HubLimits::default())).expect("a hub");
+    let mut caller = Raw::handshake(&server.tcp()).await;
+    subscribe(&mut caller, 1, "flood").await;
+    subscribe(&mut caller, 2, "_inbox/caller/*").await;
+    let mut publisher = Raw::handshake(&server.tcp()).await;
+    static KB: [u8; 1024] = [7; 1024];
+    for _ in 0..FLOOD {
+        publisher
+            .send_envelope(&publish("flood", &KB, MessageFlags::NONE))
+            .await;
+    }
+    // Routed after the whole flood (one connection's frames are handled in order).
+    publisher
+        .send_envelope(&publish("_inbox/caller/1", b"", MessageFlags::ACK))
+        .await;
+    barrier(&mut publisher).await;
+    let mut floods_before_ack = 0;
+    loop {
+        let message = next_message(&mut caller).await;
+        if message.flags.contains(MessageFlags::ACK) {
+            break;
+        }
+        floods_before_ack += 1;
+    }
+    // Only what the kernel's buffers already held (a few hundred KiB) came first.
+    assert!(
+        floods_before_ack < FLOOD / 2,
+        "the ACK waited behind {floods_before_ack} of {FLOOD} bulk messages"
     );
 }
 

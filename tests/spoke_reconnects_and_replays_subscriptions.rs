@@ -1,8 +1,8 @@
 //! Guards the spoke, the client side of a hub: a publish reaches another spoke's subscription;
 //! after the hub restarts on the same port the spoke reconnects by itself and its whole
 //! subscription list works again; calls are answered by providers, with typed outcomes for no
-//! responders, remote errors and timeouts (acknowledged or not), and many calls in flight on
-//! one spoke each get their own reply.
+//! responders, remote errors and timeouts (acknowledged or not), many calls in flight on one
+//! spoke each get their own reply, and each call to a provider group reaches one member.
 
 mod support;
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hubwire::protocol::{ErrorCode, MessageFlags};
 use hubwire::pubsub::{Channel, Pattern};
-use hubwire::spoke::{Delivery, PublishOptions, RpcError, SpokeEvent};
+use hubwire::spoke::{Delivery, PublishOptions, RpcError, SpokeEvent, SubscribeOptions};
 use support::hub::{free_port, hub, hub_on, ready_spoke, wait_event};
 use support::*;
 use tokio::sync::mpsc;
@@ -158,6 +158,44 @@ async fn a_call_is_answered_by_its_provider() {
         .await
         .unwrap();
     assert_eq!(&reply[..], b"soon");
+}
+
+#[actix::test]
+async fn each_call_goes_to_one_member_of_a_provider_group() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const CALLS: usize = 60;
+    let server = hub();
+    let served: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::default()).collect();
+    let mut members = Vec::new();
+    for (i, count) in served.iter().enumerate() {
+        let member = ready_spoke(server.tcp(), &format!("member{i}")).await;
+        let count = count.clone();
+        let options = SubscribeOptions {
+            group: Some("dice".into()),
+            ..SubscribeOptions::default()
+        };
+        member
+            .provide_with(pattern("svc/roll"), options, move |_| {
+                count.fetch_add(1, Ordering::SeqCst);
+                async move { Ok(Bytes::from(format!("member{i}"))) }
+            })
+            .await
+            .unwrap();
+        members.push(member);
+    }
+    let caller = ready_spoke(server.tcp(), "caller").await;
+    let mut answered_by = std::collections::HashSet::new();
+    for _ in 0..CALLS {
+        let reply = caller
+            .call(channel("svc/roll"), Bytes::new(), PATIENCE)
+            .await
+            .expect("one member answers");
+        answered_by.insert(reply);
+    }
+    let total: usize = served.iter().map(|c| c.load(Ordering::SeqCst)).sum();
+    assert_eq!(total, CALLS, "each call served once, not once per member");
+    assert_eq!(answered_by.len(), 3, "every member takes a share");
 }
 
 #[actix::test]

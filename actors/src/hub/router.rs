@@ -176,6 +176,8 @@ impl Hub {
             return 0;
         };
         let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
+        // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
+        let urgent = publish.flags == MessageFlags::ACK;
         let chosen = choose(&matched, |s| !(no_echo && s.conn == from));
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
@@ -192,7 +194,7 @@ impl Hub {
             sids.extend(rest[..end].iter().map(|s| s.sid));
             rest = &rest[end..];
             if let Some(peer) = peers.get(&conn) {
-                if self.push(peer, &tail, &sids) {
+                if self.push(peer, &tail, &sids, urgent) {
                     delivered += 1;
                 }
             }
@@ -201,13 +203,17 @@ impl Hub {
         delivered
     }
 
-    /// Appends one MESSAGE to a subscriber's buffer, unless that would pass its bound.
-    fn push(&self, peer: &Peer, tail: &MessageTail, sids: &[u64]) -> bool {
+    /// Appends one MESSAGE to a subscriber's buffer, unless that would pass its bound; an
+    /// `urgent` one goes ahead of bulk data not yet written (and is not held to the bound).
+    fn push(&self, peer: &Peer, tail: &MessageTail, sids: &[u64], urgent: bool) -> bool {
         let mut frame = BytesMut::with_capacity(16 + 9 * sids.len() + tail.len());
         if tail.write_frame(sids, &mut frame).is_err() {
             return false;
         }
         let mut outbound = peer.outbound.outbound().lock();
+        if urgent {
+            return outbound.push_urgent(&frame);
+        }
         if outbound.queued() + frame.len() > self.limits.max_outbound_bytes
             || outbound.queued_frames() >= self.limits.max_outbound_messages
         {

@@ -143,6 +143,14 @@ impl SpokeActor {
         }
     }
 
+    /// Queues a control frame (an RPC acknowledgement) ahead of bulk data not yet written.
+    pub(super) fn send_urgent(&self, envelope: &impl Envelope) -> Result<bool, SpokeError> {
+        match &self.live {
+            Some(live) => Ok(live.writer.outbound.lock().push_envelope_urgent(envelope)?),
+            None => Ok(false),
+        }
+    }
+
     /// Sends a PING whose PONG answers `waiters` (the hub sends it once the changes before it
     /// are applied).
     pub(super) fn barrier(&mut self, waiters: Vec<Waiter>) -> Result<(), SpokeError> {

@@ -256,7 +256,14 @@ impl SpokeActor {
             headers: Default::default(),
             body,
         };
-        if let Err(e) = self.send(&answer) {
+        // A bare acknowledgement is a control frame: it overtakes queued bulk data, so a busy
+        // provider's caller still learns its call was received.
+        let sent = if flags == MessageFlags::ACK {
+            self.send_urgent(&answer)
+        } else {
+            self.send(&answer)
+        };
+        if let Err(e) = sent {
             tracing::warn!(error = %e, "spoke: cannot send a provider's answer");
         }
     }

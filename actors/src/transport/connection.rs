@@ -66,6 +66,8 @@ pub struct Connection {
     /// PINGs answered once the pending subscription changes are applied, so a PONG tells a
     /// spoke that everything it subscribed before its PING is in force.
     deferred_pongs: Vec<u64>,
+    /// Hub keepalive: PINGs sent since the peer was last heard from.
+    pings_out: u32,
 }
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
@@ -135,6 +137,7 @@ impl Connection {
                 hub_conn: None,
                 hub_pending: 0,
                 deferred_pongs: Vec::new(),
+                pings_out: 0,
             };
             match open() {
                 Ok((rd, wr)) => {
@@ -372,8 +375,11 @@ impl Connection {
             self.answered_seen = answered;
             self.last_activity = now;
         }
-        let limits = &self.shared.limits;
         let quiet = now.saturating_duration_since(self.last_activity);
+        if self.hub_conn.is_some() && self.hub_keepalive(quiet, ctx) {
+            return;
+        }
+        let limits = &self.shared.limits;
         if !self.handshaken && quiet >= limits.handshake_timeout {
             let message = format!("no CONN frame within {:?}", limits.handshake_timeout);
             return self.fail(ctx, ErrorCode::Timeout, message);
@@ -390,7 +396,10 @@ impl Connection {
 
 /// How often timeouts are checked: often enough to honour the shortest one closely.
 fn check_period(limits: &ConnectionLimits) -> Duration {
-    let shortest = limits.handshake_timeout.min(limits.idle_timeout);
+    let shortest = limits
+        .handshake_timeout
+        .min(limits.idle_timeout)
+        .min(limits.hub_ping_interval);
     (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
@@ -460,6 +469,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         // One clock read per read: the idle timer and every request's deadline count from it.
         let now = Instant::now();
         self.last_activity = now;
+        self.pings_out = 0;
         match batch {
             Ok(frames) => {
                 for frame in frames {

@@ -2,9 +2,11 @@
 //! (PINGs wait for them, so a PONG is a barrier), publishes are routed at once on this thread,
 //! and invalid frames are answered REFUSED with the connection left open.
 
+use std::time::Duration;
+
 use actix::{ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use hubwire_core::protocol::{
-    kind, Envelope, ErrorCode, Frame, MessageTail, Pong, Publish, Refused, Subscribe,
+    kind, Envelope, ErrorCode, Frame, MessageTail, Ping, Pong, Publish, Refused, Subscribe,
     Subscriptions, Unsubscribe,
 };
 
@@ -139,6 +141,29 @@ fn wants_replay(subscribe: &Subscribe) -> bool {
         && !subscribe
             .flags
             .contains(hubwire_core::protocol::SubscriptionFlags::NO_RETAINED)
+}
+
+impl Connection {
+    /// Hub keepalive, on a connection `quiet` for that long: a PING after each ping interval,
+    /// and the connection closed (true) once the PINGs out pass the bound unanswered. Any frame
+    /// read counts as an answer.
+    pub(super) fn hub_keepalive(&mut self, quiet: Duration, ctx: &mut Context<Self>) -> bool {
+        let limits = &self.shared.limits;
+        if quiet < limits.hub_ping_interval * (self.pings_out + 1) {
+            return false;
+        }
+        if self.pings_out >= limits.hub_max_pings_out {
+            let message = format!("no answer to {} PINGs in {quiet:?}", self.pings_out);
+            tracing::info!(peer = %self.peer, %message, "hub peer taken for dead");
+            self.fail(ctx, ErrorCode::Timeout, message);
+            return true;
+        }
+        self.pings_out += 1;
+        self.write_urgent(&Ping {
+            nonce: u64::from(self.pings_out),
+        });
+        false
+    }
 }
 
 impl Handler<SlowConsumer> for Connection {

@@ -28,6 +28,10 @@ pub struct ConnectionLimits {
     pub max_connections_per_peer: usize,
     /// How long requests in flight may take to finish at shutdown.
     pub shutdown_timeout: Duration,
+    /// Hub connections: quiet time before a PING.
+    pub hub_ping_interval: Duration,
+    /// Hub connections: PINGs unanswered before the peer is taken for dead.
+    pub hub_max_pings_out: u32,
 }
 
 impl From<&Config> for ConnectionLimits {
@@ -40,6 +44,8 @@ impl From<&Config> for ConnectionLimits {
             max_connections: config.max_connections_per_listener,
             max_connections_per_peer: config.max_connections_per_peer,
             shutdown_timeout: config.shutdown_timeout,
+            hub_ping_interval: config.hub_ping_interval,
+            hub_max_pings_out: config.hub_max_pings_out,
         }
     }
 }

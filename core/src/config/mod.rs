@@ -130,6 +130,12 @@ pub struct Config {
     /// A hub subscriber's outbound buffer bound, in messages (counted as for the bytes).
     /// Default: 1048576 (1 Mi messages, twice what NATS clients allow a subscription).
     pub hub_max_outbound_messages: usize,
+    /// A hub connection quiet for this long is sent a PING; one quiet for `hub_max_pings_out`
+    /// more intervals after that is taken for dead and closed. Default: 30 s.
+    #[serde(rename = "hub_ping_interval_ms", with = "forms::millis")]
+    pub hub_ping_interval: Duration,
+    /// PINGs a hub sends a quiet connection before it gives up on it. Default: 2 (as NATS).
+    pub hub_max_pings_out: u32,
     /// Retained messages a hub keeps, at most (the oldest is evicted). Default: 10000.
     pub hub_retained_count: usize,
     /// Bytes of retained messages (channels and bodies) a hub keeps, at most. Default: 64 MiB.
@@ -174,6 +180,8 @@ impl Default for Config {
             supervisor_backoff: default_restart_backoff(),
             hub_max_outbound_bytes: 64 * 1024 * 1024,
             hub_max_outbound_messages: 1024 * 1024,
+            hub_ping_interval: Duration::from_secs(30),
+            hub_max_pings_out: 2,
             hub_retained_count: 10_000,
             hub_retained_bytes: 64 * 1024 * 1024,
             fault_injection: false,

@@ -79,6 +79,12 @@ impl Config {
             "must be at least 1 ms",
         )?;
         check(
+            !self.hub_ping_interval.is_zero(),
+            "hub_ping_interval_ms",
+            0,
+            "must be at least 1 ms",
+        )?;
+        check(
             !self.idle_timeout.is_zero(),
             "idle_timeout_ms",
             0,

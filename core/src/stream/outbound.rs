@@ -32,6 +32,10 @@ use crate::protocol::{Envelope, ProtocolError};
 /// A buffer left with more capacity than this after a write is given back to the allocator.
 const KEEP_CAPACITY: usize = 256 * 1024;
 
+/// The writer looks for control frames after at most about this many bytes of bulk data, at
+/// the next frame boundary.
+const URGENT_CHECK_BYTES: usize = 64 * 1024;
+
 /// The write half of a stream, as the writer task and [`OutboundGuard::flush_now`] share it.
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
@@ -57,6 +61,10 @@ struct Queue<S> {
     /// Appends to `bytes` since the writer last took it (frames, for the usual one frame per
     /// append), for bounds counted in messages.
     appended: usize,
+    /// Offsets in `bytes` where a frame starts, about [`URGENT_CHECK_BYTES`] apart: where the
+    /// writer may put control frames in the middle of a batch. Exact or absent, never inside
+    /// a frame.
+    marks: Vec<usize>,
     /// Control frames (PONG, ERROR about the connection): written ahead of `bytes` at the
     /// writer's next pass, which starts at a frame boundary.
     urgent: BytesMut,
@@ -78,6 +86,7 @@ impl<S> Outbound<S> {
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
                 appended: 0,
+                marks: Vec::new(),
                 urgent: BytesMut::new(),
                 idle_writer: None,
                 waker: None,
@@ -115,6 +124,7 @@ impl<S> Outbound<S> {
         let stop = StopOnDrop(self);
         self.lock().queue().idle_writer = Some(Box::new(wr));
         let mut batch = BytesMut::new();
+        let mut marks = Vec::new();
         let mut urgent = BytesMut::new();
         loop {
             // Ready with the write half and whether there is a batch (else: closing, drained).
@@ -123,6 +133,7 @@ impl<S> Outbound<S> {
                 if !queue.bytes.is_empty() || !queue.urgent.is_empty() {
                     std::mem::swap(&mut queue.urgent, &mut urgent);
                     std::mem::swap(&mut queue.bytes, &mut batch);
+                    std::mem::swap(&mut queue.marks, &mut marks);
                     queue.appended = 0;
                     return Poll::Ready((queue.idle_writer.take(), true));
                 }
@@ -141,17 +152,54 @@ impl<S> Outbound<S> {
                 drop(stop);
                 return wr.shutdown().await;
             }
-            let mut written = wr.write_all(&urgent).await;
+            let written = self.write_batch(&mut wr, &mut urgent, &batch, &marks).await;
             urgent.clear();
-            if written.is_ok() {
-                written = wr.write_all(&batch).await;
-            }
             batch.clear();
+            marks.clear();
             if batch.capacity() > KEEP_CAPACITY {
                 batch = BytesMut::new();
             }
             written?;
             self.lock().queue().idle_writer = Some(wr);
+        }
+    }
+}
+
+impl<S> Outbound<S> {
+    /// Writes `urgent`, then `batch` chunk by chunk (cut at `marks`), with the control frames
+    /// queued meanwhile between chunks.
+    async fn write_batch(
+        &self,
+        wr: &mut Writer,
+        urgent: &mut BytesMut,
+        batch: &[u8],
+        marks: &[usize],
+    ) -> std::io::Result<()> {
+        wr.write_all(urgent).await?;
+        let mut start = 0;
+        for end in marks.iter().copied().chain([batch.len()]) {
+            if end <= start {
+                continue;
+            }
+            if start > 0 {
+                urgent.clear();
+                std::mem::swap(&mut self.lock().queue().urgent, urgent);
+                wr.write_all(urgent).await?;
+            }
+            wr.write_all(&batch[start..end]).await?;
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+impl<S> Queue<S> {
+    /// Called before a frame is appended to `bytes`: marks where it starts if the last mark is
+    /// far enough behind.
+    fn mark_frame_start(&mut self) {
+        let at = self.bytes.len();
+        if at >= self.marks.last().copied().unwrap_or(0) + URGENT_CHECK_BYTES {
+            self.marks.push(at);
         }
     }
 }
@@ -166,6 +214,7 @@ impl<S> Drop for StopOnDrop<'_, S> {
         queue.stopped = true;
         queue.bytes = BytesMut::new();
         queue.appended = 0;
+        queue.marks.clear();
         queue.urgent = BytesMut::new();
         queue.idle_writer = None;
         guard.shut.store(true, Ordering::Release);
@@ -227,6 +276,7 @@ impl<S> OutboundGuard<'_, S> {
             return false;
         }
         let queue = self.queue();
+        queue.mark_frame_start();
         queue.bytes.extend_from_slice(frame);
         queue.appended += 1;
         self.wake = true;
@@ -272,6 +322,7 @@ impl<S> OutboundGuard<'_, S> {
         if !self.is_open() {
             return Ok(false);
         }
+        self.queue().mark_frame_start();
         let bytes = &mut self.queue().bytes;
         let start = bytes.len();
         if let Err(e) = write(bytes) {
@@ -303,6 +354,8 @@ impl<S> OutboundGuard<'_, S> {
         // A waker that does nothing: if the socket is full, the writer task (woken below, as the
         // bytes are still there) polls it again with its own.
         let mut cx = Context::from_waker(Waker::noop());
+        // Writing from `bytes` moves its offsets: its marks go (they are only a hint).
+        queue.marks.clear();
         for buffer in [&mut queue.urgent, &mut queue.bytes] {
             while !buffer.is_empty() {
                 match Pin::new(&mut **wr).poll_write(&mut cx, buffer) {
@@ -447,6 +500,47 @@ mod tests {
         assert_eq!(outbound.lock().queued_frames(), 0, "taken by the writer");
         outbound.lock().close();
         writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_control_frame_overtakes_a_large_batch_at_a_frame_boundary() {
+        const FRAME: usize = 1000;
+        const FRAMES: usize = 500;
+        let outbound = Arc::new(Outbound::<()>::default());
+        let (client, mut server) = tokio::io::duplex(4096);
+        {
+            let mut q = outbound.lock();
+            for i in 0..FRAMES {
+                q.push(&[b'a' + (i % 26) as u8; FRAME]);
+            }
+        }
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        // The writer has taken the whole batch and is stuck in it (the pipe holds 4 KiB).
+        let mut got = vec![0u8; 8192];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(outbound.lock().queued(), 0, "the batch is the writer's");
+        outbound.lock().push_urgent(b"URGENT");
+        outbound.lock().close();
+        server.read_to_end(&mut got).await.unwrap();
+        writer.await.unwrap().unwrap();
+        assert_eq!(got.len(), FRAME * FRAMES + 6);
+        let at = got
+            .windows(6)
+            .position(|w| w == b"URGENT")
+            .expect("written");
+        assert_eq!(at % FRAME, 0, "between two frames");
+        assert!(at < FRAME * FRAMES / 2, "early in the batch, at {at}");
+        let mut bulk = got[..at].to_vec();
+        bulk.extend_from_slice(&got[at + 6..]);
+        for (i, frame) in bulk.chunks(FRAME).enumerate() {
+            assert!(
+                frame.iter().all(|&b| b == b'a' + (i % 26) as u8),
+                "frame {i} intact"
+            );
+        }
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
 //! - [`pubsub`]: channels, wildcard subscription patterns, the subscription trie with its
 //!   immutable snapshots, and the per-reader match cache.
+//! - [`bridge`]: routing among bridged hubs: link-state adverts, per-origin trees, interest.
 //! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
 //!   jitter and time passed in.
 //! - [`spoke`]: the plain layers of a spoke (a hub client): link, subscription list, calls.
@@ -32,6 +33,7 @@ pub mod address;
 pub mod allow;
 pub mod backoff;
 pub mod body;
+pub mod bridge;
 pub mod cache;
 pub mod client;
 pub mod config;

@@ -23,7 +23,7 @@ use crate::pubsub::Channel;
 /// Every [`Applied::New`] moves an origin strictly forward (a higher version, or further into
 /// a full set, or from filling to synced), so an update flooded around a ring is taken once
 /// per hub and then dropped as [`Applied::Stale`]: flooding ends.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InterestDb {
     me: HubId,
     origins: BTreeMap<HubId, OriginInterest>,
@@ -42,7 +42,7 @@ enum Sync {
     Overflowed,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct OriginInterest {
     seq: u64,
     sync: Sync,

@@ -21,7 +21,7 @@ const PLAIN: u32 = 0;
 /// publish walks the channel's tokens once, whatever the number of patterns, and finds plain
 /// and grouped interest together (sorted by group number, plain first). Hubs whose interest is
 /// unknown for now count as interested in everything, kept apart in `everything`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct InterestIndex {
     trie: SubscriptionTrie<(u32, HubId)>,
     groups: GroupNumbers,
@@ -89,7 +89,7 @@ impl InterestIndex {
 
 /// Numbers for queue-group names, so trie subscribers are `Copy`; a number is recycled when
 /// no interest uses its name any more.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct GroupNumbers {
     by_name: HashMap<String, u32>,
     /// Name and use count by number - 1 (number 0 is plain interest).

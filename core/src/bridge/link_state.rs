@@ -29,7 +29,7 @@ pub struct LinkState {
 /// once they have stayed unreachable for a grace period. Dropping at once would race a new
 /// link: the advert of a hub that just joined can arrive before the advert of the neighbor that
 /// lists it, and a record dropped then is not sent again until its hub's next change.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LinkStateDb {
     me: HubId,
     records: BTreeMap<HubId, Record>,
@@ -38,7 +38,7 @@ pub struct LinkStateDb {
     prune_grace: Duration,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Record {
     state: LinkState,
     /// When [`LinkStateDb::prune`] first found the hub unreachable (since it last was).

@@ -91,6 +91,7 @@
 //! assert!(router_b.accept_from(a, a));
 //! ```
 
+pub mod auth;
 mod id;
 mod interest;
 mod interest_db;

@@ -1,7 +1,6 @@
 //! [`BridgeRouter`]: the link-state database, the routes and the interest, answering where a
 //! message goes.
 
-use std::cell::OnceCell;
 use std::time::Instant;
 
 use super::{
@@ -13,21 +12,22 @@ use crate::pubsub::Channel;
 /// One hub's routing state for its bridges: what the actor owns and asks, per message, whom
 /// to accept it from and where to send it.
 ///
-/// Routes are computed again only when asked for after the link-state database changed.
-#[derive(Debug)]
+/// Routes are computed again after each change of the link-state database, so the router is
+/// `Sync` and a clone of it is a snapshot that any thread can ask.
+#[derive(Debug, Clone)]
 pub struct BridgeRouter {
     links: LinkStateDb,
-    /// Emptied by every change to `links`, filled on the next question.
-    routes: OnceCell<Routes>,
+    routes: Routes,
     interest: InterestDb,
 }
 
 impl BridgeRouter {
     /// A router for hub `me`, with no links yet.
     pub fn new(me: HubId, limits: &BridgeLimits) -> Self {
+        let links = LinkStateDb::new(me, limits.prune_grace);
         BridgeRouter {
-            links: LinkStateDb::new(me, limits.prune_grace),
-            routes: OnceCell::new(),
+            routes: Routes::compute(&links),
+            links,
             interest: InterestDb::new(me, limits.max_interests_per_origin),
         }
     }
@@ -49,21 +49,22 @@ impl BridgeRouter {
 
     /// The routes for the current link state.
     pub fn routes(&self) -> &Routes {
-        self.routes.get_or_init(|| Routes::compute(&self.links))
+        &self.routes
     }
 
     /// Records this hub's bridge neighbors now (call on every link up or down) and returns
     /// the advert to flood on every link.
     pub fn set_neighbors(&mut self, neighbors: Vec<HubId>) -> LinkState {
-        self.routes.take();
-        self.links.own(neighbors)
+        let advert = self.links.own(neighbors);
+        self.routes = Routes::compute(&self.links);
+        advert
     }
 
     /// [`LinkStateDb::apply`]: `true` when the advert is new, to flood on the other links.
     pub fn apply_link_state(&mut self, advert: &LinkState) -> bool {
         let new = self.links.apply(advert);
         if new {
-            self.routes.take();
+            self.routes = Routes::compute(&self.links);
         }
         new
     }
@@ -78,7 +79,7 @@ impl BridgeRouter {
     pub fn prune(&mut self, now: Instant) -> Vec<HubId> {
         let dropped = self.links.prune(now);
         if !dropped.is_empty() {
-            self.routes.take();
+            self.routes = Routes::compute(&self.links);
         }
         let links = &self.links;
         self.interest.retain(|origin| links.contains(origin));

@@ -5,9 +5,11 @@
 //! field name; durations are whole milliseconds in keys ending `_ms`. `docs/configuration.md`
 //! documents every key.
 
+mod bridge;
 mod forms;
 mod validate;
 
+pub use bridge::{BridgeTarget, Secret};
 pub use validate::InvalidValue;
 
 use std::collections::BTreeMap;
@@ -140,6 +142,12 @@ pub struct Config {
     pub hub_retained_count: usize,
     /// Bytes of retained messages (channels and bodies) a hub keeps, at most. Default: 64 MiB.
     pub hub_retained_bytes: usize,
+    /// Hubs this hub dials and bridges to: URLs, or `{"url", "export", "import"}` objects
+    /// with channel filters (`docs/bridges.md`). Needs `bridge_secret`. Default: none.
+    pub bridges: Vec<BridgeTarget>,
+    /// The secret bridged hubs share and prove they know (challenge-response; it is never sent).
+    /// Without one, this hub neither dials bridges nor accepts them. Default: none.
+    pub bridge_secret: Option<Secret>,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -184,6 +192,8 @@ impl Default for Config {
             hub_max_pings_out: 2,
             hub_retained_count: 10_000,
             hub_retained_bytes: 64 * 1024 * 1024,
+            bridges: Vec::new(),
+            bridge_secret: None,
             fault_injection: false,
             extra: serde_json::Map::new(),
         }

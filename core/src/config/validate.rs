@@ -102,6 +102,20 @@ impl Config {
             "\"\"",
             "must name a level (error, warn, info, debug, trace) or tracing directives",
         )?;
+        check(
+            self.bridges.is_empty() || self.bridge_secret.is_some(),
+            "bridges",
+            format!("{} bridges", self.bridges.len()),
+            "need bridge_secret (or HUBWIRE_BRIDGE_SECRET, or --secret): bridges are admitted by a shared secret",
+        )?;
+        check(
+            self.bridge_secret
+                .as_ref()
+                .is_none_or(|s| s.expose().len() >= 8),
+            "bridge_secret",
+            "(hidden)",
+            "must be at least 8 bytes",
+        )?;
         Ok(())
     }
 }

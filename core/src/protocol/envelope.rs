@@ -72,7 +72,7 @@ pub trait Envelope: Sized {
 }
 
 /// Writes any serializable value as MessagePack (structs as arrays).
-fn write_msgpack<T: Serialize + ?Sized>(
+pub(super) fn write_msgpack<T: Serialize + ?Sized>(
     value: &T,
     out: &mut BytesMut,
 ) -> Result<(), ProtocolError> {
@@ -81,7 +81,10 @@ fn write_msgpack<T: Serialize + ?Sized>(
 }
 
 /// Reads a value that must use the payload exactly.
-fn read_exact<T: DeserializeOwned>(kind: u16, payload: &[u8]) -> Result<T, ProtocolError> {
+pub(super) fn read_exact<T: DeserializeOwned>(
+    kind: u16,
+    payload: &[u8],
+) -> Result<T, ProtocolError> {
     let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(payload));
     let value = T::deserialize(&mut de).map_err(|source| ProtocolError::Decode { kind, source })?;
     let used = de.position() as usize;

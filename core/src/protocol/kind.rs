@@ -42,6 +42,21 @@ pub const MESSAGE: u16 = 36;
 /// [`crate::protocol::Refused`]).
 pub const REFUSED: u16 = 37;
 
+/// Dialing hub to listening hub, first bridge frame (payload: [`crate::protocol::BridgeHello`]).
+pub const BRIDGE_HELLO: u16 = 64;
+/// Listening hub to dialing hub (payload: [`crate::protocol::BridgeChallenge`]).
+pub const BRIDGE_CHALLENGE: u16 = 65;
+/// Both ways, dialer first: proof of the shared secret ([`crate::protocol::BridgeProof`]).
+pub const BRIDGE_PROOF: u16 = 66;
+/// A hub's bridge neighbors, flooded ([`crate::bridge::LinkState`]).
+pub const BRIDGE_LINK_STATE: u16 = 67;
+/// A change to (or part of) a hub's interest, flooded ([`crate::bridge::InterestUpdate`]).
+pub const BRIDGE_INTEREST: u16 = 68;
+/// A request for a hub's whole interest ([`crate::protocol::BridgeResync`]).
+pub const BRIDGE_RESYNC: u16 = 69;
+/// A publish forwarded between hubs ([`crate::protocol::BridgeMessage`]).
+pub const BRIDGE_MESSAGE: u16 = 70;
+
 /// Kinds 32..=63 belong to pub/sub (publish, subscribe, ...).
 pub const PUBSUB_RANGE: std::ops::RangeInclusive<u16> = 32..=63;
 /// Kinds 64..=95 belong to links between hubs.
@@ -66,6 +81,13 @@ pub fn name(kind: u16) -> &'static str {
         PUBLISH => "PUBLISH",
         MESSAGE => "MESSAGE",
         REFUSED => "REFUSED",
+        BRIDGE_HELLO => "BRIDGE_HELLO",
+        BRIDGE_CHALLENGE => "BRIDGE_CHALLENGE",
+        BRIDGE_PROOF => "BRIDGE_PROOF",
+        BRIDGE_LINK_STATE => "BRIDGE_LINK_STATE",
+        BRIDGE_INTEREST => "BRIDGE_INTEREST",
+        BRIDGE_RESYNC => "BRIDGE_RESYNC",
+        BRIDGE_MESSAGE => "BRIDGE_MESSAGE",
         k if PUBSUB_RANGE.contains(&k) => "pub/sub (reserved)",
         k if BRIDGE_RANGE.contains(&k) => "bridge (reserved)",
         _ => "unknown",

@@ -1,5 +1,6 @@
 //! Wire protocol v1: frames, envelopes, error codes (normative text: `docs/protocol.md`).
 
+mod bridge;
 mod envelope;
 mod error_code;
 mod frame;
@@ -10,6 +11,10 @@ mod pubsub_message;
 mod pubsub_rpc;
 mod pubsub_wire;
 
+pub use bridge::{
+    BridgeChallenge, BridgeHello, BridgeMessage, BridgeProof, BridgeResync, Nonce, MAX_HOPS,
+    NONCE_BYTES,
+};
 pub use envelope::{
     peek_request_id, Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, Request,
     Response, PROTOCOL_VERSION,

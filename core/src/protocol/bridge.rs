@@ -1,0 +1,191 @@
+//! The bridge envelopes: what two hubs say over a bridge link (normative text:
+//! `docs/protocol.md`, section 11).
+//!
+//! A link starts like any stream (CONN both ways), then the dialing hub introduces itself and
+//! both prove they know the shared secret without sending it:
+//!
+//! ```text
+//! dialer                                   listener
+//!   BRIDGE_HELLO [hub, nonce_d]        ─▶
+//!                                      ◀─  BRIDGE_CHALLENGE [hub, nonce_l]
+//!   BRIDGE_PROOF [mac_d]               ─▶  (checks; ERROR denied and close if wrong)
+//!                                      ◀─  BRIDGE_PROOF [mac_l]
+//! ```
+//!
+//! After that, both sides send link-state adverts, interest updates and forwarded messages, in
+//! any order. Every field but the forwarded publish is plain MessagePack (structs as arrays).
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+
+use super::envelope::{read_exact, write_msgpack, Envelope};
+use super::pubsub_wire::{put_uint, Reader};
+use super::{kind, ProtocolError, Publish};
+use crate::bridge::{HubId, InterestUpdate, LinkState};
+
+/// Bytes of a link nonce.
+pub const NONCE_BYTES: usize = 16;
+
+/// A link nonce: fresh random bytes for every link attempt.
+pub type Nonce = [u8; NONCE_BYTES];
+
+/// BRIDGE_HELLO (dialer to listener, first bridge frame): `[hub, nonce]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeHello {
+    /// The dialing hub's id.
+    pub hub: HubId,
+    /// The dialer's nonce (`bin` 16).
+    #[serde(with = "serde_bytes")]
+    pub nonce: Nonce,
+}
+
+/// BRIDGE_CHALLENGE (listener to dialer): `[hub, nonce]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeChallenge {
+    /// The listening hub's id.
+    pub hub: HubId,
+    /// The listener's nonce (`bin` 16).
+    #[serde(with = "serde_bytes")]
+    pub nonce: Nonce,
+}
+
+/// BRIDGE_PROOF (both ways, dialer first): `[mac]`, the HMAC-SHA256 of the link's nonces and
+/// ids under the shared secret (see `crate::bridge::auth`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeProof {
+    /// The MAC (`bin` 32).
+    #[serde(with = "serde_bytes")]
+    pub mac: Vec<u8>,
+}
+
+/// BRIDGE_RESYNC: "send me the whole interest of `origin`" (after an update that did not
+/// follow on from what the sender had).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeResync {
+    /// The hub whose interest is asked for.
+    pub origin: HubId,
+}
+
+impl Envelope for BridgeHello {
+    const KIND: u16 = kind::BRIDGE_HELLO;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+}
+
+impl Envelope for BridgeChallenge {
+    const KIND: u16 = kind::BRIDGE_CHALLENGE;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+}
+
+impl Envelope for BridgeProof {
+    const KIND: u16 = kind::BRIDGE_PROOF;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+}
+
+impl Envelope for LinkState {
+    const KIND: u16 = kind::BRIDGE_LINK_STATE;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+    fn payload_size_hint(&self) -> usize {
+        16 + 9 * self.neighbors.len()
+    }
+}
+
+impl Envelope for InterestUpdate {
+    const KIND: u16 = kind::BRIDGE_INTEREST;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+    fn payload_size_hint(&self) -> usize {
+        32 + 24 * (self.add.len() + self.remove.len())
+    }
+}
+
+impl Envelope for BridgeResync {
+    const KIND: u16 = kind::BRIDGE_RESYNC;
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        write_msgpack(self, out)
+    }
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        read_exact(Self::KIND, payload)
+    }
+}
+
+/// BRIDGE_MESSAGE: a publish on its way between hubs, `[origin, seq, hops, publish]` where
+/// `publish` is a PUBLISH payload (a 5-array). `seq` counts the origin's forwarded messages
+/// from 1; `hops` counts the links crossed so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgeMessage {
+    /// The hub where it was published.
+    pub origin: HubId,
+    /// The origin's sequence number for it.
+    pub seq: u64,
+    /// Links crossed so far (a message past [`MAX_HOPS`] is dropped: a loop's last backstop).
+    pub hops: u8,
+    /// What was published.
+    pub publish: Publish,
+}
+
+/// The most links a message crosses.
+pub const MAX_HOPS: u8 = 32;
+
+impl Envelope for BridgeMessage {
+    const KIND: u16 = kind::BRIDGE_MESSAGE;
+
+    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        out.reserve(self.payload_size_hint());
+        out.put_u8(0x94);
+        put_uint(out, self.origin.0)?;
+        put_uint(out, self.seq)?;
+        put_uint(out, u64::from(self.hops))?;
+        self.publish.write_payload(out)
+    }
+
+    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
+        let decode = |source| ProtocolError::Decode {
+            kind: Self::KIND,
+            source,
+        };
+        let mut rd = Reader::new(payload);
+        rd.array_of(4).map_err(decode)?;
+        let origin = HubId(rd.uint().map_err(decode)?);
+        let seq = rd.uint().map_err(decode)?;
+        let hops = u8::try_from(rd.uint().map_err(decode)?).unwrap_or(u8::MAX);
+        let at = payload.len() - rd.remaining();
+        let publish = Publish::read_payload(&payload.slice(at..)).map_err(|e| match e {
+            ProtocolError::Decode { source, .. } => decode(source),
+            other => other,
+        })?;
+        Ok(BridgeMessage {
+            origin,
+            seq,
+            hops,
+            publish,
+        })
+    }
+
+    fn payload_size_hint(&self) -> usize {
+        28 + self.publish.payload_size_hint()
+    }
+}

@@ -50,8 +50,8 @@ pub mod standard;
 
 pub use app::App;
 pub use hubwire_actors::{
-    actix, cache, handler, hub, queue, routing, sender, serve, serve_blocking, server, spoke,
-    supervisor, transport, Server, ServerBuilder, StartError,
+    actix, bridge, cache, handler, hub, queue, routing, sender, serve, serve_blocking, server,
+    spoke, supervisor, transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
     backoff, client, protocol, pubsub, route, stats, store, Address, AddressError, AllowEntry,

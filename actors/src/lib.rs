@@ -14,6 +14,7 @@
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
+pub mod bridge;
 pub mod cache;
 pub mod handler;
 pub mod hub;

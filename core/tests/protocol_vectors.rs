@@ -2,17 +2,22 @@
 //! `docs/vectors/generate.py` builds from the protocol text with another MessagePack library.
 //!
 //! Valid vectors must decode to their fields and encode back to the same bytes; invalid ones must
-//! be refused with the error code (and loss of framing) the vector names.
+//! be refused with the error code (and loss of framing) the vector names. The bridge proofs must
+//! also be the MACs that section 11 of `docs/protocol.md` describes, for the inputs they give.
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
+use hmac::{Hmac, Mac};
+use hubwire_core::bridge::auth::{LinkParties, Role};
+use hubwire_core::bridge::{FullPart, HubId, Interest, InterestUpdate, LinkState};
 use hubwire_core::protocol::{
-    decode_datagram, decode_frame, kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode,
-    ErrorFrame, Frame, Headers, Hello, Message, MessageFlags, MessageTail, Ping, Pong,
-    ProtocolError, Publish, Refused, Request, Response, Subscribe, SubscriptionFlags,
-    Subscriptions, Unsubscribe, LENGTH_BYTES, PROTOCOL_VERSION,
+    decode_datagram, decode_frame, kind, peek_request_id, BridgeChallenge, BridgeHello,
+    BridgeMessage, BridgeProof, BridgeResync, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame,
+    Frame, Headers, Hello, Message, MessageFlags, MessageTail, Nonce, Ping, Pong, ProtocolError,
+    Publish, Refused, Request, Response, Subscribe, SubscriptionFlags, Subscriptions, Unsubscribe,
+    LENGTH_BYTES, PROTOCOL_VERSION,
 };
 use hubwire_core::pubsub::{Channel, Pattern};
 use serde_json::{Map, Value};
@@ -24,7 +29,7 @@ const PROTOCOL_MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/pro
 const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 
 /// The kinds that have an envelope, each of which needs at least one valid vector.
-const ENVELOPE_KINDS: [u16; 14] = [
+const ENVELOPE_KINDS: [u16; 21] = [
     kind::CONN,
     kind::DISCONN,
     kind::PING,
@@ -39,6 +44,13 @@ const ENVELOPE_KINDS: [u16; 14] = [
     kind::PUBLISH,
     kind::MESSAGE,
     kind::REFUSED,
+    kind::BRIDGE_HELLO,
+    kind::BRIDGE_CHALLENGE,
+    kind::BRIDGE_PROOF,
+    kind::BRIDGE_LINK_STATE,
+    kind::BRIDGE_INTEREST,
+    kind::BRIDGE_RESYNC,
+    kind::BRIDGE_MESSAGE,
 ];
 
 struct Vectors {
@@ -167,6 +179,55 @@ impl<'a> Obj<'a> {
     fn hex(&self, key: &str) -> Vec<u8> {
         hex::decode(self.str(key))
             .unwrap_or_else(|e| panic!("{}: \"{key}\" is not hex: {e}", self.vector))
+    }
+
+    fn hub(&self, key: &str) -> HubId {
+        HubId(self.u64(key))
+    }
+
+    fn nonce(&self, key: &str) -> Nonce {
+        Nonce::try_from(self.hex(key))
+            .unwrap_or_else(|b| panic!("{}: \"{key}\" is {} bytes, not 16", self.vector, b.len()))
+    }
+
+    /// The objects of array `key`, each as an [`Obj`] of this vector.
+    fn objs(&self, key: &str) -> Vec<Obj<'a>> {
+        let vector = self.vector;
+        self.array(key)
+            .iter()
+            .map(|v| Obj {
+                vector,
+                map: v
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{vector}: \"{key}\" holds a non-object")),
+            })
+            .collect()
+    }
+
+    /// Interest fields: `pattern`, `group`.
+    fn interest(&self) -> Interest {
+        self.has_exactly(&["pattern", "group"]);
+        Interest {
+            pattern: Pattern::parse(self.str("pattern"))
+                .unwrap_or_else(|e| panic!("{}: pattern: {e}", self.vector)),
+            group: self.opt_str("group").map(str::to_owned),
+        }
+    }
+
+    fn interests(&self, key: &str) -> Vec<Interest> {
+        self.objs(key).iter().map(Obj::interest).collect()
+    }
+
+    /// Publish fields: `channel`, `flags`, `reply_to`, `headers`, `body_hex`.
+    fn publish(&self) -> Publish {
+        self.has_exactly(&["channel", "flags", "reply_to", "headers", "body_hex"]);
+        Publish {
+            channel: self.channel("channel"),
+            flags: message_flags(self.vector, self.u8("flags")),
+            reply_to: self.opt_channel("reply_to"),
+            headers: self.headers("headers"),
+            body: Bytes::from(self.hex("body_hex")),
+        }
     }
 
     fn obj(&self, key: &str) -> Obj<'a> {
@@ -309,17 +370,7 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
                 .collect();
             decode_and_encode(name, frame, Subscriptions { subscriptions })
         }
-        kind::PUBLISH => {
-            f.has_exactly(&["channel", "flags", "reply_to", "headers", "body_hex"]);
-            let expected = Publish {
-                channel: f.channel("channel"),
-                flags: message_flags(name, f.u8("flags")),
-                reply_to: f.opt_channel("reply_to"),
-                headers: f.headers("headers"),
-                body: Bytes::from(f.hex("body_hex")),
-            };
-            decode_and_encode(name, frame, expected)
-        }
+        kind::PUBLISH => decode_and_encode(name, frame, f.publish()),
         kind::MESSAGE => {
             f.has_exactly(&[
                 "sids", "channel", "flags", "reply_to", "headers", "body_hex",
@@ -359,6 +410,113 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
                 sid: f.opt_u64("sid"),
                 code: ErrorCode::from(f.u16("code")),
                 message: f.str("message").to_owned(),
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        k if kind::BRIDGE_RANGE.contains(&k) => check_bridge_fields(&f, frame),
+        other => panic!("{name}: kind {other} has no envelope"),
+    }
+}
+
+/// [`check_fields`] for the bridge kinds (section 11 of `docs/protocol.md`).
+fn check_bridge_fields(f: &Obj<'_>, frame: &Frame) -> Bytes {
+    let name = f.vector;
+    match frame.kind {
+        kind::BRIDGE_HELLO => {
+            f.has_exactly(&["hub", "nonce_hex", "name"]);
+            let expected = BridgeHello {
+                hub: f.hub("hub"),
+                nonce: f.nonce("nonce_hex"),
+                name: f.str("name").to_owned(),
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::BRIDGE_CHALLENGE => {
+            f.has_exactly(&["hub", "nonce_hex"]);
+            let expected = BridgeChallenge {
+                hub: f.hub("hub"),
+                nonce: f.nonce("nonce_hex"),
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::BRIDGE_PROOF => {
+            f.has_exactly(&["mac_hex"]);
+            decode_and_encode(
+                name,
+                frame,
+                BridgeProof {
+                    mac: f.hex("mac_hex"),
+                },
+            )
+        }
+        kind::BRIDGE_LINK_STATE => {
+            f.has_exactly(&["origin", "seq", "neighbors"]);
+            let neighbors = f
+                .array("neighbors")
+                .iter()
+                .map(|v| HubId(v.as_u64().expect("a neighbor is an unsigned integer")))
+                .collect();
+            let expected = LinkState {
+                origin: f.hub("origin"),
+                seq: f.u64("seq"),
+                neighbors,
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::BRIDGE_INTEREST => {
+            f.has_exactly(&["origin", "from_seq", "to_seq", "add", "remove", "full"]);
+            let full = match f.get("full") {
+                Value::Null => None,
+                _ => {
+                    let part = f.obj("full");
+                    part.has_exactly(&["after", "last"]);
+                    let after = match part.get("after") {
+                        Value::Null => None,
+                        _ => Some(part.obj("after").interest()),
+                    };
+                    Some(FullPart {
+                        after,
+                        last: part.bool("last"),
+                    })
+                }
+            };
+            let expected = InterestUpdate {
+                origin: f.hub("origin"),
+                from_seq: f.u64("from_seq"),
+                to_seq: f.u64("to_seq"),
+                add: f.interests("add"),
+                remove: f.interests("remove"),
+                full,
+            };
+            // A valid vector is also a well-formed update, not one a hub drops as invalid.
+            expected
+                .validate()
+                .unwrap_or_else(|e| panic!("{name}: not a well-formed update: {e}"));
+            decode_and_encode(name, frame, expected)
+        }
+        kind::BRIDGE_RESYNC => {
+            f.has_exactly(&["origin"]);
+            let expected = BridgeResync {
+                origin: f.hub("origin"),
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::BRIDGE_MESSAGE => {
+            f.has_exactly(&["origin", "seq", "hops", "picks", "publish"]);
+            let picks = f
+                .objs("picks")
+                .iter()
+                .map(|pick| {
+                    pick.has_exactly(&["group", "hub"]);
+                    (pick.str("group").to_owned(), pick.hub("hub"))
+                })
+                .collect();
+            let expected = BridgeMessage {
+                origin: f.hub("origin"),
+                seq: f.u64("seq"),
+                hops: f.u8("hops"),
+                picks,
+                publish: f.obj("publish").publish(),
             };
             decode_and_encode(name, frame, expected)
         }
@@ -406,6 +564,13 @@ fn read_payload_of_kind(frame: &Frame) -> Result<(), ProtocolError> {
         kind::PUBLISH => Publish::from_frame(frame).map(drop),
         kind::MESSAGE => Message::from_frame(frame).map(drop),
         kind::REFUSED => Refused::from_frame(frame).map(drop),
+        kind::BRIDGE_HELLO => BridgeHello::from_frame(frame).map(drop),
+        kind::BRIDGE_CHALLENGE => BridgeChallenge::from_frame(frame).map(drop),
+        kind::BRIDGE_PROOF => BridgeProof::from_frame(frame).map(drop),
+        kind::BRIDGE_LINK_STATE => LinkState::from_frame(frame).map(drop),
+        kind::BRIDGE_INTEREST => InterestUpdate::from_frame(frame).map(drop),
+        kind::BRIDGE_RESYNC => BridgeResync::from_frame(frame).map(drop),
+        kind::BRIDGE_MESSAGE => BridgeMessage::from_frame(frame).map(drop),
         other => panic!("kind {other} has no envelope"),
     }
 }
@@ -567,6 +732,10 @@ fn the_worked_example_in_protocol_md_matches_the_vectors() {
         "message-call",
         "message-ack-and-reply",
         "message-no-responders",
+        "bridge-hello",
+        "bridge-proof-dialer",
+        "bridge-message-plain",
+        "bridge-interest-full-last-part",
     ] {
         let v = vectors
             .valid
@@ -580,4 +749,89 @@ fn the_worked_example_in_protocol_md_matches_the_vectors() {
             v.str("hex")
         );
     }
+}
+
+/// Guards the admission proof: each proof vector's MAC is HMAC-SHA256 under its secret of the
+/// input section 11 describes, built here from its ids and nonces, and is what
+/// `LinkParties::proof` gives for them; it checks for its own role only.
+#[test]
+fn bridge_proof_vectors_are_the_macs_of_their_link_parties() {
+    let vectors = load();
+    let mut roles = BTreeSet::new();
+    for map in &vectors.valid {
+        let v = obj(map);
+        if v.u16("kind") != kind::BRIDGE_PROOF {
+            continue;
+        }
+        let mac = v.obj("fields").hex("mac_hex");
+        let of = v.obj("proof_of");
+        of.has_exactly(&[
+            "secret",
+            "role",
+            "dialer_hub",
+            "dialer_nonce_hex",
+            "listener_hub",
+            "listener_nonce_hex",
+            "mac_input_hex",
+        ]);
+        let secret = of.str("secret").as_bytes();
+        let dialer = (of.hub("dialer_hub"), of.nonce("dialer_nonce_hex"));
+        let listener = (of.hub("listener_hub"), of.nonce("listener_nonce_hex"));
+        // The label, then the other side's nonce and id, then the sender's own.
+        let (role, other_role, label, first, second) = match of.str("role") {
+            "dialer" => (
+                Role::Dialer,
+                Role::Listener,
+                "hubwire bridge dialer v1",
+                listener,
+                dialer,
+            ),
+            "listener" => (
+                Role::Listener,
+                Role::Dialer,
+                "hubwire bridge listener v1",
+                dialer,
+                listener,
+            ),
+            other => panic!("{}: role {other:?}", v.vector),
+        };
+        let mut input = label.as_bytes().to_vec();
+        for (hub, nonce) in [first, second] {
+            input.extend_from_slice(&nonce);
+            input.extend_from_slice(&hub.0.to_be_bytes());
+        }
+        assert_eq!(
+            hex::encode(&input),
+            of.str("mac_input_hex"),
+            "{}: MAC input",
+            v.vector
+        );
+        let mut hmac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+        hmac.update(&input);
+        assert_eq!(
+            hmac.finalize().into_bytes().as_slice(),
+            mac.as_slice(),
+            "{}: HMAC-SHA256 of the MAC input",
+            v.vector
+        );
+        let parties = LinkParties { dialer, listener };
+        assert_eq!(
+            parties.proof(secret, role),
+            mac,
+            "{}: LinkParties::proof",
+            v.vector
+        );
+        assert!(parties.verify(secret, role, &mac), "{}", v.vector);
+        assert!(
+            !parties.verify(secret, other_role, &mac),
+            "{}: a proof must not check for the other role",
+            v.vector
+        );
+        roles.insert(of.str("role"));
+    }
+    assert_eq!(
+        roles,
+        BTreeSet::from(["dialer", "listener"]),
+        "proof vectors of both roles"
+    );
 }

@@ -1,6 +1,7 @@
 //! `hubwire hub`: a pub/sub hub as an application: loopback by default, `--listen URL`
 //! (repeatable) or a config file, with everything the application base gives (lock, logging,
-//! standard endpoints, graceful shutdown).
+//! standard endpoints, graceful shutdown); `--bridge URL` (repeatable) and `--secret` join it
+//! to other hubs.
 
 use std::process::ExitCode;
 
@@ -12,16 +13,32 @@ use crate::App;
 /// Where `hubwire hub` listens unless told otherwise.
 pub const DEFAULT_HUB_ADDRESS: &str = "tcp://127.0.0.1:7500";
 
-/// Arguments of `hubwire hub`: the application base's flags.
+/// Arguments of `hubwire hub`: the application base's flags, and bridges.
 #[derive(Debug, clap::Args)]
 pub struct HubArgs {
+    /// Bridge to the hub at URL (repeatable); needs a bridge secret.
+    #[arg(long = "bridge", value_name = "URL")]
+    pub bridges: Vec<String>,
+    /// The shared bridge secret (or set bridge_secret in the config, or HUBWIRE_BRIDGE_SECRET,
+    /// which keeps it out of the process list).
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
     /// The application's flags (`--listen`, `--config`, `--instance`, `--set`, ...).
     #[command(flatten)]
     pub app: AppArgs,
 }
 
 /// Runs a hub until SIGINT or SIGTERM; the application base's exit codes.
-pub fn hub(args: HubArgs) -> ExitCode {
+pub fn hub(mut args: HubArgs) -> ExitCode {
+    // As `--set`s, so they take their place among the flags' layer.
+    if !args.bridges.is_empty() {
+        args.app
+            .set
+            .push(format!("bridges={}", args.bridges.join(",")));
+    }
+    if let Some(secret) = args.secret.take() {
+        args.app.set.push(format!("bridge_secret={secret}"));
+    }
     App::new("hub")
         .defaults(|config| {
             config.listen = vec![DEFAULT_HUB_ADDRESS.parse().expect("a valid address")];

@@ -62,7 +62,7 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Sender(QueueArgs),
     /// Run a pub/sub hub (tcp://127.0.0.1:7500 unless --listen says otherwise).
-    Hub(HubArgs),
+    Hub(Box<HubArgs>),
     /// Publish one message to a hub (JSON body).
     #[command(after_help = EXIT_CODES_HELP)]
     Pub(PubArgs),
@@ -104,7 +104,7 @@ pub fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
     // A hub is an application: it runs its own actix system.
     let command = match cli.command {
-        Command::Hub(args) => return hub(args),
+        Command::Hub(args) => return hub(*args),
         // A spoke is an actor: these run in an actix system of their own.
         Command::Pub(args) => return exit_code(publish(args)),
         Command::Sub(args) => return exit_code(subscribe(args)),

@@ -26,6 +26,10 @@ impl Layered {
             .iter()
             .map(|(key, value)| {
                 let source = self.sources.get(key).unwrap_or(&Source::Default);
+                let value = match (SECRET_KEYS.contains(&key.as_str()), value) {
+                    (true, Value::String(_)) => Value::String("(hidden)".into()),
+                    (_, value) => value.clone(),
+                };
                 format!("{key:width$} = {value}  ({source})\n")
             })
             .collect()
@@ -33,12 +37,18 @@ impl Layered {
 }
 
 /// Keys whose values are lists, written in text as comma-separated items.
-const LIST_KEYS: [&str; 3] = ["listen", "allow", "admin_allow"];
+const LIST_KEYS: [&str; 4] = ["listen", "allow", "admin_allow", "bridges"];
+
+/// Keys whose values are secrets: always text, never printed.
+const SECRET_KEYS: [&str; 1] = ["bridge_secret"];
 
 /// Reads a value written as text (environment or flag) for `key`, whose default is `like`: a
 /// list from comma-separated items (or a JSON list), a string as it is, and anything else as
 /// JSON (numbers, booleans, objects, `null`), falling back to a string.
 fn text_to_value(key: &str, raw: &str, like: &Value) -> Value {
+    if SECRET_KEYS.contains(&key) {
+        return Value::String(raw.to_owned());
+    }
     if LIST_KEYS.contains(&key) && !raw.trim_start().starts_with('[') {
         return Value::Array(
             raw.split(',')

@@ -2,6 +2,7 @@
 //! outside client would), test routes, and a raw protocol client.
 #![allow(dead_code)]
 
+pub mod bridge;
 pub mod forwarder;
 pub mod hub;
 pub mod journal;

@@ -22,6 +22,11 @@ use hubwire_core::stream::ReplyQueue;
 use tokio::sync::watch;
 
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
+use crate::bridge::Bridges;
+use hubwire_core::bridge::HubId;
+
+/// The connection id of deliveries that came over a bridge (connections count from 1).
+const FROM_BRIDGE: ConnId = 0;
 
 /// Bounds of a hub.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +91,7 @@ pub struct Hub {
     next_conn: Arc<AtomicU64>,
     limits: HubLimits,
     counters: HubCounters,
+    bridges: Option<Bridges>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -99,10 +105,25 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// Starts the hub's subscription table on the current arbiter.
     pub fn start(limits: HubLimits, registry: &StatsRegistry) -> Hub {
+        Hub::start_bridged(limits, registry, None)
+    }
+
+    /// [`start`](Self::start), with `bridges` to other hubs (its table hears of every change
+    /// to this hub's subscriptions).
+    pub fn start_bridged(
+        limits: HubLimits,
+        registry: &StatsRegistry,
+        bridges: Option<Bridges>,
+    ) -> Hub {
         let (table, snapshots) =
             SubscriptionTable::new(limits.retained_count, limits.retained_bytes);
+        let mut table = table.with_gauges(registry);
+        if let Some(bridges) = &bridges {
+            table = table.with_interest(bridges.table().clone().recipient());
+        }
         Hub {
-            table: table.with_gauges(registry).start(),
+            bridges,
+            table: table.start(),
             snapshots,
             peers: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
@@ -114,6 +135,11 @@ impl Hub {
                 no_responders: registry.counter("hub.no_responders", &[]),
             },
         }
+    }
+
+    /// The hub's bridges to other hubs, if it has any.
+    pub fn bridges(&self) -> Option<&Bridges> {
+        self.bridges.as_ref()
     }
 
     /// The subscription table actor.
@@ -156,17 +182,75 @@ impl Hub {
                 message: publish.body.clone(),
             });
         }
-        let delivered = self.deliver(from, publish);
-        if delivered == 0 {
+        let delivered = self.deliver(from, publish, |_| true);
+        let bridged = match &self.bridges {
+            Some(bridges) => bridges.forward_local(publish, &self.picks(bridges, publish)),
+            None => 0,
+        };
+        if delivered == 0 && bridged == 0 {
             if let Some(answer) = publish.no_responders() {
                 self.counters.no_responders.inc();
-                self.deliver(from, &answer);
+                self.deliver(from, &answer, |_| true);
             }
         }
     }
 
-    /// Delivers to every matching connection; answers how many got it.
-    fn deliver(&self, from: ConnId, publish: &Publish) -> usize {
+    /// Delivers a message that came over a bridge to this hub's subscribers: to every
+    /// subscription in no group, and to a queue group only if the origin picked this hub
+    /// (`me`) for it.
+    pub fn deliver_bridged(&self, publish: &Publish, picks: &[(String, HubId)], me: HubId) {
+        if publish.flags.contains(MessageFlags::RETAIN) {
+            self.table.do_send(Retain {
+                channel: publish.channel.clone(),
+                message: publish.body.clone(),
+            });
+        }
+        let names = self.snapshots.borrow().group_names.clone();
+        self.deliver(FROM_BRIDGE, publish, |group| {
+            names.get(&group).is_some_and(|name| {
+                picks
+                    .iter()
+                    .any(|(picked, hub)| *hub == me && picked == name)
+            })
+        });
+    }
+
+    /// For each queue group with members beyond the bridges that match `publish` and no
+    /// member here, one of the hubs that have one, picked at random.
+    fn picks(&self, bridges: &Bridges, publish: &Publish) -> Vec<(String, HubId)> {
+        let view = bridges.view();
+        if view.links.is_empty() {
+            return Vec::new();
+        }
+        let remote = view.router.group_members(&publish.channel);
+        if remote.is_empty() {
+            return Vec::new();
+        }
+        let snapshot = self.snapshots.borrow().clone();
+        let local: Vec<&String> = snapshot
+            .trie
+            .matches(&publish.channel)
+            .iter()
+            .filter_map(|s| snapshot.group_names.get(&s.group))
+            .collect();
+        remote
+            .into_iter()
+            .filter(|members| !local.contains(&&members.group))
+            .map(|members| {
+                let hub = members.hubs[fastrand::usize(..members.hubs.len())];
+                (members.group, hub)
+            })
+            .collect()
+    }
+
+    /// Delivers to every matching connection (queue groups only if `group_ok`); answers how
+    /// many got it.
+    fn deliver(
+        &self,
+        from: ConnId,
+        publish: &Publish,
+        group_ok: impl Fn(GroupId) -> bool,
+    ) -> usize {
         let snapshot = self.snapshots.borrow().clone();
         let matched = snapshot.trie.matches(&publish.channel);
         if matched.is_empty() {
@@ -178,7 +262,9 @@ impl Hub {
         let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
         // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
         let urgent = publish.flags == MessageFlags::ACK;
-        let chosen = choose(&matched, |s| !(no_echo && s.conn == from));
+        let chosen = choose(&matched, |s| {
+            !(no_echo && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
+        });
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids = Vec::new();

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix::{Actor, Context, Handler, Message, MessageResult};
+use actix::{Actor, Context, Handler, Message, MessageResult, Recipient};
 use bytes::Bytes;
 use hubwire_core::pubsub::{Channel, Pattern, RetainedMessages, SubscriptionTrie, TrieSnapshot};
 use hubwire_core::stats::{Gauge, StatsRegistry};
 use tokio::sync::watch;
+
+use crate::bridge::LocalInterestChanged;
 
 /// A hub connection, as the table knows it.
 pub type ConnId = u64;
@@ -40,6 +42,8 @@ pub const NO_GROUP: GroupId = 0;
 pub struct HubSnapshot {
     /// Every subscription, by pattern.
     pub trie: TrieSnapshot<Subscriber>,
+    /// The names of the queue groups in use, for bridges (which name groups across hubs).
+    pub group_names: Arc<HashMap<GroupId, String>>,
 }
 
 /// Retained messages to replay to new subscriptions: the subscription, the channel, the body.
@@ -130,6 +134,9 @@ pub struct SubscriptionTable {
     retained: RetainedMessages,
     published: watch::Sender<Arc<HubSnapshot>>,
     gauges: Option<TableGauges>,
+    group_names: Arc<HashMap<GroupId, String>>,
+    /// Where changes of the hub's own interest go (its bridges), and those not yet sent.
+    interest: Option<(Recipient<LocalInterestChanged>, LocalInterestChanged)>,
 }
 
 /// The table's figures in a stats registry, set after each change.
@@ -159,6 +166,7 @@ impl SubscriptionTable {
         let trie = SubscriptionTrie::new();
         let (published, snapshots) = watch::channel(Arc::new(HubSnapshot {
             trie: trie.snapshot(),
+            group_names: Arc::default(),
         }));
         let table = SubscriptionTable {
             trie,
@@ -168,8 +176,16 @@ impl SubscriptionTable {
             retained: RetainedMessages::new(retained_count, retained_bytes),
             published,
             gauges: None,
+            group_names: Arc::default(),
+            interest: None,
         };
         (table, snapshots)
+    }
+
+    /// Tells `bridges` of every change to the hub's own subscriptions.
+    pub fn with_interest(mut self, bridges: Recipient<LocalInterestChanged>) -> Self {
+        self.interest = Some((bridges, LocalInterestChanged::default()));
+        self
     }
 
     /// Keeps `hub.subscriptions`, `hub.connections` and `hub.retained` in `registry` current.
@@ -182,12 +198,18 @@ impl SubscriptionTable {
         self
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
         let snapshot = Arc::new(HubSnapshot {
             trie: self.trie.snapshot(),
+            group_names: self.group_names.clone(),
         });
         self.published.send_replace(snapshot);
         self.update_gauges();
+        if let Some((bridges, changes)) = &mut self.interest {
+            if !changes.add.is_empty() || !changes.remove.is_empty() {
+                bridges.do_send(std::mem::take(changes));
+            }
+        }
     }
 
     fn update_gauges(&self) {
@@ -207,6 +229,9 @@ impl SubscriptionTable {
         replay: &mut Replay,
     ) {
         self.remove(conn, sid);
+        if let Some((_, changes)) = &mut self.interest {
+            changes.add.push((pattern.clone(), group.clone()));
+        }
         let group = match group {
             Some(name) => self.join_group(name),
             None => NO_GROUP,
@@ -240,31 +265,44 @@ impl SubscriptionTable {
         }
         self.trie
             .unsubscribe(&pattern, Subscriber { conn, sid, group });
+        if let Some((_, changes)) = &mut self.interest {
+            let name = self.group_names.get(&group).cloned();
+            changes.remove.push((pattern, name));
+        }
         self.leave_group(group);
         true
     }
 
     fn join_group(&mut self, name: String) -> GroupId {
         let next = &mut self.next_group;
-        let (id, members) = self.groups.entry(name).or_insert_with(|| {
+        let (id, members) = self.groups.entry(name.clone()).or_insert_with(|| {
             let id = *next;
             *next = next.wrapping_add(1).max(NO_GROUP + 1);
             (id, 0)
         });
         *members += 1;
-        *id
+        let id = *id;
+        if *members == 1 {
+            Arc::make_mut(&mut self.group_names).insert(id, name);
+        }
+        id
     }
 
     fn leave_group(&mut self, group: GroupId) {
         if group == NO_GROUP {
             return;
         }
+        let mut gone = false;
         self.groups.retain(|_, (id, members)| {
             if *id == group {
                 *members -= 1;
+                gone = *members == 0;
             }
             *members > 0
         });
+        if gone {
+            Arc::make_mut(&mut self.group_names).remove(&group);
+        }
     }
 
     fn drop_conn(&mut self, conn: ConnId) {

@@ -270,7 +270,7 @@ impl ServerBuilder {
     /// Checks the routes, binds every listen address, and starts everything. Must run inside an
     /// actix system. Binding happens before any actor starts, so a bad address leaves nothing
     /// running.
-    pub async fn start(self) -> Result<Server, StartError> {
+    pub async fn start(mut self) -> Result<Server, StartError> {
         let mut keys = std::collections::HashSet::new();
         for spec in &self.routes {
             validate_route_key(spec.key())?;
@@ -327,6 +327,19 @@ impl ServerBuilder {
         }
         let routes = Arc::new(table);
         let (phase, phase_rx) = watch::channel(Phase::Running);
+        let hub = self.hub.map(|limits| {
+            let name = bound.first().map(|(_, local)| local.to_string());
+            crate::bridge::start_for_hub(
+                limits,
+                &self.config,
+                name,
+                &self.registry,
+                &mut self.services,
+            )
+        });
+        if hub.is_none() && !self.config.bridges.is_empty() {
+            tracing::warn!("bridges are configured but this server serves no hub: none is made");
+        }
         let shared = Arc::new(ConnectionShared {
             routes: routes.clone(),
             limits: ConnectionLimits::from(&self.config),
@@ -334,9 +347,7 @@ impl ServerBuilder {
             allow: self.config.allow_list(),
             phase: phase_rx,
             registry: self.registry.clone(),
-            hub: self
-                .hub
-                .map(|limits| crate::hub::Hub::start(limits, &self.registry)),
+            hub,
         });
         let open_connections = ["tcp", "unix"]
             .map(|transport| shared.transport_stats(transport).open)

@@ -32,6 +32,9 @@ use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::ReplyTo;
 use crate::hub::ConnId;
 
+/// The bridge frames of a connection on a hub.
+#[path = "bridge.rs"]
+mod bridge;
 /// The pub/sub frames of a connection on a hub.
 #[path = "pubsub.rs"]
 mod pubsub;
@@ -68,6 +71,8 @@ pub struct Connection {
     deferred_pongs: Vec<u64>,
     /// Hub keepalive: PINGs sent since the peer was last heard from.
     pings_out: u32,
+    /// Set when a peer hub bridges over this connection.
+    bridge: Option<bridge::BridgeEnd>,
 }
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
@@ -138,6 +143,7 @@ impl Connection {
                 hub_pending: 0,
                 deferred_pongs: Vec::new(),
                 pings_out: 0,
+                bridge: None,
             };
             match open() {
                 Ok((rd, wr)) => {
@@ -240,6 +246,9 @@ impl Connection {
     fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
         if !self.handshaken {
             return self.on_handshake(frame, ctx);
+        }
+        if self.is_bridge_frame(&frame) {
+            return self.on_bridge_frame(frame, ctx);
         }
         match frame.kind {
             kind::REQUEST => self.on_request(frame, received),
@@ -379,6 +388,10 @@ impl Connection {
         if self.hub_conn.is_some() && self.hub_keepalive(quiet, ctx) {
             return;
         }
+        self.bridge_keepalive(ctx);
+        if self.closed {
+            return;
+        }
         let limits = &self.shared.limits;
         if !self.handshaken && quiet >= limits.handshake_timeout {
             let message = format!("no CONN frame within {:?}", limits.handshake_timeout);
@@ -448,6 +461,7 @@ impl Actor for Connection {
         if let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) {
             hub.leave(conn);
         }
+        self.bridge_closed();
         for task in [self.phase_watch.take(), self.ticker.take()]
             .into_iter()
             .flatten()

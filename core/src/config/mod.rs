@@ -148,6 +148,13 @@ pub struct Config {
     /// The secret bridged hubs share and prove they know (challenge-response; it is never sent).
     /// Without one, this hub neither dials bridges nor accepts them. Default: none.
     pub bridge_secret: Option<Secret>,
+    /// How long a bridge waits before dialing again, by attempt (a back-off policy in its JSON
+    /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever.
+    pub bridge_backoff: BackoffPolicy,
+    /// How long the record of a hub that can no longer be reached is kept (in case a link
+    /// brings it back) before it is dropped. Default: 30 s.
+    #[serde(rename = "bridge_prune_grace_ms", with = "forms::millis")]
+    pub bridge_prune_grace: Duration,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -194,6 +201,13 @@ impl Default for Config {
             hub_retained_bytes: 64 * 1024 * 1024,
             bridges: Vec::new(),
             bridge_secret: None,
+            bridge_backoff: BackoffPolicy::exponential(
+                Duration::from_millis(100),
+                Duration::from_secs(5),
+            )
+            .with_max_attempts(None)
+            .with_reset_after(Some(Duration::from_secs(30))),
+            bridge_prune_grace: Duration::from_secs(30),
             fault_injection: false,
             extra: serde_json::Map::new(),
         }

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! dialer                                   listener
-//!   BRIDGE_HELLO [hub, nonce_d]        ─▶
+//!   BRIDGE_HELLO [hub, nonce_d, name]  ─▶
 //!                                      ◀─  BRIDGE_CHALLENGE [hub, nonce_l]
 //!   BRIDGE_PROOF [mac_d]               ─▶  (checks; ERROR denied and close if wrong)
 //!                                      ◀─  BRIDGE_PROOF [mac_l]
@@ -19,7 +19,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{read_exact, write_msgpack, Envelope};
-use super::pubsub_wire::{put_uint, Reader};
+use super::pubsub_wire::{put_array_len, put_str, put_uint, Reader};
 use super::{kind, ProtocolError, Publish};
 use crate::bridge::{HubId, InterestUpdate, LinkState};
 
@@ -29,7 +29,7 @@ pub const NONCE_BYTES: usize = 16;
 /// A link nonce: fresh random bytes for every link attempt.
 pub type Nonce = [u8; NONCE_BYTES];
 
-/// BRIDGE_HELLO (dialer to listener, first bridge frame): `[hub, nonce]`.
+/// BRIDGE_HELLO (dialer to listener, first bridge frame): `[hub, nonce, name]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeHello {
     /// The dialing hub's id.
@@ -37,6 +37,9 @@ pub struct BridgeHello {
     /// The dialer's nonce (`bin` 16).
     #[serde(with = "serde_bytes")]
     pub nonce: Nonce,
+    /// How the dialing hub names itself (its first listen address), for the listener's
+    /// figures: stable across the dialer's restarts, unlike its id.
+    pub name: String,
 }
 
 /// BRIDGE_CHALLENGE (listener to dialer): `[hub, nonce]`.
@@ -132,9 +135,11 @@ impl Envelope for BridgeResync {
     }
 }
 
-/// BRIDGE_MESSAGE: a publish on its way between hubs, `[origin, seq, hops, publish]` where
-/// `publish` is a PUBLISH payload (a 5-array). `seq` counts the origin's forwarded messages
-/// from 1; `hops` counts the links crossed so far.
+/// BRIDGE_MESSAGE: a publish on its way between hubs, `[origin, seq, hops, picks, publish]`
+/// where `publish` is a PUBLISH payload (a 5-array). `seq` counts the origin's forwarded
+/// messages from 1; `hops` counts the links crossed so far; `picks` (an array of
+/// `[group, hub]`) names, for each queue group the origin could not serve with a member of
+/// its own, the one hub whose member gets it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BridgeMessage {
     /// The hub where it was published.
@@ -143,6 +148,8 @@ pub struct BridgeMessage {
     pub seq: u64,
     /// Links crossed so far (a message past [`MAX_HOPS`] is dropped: a loop's last backstop).
     pub hops: u8,
+    /// The hub chosen for each queue group the origin did not serve itself.
+    pub picks: Vec<(String, HubId)>,
     /// What was published.
     pub publish: Publish,
 }
@@ -154,12 +161,14 @@ impl Envelope for BridgeMessage {
     const KIND: u16 = kind::BRIDGE_MESSAGE;
 
     fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        out.reserve(self.payload_size_hint());
-        out.put_u8(0x94);
-        put_uint(out, self.origin.0)?;
-        put_uint(out, self.seq)?;
-        put_uint(out, u64::from(self.hops))?;
-        self.publish.write_payload(out)
+        write_bridge_message(
+            self.origin,
+            self.seq,
+            self.hops,
+            &self.picks,
+            &self.publish,
+            out,
+        )
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
@@ -168,10 +177,17 @@ impl Envelope for BridgeMessage {
             source,
         };
         let mut rd = Reader::new(payload);
-        rd.array_of(4).map_err(decode)?;
+        rd.array_of(5).map_err(decode)?;
         let origin = HubId(rd.uint().map_err(decode)?);
         let seq = rd.uint().map_err(decode)?;
         let hops = u8::try_from(rd.uint().map_err(decode)?).unwrap_or(u8::MAX);
+        let count = rd.array_len().map_err(decode)?;
+        let mut picks = Vec::with_capacity(count.min(64) as usize);
+        for _ in 0..count {
+            rd.array_of(2).map_err(decode)?;
+            let group = rd.str().map_err(decode)?.to_owned();
+            picks.push((group, HubId(rd.uint().map_err(decode)?)));
+        }
         let at = payload.len() - rd.remaining();
         let publish = Publish::read_payload(&payload.slice(at..)).map_err(|e| match e {
             ProtocolError::Decode { source, .. } => decode(source),
@@ -181,11 +197,53 @@ impl Envelope for BridgeMessage {
             origin,
             seq,
             hops,
+            picks,
             publish,
         })
     }
 
     fn payload_size_hint(&self) -> usize {
-        28 + self.publish.payload_size_hint()
+        32 + 24 * self.picks.len() + self.publish.payload_size_hint()
     }
+}
+
+/// Appends a BRIDGE_MESSAGE's payload for `publish` without copying it into a
+/// [`BridgeMessage`] first.
+pub fn write_bridge_message(
+    origin: HubId,
+    seq: u64,
+    hops: u8,
+    picks: &[(String, HubId)],
+    publish: &Publish,
+    out: &mut BytesMut,
+) -> Result<(), ProtocolError> {
+    out.reserve(32 + 24 * picks.len() + publish.payload_size_hint());
+    out.put_u8(0x95);
+    put_uint(out, origin.0)?;
+    put_uint(out, seq)?;
+    put_uint(out, u64::from(hops))?;
+    put_array_len(out, picks.len())?;
+    for (group, hub) in picks {
+        out.put_u8(0x92);
+        put_str(out, group)?;
+        put_uint(out, hub.0)?;
+    }
+    publish.write_payload(out)
+}
+
+/// The whole BRIDGE_MESSAGE frame for `publish` (see [`write_bridge_message`]).
+pub fn bridge_message_frame(
+    origin: HubId,
+    seq: u64,
+    hops: u8,
+    picks: &[(String, HubId)],
+    publish: &Publish,
+) -> Result<BytesMut, ProtocolError> {
+    let mut out = BytesMut::new();
+    out.put_u32(0);
+    out.put_u16(kind::BRIDGE_MESSAGE);
+    write_bridge_message(origin, seq, hops, picks, publish, &mut out)?;
+    let length = (out.len() - super::LENGTH_BYTES) as u32;
+    out[..super::LENGTH_BYTES].copy_from_slice(&length.to_be_bytes());
+    Ok(out)
 }

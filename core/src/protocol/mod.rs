@@ -12,8 +12,8 @@ mod pubsub_rpc;
 mod pubsub_wire;
 
 pub use bridge::{
-    BridgeChallenge, BridgeHello, BridgeMessage, BridgeProof, BridgeResync, Nonce, MAX_HOPS,
-    NONCE_BYTES,
+    bridge_message_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
+    BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,
 };
 pub use envelope::{
     peek_request_id, Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, Request,

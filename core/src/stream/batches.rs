@@ -31,6 +31,13 @@ impl FrameBatch {
         }
     }
 
+    /// A batch of `frames` read earlier (by a handshake, say); `None` when there are none.
+    pub fn from_frames(frames: impl IntoIterator<Item = Frame>) -> Option<FrameBatch> {
+        let mut batch = FrameBatch::default();
+        frames.into_iter().for_each(|frame| batch.push(frame));
+        (!batch.is_empty()).then_some(batch)
+    }
+
     /// How many frames there are.
     pub fn len(&self) -> usize {
         usize::from(self.first.is_some()) + self.rest.len()

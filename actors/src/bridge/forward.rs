@@ -1,0 +1,220 @@
+//! [`Bridges`]: what a hub's connections and links share to forward messages between hubs:
+//! the table's newest [`BridgeView`], this hub's message numbering and the seen window.
+//!
+//! Forwarding runs on the thread of the connection or link that has the message, like local
+//! delivery: a publish is numbered, matched against the interest beyond each link, encoded
+//! once and appended to the chosen links' outbound buffers. A message from a link is taken
+//! only from its origin's parent link and only once (the seen window), delivered to this
+//! hub's subscribers, and sent on down its origin's tree.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix::{Actor, Addr, Arbiter};
+use hubwire_core::bridge::{BridgeLimits, HubId, SeenSet};
+use hubwire_core::config::Secret;
+use hubwire_core::protocol::{
+    bridge_message_frame, BridgeMessage, Envelope, Frame, ProtocolError, Publish, MAX_HOPS,
+};
+use hubwire_core::stats::{Counter, StatsRegistry};
+use tokio::sync::watch;
+
+use super::table::{lock, BridgeTable, BridgeView};
+use crate::hub::Hub;
+
+/// A hub's bridges (cheap to clone).
+#[derive(Clone)]
+pub struct Bridges {
+    me: HubId,
+    name: String,
+    secret: Secret,
+    table: Addr<BridgeTable>,
+    views: watch::Receiver<Arc<BridgeView>>,
+    next_seq: Arc<AtomicU64>,
+    seen: Arc<Mutex<SeenSet>>,
+    max_frame: usize,
+    registry: StatsRegistry,
+    too_large: Counter,
+}
+
+impl std::fmt::Debug for Bridges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridges")
+            .field("me", &self.me)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bridges {
+    /// Starts the bridge table of a hub named `name` (its first listen address) that admits
+    /// bridges with `secret`, on the current arbiter; a new random hub id.
+    pub fn start(
+        name: String,
+        secret: Secret,
+        max_frame: usize,
+        limits: &BridgeLimits,
+        registry: &StatsRegistry,
+    ) -> Bridges {
+        let me = HubId(fastrand::u64(1..));
+        let seen = Arc::new(Mutex::new(SeenSet::default()));
+        let (table, views) = BridgeTable::new(me, limits, seen.clone(), registry);
+        let table = BridgeTable::start_in_arbiter(&Arbiter::current(), |_| table);
+        Bridges {
+            me,
+            name,
+            secret,
+            table,
+            views,
+            next_seq: Arc::new(AtomicU64::new(0)),
+            seen,
+            max_frame,
+            registry: registry.clone(),
+            too_large: registry.counter("bridge.too_large", &[]),
+        }
+    }
+
+    /// This hub's id among bridged hubs.
+    pub fn me(&self) -> HubId {
+        self.me
+    }
+
+    /// How this hub names itself to the hubs it dials.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shared secret links prove they know.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The table actor.
+    pub fn table(&self) -> &Addr<BridgeTable> {
+        &self.table
+    }
+
+    /// The registry bridge figures go to.
+    pub fn registry(&self) -> &StatsRegistry {
+        &self.registry
+    }
+
+    /// The newest view.
+    pub fn view(&self) -> Arc<BridgeView> {
+        self.views.borrow().clone()
+    }
+
+    /// The largest frame a link takes.
+    pub fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
+    /// Sends a publish of one of this hub's own clients to the bridges beyond which someone
+    /// is interested, with `picks` (queue groups this hub could not serve, and the hub picked
+    /// for each); answers how many links it went to.
+    pub fn forward_local(&self, publish: &Publish, picks: &[(String, HubId)]) -> usize {
+        let view = self.view();
+        if view.links.is_empty() {
+            return 0;
+        }
+        let picked: Vec<HubId> = picks.iter().map(|(_, hub)| *hub).collect();
+        let targets = view.router.targets(self.me, &publish.channel, &picked);
+        if targets.is_empty() {
+            return 0;
+        }
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        self.send(
+            &view,
+            None,
+            &targets,
+            |hops| bridge_message_frame(self.me, seq, hops, picks, publish),
+            0,
+            &publish.channel,
+        )
+    }
+
+    /// Takes a BRIDGE_MESSAGE that came from `from`: delivers it here and sends it on, if it
+    /// came from its origin's parent and for the first time.
+    pub fn on_message(&self, hub: &Hub, from: HubId, frame: &Frame) -> Result<(), ProtocolError> {
+        let message = BridgeMessage::from_frame(frame)?;
+        let view = self.view();
+        let Some(link) = view.links.get(&from) else {
+            return Ok(());
+        };
+        link.stats.messages_in.inc();
+        link.stats.bytes_in.add(frame.payload.len() as u64);
+        let origin = message.origin;
+        let on_path =
+            origin != self.me && message.hops < MAX_HOPS && view.router.accept_from(origin, from);
+        if !on_path || !lock(&self.seen).first_time(origin, message.seq) {
+            link.stats.duplicates.inc();
+            return Ok(());
+        }
+        let channel = &message.publish.channel;
+        if link.filter.as_ref().is_some_and(|f| !f.imports(channel)) {
+            return Ok(());
+        }
+        hub.deliver_bridged(&message.publish, &message.picks, self.me);
+        let picked: Vec<HubId> = message.picks.iter().map(|(_, hub)| *hub).collect();
+        let targets = view.router.targets(origin, channel, &picked);
+        let hops = message.hops.saturating_add(1);
+        self.send(
+            &view,
+            Some(from),
+            &targets,
+            |hops| {
+                bridge_message_frame(origin, message.seq, hops, &message.picks, &message.publish)
+            },
+            hops,
+            channel,
+        );
+        Ok(())
+    }
+
+    /// Encodes a message once and appends it to every target link (not `from`) whose export
+    /// filter lets it through; answers how many took it.
+    fn send(
+        &self,
+        view: &BridgeView,
+        from: Option<HubId>,
+        targets: &[HubId],
+        encode: impl FnOnce(u8) -> Result<bytes::BytesMut, ProtocolError>,
+        hops: u8,
+        channel: &hubwire_core::pubsub::Channel,
+    ) -> usize {
+        if targets.iter().all(|t| Some(*t) == from) {
+            return 0;
+        }
+        let frame = match encode(hops) {
+            Ok(frame) if frame.len() - hubwire_core::protocol::LENGTH_BYTES <= self.max_frame => {
+                frame
+            }
+            Ok(_) => {
+                self.too_large.inc();
+                return 0;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "bridge: cannot encode a message");
+                return 0;
+            }
+        };
+        let mut sent = 0;
+        for target in targets {
+            if Some(*target) == from {
+                continue;
+            }
+            let Some(link) = view.links.get(target) else {
+                continue;
+            };
+            if link.filter.as_ref().is_some_and(|f| !f.exports(channel)) {
+                continue;
+            }
+            if link.sink.push_frame(&frame) {
+                link.stats.messages_out.inc();
+                link.stats.bytes_out.add(frame.len() as u64);
+                sent += 1;
+            }
+        }
+        sent
+    }
+}

@@ -1,0 +1,52 @@
+//! [`start_for_hub`]: a server's hub, with its bridges when the configuration has a secret.
+
+use std::sync::Arc;
+
+use actix::Arbiter;
+use hubwire_core::stats::StatsRegistry;
+use hubwire_core::Config;
+
+use super::{BridgeDialer, Bridges};
+use crate::hub::{Hub, HubLimits};
+use crate::supervisor::{actor_child, ChildSpec};
+
+/// Starts a hub with `limits`. With a `bridge_secret` it takes bridges from other hubs, and
+/// for each of `bridges` in `config` a dialer joins `services` (supervised as
+/// `bridge.<url>`). `name` is how this hub names itself to the hubs it dials.
+pub fn start_for_hub(
+    limits: HubLimits,
+    config: &Config,
+    name: Option<String>,
+    registry: &StatsRegistry,
+    services: &mut Vec<ChildSpec>,
+) -> Hub {
+    let bridges = config.bridge_secret.as_ref().map(|secret| {
+        let name = name.unwrap_or_else(|| "hub".into());
+        let limits = hubwire_core::bridge::BridgeLimits {
+            prune_grace: config.bridge_prune_grace,
+            ..Default::default()
+        };
+        Bridges::start(name, secret.clone(), config.max_frame, &limits, registry)
+    });
+    let hub = Hub::start_bridged(limits, registry, bridges);
+    if hub.bridges().is_none() {
+        return hub;
+    }
+    for target in &config.bridges {
+        let id = format!("bridge.{}", target.url);
+        let lost = registry.counter("supervisor.lost_messages", &[("child", id.as_str())]);
+        let (target, for_dialer) = (Arc::new(target.clone()), hub.clone());
+        let backoff = config.bridge_backoff.clone();
+        let (spec, _handle) = actor_child(
+            id,
+            Arbiter::current(),
+            move |exit| {
+                let dialer = BridgeDialer::new(target.clone(), for_dialer.clone(), exit);
+                Ok(dialer.with_backoff(backoff.clone()))
+            },
+            lost,
+        );
+        services.push(spec);
+    }
+    hub
+}

@@ -36,10 +36,13 @@ async fn probe_until_delivered(
                 .publish(channel(on), Bytes::from_static(b"probe"))
                 .await
                 .unwrap();
-            if let Ok(Some(_)) =
+            // Only this probe counts: others' (and earlier ones) may still be arriving.
+            while let Ok(Some(delivery)) =
                 tokio::time::timeout(Duration::from_millis(50), subscriber.recv()).await
             {
-                return;
+                if delivery.channel.as_str() == channel(on).as_str() {
+                    return;
+                }
             }
         }
     })

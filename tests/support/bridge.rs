@@ -18,15 +18,22 @@ pub fn ports(n: usize) -> Vec<u16> {
     (0..n).map(|_| free_port()).collect()
 }
 
+/// A bridge to the hub on `port`.
+pub fn target(port: u16) -> BridgeTarget {
+    BridgeTarget::new(format!("tcp://127.0.0.1:{port}").parse().unwrap())
+}
+
 /// A hub on `port` that dials a bridge to each of `to`, with `secret`.
 pub fn bridged_hub_with(port: u16, to: &[u16], secret: &str) -> TestServer {
+    bridged_hub_to(port, to.iter().map(|p| target(*p)).collect(), secret)
+}
+
+/// A hub on `port` that dials each of `targets`, with `secret`.
+pub fn bridged_hub_to(port: u16, targets: Vec<BridgeTarget>, secret: &str) -> TestServer {
     let mut config = loopback_config();
     config.listen = vec![format!("tcp://127.0.0.1:{port}").parse().unwrap()];
     config.bridge_secret = Some(Secret::new(secret));
-    config.bridges = to
-        .iter()
-        .map(|p| BridgeTarget::new(format!("tcp://127.0.0.1:{p}").parse().unwrap()))
-        .collect();
+    config.bridges = targets;
     config.bridge_backoff =
         BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_millis(200))
             .with_max_attempts(None);

@@ -17,7 +17,7 @@ use hubwire_core::bridge::{
 use hubwire_core::config::BridgeTarget;
 use hubwire_core::protocol::{BridgeResync, Envelope};
 use hubwire_core::pubsub::Pattern;
-use hubwire_core::stats::{Gauge, StatsRegistry};
+use hubwire_core::stats::{Counter, Gauge, StatsRegistry};
 use tokio::sync::watch;
 
 use super::sink::FrameSink;
@@ -170,6 +170,8 @@ pub struct BridgeTable {
     hubs: Gauge,
     /// Hubs with a record (reachable or within the prune grace).
     known_hubs: Gauge,
+    /// Malformed interest updates dropped.
+    invalid: Counter,
 }
 
 impl std::fmt::Debug for BridgeTable {
@@ -207,6 +209,7 @@ impl BridgeTable {
             last_prune: Instant::now(),
             hubs: registry.gauge("bridge.hubs", &[]),
             known_hubs: registry.gauge("bridge.known_hubs", &[]),
+            invalid: registry.counter("bridge.invalid_updates", &[]),
         };
         (table, views)
     }
@@ -300,6 +303,9 @@ impl BridgeTable {
         let now = Instant::now();
         if now.duration_since(self.last_prune) >= PRUNE_EVERY {
             self.last_prune = now;
+            // A resync nobody answered (the neighbor did not know the set either) may be
+            // asked again.
+            self.resync_asked.clear();
             if !self.router.prune(now).is_empty() {
                 let links = self.router.links();
                 lock(&self.seen).retain(|origin| links.contains(origin));
@@ -336,6 +342,7 @@ impl Actor for BridgeTable {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.publish_view();
         ctx.run_interval(INTEREST_TICK, |table, _| table.tick());
     }
 }
@@ -450,6 +457,7 @@ impl Handler<FromLink> for BridgeTable {
                     }
                 }
                 Applied::Invalid(why) => {
+                    self.invalid.inc();
                     tracing::warn!(peer = %msg.peer, %why, "bridge: invalid interest update dropped");
                 }
             },

@@ -10,13 +10,14 @@ use hubwire_core::protocol::{kind, ErrorCode, Frame};
 
 use super::Connection;
 use crate::bridge::{
-    on_hello, on_proof, FrameSink, LinkSide, LinkStats, LinkUp, Listening, Step, LINK_PING_EVERY,
+    on_hello, on_proof, FrameSink, LinkSide, LinkStats, LinkUp, Listening, Step, ADMISSION_TIMEOUT,
+    LINK_PING_EVERY,
 };
 
 /// Where a connection is in being a bridge link.
 pub(super) enum BridgeEnd {
-    /// Challenged; waiting for the dialer's proof.
-    Challenged(Listening),
+    /// Challenged (at the instant given); waiting for the dialer's proof.
+    Challenged(Listening, Instant),
     /// Admitted; waiting for the table to register the link. Frames that come meanwhile wait.
     Registering(Vec<Frame>),
     /// A live link.
@@ -38,12 +39,13 @@ impl Connection {
                 ErrorCode::Protocol,
                 format!("{} before BRIDGE_HELLO", kind::name(frame.kind)),
             ),
-            Some(BridgeEnd::Challenged(state)) if frame.kind == kind::BRIDGE_PROOF => match bridges
-            {
-                Some(bridges) => on_proof(bridges, state, &frame),
-                None => Step::Refuse(ErrorCode::Denied, "this hub takes no bridges".into()),
-            },
-            Some(BridgeEnd::Challenged(_)) => Step::Refuse(
+            Some(BridgeEnd::Challenged(state, _)) if frame.kind == kind::BRIDGE_PROOF => {
+                match bridges {
+                    Some(bridges) => on_proof(bridges, state, &frame),
+                    None => Step::Refuse(ErrorCode::Denied, "this hub takes no bridges".into()),
+                }
+            }
+            Some(BridgeEnd::Challenged(..)) => Step::Refuse(
                 ErrorCode::Protocol,
                 format!("{} instead of BRIDGE_PROOF", kind::name(frame.kind)),
             ),
@@ -65,7 +67,7 @@ impl Connection {
         match step {
             Step::Challenge(challenge, state) => {
                 self.write_envelope(&challenge);
-                self.bridge = Some(BridgeEnd::Challenged(state));
+                self.bridge = Some(BridgeEnd::Challenged(state, Instant::now()));
             }
             Step::Admit { proof, peer, name } => {
                 self.write_envelope(&proof);
@@ -122,7 +124,14 @@ impl Connection {
 
     /// On the timeout check: PINGs a live link every [`LINK_PING_EVERY`], and closes one that
     /// stopped answering.
+    /// Also ends an admission the dialer stalled.
     pub(super) fn bridge_keepalive(&mut self, ctx: &mut Context<Self>) {
+        if let Some(BridgeEnd::Challenged(_, since)) = &self.bridge {
+            if since.elapsed() >= ADMISSION_TIMEOUT {
+                let message = format!("no BRIDGE_PROOF within {ADMISSION_TIMEOUT:?}");
+                return self.fail(ctx, ErrorCode::Timeout, message);
+            }
+        }
         let Some(BridgeEnd::Linked(side, pinged)) = &mut self.bridge else {
             return;
         };

@@ -1,4 +1,4 @@
-//! The pub/sub hub (issue 7, in progress): the subscription table actor
+//! The pub/sub hub: the subscription table actor
 //! ([`SubscriptionTable`]), which applies subscription changes and publishes immutable
 //! snapshots, and the [`Hub`] that connections share to route publishes with them (the frames
 //! are in `docs/protocol.md`, section 10). Spokes and RPC build on it.

@@ -2,10 +2,11 @@
 """Builds docs/protocol-vectors.json, the test vectors of hubwire wire protocol v1.
 
 The vectors are made here, from the text of docs/protocol.md, with the `msgpack` package from
-PyPI, and never from the Rust code: the Rust test core/tests/protocol_vectors.rs then checks that
-the Rust decoders read every valid vector to the same fields, write them back byte for byte, and
-refuse every invalid one with the expected error. Two independent implementations agreeing is the
-point, so do not copy bytes out of the Rust code into this file.
+PyPI (and the standard library's `hmac` and `hashlib` for the bridge proofs), and never from the
+Rust code: the Rust test core/tests/protocol_vectors.rs then checks that the Rust decoders read
+every valid vector to the same fields, write them back byte for byte, and refuse every invalid
+one with the expected error. Two independent implementations agreeing is the point, so do not
+copy bytes out of the Rust code into this file.
 
 Usage (Python 3.11+, `pip install msgpack`):
 
@@ -16,6 +17,8 @@ Usage (Python 3.11+, `pip install msgpack`):
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import json
 import struct
 import sys
@@ -33,6 +36,8 @@ DEFAULT_MAX_FRAME = 1024 * 1024
 CONN, DISCONN, PING, PONG = 1, 2, 4, 5
 REQUEST, RESPONSE, ERROR, CANCEL = 16, 17, 18, 19
 SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS, PUBLISH, MESSAGE, REFUSED = 32, 33, 34, 35, 36, 37
+BRIDGE_HELLO, BRIDGE_CHALLENGE, BRIDGE_PROOF, LINK_STATE = 64, 65, 66, 67
+BRIDGE_INTEREST, BRIDGE_RESYNC, BRIDGE_MESSAGE = 68, 69, 70
 
 # Pub/sub flags (docs/protocol.md, "Pub/sub", "Flags").
 NO_ECHO, RETAIN, REQUEST_FLAG, ACK, REPLY, ERROR_FLAG, RETAINED = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40
@@ -40,6 +45,13 @@ NO_RETAINED = 0x01  # subscription flag
 
 # A spoke's reply inbox: `_inbox/<32 hex digits of a random 128-bit token>/<call number>`.
 INBOX = "_inbox/" + "5f3a" * 8
+
+# The admission example of docs/protocol.md, "The proof" (11.3): the shared secret, the dialer's
+# and the listener's hub ids and 16-byte nonces, and the name the dialer gives itself.
+BRIDGE_SECRET = "correct horse battery"
+DIALER_HUB, DIALER_NONCE = 0x0123456789ABCDEF, bytes(range(0x00, 0x10))
+LISTENER_HUB, LISTENER_NONCE = 0xFEDCBA9876543210, bytes(range(0xF0, 0x100))
+DIALER_NAME = "tcp://10.0.0.1:7400"
 
 
 def pack(value: Any) -> bytes:
@@ -200,7 +212,7 @@ def valid_vectors() -> list[dict]:
         response("response-echo", 1, {}, echo_body),
         response("response-with-unknown-header", 2, {"x-handled-by": "node-a"}, body({"result": 4})),
         response("response-nil-body", 3, {}, body(None)),
-    ] + pubsub_valid_vectors()
+    ] + pubsub_valid_vectors() + bridge_valid_vectors()
 
 
 def pubsub_valid_vectors() -> list[dict]:
@@ -243,6 +255,143 @@ def pubsub_valid_vectors() -> list[dict]:
         message("message-no-responders", [3], call_reply_to, ERROR_FLAG, None, {}, no_responders),
         refused("refused-subscription", 9, 300, 'SUBSCRIBE not applied (subscription 9): invalid pattern'),
         refused("refused-publish", None, 300, "PUBLISH not applied: invalid channel"),
+    ]
+
+
+# --- bridge vectors (docs/protocol.md, "Bridges") -----------------------------------------------
+
+
+def bridge_hello(name: str, hub: int, nonce: bytes, hub_name: str) -> dict:
+    payload = pack([hub, nonce, hub_name])
+    return valid(name, BRIDGE_HELLO, payload, {"hub": hub, "nonce_hex": nonce.hex(), "name": hub_name})
+
+
+def bridge_challenge(name: str, hub: int, nonce: bytes) -> dict:
+    return valid(name, BRIDGE_CHALLENGE, pack([hub, nonce]), {"hub": hub, "nonce_hex": nonce.hex()})
+
+
+def mac_input(role: str) -> bytes:
+    """The HMAC input of 11.3: the role's label, then the **other** side's nonce and id, then its own."""
+    dialer, listener = (DIALER_NONCE, DIALER_HUB), (LISTENER_NONCE, LISTENER_HUB)
+    if role == "dialer":
+        label, parties = b"hubwire bridge dialer v1", (listener, dialer)
+    else:
+        label, parties = b"hubwire bridge listener v1", (dialer, listener)
+    data = label + b"".join(nonce + struct.pack(">Q", hub) for nonce, hub in parties)
+    assert len(data) == {"dialer": 72, "listener": 74}[role]
+    return data
+
+
+def bridge_proof(name: str, role: str) -> dict:
+    """A BRIDGE_PROOF of the 11.3 example, with `proof_of`: the inputs its MAC was computed from."""
+    data = mac_input(role)
+    mac = hmac.new(BRIDGE_SECRET.encode(), data, hashlib.sha256).digest()
+    vector = valid(name, BRIDGE_PROOF, pack([mac]), {"mac_hex": mac.hex()})
+    vector["proof_of"] = {
+        "secret": BRIDGE_SECRET,
+        "role": role,
+        "dialer_hub": DIALER_HUB,
+        "dialer_nonce_hex": DIALER_NONCE.hex(),
+        "listener_hub": LISTENER_HUB,
+        "listener_nonce_hex": LISTENER_NONCE.hex(),
+        "mac_input_hex": data.hex(),
+    }
+    return vector
+
+
+def link_state(name: str, origin: int, seq: int, neighbors: list[int]) -> dict:
+    payload = pack([origin, seq, neighbors])
+    return valid(name, LINK_STATE, payload, {"origin": origin, "seq": seq, "neighbors": neighbors})
+
+
+def interest_fields(interest: tuple[str, str | None] | None) -> dict | None:
+    """An Interest `(pattern, group)` as vector fields; on the wire it is `[pattern, group]`."""
+    return None if interest is None else {"pattern": interest[0], "group": interest[1]}
+
+
+def interest_update(
+    name: str,
+    origin: int,
+    from_seq: int,
+    to_seq: int,
+    add: list[tuple],
+    remove: list[tuple],
+    full: tuple[tuple | None, bool] | None,
+) -> dict:
+    """An InterestUpdate: a delta when `full` is None, else a part `(after, last)` of a full set."""
+    wire_full = None if full is None else [None if full[0] is None else list(full[0]), full[1]]
+    payload = pack([origin, from_seq, to_seq, [list(i) for i in add], [list(i) for i in remove], wire_full])
+    fields = {
+        "origin": origin,
+        "from_seq": from_seq,
+        "to_seq": to_seq,
+        "add": [interest_fields(i) for i in add],
+        "remove": [interest_fields(i) for i in remove],
+        "full": None if full is None else {"after": interest_fields(full[0]), "last": full[1]},
+    }
+    return valid(name, BRIDGE_INTEREST, payload, fields)
+
+
+def bridge_resync(name: str, origin: int) -> dict:
+    return valid(name, BRIDGE_RESYNC, pack([origin]), {"origin": origin})
+
+
+def bridge_message(
+    name: str,
+    origin: int,
+    seq: int,
+    hops: int,
+    picks: list[tuple[str, int]],
+    channel: str,
+    flags: int,
+    reply_to: str | None,
+    headers: dict[str, str],
+    body: bytes,
+) -> dict:
+    """A BRIDGE_MESSAGE, its last element the PUBLISH payload of section 10.1 as the spoke sent it."""
+    headers = headers_map(headers)
+    publish_payload = [channel, flags, reply_to, headers, body]
+    payload = pack([origin, seq, hops, [[group, hub] for group, hub in picks], publish_payload])
+    fields = {
+        "origin": origin,
+        "seq": seq,
+        "hops": hops,
+        "picks": [{"group": group, "hub": hub} for group, hub in picks],
+        "publish": {"channel": channel, "flags": flags, "reply_to": reply_to, "headers": headers, "body_hex": body.hex()},
+    }
+    return valid(name, BRIDGE_MESSAGE, payload, fields)
+
+
+def bridge_valid_vectors() -> list[dict]:
+    # Interests; in the order of 11.5 `sensors/kitchen/temp` (a literal) sorts before `sensors/*/temp`.
+    kitchen = ("sensors/kitchen/temp", None)
+    sensors = ("sensors/*/temp", None)
+    jobs = ("jobs/**", "workers")
+    return [
+        bridge_hello("bridge-hello", DIALER_HUB, DIALER_NONCE, DIALER_NAME),
+        bridge_challenge("bridge-challenge", LISTENER_HUB, LISTENER_NONCE),
+        bridge_proof("bridge-proof-dialer", "dialer"),
+        bridge_proof("bridge-proof-listener", "listener"),
+        link_state("bridge-link-state", DIALER_HUB, 7, [42, LISTENER_HUB]),
+        link_state("bridge-link-state-alone", LISTENER_HUB, 1, []),
+        interest_update("bridge-interest-delta", LISTENER_HUB, 4, 5, [jobs, sensors], [("sensors/**", None)], None),
+        interest_update("bridge-interest-full-first-part", LISTENER_HUB, 0, 5, [jobs, kitchen], [], (None, False)),
+        interest_update("bridge-interest-full-last-part", LISTENER_HUB, 0, 5, [sensors], [], (kitchen, True)),
+        interest_update("bridge-interest-full-empty", 42, 0, 0, [], [], (None, True)),
+        bridge_resync("bridge-resync", LISTENER_HUB),
+        bridge_message(
+            "bridge-message-call",
+            DIALER_HUB,
+            1000,
+            2,
+            [("workers", LISTENER_HUB)],
+            "jobs/resize",
+            REQUEST_FLAG,
+            INBOX + "/9",
+            {"deadline-ms": "1500", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+            body({"width": 640}),
+        ),
+        bridge_message("bridge-message-plain", LISTENER_HUB, 1, 0, [], "sensors/kitchen/temp", 0, None, {}, b"21.5"),
     ]
 
 
@@ -306,7 +455,7 @@ def invalid_vectors() -> list[dict]:
         bad_payload("disconn-trailing-bytes", DISCONN, pack(["bye"]) + b"\xc0"),
         bad_payload("cancel-id-is-nil", CANCEL, pack([None])),
         bad_payload("response-body-missing", RESPONSE, pack([1, {}])),
-    ] + pubsub_invalid_vectors()
+    ] + pubsub_invalid_vectors() + bridge_invalid_vectors()
 
 
 def bad_pubsub(name: str, kind: int, payload: bytes, error_name: str, sid: int | None | str = "absent") -> dict:
@@ -344,6 +493,20 @@ def pubsub_invalid_vectors() -> list[dict]:
         bad_pubsub("message-sids-not-ascending", MESSAGE, pack([[5, 1], "a", 0, None, {}, e]), "protocol"),
         bad_pubsub("message-no-echo-is-for-the-hub", MESSAGE, pack([[1], "a", NO_ECHO, None, {}, e]), "protocol"),
         bad_pubsub("refused-code-over-u16", REFUSED, pack([1, 70000, "x"]), "protocol"),
+    ]
+
+
+def bridge_invalid_vectors() -> list[dict]:
+    e = b""
+    return [
+        bad_payload("bridge-hello-nonce-15-bytes", BRIDGE_HELLO, pack([DIALER_HUB, DIALER_NONCE[:15], DIALER_NAME])),
+        bad_payload("bridge-hello-without-name", BRIDGE_HELLO, pack([DIALER_HUB, DIALER_NONCE])),
+        bad_payload(
+            "bridge-interest-pattern-control-char",
+            BRIDGE_INTEREST,
+            pack([LISTENER_HUB, 4, 5, [["sensors/\x01", None]], [], None]),
+        ),
+        bad_payload("bridge-message-without-picks", BRIDGE_MESSAGE, pack([DIALER_HUB, 1, 0, ["a", 0, None, {}, e]])),
     ]
 
 

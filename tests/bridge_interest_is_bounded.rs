@@ -1,0 +1,118 @@
+//! Guards the size of interest traffic, seen by a raw bridge peer that passes admission: a
+//! hub's whole interest comes in parts of at most 256 interests, and a hub with more distinct
+//! subscriptions than it announces one by one (4096) announces `**` instead of flooding the
+//! link with every pattern.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use hubwire::bridge::routing::auth::{LinkParties, Role};
+use hubwire::bridge::routing::{HubId, InterestUpdate, DEFAULT_UPDATE_ITEMS};
+use hubwire::protocol::{
+    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, Ping, Subscribe,
+};
+use hubwire::pubsub::Pattern;
+use support::bridge::*;
+use support::*;
+
+/// A raw connection admitted as bridge peer `HubId(7)`.
+async fn admitted_peer(hub: &TestServer) -> Raw {
+    let mut raw = Raw::handshake(&hub.tcp()).await;
+    raw.send_envelope(&BridgeHello {
+        hub: HubId(7),
+        nonce: [7; 16],
+        name: "raw peer".into(),
+    })
+    .await;
+    let challenge = BridgeChallenge::from_frame(&raw.recv().await.unwrap()).unwrap();
+    let parties = LinkParties {
+        dialer: (HubId(7), [7; 16]),
+        listener: (challenge.hub, challenge.nonce),
+    };
+    let secret = SECRET.as_bytes();
+    raw.send_envelope(&BridgeProof {
+        mac: parties.proof(secret, Role::Dialer),
+    })
+    .await;
+    let proof = BridgeProof::from_frame(&raw.recv().await.unwrap()).unwrap();
+    assert!(
+        parties.verify(secret, Role::Listener, &proof.mac),
+        "the hub proves itself"
+    );
+    raw
+}
+
+/// Subscribes `count` distinct patterns at once, then waits for the table to apply them.
+async fn subscribe_many(raw: &mut Raw, from: usize, count: usize) {
+    for i in from..from + count {
+        let pattern = Pattern::parse(&format!("load/{i}/x")).unwrap();
+        raw.send_envelope(&Subscribe::new(i as u64 + 1, pattern))
+            .await;
+    }
+    raw.send_envelope(&Ping { nonce: 1 }).await;
+    while raw.recv().await.expect("a PONG").kind != kind::PONG {}
+}
+
+/// Reads interest updates until `done` says the set is complete; answers the set and how
+/// many updates carried it. Every update must be within the bound.
+async fn read_interest(
+    peer: &mut Raw,
+    mut set: BTreeSet<String>,
+    done: impl Fn(&BTreeSet<String>, &InterestUpdate) -> bool,
+) -> (BTreeSet<String>, usize) {
+    let mut updates = 0;
+    recv_or_fail("the hub's interest", async {
+        loop {
+            let frame = peer.recv().await.expect("the link stays up");
+            if frame.kind != kind::BRIDGE_INTEREST {
+                continue;
+            }
+            let update = InterestUpdate::from_frame(&frame).unwrap();
+            updates += 1;
+            assert!(
+                update.add.len() + update.remove.len() <= DEFAULT_UPDATE_ITEMS,
+                "an update of {} items",
+                update.add.len() + update.remove.len()
+            );
+            if update
+                .full
+                .as_ref()
+                .is_some_and(|part| part.after.is_none())
+            {
+                set.clear();
+            }
+            for gone in &update.remove {
+                set.remove(&gone.pattern.to_string());
+            }
+            set.extend(update.add.iter().map(|i| i.pattern.to_string()));
+            if done(&set, &update) {
+                return;
+            }
+        }
+    })
+    .await;
+    (set, updates)
+}
+
+#[tokio::test]
+async fn interest_comes_in_bounded_parts_and_too_much_of_it_is_summarized() {
+    let port = ports(1)[0];
+    let hub = bridged_hub(port, &[]);
+    let mut subscriber = Raw::handshake(&hub.tcp()).await;
+    subscribe_many(&mut subscriber, 0, 600).await;
+
+    // A new link gets the whole set, in parts.
+    let mut peer = admitted_peer(&hub).await;
+    let (set, parts) = read_interest(&mut peer, BTreeSet::new(), |_, update| {
+        update.full.as_ref().is_some_and(|part| part.last)
+    })
+    .await;
+    assert_eq!(set.len(), 600);
+    assert!(parts >= 3, "600 interests in {parts} parts");
+
+    // Past 4096 distinct patterns the hub announces `**` instead.
+    subscribe_many(&mut subscriber, 600, 4000).await;
+    let (set, _) = read_interest(&mut peer, set, |set, _| set.contains("**")).await;
+    assert!(set.len() <= 4096, "{} interests announced", set.len());
+}

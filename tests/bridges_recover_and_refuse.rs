@@ -1,7 +1,7 @@
 //! Guards bridges at their edges: admission refuses a wrong or missing secret and a hub that
 //! would bridge to itself; a chain whose middle hub is killed and restarted recovers
 //! subscriptions and calls without any client action, and cutting it again and again leaks
-//! nothing; a provider group spanning hubs prefers a local member; channel filters limit what
+//! nothing; a call whose path breaks midway fails typed; a provider group spanning hubs prefers a local member; channel filters limit what
 //! crosses each way; each bridge's figures are in the stats.
 
 mod support;
@@ -185,6 +185,47 @@ async fn the_middle_of_a_chain_restarts_again_and_again_and_everything_recovers_
         bridge_figure(&a, "bridge.rtt_us", &a_to_b) > 0
     })
     .await;
+}
+
+#[actix::test]
+async fn a_call_whose_path_breaks_midway_fails_typed_instead_of_hanging() {
+    let p = ports(3);
+    let b = bridged_hub(p[1], &[]);
+    let a = bridged_hub(p[0], &[p[1]]);
+    let c = bridged_hub(p[2], &[p[1]]);
+    converged(&[&a, &b, &c]).await;
+    let caller = ready_spoke(a.tcp(), "caller").await;
+    let provider = ready_spoke(c.tcp(), "provider").await;
+    let (started_tx, mut started) = mpsc::channel::<()>(4);
+    provider
+        .provide(pattern("svc/slow"), move |request| {
+            let started = started_tx.clone();
+            async move {
+                if &request.body[..] == b"slow" {
+                    let _ = started.send(()).await;
+                    tokio::time::sleep(Duration::from_millis(700)).await;
+                }
+                Ok(request.body)
+            }
+        })
+        .await
+        .unwrap();
+    call_until_answered(&caller, "svc/slow").await;
+    let call = caller.call(
+        channel("svc/slow"),
+        Bytes::from_static(b"slow"),
+        Duration::from_millis(1500),
+    );
+    let cut = async {
+        recv_or_fail("the provider to start", started.recv()).await;
+        // Time for its acknowledgement to cross both bridges.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(b);
+    };
+    let (outcome, ()) = tokio::join!(call, cut);
+    // Acknowledged before the cut; the reply had no path back.
+    let err = outcome.expect_err("no reply crosses a cut chain");
+    assert!(matches!(err, RpcError::TooSlow { .. }), "{err}");
 }
 
 #[actix::test]

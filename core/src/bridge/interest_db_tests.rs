@@ -1,30 +1,9 @@
 //! The interest database takes each update once, reports gaps, repairs them from full sets
 //! (parts cut by different hubs mixed), bounds each origin and refuses malformed updates.
 
+use super::test_interest::*;
 use super::*;
-use crate::pubsub::{Channel, Pattern};
-
-const ME: HubId = HubId(1);
-const THEM: HubId = HubId(2);
-
-fn p(text: &str) -> Pattern {
-    Pattern::parse(text).unwrap()
-}
-
-fn plain(text: &str) -> Interest {
-    Interest::plain(p(text))
-}
-
-fn grouped(text: &str, group: &str) -> Interest {
-    Interest {
-        pattern: p(text),
-        group: Some(group.into()),
-    }
-}
-
-fn drain(local: &mut LocalInterest, max: usize) -> Vec<InterestUpdate> {
-    std::iter::from_fn(|| local.take_update(max)).collect()
-}
+use crate::pubsub::Channel;
 
 #[test]
 fn the_database_takes_each_update_once_in_order() {

@@ -1,30 +1,9 @@
 //! Local interest is counted per interest, coalesced between updates, bounded per update and
 //! summarized past its bound, with removals first so a receiver never overflows on the way.
 
+use super::test_interest::*;
 use super::*;
-use crate::pubsub::{Channel, Pattern};
-
-const ME: HubId = HubId(1);
-const THEM: HubId = HubId(2);
-
-fn p(text: &str) -> Pattern {
-    Pattern::parse(text).unwrap()
-}
-
-fn plain(text: &str) -> Interest {
-    Interest::plain(p(text))
-}
-
-fn grouped(text: &str, group: &str) -> Interest {
-    Interest {
-        pattern: p(text),
-        group: Some(group.into()),
-    }
-}
-
-fn drain(local: &mut LocalInterest, max: usize) -> Vec<InterestUpdate> {
-    std::iter::from_fn(|| local.take_update(max)).collect()
-}
+use crate::pubsub::Channel;
 
 #[test]
 fn subscriptions_are_counted_per_interest() {

@@ -120,6 +120,8 @@ mod routes_tests;
 #[cfg(test)]
 mod seen_tests;
 #[cfg(test)]
+mod test_interest;
+#[cfg(test)]
 mod test_message;
 #[cfg(test)]
 mod test_net;

@@ -18,7 +18,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
-use super::envelope::{read_exact, write_msgpack, Envelope};
+use super::envelope::{plain_envelope, read_exact, write_msgpack, Envelope};
 use super::pubsub_wire::{put_array_len, put_str, put_uint, Reader};
 use super::{kind, ProtocolError, Publish};
 use crate::bridge::{HubId, InterestUpdate, LinkState};
@@ -69,71 +69,20 @@ pub struct BridgeResync {
     pub origin: HubId,
 }
 
-impl Envelope for BridgeHello {
-    const KIND: u16 = kind::BRIDGE_HELLO;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-}
-
-impl Envelope for BridgeChallenge {
-    const KIND: u16 = kind::BRIDGE_CHALLENGE;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-}
-
-impl Envelope for BridgeProof {
-    const KIND: u16 = kind::BRIDGE_PROOF;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-}
-
-impl Envelope for LinkState {
-    const KIND: u16 = kind::BRIDGE_LINK_STATE;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-    fn payload_size_hint(&self) -> usize {
-        16 + 9 * self.neighbors.len()
-    }
-}
-
-impl Envelope for InterestUpdate {
-    const KIND: u16 = kind::BRIDGE_INTEREST;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-    fn payload_size_hint(&self) -> usize {
-        32 + 24 * (self.add.len() + self.remove.len())
-    }
-}
-
-impl Envelope for BridgeResync {
-    const KIND: u16 = kind::BRIDGE_RESYNC;
-    fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
-        write_msgpack(self, out)
-    }
-    fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        read_exact(Self::KIND, payload)
-    }
-}
+plain_envelope!(BridgeHello, kind::BRIDGE_HELLO, |h: &BridgeHello| 32
+    + h.name.len());
+plain_envelope!(BridgeChallenge, kind::BRIDGE_CHALLENGE, |_| 32);
+plain_envelope!(BridgeProof, kind::BRIDGE_PROOF, |p: &BridgeProof| 4 + p
+    .mac
+    .len());
+plain_envelope!(LinkState, kind::BRIDGE_LINK_STATE, |l: &LinkState| 16
+    + 9 * l.neighbors.len());
+plain_envelope!(
+    InterestUpdate,
+    kind::BRIDGE_INTEREST,
+    |u: &InterestUpdate| 32 + 24 * (u.add.len() + u.remove.len())
+);
+plain_envelope!(BridgeResync, kind::BRIDGE_RESYNC);
 
 /// BRIDGE_MESSAGE: a publish on its way between hubs, `[origin, seq, hops, picks, publish]`
 /// where `publish` is a PUBLISH payload (a 5-array). `seq` counts the origin's forwarded

@@ -119,6 +119,7 @@ macro_rules! plain_envelope {
         }
     };
 }
+pub(super) use plain_envelope;
 
 /// CONN: the first frame on a stream, from each side. `[version, agent, max_frame, max_in_flight]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -57,6 +57,8 @@ pub struct BridgeDialer {
     /// Counts attempts, so that a stale attempt's result or stream is ignored.
     generation: u64,
     links_made: u64,
+    /// Why the last attempt failed, so a repeated reason is logged once, not every attempt.
+    last_failure: Option<String>,
     backoff: BackoffState,
     jitter: SplitMix64,
     exit: ExitReporter,
@@ -89,6 +91,7 @@ impl BridgeDialer {
             live: None,
             generation: 0,
             links_made: 0,
+            last_failure: None,
             backoff: BackoffState::new(),
             jitter: SplitMix64::from_entropy(),
             exit,
@@ -180,6 +183,7 @@ impl BridgeDialer {
             self.stats.reconnects.inc();
         }
         self.links_made += 1;
+        self.last_failure = None;
         self.backoff = BackoffState::new();
         tracing::info!(url = %self.target.url, %peer, "bridge up");
         self.live = Some(Live {
@@ -221,7 +225,13 @@ impl BridgeDialer {
                 return;
             }
         };
-        tracing::debug!(url = %self.target.url, %reason, ?delay, "bridge: next attempt");
+        if self.last_failure.as_deref() != Some(reason) {
+            // A wrong secret, say, is told once, then again only if the reason changes.
+            tracing::warn!(url = %self.target.url, %reason, ?delay, "bridge not up; dialing again");
+            self.last_failure = Some(reason.to_owned());
+        } else {
+            tracing::debug!(url = %self.target.url, %reason, ?delay, "bridge: next attempt");
+        }
         ctx.run_later(delay, |actor, ctx| actor.connect(ctx));
     }
 }

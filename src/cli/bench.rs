@@ -11,15 +11,26 @@
 //!   and in memory), next to the request floor, in one table.
 //! - `hubwire bench pubsub` / `hubwire bench rpc`: an in-process hub under raw-frame publishers,
 //!   subscribers and callers, and with `--nats URL` the same against a nats-server, side by side.
+//! - `hubwire bench bridge`: two bridged in-process hubs, publisher and caller on one,
+//!   subscriber and provider on the other; with `--nats URL --nats-b URL` the same across two
+//!   clustered nats-servers.
 //!
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
 
+mod bridge;
 mod floor;
 mod hub;
+#[cfg(feature = "nats-bench")]
+mod nats;
+mod one_way;
+mod probe;
 mod pubsub;
 mod queue;
+mod raw_client;
+mod rpc;
 mod sender;
+mod side_by_side;
 mod stats;
 
 use std::path::PathBuf;
@@ -63,7 +74,11 @@ pub enum BenchMode {
     Pubsub(pubsub::PubsubArgs),
     /// Calls over pub/sub on an in-process hub: one caller's p50/p99 and many callers' calls/s
     /// (with --nats URL, the same against a nats-server).
-    Rpc(pubsub::RpcArgs),
+    Rpc(rpc::RpcArgs),
+    /// Pub/sub and calls across a bridge: two bridged in-process hubs, publisher (caller) on
+    /// one, subscriber (provider) on the other: 1 -> 1 messages/s, one-way latency and RPC
+    /// p50/p99 (with --nats URL --nats-b URL, the same across two clustered nats-servers).
+    Bridge(bridge::BridgeArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -271,7 +286,8 @@ pub async fn bench(args: BenchArgs) -> i32 {
         BenchMode::Queue(args) => queue::bench_queue(&args).await,
         BenchMode::Sender(args) => sender::bench_sender(&args).await,
         BenchMode::Pubsub(args) => pubsub::bench_pubsub(&args).await,
-        BenchMode::Rpc(args) => pubsub::bench_rpc(&args).await,
+        BenchMode::Rpc(args) => rpc::bench_rpc(&args).await,
+        BenchMode::Bridge(args) => bridge::bench_bridge(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {

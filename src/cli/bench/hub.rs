@@ -83,6 +83,12 @@ impl InProcessServer {
             listen: vec![listen],
             ..Config::default()
         };
+        InProcessServer::with_config(config, routes)
+    }
+
+    /// Starts a server of `config` with the routes `routes` adds (`address`: its first listen
+    /// address).
+    pub fn with_config(config: Config, routes: Routes) -> Result<InProcessServer, String> {
         let io_threads = config.io_thread_count();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();

@@ -1,5 +1,7 @@
-//! The NATS side of `hubwire bench pubsub` and `hubwire bench rpc` (feature `nats-bench`): the
-//! same workloads, with the same flow control and counting, through the `async-nats` client.
+//! The NATS side of `hubwire bench pubsub`, `rpc` and `bridge` (feature `nats-bench`): the same
+//! workloads, with the same flow control and counting, through the `async-nats` client. Across
+//! two clustered servers, subscribers and callers probe first, as the hubwire side does
+//! (`probe.rs`).
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -12,13 +14,17 @@ use async_nats::{Client, ConnectOptions, Event, Subject, Subscriber};
 use futures::StreamExt;
 use tokio::runtime::Handle;
 
-use super::{
-    body, Failure, PubsubRun, Report, Sample, Shape, Subscribers, Timing, Window, DRAIN_IDLE,
-    EXIT_CANNOT_CONNECT, FLUSH_EVERY, MAX_UNFLUSHED, PATIENCE,
-};
+use super::one_way::{stamped_body, OneWay, PACE, STAMPED_SIZE};
+use super::probe::{PROBE_EVERY, PROBE_PATIENCE, PROBE_QUIET};
+use super::pubsub::{PubsubRun, Shape, Subscribers, FLUSH_EVERY, MAX_UNFLUSHED};
+use super::side_by_side::{body, Ends, Timing, DRAIN_IDLE, PATIENCE};
+use super::stats::{Report, Sample, Window};
+use super::{Failure, EXIT_CANNOT_CONNECT};
 
 const PUBSUB_SUBJECT: &str = "bench.pubsub";
 const RPC_SUBJECT: &str = "bench.rpc";
+const PROBE_SUBJECT: &str = "bench.probe";
+const ONE_WAY_SUBJECT: &str = "bench.oneway";
 /// Messages the client queues per subscription before it drops them itself (its default is
 /// 65,536): large, so what drops is the server's slow-consumer limit, as with the hub's.
 const SUBSCRIPTION_CAPACITY: usize = 1 << 20;
@@ -48,18 +54,23 @@ fn failed(what: &str) -> impl Fn(String) -> Failure + '_ {
     move |e| Failure::new(1, format!("NATS {what}: {e}"))
 }
 
-/// One pub/sub row against the nats-server at `url`.
+/// One pub/sub row: publishers on the nats-server at `urls.near`, subscribers on `urls.far`.
 pub(super) async fn pubsub(
     subscriber_runtime: Handle,
-    url: String,
+    urls: Ends<String>,
     shape: Shape,
     size: usize,
     timing: Timing,
 ) -> Result<PubsubRun, Failure> {
     let expected = Arc::new(AtomicU64::new(u64::MAX));
+    let across = urls.across();
+    let prober = match across {
+        true => Some(Prober::start(&urls.near).await?),
+        false => None,
+    };
     let mut subscribers = Subscribers::new(subscriber_runtime);
     for _ in 0..shape.subscribers {
-        let (url, expected) = (url.clone(), expected.clone());
+        let (url, expected) = (urls.far.clone(), expected.clone());
         // Connected on the subscribers' runtime, so the client's own tasks run there too.
         let setup = move || async move {
             let troubles = Arc::new(AtomicU64::new(0));
@@ -72,6 +83,9 @@ pub(super) async fn pubsub(
                 .flush()
                 .await
                 .map_err(|e| failed("flush")(e.to_string()))?;
+            if across {
+                await_probe(&client).await?;
+            }
             Ok((client, sub, troubles))
         };
         let count = move |(client, sub, troubles), window| {
@@ -81,8 +95,9 @@ pub(super) async fn pubsub(
     }
     let mut publishers = Vec::new();
     for _ in 0..shape.publishers {
-        publishers.push(connect(&url, Arc::new(AtomicU64::new(0))).await?);
+        publishers.push(connect(&urls.near, Arc::new(AtomicU64::new(0))).await?);
     }
+    drop(prober);
     let window = timing.window();
     subscribers.start(window);
     let publishers: Vec<_> = publishers
@@ -198,14 +213,14 @@ async fn subscriber(
     run
 }
 
-/// One provider and `callers` callers against the nats-server at `url`.
+/// One provider on the nats-server at `urls.far` and `callers` callers on `urls.near`.
 pub(super) async fn rpc(
-    url: String,
+    urls: Ends<String>,
     callers: usize,
     size: usize,
     timing: Timing,
 ) -> Result<Report, Failure> {
-    let provider = connect(&url, Arc::new(AtomicU64::new(0))).await?;
+    let provider = connect(&urls.far, Arc::new(AtomicU64::new(0))).await?;
     let calls = provider
         .subscribe(RPC_SUBJECT)
         .await
@@ -217,12 +232,16 @@ pub(super) async fn rpc(
     let provider = tokio::spawn(provide(provider, calls));
     let mut clients = Vec::new();
     for _ in 0..callers {
-        let client = connect(&url, Arc::new(AtomicU64::new(0))).await?;
+        let client = connect(&urls.near, Arc::new(AtomicU64::new(0))).await?;
         // The first request sets up the client's reply inbox: not measured.
-        client
-            .request(RPC_SUBJECT, body(size))
-            .await
-            .map_err(|e| failed("request")(e.to_string()))?;
+        if urls.across() {
+            probe_calls(&client, size).await?;
+        } else {
+            client
+                .request(RPC_SUBJECT, body(size))
+                .await
+                .map_err(|e| failed("request")(e.to_string()))?;
+        }
         clients.push(client);
     }
     let window = timing.window();
@@ -273,4 +292,151 @@ async fn caller(client: Client, size: usize, window: Window) -> Sample {
             }
         }
     }
+}
+
+/// A client on the near server publishing a probe every [`PROBE_EVERY`] until dropped.
+struct Prober(tokio::task::JoinHandle<()>);
+
+impl Prober {
+    async fn start(near: &str) -> Result<Prober, Failure> {
+        let client = connect(near, Arc::new(AtomicU64::new(0))).await?;
+        Ok(Prober(tokio::spawn(async move {
+            while client.publish(PROBE_SUBJECT, "probe".into()).await.is_ok() {
+                tokio::time::sleep(PROBE_EVERY).await;
+            }
+        })))
+    }
+}
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Waits (on `client`, on the far server, already subscribed to its row's subject) for a probe
+/// published on the near server: the route has the row's interest too (sent before). The probe
+/// subscription is its own, so no probe is ever counted as a row's message.
+async fn await_probe(client: &Client) -> Result<(), Failure> {
+    let mut probes = client
+        .subscribe(PROBE_SUBJECT)
+        .await
+        .map_err(|e| failed("subscribe")(e.to_string()))?;
+    match tokio::time::timeout(PROBE_PATIENCE, probes.next()).await {
+        Ok(Some(_)) => Ok(()),
+        _ => Err(failed("probe")(format!(
+            "nothing crossed the route in {PROBE_PATIENCE:?}"
+        ))),
+    }
+}
+
+/// Requests (each given [`PROBE_QUIET`] to be answered) until one is answered, for at most
+/// [`PROBE_PATIENCE`]: the provider's interest has crossed to the caller's server, and the
+/// caller's inbox to the provider's.
+async fn probe_calls(client: &Client, size: usize) -> Result<(), Failure> {
+    let given_up = Instant::now() + PROBE_PATIENCE;
+    while Instant::now() < given_up {
+        match tokio::time::timeout(PROBE_QUIET, client.request(RPC_SUBJECT, body(size))).await {
+            Ok(Ok(_)) => return Ok(()),
+            // No responders yet, or the reply got lost: try again.
+            Ok(Err(_)) => tokio::time::sleep(PROBE_QUIET / 10).await,
+            Err(_) => {}
+        }
+    }
+    Err(failed("request")(format!(
+        "no call answered across the route in {PROBE_PATIENCE:?}"
+    )))
+}
+
+/// The paced stream (`one_way.rs`) from the nats-server at `urls.near` to a subscriber on
+/// `urls.far`.
+pub(super) async fn one_way(
+    subscriber_runtime: Handle,
+    urls: Ends<String>,
+    timing: Timing,
+) -> Result<OneWay, Failure> {
+    let epoch = Instant::now();
+    let expected = Arc::new(AtomicU64::new(u64::MAX));
+    let across = urls.across();
+    let prober = match across {
+        true => Some(Prober::start(&urls.near).await?),
+        false => None,
+    };
+    let mut subscribers = Subscribers::<OneWay>::new(subscriber_runtime);
+    let far = urls.far.clone();
+    let setup = move || async move {
+        let troubles = Arc::new(AtomicU64::new(0));
+        let client = connect(&far, troubles.clone()).await?;
+        let sub = client
+            .subscribe(ONE_WAY_SUBJECT)
+            .await
+            .map_err(|e| failed("subscribe")(e.to_string()))?;
+        client
+            .flush()
+            .await
+            .map_err(|e| failed("flush")(e.to_string()))?;
+        if across {
+            await_probe(&client).await?;
+        }
+        Ok((client, sub, troubles))
+    };
+    let until_all = expected.clone();
+    let count = move |(client, sub, troubles), window| {
+        stamp_reader(client, sub, troubles, window, epoch, until_all)
+    };
+    subscribers.add(setup, count).await?;
+    let publisher = connect(&urls.near, Arc::new(AtomicU64::new(0))).await?;
+    drop(prober);
+    let window = timing.window();
+    subscribers.start(window);
+    let mut tick = tokio::time::interval(PACE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let subject = Subject::from_static(ONE_WAY_SUBJECT);
+    let mut published = 0u64;
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        if !window.open(now) {
+            break;
+        }
+        publisher
+            .publish(subject.clone(), stamped_body(STAMPED_SIZE, epoch, now))
+            .await
+            .map_err(|e| failed("publish")(e.to_string()))?;
+        published += 1;
+    }
+    publisher
+        .flush()
+        .await
+        .map_err(|e| failed("flush")(e.to_string()))?;
+    expected.store(published, Ordering::SeqCst);
+    let mut one_way = subscribers.finish().await?;
+    one_way.run.published = published;
+    Ok(one_way)
+}
+
+/// Takes the stamp of every message, as the hubwire reader does.
+async fn stamp_reader(
+    client: Client,
+    mut sub: Subscriber,
+    troubles: Arc<AtomicU64>,
+    window: Window,
+    epoch: Instant,
+    expected: Arc<AtomicU64>,
+) -> OneWay {
+    let mut one_way = OneWay::default();
+    while one_way.run.received < expected.load(Ordering::SeqCst) {
+        let patience = if window.open(Instant::now()) {
+            PATIENCE
+        } else {
+            DRAIN_IDLE
+        };
+        let Ok(Some(message)) = tokio::time::timeout(patience, sub.next()).await else {
+            break;
+        };
+        one_way.record(&window, epoch, Instant::now(), &message.payload);
+    }
+    one_way.run.slow_consumers = u64::from(troubles.load(Ordering::Relaxed) > 0);
+    drop(client);
+    one_way
 }

@@ -2,6 +2,9 @@
 //! runs here: the figures depend on the machine).
 
 use super::*;
+use crate::cli::bench::rpc::rpc_rows;
+use crate::cli::bench::side_by_side::{ratio, side_by_side, SideBySideArgs};
+use crate::cli::bench::stats::{thousands, Report};
 use crate::cli::bench::{BenchArgs, BenchMode};
 use crate::cli::{Cli, Command};
 use clap::Parser;

@@ -1,7 +1,8 @@
 //! Guards the size of interest traffic, seen by a raw bridge peer that passes admission: a
 //! hub's whole interest comes in parts of at most 256 interests, and a hub with more distinct
 //! subscriptions than it announces one by one (4096) announces `**` instead of flooding the
-//! link with every pattern.
+//! link with every pattern; churn is coalesced per 20 ms tick, so the rate of updates stays
+//! bounded however fast clients subscribe and unsubscribe.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::collections::BTreeSet;
 use hubwire::bridge::routing::auth::{LinkParties, Role};
 use hubwire::bridge::routing::{HubId, InterestUpdate, DEFAULT_UPDATE_ITEMS};
 use hubwire::protocol::{
-    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, Ping, Subscribe,
+    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, Ping, Subscribe, Unsubscribe,
 };
 use hubwire::pubsub::Pattern;
 use support::bridge::*;
@@ -30,7 +31,8 @@ async fn admitted_peer(hub: &TestServer) -> Raw {
         dialer: (HubId(7), [7; 16]),
         listener: (challenge.hub, challenge.nonce),
     };
-    let secret = SECRET.as_bytes();
+    let secret = secret();
+    let secret = secret.as_bytes();
     raw.send_envelope(&BridgeProof {
         mac: parties.proof(secret, Role::Dialer),
     })
@@ -115,4 +117,51 @@ async fn interest_comes_in_bounded_parts_and_too_much_of_it_is_summarized() {
     subscribe_many(&mut subscriber, 600, 4000).await;
     let (set, _) = read_interest(&mut peer, set, |set, _| set.contains("**")).await;
     assert!(set.len() <= 4096, "{} interests announced", set.len());
+}
+
+#[tokio::test]
+async fn churn_is_coalesced_into_a_bounded_rate_of_updates() {
+    const PAIRS: usize = 3000;
+    let port = ports(1)[0];
+    let hub = bridged_hub(port, &[]);
+    let mut peer = admitted_peer(&hub).await;
+    let mut churner = Raw::handshake(&hub.tcp()).await;
+    // The link's first full set (empty) is in before the churn starts.
+    read_interest(&mut peer, BTreeSet::new(), |_, update| {
+        update.full.as_ref().is_some_and(|part| part.last)
+    })
+    .await;
+    let started = std::time::Instant::now();
+    for i in 0..PAIRS {
+        let pattern = Pattern::parse(&format!("churn/{i}")).unwrap();
+        churner
+            .send_envelope(&Subscribe::new(i as u64 + 1, pattern))
+            .await;
+        churner
+            .send_envelope(&Unsubscribe { sid: i as u64 + 1 })
+            .await;
+    }
+    churner.send_envelope(&Ping { nonce: 1 }).await;
+    while churner.recv().await.expect("a PONG").kind != kind::PONG {}
+    // Then one lasting subscription marks the end of the churn on the link.
+    churner
+        .send_envelope(&Subscribe::new(1, Pattern::parse("after/churn").unwrap()))
+        .await;
+    let (set, updates) = read_interest(&mut peer, BTreeSet::new(), |set, _| {
+        set.contains("after/churn")
+    })
+    .await;
+    let ticks = started.elapsed().as_millis() as usize / 20 + 2;
+    assert!(
+        updates <= 8 * ticks,
+        "{updates} updates in {ticks} ticks: more than 8 a tick"
+    );
+    assert!(
+        updates < PAIRS / 10,
+        "{PAIRS} subscribe-unsubscribe pairs took {updates} updates: not coalesced"
+    );
+    assert!(
+        set.iter().all(|p| !p.starts_with("churn/")),
+        "nothing of the churn is left: {set:?}"
+    );
 }

@@ -23,30 +23,13 @@ fn pattern(s: &str) -> Pattern {
     Pattern::parse(s).unwrap()
 }
 
-/// Publishes probes on `on` from `publisher` until `subscriber` has one: the interest has
-/// crossed the bridges. Drains the probes that follow.
+/// [`probe`], then the probes still on their way are drained.
 async fn probe_until_delivered(
     publisher: &Spoke,
     on: &str,
     subscriber: &mut mpsc::Receiver<Delivery>,
 ) {
-    recv_or_fail(&format!("a probe on {on} to cross the bridges"), async {
-        loop {
-            publisher
-                .publish(channel(on), Bytes::from_static(b"probe"))
-                .await
-                .unwrap();
-            // Only this probe counts: others' (and earlier ones) may still be arriving.
-            while let Ok(Some(delivery)) =
-                tokio::time::timeout(Duration::from_millis(50), subscriber.recv()).await
-            {
-                if delivery.channel.as_str() == channel(on).as_str() {
-                    return;
-                }
-            }
-        }
-    })
-    .await;
+    probe(publisher, on, subscriber).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     while subscriber.try_recv().is_ok() {}
 }
@@ -186,22 +169,10 @@ async fn a_call_crosses_bridges_and_no_responders_comes_once_the_provider_is_gon
         })
         .await
         .unwrap();
-    let reply = recv_or_fail("the provider's interest to reach A", async {
-        loop {
-            match caller
-                .call(channel("svc/upper"), Bytes::from_static(b"far"), PATIENCE)
-                .await
-            {
-                Err(RpcError::NoResponders { .. }) => {
-                    tokio::time::sleep(Duration::from_millis(20)).await
-                }
-                other => return other,
-            }
-        }
-    })
-    .await
-    .expect("the call is answered across two bridges");
-    assert_eq!(&reply[..], b"FAR");
+    // Interest spreads a tick per hop: until the provider is known on A a call is answered
+    // no-responders, and until the caller's inbox is known on C the answer is lost.
+    let reply = call_until_answered(&caller, "svc/upper").await;
+    assert_eq!(&reply[..], b"HI");
     // Until A learns the provider left, a call goes to C, where nobody takes it (a hub
     // answers no-responders only for calls published on it): not acknowledged.
     provider.unsubscribe(sid).await.unwrap();

@@ -5,16 +5,10 @@
 
 mod support;
 
-use std::time::Duration;
-
-use bytes::Bytes;
-use hubwire::pubsub::{Channel, Pattern};
-use hubwire::spoke::{Delivery, RpcError, Spoke};
-use support::bridge::{ports, SECRET};
+use hubwire::pubsub::Pattern;
+use support::bridge::{call_until_answered, ports, probe, secret};
 use support::hub::ready_spoke;
 use support::process::{AppProcess, TempDir};
-use support::*;
-use tokio::sync::mpsc;
 
 fn hub_process(lock: &TempDir, instance: &str, port: u16, args: &[&str]) -> AppProcess {
     let listen = format!("tcp://127.0.0.1:{port}");
@@ -30,48 +24,8 @@ fn hub_process(lock: &TempDir, instance: &str, port: u16, args: &[&str]) -> AppP
     ];
     all.extend_from_slice(args);
     let path = std::path::Path::new(env!("CARGO_BIN_EXE_hubwire"));
-    AppProcess::start_program(path, &all, &[("HUBWIRE_BRIDGE_SECRET", SECRET)], 1)
-}
-
-async fn probe(publisher: &Spoke, on: &str, rx: &mut mpsc::Receiver<Delivery>) {
-    recv_or_fail(&format!("a probe on {on} to cross two bridges"), async {
-        loop {
-            publisher
-                .publish(Channel::parse(on).unwrap(), Bytes::from_static(b"probe"))
-                .await
-                .unwrap();
-            while let Ok(Some(d)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await
-            {
-                if d.channel.as_str() == on {
-                    return;
-                }
-            }
-        }
-    })
-    .await
-}
-
-async fn call(caller: &Spoke) -> Bytes {
-    recv_or_fail("a call across two bridges", async {
-        loop {
-            let channel = Channel::parse("svc/echo").unwrap();
-            match caller
-                .call(
-                    channel,
-                    Bytes::from_static(b"ping"),
-                    Duration::from_millis(500),
-                )
-                .await
-            {
-                Ok(reply) => return reply,
-                Err(RpcError::NoResponders { .. } | RpcError::NotAcknowledged { .. }) => {
-                    tokio::time::sleep(Duration::from_millis(20)).await
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
-    })
-    .await
+    let secret = secret();
+    AppProcess::start_program(path, &all, &[("HUBWIRE_BRIDGE_SECRET", &secret)], 1)
 }
 
 #[actix::test]
@@ -82,7 +36,13 @@ async fn a_chain_of_hub_processes_survives_its_middle_being_killed() {
     let mut b = hub_process(&lock, "b", p[1], &[]);
     let a = hub_process(&lock, "a", p[0], &["--bridge", &middle]);
     // The secret by flag as well: the flags' layer wins over the environment.
-    let c = hub_process(&lock, "c", p[2], &["--bridge", &middle, "--secret", SECRET]);
+    let secret = secret();
+    let c = hub_process(
+        &lock,
+        "c",
+        p[2],
+        &["--bridge", &middle, "--secret", &secret],
+    );
     let near = ready_spoke(a.address("tcp"), "near").await;
     let far = ready_spoke(c.address("tcp"), "far").await;
     let (_, mut news) = far
@@ -95,13 +55,13 @@ async fn a_chain_of_hub_processes_survives_its_middle_being_killed() {
     .await
     .unwrap();
     probe(&near, "news/before", &mut news).await;
-    assert_eq!(&call(&near).await[..], b"ping");
+    assert_eq!(&call_until_answered(&near, "svc/echo").await[..], b"hi");
 
     b.signal(libc::SIGKILL);
     b.wait();
     b = hub_process(&lock, "b", p[1], &[]);
     probe(&near, "news/after", &mut news).await;
-    assert_eq!(&call(&near).await[..], b"ping");
+    assert_eq!(&call_until_answered(&near, "svc/echo").await[..], b"hi");
 
     let stats = std::process::Command::new(env!("CARGO_BIN_EXE_hubwire"))
         .args(["stats", &a.address("tcp").to_string()])

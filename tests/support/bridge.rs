@@ -3,15 +3,25 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use hubwire::backoff::BackoffPolicy;
 use hubwire::bridge::{BridgeTarget, Secret};
 use hubwire::hub::HubLimits;
+use hubwire::pubsub::Channel;
+use hubwire::spoke::{Delivery, RpcError, Spoke};
+use tokio::sync::mpsc;
 
 use super::hub::free_port;
 use super::{loopback_config, recv_or_fail, TestServer};
 
-/// The secret of the tests' bridges.
-pub const SECRET: &str = "correct horse battery";
+/// The bridge secret of the hubs this test (thread) starts: tests running side by side never
+/// bridge into each other's hubs, even if a port is reused.
+pub fn secret() -> String {
+    thread_local! {
+        static SECRET: String = format!("test secret {:016x}", fastrand::u64(..));
+    }
+    SECRET.with(Clone::clone)
+}
 
 /// `n` free loopback ports.
 pub fn ports(n: usize) -> Vec<u16> {
@@ -41,9 +51,9 @@ pub fn bridged_hub_to(port: u16, targets: Vec<BridgeTarget>, secret: &str) -> Te
     TestServer::start(config, |b| b.hub(HubLimits::default())).expect("the hub starts")
 }
 
-/// [`bridged_hub_with`] the tests' secret.
+/// [`bridged_hub_with`] this test's [`secret`].
 pub fn bridged_hub(port: u16, to: &[u16]) -> TestServer {
-    bridged_hub_with(port, to, SECRET)
+    bridged_hub_with(port, to, &secret())
 }
 
 /// A gauge of `server` (no labels), -1 if it has none.
@@ -76,6 +86,49 @@ pub async fn converged(hubs: &[&TestServer]) {
     let n = hubs.len() as i64;
     until(&format!("{n} hubs reaching each other"), || {
         hubs.iter().all(|hub| gauge(hub, "bridge.hubs") == n)
+    })
+    .await
+}
+
+/// Publishes probes on `on` from `publisher` until `rx` has one of them: the interest has
+/// crossed the bridges. Other deliveries (earlier probes, others' messages) are skipped.
+pub async fn probe(publisher: &Spoke, on: &str, rx: &mut mpsc::Receiver<Delivery>) {
+    let channel = Channel::parse(on).unwrap();
+    recv_or_fail(&format!("a probe on {on} to cross the bridges"), async {
+        loop {
+            publisher
+                .publish(channel.clone(), Bytes::from_static(b"probe"))
+                .await
+                .unwrap();
+            while let Ok(Some(delivery)) =
+                tokio::time::timeout(Duration::from_millis(50), rx.recv()).await
+            {
+                if delivery.channel == channel {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// Calls `on` until it is answered (while interest spreads: no-responders, or silence).
+pub async fn call_until_answered(caller: &Spoke, on: &str) -> Bytes {
+    let channel = Channel::parse(on).unwrap();
+    recv_or_fail(&format!("a call on {on} to be answered"), async {
+        loop {
+            let hi = Bytes::from_static(b"hi");
+            match caller
+                .call(channel.clone(), hi, Duration::from_millis(500))
+                .await
+            {
+                Ok(reply) => return reply,
+                Err(RpcError::NoResponders { .. } | RpcError::NotAcknowledged { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("unexpected call outcome: {e}"),
+            }
+        }
     })
     .await
 }

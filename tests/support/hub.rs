@@ -11,10 +11,20 @@ use hubwire::Address;
 
 use super::{loopback_config, recv_or_fail, TestServer};
 
-/// A loopback port free right now (bound, then released).
+/// A loopback port free right now (bound, then released), never one handed out before in
+/// this process: a test that restarts a hub on its port must not find another test's hub
+/// there.
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().unwrap().port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A hub listening on `127.0.0.1:port`.

@@ -11,11 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix::{Actor, Addr, Arbiter};
+use bytes::BytesMut;
 use hubwire_core::bridge::{BridgeLimits, HubId, SeenSet};
 use hubwire_core::config::Secret;
 use hubwire_core::protocol::{
-    bridge_message_frame, BridgeMessage, Envelope, Frame, ProtocolError, Publish, MAX_HOPS,
+    write_bridge_frame, BridgeMessage, Envelope, Frame, ProtocolError, Publish, LENGTH_BYTES,
+    MAX_HOPS,
 };
+use hubwire_core::pubsub::Channel;
 use hubwire_core::stats::{Counter, StatsRegistry};
 use tokio::sync::watch;
 
@@ -123,14 +126,9 @@ impl Bridges {
             return 0;
         }
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        self.send(
-            &view,
-            None,
-            &targets,
-            |hops| bridge_message_frame(self.me, seq, hops, picks, publish),
-            0,
-            &publish.channel,
-        )
+        self.send(&view, None, &targets, &publish.channel, |out| {
+            write_bridge_frame(self.me, seq, 0, picks, publish, out)
+        })
     }
 
     /// Takes a BRIDGE_MESSAGE that came from `from`: delivers it here and sends it on, if it
@@ -155,66 +153,87 @@ impl Bridges {
             return Ok(());
         }
         hub.deliver_bridged(&message.publish, &message.picks, self.me);
+        if view.links.len() < 2 {
+            // Only the link it came on: nowhere to send it on.
+            return Ok(());
+        }
         let picked: Vec<HubId> = message.picks.iter().map(|(_, hub)| *hub).collect();
         let targets = view.router.targets(origin, channel, &picked);
         let hops = message.hops.saturating_add(1);
-        self.send(
-            &view,
-            Some(from),
-            &targets,
-            |hops| {
-                bridge_message_frame(origin, message.seq, hops, &message.picks, &message.publish)
-            },
-            hops,
-            channel,
-        );
+        let BridgeMessage {
+            seq,
+            picks,
+            publish,
+            ..
+        } = &message;
+        self.send(&view, Some(from), &targets, channel, |out| {
+            write_bridge_frame(origin, *seq, hops, picks, publish, out)
+        });
         Ok(())
     }
 
-    /// Encodes a message once and appends it to every target link (not `from`) whose export
-    /// filter lets it through; answers how many took it.
+    /// Encodes a message once (into a reused buffer) and appends it to every target link
+    /// (not `from`) whose export filter lets it through; answers how many took it.
     fn send(
         &self,
         view: &BridgeView,
         from: Option<HubId>,
         targets: &[HubId],
-        encode: impl FnOnce(u8) -> Result<bytes::BytesMut, ProtocolError>,
-        hops: u8,
-        channel: &hubwire_core::pubsub::Channel,
+        channel: &Channel,
+        encode: impl FnOnce(&mut BytesMut) -> Result<(), ProtocolError>,
     ) -> usize {
         if targets.iter().all(|t| Some(*t) == from) {
             return 0;
         }
-        let frame = match encode(hops) {
-            Ok(frame) if frame.len() - hubwire_core::protocol::LENGTH_BYTES <= self.max_frame => {
-                frame
+        SCRATCH.with_borrow_mut(|frame| {
+            frame.clear();
+            match encode(frame) {
+                Ok(()) if frame.len() - LENGTH_BYTES <= self.max_frame => {
+                    push_to(view, from, targets, frame, channel)
+                }
+                Ok(()) => {
+                    self.too_large.inc();
+                    0
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "bridge: cannot encode a message");
+                    0
+                }
             }
-            Ok(_) => {
-                self.too_large.inc();
-                return 0;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "bridge: cannot encode a message");
-                return 0;
-            }
-        };
-        let mut sent = 0;
-        for target in targets {
-            if Some(*target) == from {
-                continue;
-            }
-            let Some(link) = view.links.get(target) else {
-                continue;
-            };
-            if link.filter.as_ref().is_some_and(|f| !f.exports(channel)) {
-                continue;
-            }
-            if link.sink.push_frame(&frame) {
-                link.stats.messages_out.inc();
-                link.stats.bytes_out.add(frame.len() as u64);
-                sent += 1;
-            }
-        }
-        sent
+        })
     }
+}
+
+/// Appends `frame` to every target link (not `from`) whose export filter lets `channel` out.
+fn push_to(
+    view: &BridgeView,
+    from: Option<HubId>,
+    targets: &[HubId],
+    frame: &[u8],
+    channel: &Channel,
+) -> usize {
+    let mut sent = 0;
+    for target in targets {
+        if Some(*target) == from {
+            continue;
+        }
+        let Some(link) = view.links.get(target) else {
+            continue;
+        };
+        if link.filter.as_ref().is_some_and(|f| !f.exports(channel)) {
+            continue;
+        }
+        if link.sink.push_frame(frame) {
+            link.stats.messages_out.inc();
+            link.stats.bytes_out.add(frame.len() as u64);
+            sent += 1;
+        }
+    }
+    sent
+}
+
+thread_local! {
+    /// Where a message is encoded before it is appended to its links: reused, so forwarding
+    /// allocates nothing per message.
+    static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
 }

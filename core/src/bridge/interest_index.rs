@@ -65,8 +65,16 @@ impl InterestIndex {
         hubs
     }
 
+    /// Whether any hub has an interest in a queue group.
+    pub(crate) fn has_groups(&self) -> bool {
+        self.groups.by_name.values().next().is_some()
+    }
+
     /// For each queue group with a member matching `channel`, the hubs that have one.
     pub(crate) fn group_members(&self, channel: &Channel) -> Vec<GroupMembers> {
+        if !self.has_groups() {
+            return Vec::new();
+        }
         let mut out: Vec<GroupMembers> = Vec::new();
         let mut current = PLAIN;
         for &(group, hub) in self.trie.matches(channel).iter() {

@@ -180,19 +180,24 @@ pub fn write_bridge_message(
     publish.write_payload(out)
 }
 
-/// The whole BRIDGE_MESSAGE frame for `publish` (see [`write_bridge_message`]).
-pub fn bridge_message_frame(
+/// Appends the whole BRIDGE_MESSAGE frame for `publish` to `out` (see
+/// [`write_bridge_message`]), for a forwarder that encodes into a buffer it reuses.
+pub fn write_bridge_frame(
     origin: HubId,
     seq: u64,
     hops: u8,
     picks: &[(String, HubId)],
     publish: &Publish,
-) -> Result<BytesMut, ProtocolError> {
-    let mut out = BytesMut::new();
+    out: &mut BytesMut,
+) -> Result<(), ProtocolError> {
+    let start = out.len();
     out.put_u32(0);
     out.put_u16(kind::BRIDGE_MESSAGE);
-    write_bridge_message(origin, seq, hops, picks, publish, &mut out)?;
-    let length = (out.len() - super::LENGTH_BYTES) as u32;
-    out[..super::LENGTH_BYTES].copy_from_slice(&length.to_be_bytes());
-    Ok(out)
+    if let Err(e) = write_bridge_message(origin, seq, hops, picks, publish, out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let length = (out.len() - start - super::LENGTH_BYTES) as u32;
+    out[start..start + super::LENGTH_BYTES].copy_from_slice(&length.to_be_bytes());
+    Ok(())
 }

@@ -12,7 +12,7 @@ mod pubsub_rpc;
 mod pubsub_wire;
 
 pub use bridge::{
-    bridge_message_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
+    write_bridge_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,
 };
 pub use envelope::{

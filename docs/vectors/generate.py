@@ -3,7 +3,7 @@
 
 The vectors are made here, from the text of docs/protocol.md, with the `msgpack` package from
 PyPI (and the standard library's `hmac` and `hashlib` for the bridge proofs), and never from the
-Rust code: the Rust test core/tests/protocol_vectors.rs then checks that the Rust decoders read
+Rust code: the Rust test core/tests/protocol_vectors/ then checks that the Rust decoders read
 every valid vector to the same fields, write them back byte for byte, and refuse every invalid
 one with the expected error. Two independent implementations agreeing is the point, so do not
 copy bytes out of the Rust code into this file.

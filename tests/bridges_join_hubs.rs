@@ -45,12 +45,13 @@ async fn drain(rx: &mut mpsc::Receiver<Delivery>, quiet: Duration) -> Vec<Bytes>
 
 #[actix::test]
 async fn a_chain_carries_a_publish_end_to_end_once_and_stops_when_interest_goes() {
-    let p = ports(3);
     // A and C dial B.
-    let b = bridged_hub(p[1], &[]);
-    let a = bridged_hub(p[0], &[p[1]]);
-    let c = bridged_hub(p[2], &[p[1]]);
-    converged(&[&a, &b, &c]).await;
+    let Chain {
+        ports: p,
+        a,
+        b: _b,
+        c,
+    } = chain().await;
     let publisher = ready_spoke(a.tcp(), "publisher").await;
     let subscriber = ready_spoke(c.tcp(), "subscriber").await;
     let (sid, mut news) = subscriber.subscribe(pattern("news/*")).await.unwrap();
@@ -156,11 +157,13 @@ async fn a_mesh_of_four_delivers_exactly_once() {
 
 #[actix::test]
 async fn a_call_crosses_bridges_and_no_responders_comes_once_the_provider_is_gone() {
-    let p = ports(3);
-    let b = bridged_hub(p[1], &[]);
-    let a = bridged_hub(p[0], &[p[1]]);
-    let c = bridged_hub(p[2], &[p[1]]);
-    converged(&[&a, &b, &c]).await;
+    // A and C dial B.
+    let Chain {
+        ports: _,
+        a,
+        b: _b,
+        c,
+    } = chain().await;
     let caller = ready_spoke(a.tcp(), "caller").await;
     let provider = ready_spoke(c.tcp(), "provider").await;
     let sid = provider

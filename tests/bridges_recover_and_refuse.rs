@@ -99,11 +99,13 @@ async fn a_dialer_with_the_wrong_secret_makes_no_link_and_a_hub_never_bridges_to
 
 #[actix::test]
 async fn the_middle_of_a_chain_restarts_again_and_again_and_everything_recovers_without_leaks() {
-    let p = ports(3);
-    let mut b = bridged_hub(p[1], &[]);
-    let a = bridged_hub(p[0], &[p[1]]);
-    let c = bridged_hub(p[2], &[p[1]]);
-    converged(&[&a, &b, &c]).await;
+    // A and C dial B.
+    let Chain {
+        ports: p,
+        a,
+        mut b,
+        c,
+    } = chain().await;
     let near = ready_spoke(a.tcp(), "near").await;
     let far = ready_spoke(c.tcp(), "far").await;
     let (_, mut news) = far.subscribe(pattern("news/**")).await.unwrap();
@@ -145,11 +147,8 @@ async fn the_middle_of_a_chain_restarts_again_and_again_and_everything_recovers_
 
 #[actix::test]
 async fn a_call_whose_path_breaks_midway_fails_typed_instead_of_hanging() {
-    let p = ports(3);
-    let b = bridged_hub(p[1], &[]);
-    let a = bridged_hub(p[0], &[p[1]]);
-    let c = bridged_hub(p[2], &[p[1]]);
-    converged(&[&a, &b, &c]).await;
+    // A and C dial B.
+    let Chain { ports: _, a, b, c } = chain().await;
     let caller = ready_spoke(a.tcp(), "caller").await;
     let provider = ready_spoke(c.tcp(), "provider").await;
     let (started_tx, mut started) = mpsc::channel::<()>(4);
@@ -187,11 +186,8 @@ async fn a_call_whose_path_breaks_midway_fails_typed_instead_of_hanging() {
 #[actix::test]
 async fn a_provider_group_spanning_hubs_prefers_a_local_member() {
     const CALLS: usize = 40;
-    let p = ports(3);
-    let b = bridged_hub(p[1], &[]);
-    let a = bridged_hub(p[0], &[p[1]]);
-    let c = bridged_hub(p[2], &[p[1]]);
-    converged(&[&a, &b, &c]).await;
+    // A and C dial B.
+    let Chain { ports: p, a, b, c } = chain().await;
     let served = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
     let mut members = Vec::new();
     for (i, hub) in [&a, &c].into_iter().enumerate() {

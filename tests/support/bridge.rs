@@ -132,3 +132,23 @@ pub async fn call_until_answered(caller: &Spoke, on: &str) -> Bytes {
     })
     .await
 }
+
+/// A chain A-B-C (A and C dial B), converged: its ports and hubs.
+pub struct Chain {
+    /// The ports of A, B and C.
+    pub ports: Vec<u16>,
+    /// The hubs.
+    pub a: TestServer,
+    pub b: TestServer,
+    pub c: TestServer,
+}
+
+/// Starts a [`Chain`] and waits until its hubs reach each other.
+pub async fn chain() -> Chain {
+    let ports = ports(3);
+    let b = bridged_hub(ports[1], &[]);
+    let a = bridged_hub(ports[0], &[ports[1]]);
+    let c = bridged_hub(ports[2], &[ports[1]]);
+    converged(&[&a, &b, &c]).await;
+    Chain { ports, a, b, c }
+}

@@ -50,6 +50,29 @@ async fn connect(url: &str, troubles: Arc<AtomicU64>) -> Result<Client, Failure>
         .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, format!("NATS at {url}: {e}")))
 }
 
+/// A client of `url` subscribed to `subject`, the subscription flushed to the server, and
+/// (`across` a cluster route) a probe from the near server seen; with its trouble count.
+async fn subscribed(
+    url: &str,
+    subject: &'static str,
+    across: bool,
+) -> Result<(Client, Subscriber, Arc<AtomicU64>), Failure> {
+    let troubles = Arc::new(AtomicU64::new(0));
+    let client = connect(url, troubles.clone()).await?;
+    let sub = client
+        .subscribe(subject)
+        .await
+        .map_err(|e| failed("subscribe")(e.to_string()))?;
+    client
+        .flush()
+        .await
+        .map_err(|e| failed("flush")(e.to_string()))?;
+    if across {
+        await_probe(&client).await?;
+    }
+    Ok((client, sub, troubles))
+}
+
 fn failed(what: &str) -> impl Fn(String) -> Failure + '_ {
     move |e| Failure::new(1, format!("NATS {what}: {e}"))
 }
@@ -72,22 +95,7 @@ pub(super) async fn pubsub(
     for _ in 0..shape.subscribers {
         let (url, expected) = (urls.far.clone(), expected.clone());
         // Connected on the subscribers' runtime, so the client's own tasks run there too.
-        let setup = move || async move {
-            let troubles = Arc::new(AtomicU64::new(0));
-            let client = connect(&url, troubles.clone()).await?;
-            let sub = client
-                .subscribe(PUBSUB_SUBJECT)
-                .await
-                .map_err(|e| failed("subscribe")(e.to_string()))?;
-            client
-                .flush()
-                .await
-                .map_err(|e| failed("flush")(e.to_string()))?;
-            if across {
-                await_probe(&client).await?;
-            }
-            Ok((client, sub, troubles))
-        };
+        let setup = move || async move { subscribed(&url, PUBSUB_SUBJECT, across).await };
         let count = move |(client, sub, troubles), window| {
             subscriber(client, sub, troubles, window, expected)
         };
@@ -364,22 +372,7 @@ pub(super) async fn one_way(
     };
     let mut subscribers = Subscribers::<OneWay>::new(subscriber_runtime);
     let far = urls.far.clone();
-    let setup = move || async move {
-        let troubles = Arc::new(AtomicU64::new(0));
-        let client = connect(&far, troubles.clone()).await?;
-        let sub = client
-            .subscribe(ONE_WAY_SUBJECT)
-            .await
-            .map_err(|e| failed("subscribe")(e.to_string()))?;
-        client
-            .flush()
-            .await
-            .map_err(|e| failed("flush")(e.to_string()))?;
-        if across {
-            await_probe(&client).await?;
-        }
-        Ok((client, sub, troubles))
-    };
+    let setup = move || async move { subscribed(&far, ONE_WAY_SUBJECT, across).await };
     let until_all = expected.clone();
     let count = move |(client, sub, troubles), window| {
         stamp_reader(client, sub, troubles, window, epoch, until_all)

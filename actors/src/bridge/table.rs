@@ -170,6 +170,8 @@ pub struct BridgeTable {
     hubs: Gauge,
     /// Hubs with a record (reachable or within the prune grace).
     known_hubs: Gauge,
+    /// This hub's own interests as announced to its peers (a summary counts as its `**`s).
+    announced: Gauge,
     /// Malformed interest updates dropped.
     invalid: Counter,
 }
@@ -209,6 +211,7 @@ impl BridgeTable {
             last_prune: Instant::now(),
             hubs: registry.gauge("bridge.hubs", &[]),
             known_hubs: registry.gauge("bridge.known_hubs", &[]),
+            announced: registry.gauge("bridge.announced", &[]),
             invalid: registry.counter("bridge.invalid_updates", &[]),
         };
         (table, views)
@@ -291,6 +294,7 @@ impl BridgeTable {
                 break;
             };
             self.pace_flood(&update, None);
+            self.announced.set(self.local.announced().len() as i64);
         }
         for entry in self.links.values_mut() {
             for _ in 0..INTEREST_FRAMES_PER_TICK {

@@ -16,7 +16,7 @@ use hubwire_core::config::BridgeTarget;
 use hubwire_core::protocol::{Disconnect, ProtocolError};
 use hubwire_core::spoke::link::LinkWriter;
 use hubwire_core::spoke::SpokeOptions;
-use hubwire_core::stream::FrameBatch;
+use hubwire_core::stream::{hold_wakes, FrameBatch};
 
 use super::admit::{dial, Admitted};
 use super::link::{LinkSide, LINK_PING_EVERY};
@@ -265,7 +265,9 @@ impl StreamHandler<LinkItem> for BridgeDialer {
         }
         let Some(live) = &mut self.live else { return };
         let ended = match item {
-            LinkItem::Batch(_, Ok(batch)) => batch.iter().find_map(|f| live.side.on_frame(f).err()),
+            LinkItem::Batch(_, Ok(batch)) => {
+                hold_wakes(|| batch.iter().find_map(|f| live.side.on_frame(f).err()))
+            }
             LinkItem::Batch(_, Err(e)) => Some(format!("read failed: {e}")),
             LinkItem::End(_) => Some("the other hub closed the link".into()),
         };

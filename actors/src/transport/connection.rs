@@ -24,7 +24,9 @@ use hubwire_core::protocol::{
     kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
     Pong, ProtocolError, Request, PROTOCOL_VERSION,
 };
-use hubwire_core::stream::{spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue};
+use hubwire_core::stream::{
+    hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue,
+};
 
 use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
@@ -485,14 +487,15 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         self.last_activity = now;
         self.pings_out = 0;
         match batch {
-            Ok(frames) => {
+            // Every writer this read feeds (subscribers, links, this one) is woken once.
+            Ok(frames) => hold_wakes(|| {
                 for frame in frames {
                     self.on_frame(frame, now, ctx);
                     if self.closed {
                         break;
                     }
                 }
-            }
+            }),
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");
                 self.close(ctx);

@@ -5,6 +5,7 @@
 
 mod batches;
 mod handshake;
+mod held_wakes;
 mod ids;
 mod ledger;
 mod outbound;
@@ -12,6 +13,7 @@ mod timer;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
 pub use handshake::{exchange_hello, read_one_frame, HandshakeError};
+pub use held_wakes::hold_wakes;
 pub use ids::{BuildIdHasher, IdHasher, IdMap, IdSet};
 pub use ledger::{Refused, ReplyQueue, RequestLedger};
 pub use outbound::{Outbound, OutboundGuard};

@@ -391,10 +391,11 @@ impl<S> Drop for OutboundGuard<'_, S> {
             }
             _ => None,
         };
-        // Woken after the lock is released, so the writer does not wake into a held lock.
+        // Woken after the lock is released, so the writer does not wake into a held lock;
+        // inside `hold_wakes`, once the whole read is handled.
         drop(queue);
         if let Some(waker) = waker {
-            waker.wake();
+            super::held_wakes::wake(waker);
         }
     }
 }

@@ -8,42 +8,11 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use hubwire::bridge::routing::auth::{LinkParties, Role};
-use hubwire::bridge::routing::{HubId, InterestUpdate, DEFAULT_UPDATE_ITEMS};
-use hubwire::protocol::{
-    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, Ping, Subscribe, Unsubscribe,
-};
+use hubwire::bridge::routing::{InterestUpdate, DEFAULT_UPDATE_ITEMS};
+use hubwire::protocol::{kind, Envelope, Ping, Subscribe, Unsubscribe};
 use hubwire::pubsub::Pattern;
 use support::bridge::*;
 use support::*;
-
-/// A raw connection admitted as bridge peer `HubId(7)`.
-async fn admitted_peer(hub: &TestServer) -> Raw {
-    let mut raw = Raw::handshake(&hub.tcp()).await;
-    raw.send_envelope(&BridgeHello {
-        hub: HubId(7),
-        nonce: [7; 16],
-        name: "raw peer".into(),
-    })
-    .await;
-    let challenge = BridgeChallenge::from_frame(&raw.recv().await.unwrap()).unwrap();
-    let parties = LinkParties {
-        dialer: (HubId(7), [7; 16]),
-        listener: (challenge.hub, challenge.nonce),
-    };
-    let secret = secret();
-    let secret = secret.as_bytes();
-    raw.send_envelope(&BridgeProof {
-        mac: parties.proof(secret, Role::Dialer),
-    })
-    .await;
-    let proof = BridgeProof::from_frame(&raw.recv().await.unwrap()).unwrap();
-    assert!(
-        parties.verify(secret, Role::Listener, &proof.mac),
-        "the hub proves itself"
-    );
-    raw
-}
 
 /// Subscribes `count` distinct patterns at once, then waits for the table to apply them.
 async fn subscribe_many(raw: &mut Raw, from: usize, count: usize) {
@@ -111,7 +80,7 @@ async fn interest_comes_in_bounded_parts_and_too_much_of_it_is_summarized() {
     .await;
 
     // A new link gets the whole set, in parts.
-    let mut peer = admitted_peer(&hub).await;
+    let (mut peer, _) = admitted_peer(&hub).await;
     let (set, parts) = read_interest(&mut peer, BTreeSet::new(), |_, update| {
         update.full.as_ref().is_some_and(|part| part.last)
     })
@@ -130,7 +99,7 @@ async fn churn_is_coalesced_into_a_bounded_rate_of_updates() {
     const PAIRS: usize = 3000;
     let port = ports(1)[0];
     let hub = bridged_hub(port, &[]);
-    let mut peer = admitted_peer(&hub).await;
+    let (mut peer, _) = admitted_peer(&hub).await;
     let mut churner = Raw::handshake(&hub.tcp()).await;
     // The link's first full set (empty) is in before the churn starts.
     read_interest(&mut peer, BTreeSet::new(), |_, update| {

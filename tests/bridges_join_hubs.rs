@@ -173,7 +173,7 @@ async fn a_call_crosses_bridges_and_no_responders_comes_once_the_provider_is_gon
         .await
         .unwrap();
     // Interest spreads a tick per hop: until the provider is known on A a call is answered
-    // no-responders, and until the caller's inbox is known on C the answer is lost.
+    // no-responders.
     let reply = call_until_answered(&caller, "svc/upper").await;
     assert_eq!(&reply[..], b"HI");
     // Until A learns the provider left, a call goes to C, where nobody takes it (a hub

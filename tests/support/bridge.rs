@@ -12,7 +12,11 @@ use hubwire::spoke::{Delivery, RpcError, Spoke};
 use tokio::sync::mpsc;
 
 use super::hub::free_port;
-use super::{loopback_config, recv_or_fail, TestServer};
+use hubwire::bridge::routing::auth::{LinkParties, Role};
+use hubwire::bridge::routing::HubId;
+use hubwire::protocol::{BridgeChallenge, BridgeHello, BridgeProof, Envelope};
+
+use super::{loopback_config, recv_or_fail, Raw, TestServer};
 
 /// The bridge secret of the hubs this test (thread) starts: tests running side by side never
 /// bridge into each other's hubs, even if a port is reused.
@@ -112,7 +116,8 @@ pub async fn probe(publisher: &Spoke, on: &str, rx: &mut mpsc::Receiver<Delivery
     .await
 }
 
-/// Calls `on` until it is answered (while interest spreads: no-responders, or silence).
+/// Calls `on` until it is answered (while the provider's interest spreads: no-responders, or
+/// silence while a departed provider's is).
 pub async fn call_until_answered(caller: &Spoke, on: &str) -> Bytes {
     let channel = Channel::parse(on).unwrap();
     recv_or_fail(&format!("a call on {on} to be answered"), async {
@@ -151,4 +156,33 @@ pub async fn chain() -> Chain {
     let c = bridged_hub(ports[2], &[ports[1]]);
     converged(&[&a, &b, &c]).await;
     Chain { ports, a, b, c }
+}
+
+/// A raw connection to `hub` admitted as bridge peer `HubId(7)`, and the hub's id: the test
+/// plays a whole hub, frame by frame.
+pub async fn admitted_peer(hub: &TestServer) -> (Raw, HubId) {
+    let mut raw = Raw::handshake(&hub.tcp()).await;
+    raw.send_envelope(&BridgeHello {
+        hub: HubId(7),
+        nonce: [7; 16],
+        name: "raw peer".into(),
+    })
+    .await;
+    let challenge = BridgeChallenge::from_frame(&raw.recv().await.unwrap()).unwrap();
+    let parties = LinkParties {
+        dialer: (HubId(7), [7; 16]),
+        listener: (challenge.hub, challenge.nonce),
+    };
+    let secret = secret();
+    let secret = secret.as_bytes();
+    raw.send_envelope(&BridgeProof {
+        mac: parties.proof(secret, Role::Dialer),
+    })
+    .await;
+    let proof = BridgeProof::from_frame(&raw.recv().await.unwrap()).unwrap();
+    assert!(
+        parties.verify(secret, Role::Listener, &proof.mac),
+        "the hub proves itself"
+    );
+    (raw, challenge.hub)
 }

@@ -7,16 +7,18 @@
 //! only from its origin's parent link and only once (the seen window), delivered to this
 //! hub's subscribers, and sent on down its origin's tree.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use actix::{Actor, Addr, Arbiter};
 use bytes::BytesMut;
-use hubwire_core::bridge::{BridgeLimits, HubId, SeenSet};
+use hubwire_core::bridge::{BridgeLimits, HubId, ReplyRoutes, SeenSet};
 use hubwire_core::config::Secret;
 use hubwire_core::protocol::{
-    write_bridge_frame, BridgeMessage, Envelope, Frame, ProtocolError, Publish, LENGTH_BYTES,
-    MAX_HOPS,
+    write_bridge_frame, BridgeMessage, Envelope, Frame, MessageFlags, ProtocolError, Publish,
+    LENGTH_BYTES, MAX_HOPS,
 };
 use hubwire_core::pubsub::Channel;
 use hubwire_core::stats::{Counter, StatsRegistry};
@@ -35,6 +37,8 @@ pub struct Bridges {
     views: watch::Receiver<Arc<BridgeView>>,
     next_seq: Arc<AtomicU64>,
     seen: Arc<Mutex<SeenSet>>,
+    /// Where answers to calls that came over a bridge go back to.
+    replies: Arc<Mutex<ReplyRoutes>>,
     max_frame: usize,
     registry: StatsRegistry,
     too_large: Counter,
@@ -71,6 +75,7 @@ impl Bridges {
             views,
             next_seq: Arc::new(AtomicU64::new(0)),
             seen,
+            replies: Arc::default(),
             max_frame,
             registry: registry.clone(),
             too_large: registry.counter("bridge.too_large", &[]),
@@ -120,6 +125,10 @@ impl Bridges {
         if view.links.is_empty() {
             return 0;
         }
+        let mut picks = Cow::Borrowed(picks);
+        if let Some(caller) = self.caller_of(publish) {
+            picks.to_mut().push((String::new(), caller));
+        }
         let picked: Vec<HubId> = picks.iter().map(|(_, hub)| *hub).collect();
         let targets = view.router.targets(self.me, &publish.channel, &picked);
         if targets.is_empty() {
@@ -127,8 +136,23 @@ impl Bridges {
         }
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
         self.send(&view, None, &targets, &publish.channel, |out| {
-            write_bridge_frame(self.me, seq, 0, picks, publish, out)
+            write_bridge_frame(self.me, seq, 0, &picks, publish, out)
         })
+    }
+
+    /// For an answer (ACK, REPLY, ERROR) to a call that came over a bridge, the caller's hub:
+    /// the answer is addressed to it (a pick with no group), so it gets there even before the
+    /// caller's inbox interest has. The reply or error that ends the call forgets the route.
+    fn caller_of(&self, publish: &Publish) -> Option<HubId> {
+        if !publish.flags.intersects(MessageFlags::STATUS) {
+            return None;
+        }
+        let last = publish
+            .flags
+            .intersects(MessageFlags::REPLY.union(MessageFlags::ERROR));
+        lock(&self.replies)
+            .route(&publish.channel, last, Instant::now())
+            .filter(|&hub| hub != self.me)
     }
 
     /// Takes a BRIDGE_MESSAGE that came from `from`: delivers it here and sends it on, if it
@@ -151,6 +175,11 @@ impl Bridges {
         let channel = &message.publish.channel;
         if link.filter.as_ref().is_some_and(|f| !f.imports(channel)) {
             return Ok(());
+        }
+        if let Some(reply_to) = message.publish.reply_to.as_ref() {
+            if message.publish.flags.contains(MessageFlags::REQUEST) {
+                lock(&self.replies).remember(reply_to, origin, Instant::now());
+            }
         }
         hub.deliver_bridged(&message.publish, &message.picks, self.me);
         if view.links.len() < 2 {

@@ -338,8 +338,8 @@ fn encode(envelope: &impl Envelope) -> Option<Bytes> {
     }
 }
 
-pub(super) fn lock(seen: &Mutex<SeenSet>) -> std::sync::MutexGuard<'_, SeenSet> {
-    seen.lock().unwrap_or_else(|e| e.into_inner())
+pub(super) fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Actor for BridgeTable {

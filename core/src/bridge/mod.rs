@@ -99,6 +99,7 @@ mod interest_index;
 mod limits;
 mod link_state;
 mod local_interest;
+mod reply_routes;
 mod router;
 mod routes;
 mod seen;
@@ -111,6 +112,8 @@ mod interest_props;
 mod link_state_tests;
 #[cfg(test)]
 mod local_interest_tests;
+#[cfg(test)]
+mod reply_routes_tests;
 #[cfg(test)]
 mod router_tests;
 #[cfg(test)]
@@ -136,6 +139,7 @@ pub use limits::{
 };
 pub use link_state::{LinkState, LinkStateDb};
 pub use local_interest::LocalInterest;
+pub use reply_routes::{ReplyRoutes, DEFAULT_REPLY_ROUTES, DEFAULT_REPLY_ROUTE_AGE};
 pub use router::BridgeRouter;
 pub use routes::Routes;
 pub use seen::SeenSet;

@@ -9,7 +9,7 @@ mod table;
 #[cfg(test)]
 mod table_tests;
 
-pub use router::{Hub, HubLimits, SlowConsumer};
+pub use router::{Hub, HubLimits, SlowConsumer, SLOW_CONSUMER_MESSAGE};
 pub use table::{
     ConnId, Disconnected, Figures, GroupId, HubSnapshot, ReplaceAll, Replay, Retain, Sid,
     Subscribe, Subscriber, SubscriptionTable, TableFigures, Unsubscribe, NO_GROUP,

@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
-use hubwire_core::protocol::{MessageFlags, MessageTail, Publish};
+use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
 use tokio::sync::watch;
@@ -59,6 +59,10 @@ impl From<&hubwire_core::Config> for HubLimits {
     }
 }
 
+/// What a slow consumer is told as it is cut off.
+pub const SLOW_CONSUMER_MESSAGE: &str =
+    "slow consumer: messages arrived faster than this connection read them";
+
 /// Tells a connection it is a slow consumer: close it.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
@@ -80,6 +84,7 @@ struct HubCounters {
     delivered: Counter,
     slow_consumers: Counter,
     no_responders: Counter,
+    too_large: Counter,
 }
 
 /// A server's pub/sub hub (cheap to clone).
@@ -133,6 +138,7 @@ impl Hub {
                 delivered: registry.counter("hub.delivered", &[]),
                 slow_consumers: registry.counter("hub.slow_consumers", &[]),
                 no_responders: registry.counter("hub.no_responders", &[]),
+                too_large: registry.counter("hub.too_large", &[]),
             },
         }
     }
@@ -296,15 +302,23 @@ impl Hub {
         if tail.write_frame(sids, &mut frame).is_err() {
             return false;
         }
+        if !peer.outbound.fits_peer(frame.len()) {
+            // Over the subscriber's own max_frame: it never gets a frame it said it refuses.
+            self.counters.too_large.inc();
+            return false;
+        }
         let mut outbound = peer.outbound.outbound().lock();
         if urgent {
             return outbound.push_urgent(&frame);
         }
-        if outbound.queued() + frame.len() > self.limits.max_outbound_bytes
+        if outbound.backlog() + frame.len() > self.limits.max_outbound_bytes
             || outbound.queued_frames() >= self.limits.max_outbound_messages
         {
-            drop(outbound);
             if !peer.found_slow.swap(true, Ordering::Relaxed) {
+                // Cut off here, under the lock: the backlog is freed now and the error goes
+                // ahead of it, whatever the connection's own thread is busy with.
+                outbound.cut_off(&slow_consumer_frame());
+                drop(outbound);
                 self.counters.slow_consumers.inc();
                 peer.slow.do_send(SlowConsumer);
             }
@@ -312,6 +326,20 @@ impl Hub {
         }
         outbound.push(&frame)
     }
+}
+
+/// The ERROR frame a slow consumer gets.
+fn slow_consumer_frame() -> BytesMut {
+    let mut frame = BytesMut::new();
+    let error = ErrorFrame {
+        id: None,
+        code: ErrorCode::Busy,
+        message: SLOW_CONSUMER_MESSAGE.into(),
+    };
+    error
+        .write_frame(&mut frame)
+        .expect("an ERROR frame always encodes");
+    frame
 }
 
 /// The subscriptions a message goes to among those that match and `eligible` lets through:

@@ -25,7 +25,8 @@ use hubwire_core::protocol::{
     Pong, ProtocolError, Request, PROTOCOL_VERSION,
 };
 use hubwire_core::stream::{
-    hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue,
+    hold_wakes, spawn_timer, Backlog, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
+    MIN_PEER_MAX_FRAME,
 };
 
 use super::listener::ConnectionClosed;
@@ -75,7 +76,32 @@ pub struct Connection {
     pings_out: u32,
     /// Set when a peer hub bridges over this connection.
     bridge: Option<bridge::BridgeEnd>,
+    /// The task that writes the outbound buffer to the socket; aborted if it cannot finish
+    /// within a bounded time after the connection closes (a peer that never reads).
+    writer: Option<tokio::task::JoinHandle<()>>,
+    /// How long this connection has owed its peer more than the bound.
+    stall: StallWatch,
 }
+
+/// Holds one count of a gauge for as long as it lives (however the task holding it ends).
+struct GaugeHeld(hubwire_core::stats::Gauge);
+
+impl GaugeHeld {
+    fn new(gauge: hubwire_core::stats::Gauge) -> Self {
+        gauge.inc();
+        GaugeHeld(gauge)
+    }
+}
+
+impl Drop for GaugeHeld {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// How long a cut-off peer (slow consumer, stalled) has to take its error frame before its
+/// socket is shut regardless.
+pub(crate) const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
 struct CheckTimeouts;
@@ -122,7 +148,8 @@ impl Connection {
         Connection::start_in_arbiter(thread, move |ctx| {
             stats.open.inc();
             let me = ctx.address().downgrade();
-            let replies = Arc::new(ReplyQueue::new(move || {
+            let limit = shared.limits.max_outbound_bytes;
+            let replies = Arc::new(ReplyQueue::with_limit(limit, move || {
                 if let Some(me) = me.upgrade() {
                     me.do_send(AllAnswered);
                 }
@@ -146,18 +173,23 @@ impl Connection {
                 deferred_pongs: Vec::new(),
                 pings_out: 0,
                 bridge: None,
+                writer: None,
+                stall: StallWatch::default(),
             };
             match open() {
                 Ok((rd, wr)) => {
                     let replies = connection.replies.clone();
                     let peer = connection.peer.to_string();
-                    actix::spawn(async move {
+                    let alive = GaugeHeld::new(connection.stats.writers.clone());
+                    connection.writer = Some(actix::spawn(async move {
+                        let _alive = alive;
                         if let Err(e) = replies.outbound().write_to(wr).await {
                             tracing::debug!(%peer, error = %e, "write side failed");
                         }
-                    });
+                    }));
                     let max_frame = connection.shared.limits.max_frame;
-                    ctx.add_stream(FrameBatches::new(rd, max_frame));
+                    let gate = connection.replies.clone();
+                    ctx.add_stream(FrameBatches::new(rd, max_frame).gated(gate));
                 }
                 Err(e) => {
                     tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
@@ -208,10 +240,40 @@ impl Connection {
 
     fn close(&mut self, ctx: &mut Context<Self>) {
         // The writer writes what is queued, then shuts the socket down; replies that come later
-        // are dropped.
+        // are dropped. A peer that does not read it all within the stall timeout is cut.
         self.closed = true;
         self.replies.outbound().lock().close();
+        self.abort_writer_after(self.shared.limits.outbound_stall_timeout);
         ctx.stop();
+    }
+
+    /// Closes at once: what is queued is dropped, `code` and `message` go out first, and the
+    /// socket is shut within [`CUT_OFF_GRACE`] even if the peer never reads.
+    pub(super) fn cut_off(&mut self, ctx: &mut Context<Self>, code: ErrorCode, message: String) {
+        tracing::info!(peer = %self.peer, %code, %message, "cutting the connection off");
+        let mut last = bytes::BytesMut::new();
+        let error = ErrorFrame {
+            id: None,
+            code,
+            message,
+        };
+        if error.write_frame(&mut last).is_ok() {
+            self.replies.outbound().lock().cut_off(&last);
+        }
+        self.closed = true;
+        self.abort_writer_after(CUT_OFF_GRACE);
+        ctx.stop();
+    }
+
+    /// Shuts the socket after `grace` if the writer has not finished by then: the task is
+    /// dropped, with its buffers and its half of the socket.
+    fn abort_writer_after(&mut self, grace: Duration) {
+        if let Some(writer) = self.writer.take() {
+            spawn_timer(async move {
+                tokio::time::sleep(grace).await;
+                writer.abort();
+            });
+        }
     }
 
     fn on_handshake(&mut self, frame: Frame, ctx: &mut Context<Self>) {
@@ -234,7 +296,15 @@ impl Connection {
             );
             return self.fail(ctx, ErrorCode::VersionMismatch, message);
         }
+        if (hello.max_frame as usize) < MIN_PEER_MAX_FRAME {
+            let message = format!(
+                "CONN max_frame {} is under {MIN_PEER_MAX_FRAME}, the least a side may accept",
+                hello.max_frame
+            );
+            return self.fail(ctx, ErrorCode::Protocol, message);
+        }
         tracing::debug!(peer = %self.peer, agent = %hello.agent, "connected");
+        self.replies.set_peer_max_frame(hello.max_frame as usize);
         self.handshaken = true;
         let limits = &self.shared.limits;
         self.write_envelope(&Hello {
@@ -386,6 +456,9 @@ impl Connection {
             self.answered_seen = answered;
             self.last_activity = now;
         }
+        if self.check_backlog(now, ctx) {
+            return;
+        }
         let quiet = now.saturating_duration_since(self.last_activity);
         if self.hub_conn.is_some() && self.hub_keepalive(quiet, ctx) {
             return;
@@ -409,12 +482,46 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Watches what the peer is owed: the reader is held back while it is over the bound (by
+    /// the buffer itself); here the gauges follow it and a peer over it for the stall timeout
+    /// is cut off (true).
+    fn check_backlog(&mut self, now: Instant, ctx: &mut Context<Self>) -> bool {
+        let backlog = self.replies.outbound().lock().backlog();
+        let limits = &self.shared.limits;
+        let was_over = self.stall.is_over();
+        let verdict = self.stall.tick(
+            now,
+            backlog,
+            limits.max_outbound_bytes,
+            limits.outbound_stall_timeout,
+        );
+        self.stats.outbound_bytes.add(self.stall.report(backlog));
+        match (was_over, self.stall.is_over()) {
+            (false, true) => self.stats.held_back.inc(),
+            (true, false) => self.stats.held_back.dec(),
+            _ => {}
+        }
+        if verdict != Backlog::Stalled {
+            return false;
+        }
+        self.stats.stalled.inc();
+        let message = format!(
+            "stalled: owed more than {} bytes for {:?} without reading them",
+            limits.max_outbound_bytes, limits.outbound_stall_timeout
+        );
+        self.cut_off(ctx, ErrorCode::Busy, message);
+        true
+    }
+}
+
 /// How often timeouts are checked: often enough to honour the shortest one closely.
 fn check_period(limits: &ConnectionLimits) -> Duration {
     let shortest = limits
         .handshake_timeout
         .min(limits.idle_timeout)
-        .min(limits.hub_ping_interval);
+        .min(limits.hub_ping_interval)
+        .min(limits.outbound_stall_timeout);
     (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
@@ -460,10 +567,16 @@ impl Actor for Connection {
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         // However the actor stopped, the writer finishes and the socket is shut down.
         self.replies.outbound().lock().close();
+        self.abort_writer_after(self.shared.limits.outbound_stall_timeout);
         if let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) {
             hub.leave(conn);
         }
         self.bridge_closed();
+        let (delta, was_over) = self.stall.forget();
+        self.stats.outbound_bytes.add(delta);
+        if was_over {
+            self.stats.held_back.dec();
+        }
         for task in [self.phase_watch.take(), self.ticker.take()]
             .into_iter()
             .flatten()

@@ -170,11 +170,11 @@ impl Handler<SlowConsumer> for Connection {
     type Result = ();
 
     fn handle(&mut self, _: SlowConsumer, ctx: &mut Context<Self>) {
-        tracing::warn!(peer = %self.peer, "slow consumer: its outbound buffer is full; closing");
-        self.fail(
-            ctx,
-            ErrorCode::Busy,
-            "slow consumer: messages arrived faster than this connection read them".into(),
-        );
+        if self.closed {
+            return;
+        }
+        tracing::warn!(peer = %self.peer, "slow consumer: its outbound buffer is full; cut off");
+        // The hub has already dropped the backlog and queued the error (see `Hub::push`).
+        self.cut_off(ctx, ErrorCode::Busy, hub::SLOW_CONSUMER_MESSAGE.into());
     }
 }

@@ -28,6 +28,12 @@ pub struct ConnectionLimits {
     pub max_connections_per_peer: usize,
     /// How long requests in flight may take to finish at shutdown.
     pub shutdown_timeout: Duration,
+    /// Bytes owed to a peer before the connection stops reading from it.
+    pub max_outbound_bytes: usize,
+    /// Time a peer may stay over `max_outbound_bytes` before it is closed.
+    pub outbound_stall_timeout: Duration,
+    /// Hub connections: subscriptions one connection may hold.
+    pub hub_max_subscriptions: usize,
     /// Hub connections: quiet time before a PING.
     pub hub_ping_interval: Duration,
     /// Hub connections: PINGs unanswered before the peer is taken for dead.
@@ -44,6 +50,9 @@ impl From<&Config> for ConnectionLimits {
             max_connections: config.max_connections_per_listener,
             max_connections_per_peer: config.max_connections_per_peer,
             shutdown_timeout: config.shutdown_timeout,
+            max_outbound_bytes: config.max_outbound_bytes,
+            outbound_stall_timeout: config.outbound_stall_timeout,
+            hub_max_subscriptions: config.hub_max_subscriptions_per_connection,
             hub_ping_interval: config.hub_ping_interval,
             hub_max_pings_out: config.hub_max_pings_out,
         }
@@ -61,6 +70,14 @@ pub struct TransportStats {
     pub denied: Counter,
     /// Connections refused over a connection limit.
     pub refused: Counter,
+    /// Connections not read from now, because they owe their peer more than the bound.
+    pub held_back: Gauge,
+    /// Connections closed after staying over the outbound bound too long.
+    pub stalled: Counter,
+    /// Bytes owed to the peers of open connections (sampled at each connection's timer tick).
+    pub outbound_bytes: Gauge,
+    /// Writer tasks alive: open connections, and closed ones still writing their last bytes.
+    pub writers: Gauge,
 }
 
 impl TransportStats {
@@ -72,6 +89,10 @@ impl TransportStats {
             accepted: registry.counter("connections.accepted", &labels),
             denied: registry.counter("peers.denied", &labels),
             refused: registry.counter("connections.refused", &labels),
+            held_back: registry.gauge("connections.held_back", &labels),
+            stalled: registry.counter("connections.stalled", &labels),
+            outbound_bytes: registry.gauge("connections.outbound_bytes", &labels),
+            writers: registry.gauge("connections.writers", &labels),
         }
     }
 }

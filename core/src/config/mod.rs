@@ -103,6 +103,13 @@ pub struct Config {
     /// shutting-down. Default: 10 s.
     #[serde(rename = "shutdown_timeout_ms", with = "forms::millis")]
     pub shutdown_timeout: Duration,
+    /// Bytes owed to one peer (replies, messages and control frames queued, and what is being
+    /// written) before the server stops reading from it until it catches up. Default: 64 MiB.
+    pub max_outbound_bytes: usize,
+    /// A peer whose outbound bytes stay over `max_outbound_bytes` this long is closed and
+    /// counted (`connections.stalled`). Default: 10 s (as NATS's write deadline).
+    #[serde(rename = "outbound_stall_timeout_ms", with = "forms::millis")]
+    pub outbound_stall_timeout: Duration,
     /// I/O threads that connections are spread over; 0 means one per core. Default: 0.
     pub io_threads: usize,
     /// Whether TCP_NODELAY is set on accepted sockets (small replies are not held back). Default: on.
@@ -138,6 +145,9 @@ pub struct Config {
     pub hub_ping_interval: Duration,
     /// PINGs a hub sends a quiet connection before it gives up on it. Default: 2 (as NATS).
     pub hub_max_pings_out: u32,
+    /// Subscriptions one hub connection may hold; more are refused (REFUSED, code busy).
+    /// Default: 100,000.
+    pub hub_max_subscriptions_per_connection: usize,
     /// Retained messages a hub keeps, at most (the oldest is evicted). Default: 10000.
     pub hub_retained_count: usize,
     /// Bytes of retained messages (channels and bodies) a hub keeps, at most. Default: 64 MiB.
@@ -151,6 +161,9 @@ pub struct Config {
     /// How long a bridge waits before dialing again, by attempt (a back-off policy in its JSON
     /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever.
     pub bridge_backoff: BackoffPolicy,
+    /// Bytes a bridge link may owe its peer hub; past it the peer is taken for frozen, the
+    /// link dropped (and dialed again) and its memory freed. Default: 64 MiB.
+    pub bridge_max_outbound_bytes: usize,
     /// How long the record of a hub that can no longer be reached is kept (in case a link
     /// brings it back) before it is dropped. Default: 30 s.
     #[serde(rename = "bridge_prune_grace_ms", with = "forms::millis")]
@@ -184,6 +197,8 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(300),
             shutdown_timeout: Duration::from_secs(10),
+            max_outbound_bytes: 64 * 1024 * 1024,
+            outbound_stall_timeout: Duration::from_secs(10),
             io_threads: 0,
             tcp_nodelay: true,
             tcp_keepalive: Duration::from_secs(60),
@@ -197,6 +212,7 @@ impl Default for Config {
             hub_max_outbound_messages: 1024 * 1024,
             hub_ping_interval: Duration::from_secs(30),
             hub_max_pings_out: 2,
+            hub_max_subscriptions_per_connection: 100_000,
             hub_retained_count: 10_000,
             hub_retained_bytes: 64 * 1024 * 1024,
             bridges: Vec::new(),
@@ -207,6 +223,7 @@ impl Default for Config {
             )
             .with_max_attempts(None)
             .with_reset_after(Some(Duration::from_secs(30))),
+            bridge_max_outbound_bytes: 64 * 1024 * 1024,
             bridge_prune_grace: Duration::from_secs(30),
             fault_injection: false,
             extra: serde_json::Map::new(),

@@ -63,6 +63,12 @@ impl Config {
             ("max_connections_per_peer", self.max_connections_per_peer),
             ("hub_max_outbound_bytes", self.hub_max_outbound_bytes),
             ("hub_max_outbound_messages", self.hub_max_outbound_messages),
+            ("max_outbound_bytes", self.max_outbound_bytes),
+            ("bridge_max_outbound_bytes", self.bridge_max_outbound_bytes),
+            (
+                "hub_max_subscriptions_per_connection",
+                self.hub_max_subscriptions_per_connection,
+            ),
         ] {
             check(value >= 1, key, value, "must be at least 1")?;
         }
@@ -81,6 +87,12 @@ impl Config {
         check(
             !self.hub_ping_interval.is_zero(),
             "hub_ping_interval_ms",
+            0,
+            "must be at least 1 ms",
+        )?;
+        check(
+            !self.outbound_stall_timeout.is_zero(),
+            "outbound_stall_timeout_ms",
             0,
             "must be at least 1 ms",
         )?;

@@ -3,10 +3,13 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+
 use bytes::BytesMut;
 use futures::Stream;
 use tokio::io::AsyncRead;
 
+use super::gate::ReadGate;
 use crate::protocol::{decode_frame, Frame, ProtocolError};
 
 /// Frames handed on in one batch at most, so one busy peer cannot starve the others on its thread.
@@ -66,14 +69,25 @@ impl IntoIterator for FrameBatch {
 /// Reads frames and yields, per read, every whole frame that read completed.
 ///
 /// After an error that loses the framing the stream yields that error and ends. A stream that
-/// ends in the middle of a frame yields [`ProtocolError::Truncated`].
-#[derive(Debug)]
+/// ends in the middle of a frame yields [`ProtocolError::Truncated`]. With a [`ReadGate`],
+/// nothing is handed on or read while the gate is closed.
 pub struct FrameBatches<R> {
     rd: R,
     buf: BytesMut,
     max_frame: usize,
     pending_error: Option<ProtocolError>,
     done: bool,
+    gate: Option<Arc<dyn ReadGate>>,
+}
+
+impl<R> std::fmt::Debug for FrameBatches<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameBatches")
+            .field("buffered", &self.buf.len())
+            .field("max_frame", &self.max_frame)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R> FrameBatches<R> {
@@ -81,11 +95,18 @@ impl<R> FrameBatches<R> {
     pub fn new(rd: R, max_frame: usize) -> Self {
         FrameBatches {
             rd,
-            buf: BytesMut::with_capacity(READ_CHUNK_BYTES),
+            buf: BytesMut::new(),
             max_frame,
             pending_error: None,
             done: false,
+            gate: None,
         }
+    }
+
+    /// Holds reading back while `gate` says so (the peer's outbound buffer is over its bound).
+    pub fn gated(mut self, gate: Arc<dyn ReadGate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Like [`new`](Self::new), with bytes already read (after a handshake, say).
@@ -121,6 +142,11 @@ impl<R: AsyncRead + Unpin> Stream for FrameBatches<R> {
         loop {
             if this.done {
                 return Poll::Ready(None);
+            }
+            if let Some(gate) = &this.gate {
+                if gate.poll_room(cx).is_pending() {
+                    return Poll::Pending;
+                }
             }
             let batch = if this.pending_error.is_none() {
                 this.drain()

@@ -8,6 +8,16 @@
 
 use std::fmt;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::gate::ReadGate;
+use crate::protocol::{Envelope, ErrorCode, ErrorFrame};
+
+/// The bytes of a frame's `length` field, which `length` does not count.
+const LENGTH_FIELD: usize = 4;
+
+/// The least `max_frame` a peer may announce: every ERROR frame about a request fits in it.
+pub const MIN_PEER_MAX_FRAME: usize = 64;
 use super::ids::IdSet;
 use super::outbound::Outbound;
 
@@ -124,6 +134,9 @@ pub struct ReplyQueue {
     outbound: Outbound<RequestLedger>,
     /// Called (outside the lock) when the reply the connection waits for has been queued.
     on_idle: Box<dyn Fn() + Send + Sync>,
+    /// The largest frame `length` the peer accepts (its CONN's `max_frame`); a reply over it is
+    /// answered frame-too-large instead.
+    peer_max_frame: AtomicUsize,
     /// The connection's thread (where the queue was made). Only a reply made there is written
     /// at once: one made elsewhere could otherwise reach the peer before the connection, still
     /// busy dispatching, has finished counting the request.
@@ -142,9 +155,16 @@ impl ReplyQueue {
     /// An empty queue for a connection on this thread; `on_idle` is called when the last
     /// request in flight is settled while [`RequestLedger::watch_idle`] asked for it.
     pub fn new(on_idle: impl Fn() + Send + Sync + 'static) -> Self {
+        ReplyQueue::with_limit(usize::MAX, on_idle)
+    }
+
+    /// [`new`](Self::new), with the reader held back while more than `limit` bytes are owed
+    /// to the peer (see [`Outbound::with_limit`]).
+    pub fn with_limit(limit: usize, on_idle: impl Fn() + Send + Sync + 'static) -> Self {
         ReplyQueue {
-            outbound: Outbound::new(RequestLedger::default()),
+            outbound: Outbound::with_limit(RequestLedger::default(), limit),
             on_idle: Box::new(on_idle),
+            peer_max_frame: AtomicUsize::new(usize::MAX),
             home: thread_tag(),
         }
     }
@@ -154,9 +174,50 @@ impl ReplyQueue {
         &self.outbound
     }
 
+    /// Records the largest frame `length` the peer accepts (from its CONN).
+    pub fn set_peer_max_frame(&self, max_frame: usize) {
+        self.peer_max_frame.store(max_frame, Ordering::Relaxed);
+    }
+
+    /// The largest frame `length` the peer accepts.
+    pub fn peer_max_frame(&self) -> usize {
+        self.peer_max_frame.load(Ordering::Relaxed)
+    }
+
+    /// Whether the peer accepts a whole frame of `frame_len` bytes (length field included).
+    pub fn fits_peer(&self, frame_len: usize) -> bool {
+        frame_len.saturating_sub(LENGTH_FIELD) <= self.peer_max_frame()
+    }
+
     /// Queues the reply to request `id` (a whole frame) unless the request is no longer owed
-    /// one (cancelled, answered at shutdown, connection closed). Returns whether it was queued.
+    /// one (cancelled, answered at shutdown, connection closed). A reply larger than the peer
+    /// accepts is answered frame-too-large instead. Returns whether it was queued.
     pub fn answer(&self, id: u64, frame: &[u8]) -> bool {
+        if !self.fits_peer(frame.len()) {
+            let message = format!(
+                "the reply is {} bytes long, more than the {} bytes this client accepts (its max_frame)",
+                frame.len() - LENGTH_FIELD,
+                self.peer_max_frame()
+            );
+            let mut error = bytes::BytesMut::new();
+            for message in [
+                message.as_str(),
+                "the reply is over this client's max_frame",
+            ] {
+                error.clear();
+                ErrorFrame::for_request(id, ErrorCode::FrameTooLarge, message)
+                    .write_frame(&mut error)
+                    .expect("an ERROR frame always encodes");
+                if self.fits_peer(error.len()) {
+                    break;
+                }
+            }
+            return self.answer_fitting(id, &error);
+        }
+        self.answer_fitting(id, frame)
+    }
+
+    fn answer_fitting(&self, id: u64, frame: &[u8]) -> bool {
         let mut queue = self.outbound.lock();
         let ledger = queue.state();
         let wanted = ledger.settle(id);
@@ -176,10 +237,15 @@ impl ReplyQueue {
     }
 }
 
+impl ReadGate for ReplyQueue {
+    fn poll_room(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.outbound.poll_room(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     #[test]

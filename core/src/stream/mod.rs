@@ -4,17 +4,21 @@
 //! the I/O threads.
 
 mod batches;
+mod gate;
 mod handshake;
 mod held_wakes;
 mod ids;
 mod ledger;
 mod outbound;
+mod stall;
 mod timer;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
+pub use gate::ReadGate;
 pub use handshake::{exchange_hello, read_one_frame, HandshakeError};
 pub use held_wakes::hold_wakes;
 pub use ids::{BuildIdHasher, IdHasher, IdMap, IdSet};
-pub use ledger::{Refused, ReplyQueue, RequestLedger};
+pub use ledger::{Refused, ReplyQueue, RequestLedger, MIN_PEER_MAX_FRAME};
 pub use outbound::{Outbound, OutboundGuard};
+pub use stall::{Backlog, StallWatch};
 pub use timer::spawn_timer;

@@ -16,6 +16,13 @@
 //! only call in flight) can be written at once by whoever appended it ([`flush_now`]), which
 //! spares waking the writer task for it; everything else waits for the writer's next pass.
 //!
+//! Everything queued counts against the buffer's bound ([`Outbound::with_limit`]): bulk data,
+//! control frames, and what the writer has taken but not yet written. Over it, the stream's
+//! reader waits ([`ReadGate`]) until the writer has brought the backlog back under it, so a
+//! peer that writes and never reads cannot make the buffer grow: it is pushed back on instead.
+//! A peer found slow is [cut off](OutboundGuard::cut_off): its backlog is dropped at once and
+//! only an error frame is left to write.
+//!
 //! [`flush_now`]: OutboundGuard::flush_now
 
 use std::future::poll_fn;
@@ -23,6 +30,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+
+use super::gate::ReadGate;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -72,6 +81,14 @@ struct Queue<S> {
     idle_writer: Option<Writer>,
     /// The writer task, when it waits for bytes.
     waker: Option<Waker>,
+    /// Bytes the writer has taken and not yet written: they still count against `limit`.
+    writing: usize,
+    /// The most bytes the buffer holds before the reader is held back ([`ReadGate`]).
+    limit: usize,
+    /// The stream's reader, waiting for the backlog to come back under `limit`.
+    read_waker: Option<Waker>,
+    /// Cut off: the rest of the batch being written is abandoned (only `urgent` goes out).
+    cut: bool,
     /// Write what is queued, then shut the write side down; take nothing more.
     closing: bool,
     /// The writer has finished (or failed): nothing appended will be written.
@@ -88,6 +105,10 @@ impl<S> Outbound<S> {
                 appended: 0,
                 marks: Vec::new(),
                 urgent: BytesMut::new(),
+                writing: 0,
+                limit: usize::MAX,
+                read_waker: None,
+                cut: false,
                 idle_writer: None,
                 waker: None,
                 closing: false,
@@ -96,6 +117,13 @@ impl<S> Outbound<S> {
             }),
             shut: AtomicBool::new(false),
         }
+    }
+
+    /// An empty buffer whose reader is held back while more than `limit` bytes are queued.
+    pub fn with_limit(state: S, limit: usize) -> Self {
+        let outbound = Outbound::new(state);
+        outbound.lock().queue().limit = limit;
+        outbound
     }
 
     /// Locks the buffer. Hold the guard briefly (no waiting, no user code): every writer of the
@@ -135,6 +163,7 @@ impl<S> Outbound<S> {
                     std::mem::swap(&mut queue.bytes, &mut batch);
                     std::mem::swap(&mut queue.marks, &mut marks);
                     queue.appended = 0;
+                    queue.writing = urgent.len() + batch.len();
                     return Poll::Ready((queue.idle_writer.take(), true));
                 }
                 if queue.closing {
@@ -153,6 +182,7 @@ impl<S> Outbound<S> {
                 return wr.shutdown().await;
             }
             let written = self.write_batch(&mut wr, &mut urgent, &batch, &marks).await;
+            self.written_all();
             urgent.clear();
             batch.clear();
             marks.clear();
@@ -167,7 +197,7 @@ impl<S> Outbound<S> {
 
 impl<S> Outbound<S> {
     /// Writes `urgent`, then `batch` chunk by chunk (cut at `marks`), with the control frames
-    /// queued meanwhile between chunks.
+    /// queued meanwhile between chunks. A cut-off abandons the rest of the batch.
     async fn write_batch(
         &self,
         wr: &mut Writer,
@@ -176,6 +206,7 @@ impl<S> Outbound<S> {
         marks: &[usize],
     ) -> std::io::Result<()> {
         wr.write_all(urgent).await?;
+        self.written(urgent.len());
         let mut start = 0;
         for end in marks.iter().copied().chain([batch.len()]) {
             if end <= start {
@@ -183,17 +214,84 @@ impl<S> Outbound<S> {
             }
             if start > 0 {
                 urgent.clear();
-                std::mem::swap(&mut self.lock().queue().urgent, urgent);
+                let cut = {
+                    let mut guard = self.lock();
+                    let queue = guard.queue();
+                    std::mem::swap(&mut queue.urgent, urgent);
+                    queue.writing += urgent.len();
+                    queue.cut
+                };
                 wr.write_all(urgent).await?;
+                self.written(urgent.len());
+                if cut {
+                    return Ok(());
+                }
             }
             wr.write_all(&batch[start..end]).await?;
+            self.written(end - start);
             start = end;
         }
         Ok(())
     }
+
+    /// The writer wrote `n` bytes of what it had taken: the reader may go on if that brought
+    /// the backlog under the bound.
+    fn written(&self, n: usize) {
+        let waker = {
+            let mut guard = self.lock();
+            let queue = guard.queue();
+            queue.writing = queue.writing.saturating_sub(n);
+            queue.room_waker()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The writer is done with what it took (written, abandoned or failed).
+    fn written_all(&self) {
+        self.written(usize::MAX);
+    }
+
+    /// Whether more than the bound is queued (the reader is held back).
+    pub fn is_over_limit(&self) -> bool {
+        let mut guard = self.lock();
+        let queue = guard.queue();
+        queue.backlog() > queue.limit
+    }
+}
+
+impl<S: Send> ReadGate for Outbound<S> {
+    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut guard = self.lock();
+        let queue = guard.queue();
+        if queue.backlog() <= queue.limit || queue.stopped || queue.closing {
+            return Poll::Ready(());
+        }
+        match &mut queue.read_waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
 }
 
 impl<S> Queue<S> {
+    /// Every byte owed to the peer: bulk, control frames, and what the writer holds.
+    fn backlog(&self) -> usize {
+        self.bytes.len() + self.urgent.len() + self.writing
+    }
+
+    /// The reader's waker, taken if the reader may go on (back under the bound, or stopped).
+    fn room_waker(&mut self) -> Option<Waker> {
+        if self.read_waker.is_some()
+            && (self.backlog() <= self.limit || self.stopped || self.closing)
+        {
+            return self.read_waker.take();
+        }
+        None
+    }
+
     /// Called before a frame is appended to `bytes`: marks where it starts if the last mark is
     /// far enough behind.
     fn mark_frame_start(&mut self) {
@@ -216,8 +314,14 @@ impl<S> Drop for StopOnDrop<'_, S> {
         queue.appended = 0;
         queue.marks.clear();
         queue.urgent = BytesMut::new();
+        queue.writing = 0;
         queue.idle_writer = None;
+        let reader = queue.read_waker.take();
         guard.shut.store(true, Ordering::Release);
+        drop(guard);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
     }
 }
 
@@ -262,6 +366,12 @@ impl<S> OutboundGuard<'_, S> {
             .expect("locked until dropped")
             .bytes
             .len()
+    }
+
+    /// Every byte owed to the peer and not yet written: bulk data, control frames, and what
+    /// the writer has taken. This is what the buffer's bound is held to.
+    pub fn backlog(&self) -> usize {
+        self.queue.as_ref().expect("locked until dropped").backlog()
     }
 
     /// Frames waiting to be written: appends to the bulk lane since the writer last took it
@@ -368,6 +478,22 @@ impl<S> OutboundGuard<'_, S> {
         queue.appended = 0;
     }
 
+    /// Cuts the peer off: everything queued and not yet being written is dropped at once (its
+    /// memory freed), the writer abandons the rest of its batch at the next frame boundary,
+    /// `last` (an error frame) goes out ahead of anything else, and the write side is shut.
+    pub fn cut_off(&mut self, last: &[u8]) {
+        if self.queue().stopped || self.queue().cut {
+            return;
+        }
+        let queue = self.queue();
+        queue.bytes = BytesMut::new();
+        queue.marks = Vec::new();
+        queue.appended = 0;
+        queue.urgent = BytesMut::from(last);
+        queue.cut = true;
+        self.close();
+    }
+
     /// Takes nothing more: what is queued is written, then the write side is shut down.
     pub fn close(&mut self) {
         let queue = self.queue();
@@ -382,6 +508,8 @@ impl<S> OutboundGuard<'_, S> {
 impl<S> Drop for OutboundGuard<'_, S> {
     fn drop(&mut self) {
         let mut queue = self.queue.take();
+        // The reader waits for room: a flush or a close may have made it.
+        let reader = queue.as_mut().and_then(|queue| queue.room_waker());
         let waker = match &mut queue {
             Some(queue)
                 if self.wake
@@ -396,6 +524,9 @@ impl<S> Drop for OutboundGuard<'_, S> {
         drop(queue);
         if let Some(waker) = waker {
             super::held_wakes::wake(waker);
+        }
+        if let Some(reader) = reader {
+            reader.wake();
         }
     }
 }

@@ -17,6 +17,7 @@ use hubwire::bridge::routing::HubId;
 use hubwire::protocol::{BridgeChallenge, BridgeHello, BridgeProof, Envelope};
 
 use super::{loopback_config, recv_or_fail, Raw, TestServer};
+use hubwire::Config;
 
 /// The bridge secret of the hubs this test (thread) starts: tests running side by side never
 /// bridge into each other's hubs, even if a port is reused.
@@ -44,6 +45,12 @@ pub fn bridged_hub_with(port: u16, to: &[u16], secret: &str) -> TestServer {
 
 /// A hub on `port` that dials each of `targets`, with `secret`.
 pub fn bridged_hub_to(port: u16, targets: Vec<BridgeTarget>, secret: &str) -> TestServer {
+    let config = bridged_hub_config(port, targets, secret);
+    TestServer::start(config, |b| b.hub(HubLimits::default())).expect("the hub starts")
+}
+
+/// The configuration of [`bridged_hub_to`].
+pub fn bridged_hub_config(port: u16, targets: Vec<BridgeTarget>, secret: &str) -> Config {
     let mut config = loopback_config();
     config.listen = vec![format!("tcp://127.0.0.1:{port}").parse().unwrap()];
     config.bridge_secret = Some(Secret::new(secret));
@@ -52,7 +59,7 @@ pub fn bridged_hub_to(port: u16, targets: Vec<BridgeTarget>, secret: &str) -> Te
         BackoffPolicy::exponential(Duration::from_millis(20), Duration::from_millis(200))
             .with_max_attempts(None);
     config.bridge_prune_grace = Duration::from_millis(200);
-    TestServer::start(config, |b| b.hub(HubLimits::default())).expect("the hub starts")
+    config
 }
 
 /// [`bridged_hub_with`] this test's [`secret`].

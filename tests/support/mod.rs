@@ -334,6 +334,21 @@ impl Raw {
         }
     }
 
+    /// Connects over TCP with a receive buffer of `bytes` (set before connecting, so the
+    /// kernel holds little for a peer that stops reading).
+    pub async fn connect_with_recv_buffer(address: &Address, bytes: u32) -> Raw {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(bytes).unwrap();
+        let addr = address.socket_addr().expect("an IP address");
+        let stream = recv_or_fail("connect", socket.connect(addr))
+            .await
+            .expect("connects");
+        Raw {
+            stream: Box::new(stream),
+            buf: BytesMut::new(),
+        }
+    }
+
     /// Connects over TCP from source address `source` (a second loopback address, such as
     /// 127.0.0.2, stands for another machine).
     pub async fn connect_from(address: &Address, source: &str) -> Raw {

@@ -20,7 +20,7 @@ use hubwire_core::stream::{hold_wakes, FrameBatch};
 
 use super::admit::{dial, Admitted};
 use super::link::{LinkSide, LINK_PING_EVERY};
-use super::sink::FrameSink;
+use super::sink::{BoundedSink, FrameSink};
 use super::stats::LinkStats;
 use super::table::LinkUp;
 use crate::hub::Hub;
@@ -118,11 +118,11 @@ impl BridgeDialer {
                     false => Missed::GiveUp(e.to_string()),
                 }
             })?;
-            let sink: Arc<dyn FrameSink> = admitted.writer.outbound.clone();
+            let sink = bridges.bounded(admitted.writer.outbound.clone());
             let up = LinkUp {
                 peer: admitted.peer,
                 dialed_by: bridges.me(),
-                sink: sink.clone(),
+                sink: sink.clone() as Arc<dyn FrameSink>,
                 stats,
                 filter: Some(target),
             };
@@ -159,7 +159,7 @@ impl BridgeDialer {
     fn link_up(
         &mut self,
         admitted: Admitted,
-        sink: Arc<dyn FrameSink>,
+        sink: Arc<BoundedSink>,
         link_no: u64,
         ctx: &mut Context<Self>,
     ) {

@@ -24,6 +24,7 @@ use hubwire_core::pubsub::Channel;
 use hubwire_core::stats::{Counter, StatsRegistry};
 use tokio::sync::watch;
 
+use super::sink::{BoundedSink, FrameSink};
 use super::table::{lock, BridgeTable, BridgeView};
 use crate::hub::Hub;
 
@@ -40,8 +41,11 @@ pub struct Bridges {
     /// Where answers to calls that came over a bridge go back to.
     replies: Arc<Mutex<ReplyRoutes>>,
     max_frame: usize,
+    /// Bytes a link may owe its peer before the peer is taken for frozen.
+    max_outbound_bytes: usize,
     registry: StatsRegistry,
     too_large: Counter,
+    frozen: Counter,
 }
 
 impl std::fmt::Debug for Bridges {
@@ -77,9 +81,20 @@ impl Bridges {
             seen,
             replies: Arc::default(),
             max_frame,
+            max_outbound_bytes: limits.max_outbound_bytes,
             registry: registry.clone(),
             too_large: registry.counter("bridge.too_large", &[]),
+            frozen: registry.counter("bridge.frozen", &[]),
         }
+    }
+
+    /// `sink`, held to the bound of what a link may owe its peer.
+    pub fn bounded(&self, sink: Arc<dyn FrameSink>) -> Arc<BoundedSink> {
+        Arc::new(BoundedSink::new(
+            sink,
+            self.max_outbound_bytes,
+            self.frozen.clone(),
+        ))
     }
 
     /// This hub's id among bridged hubs.

@@ -10,7 +10,7 @@ use hubwire_core::protocol::{
     kind, BridgeResync, Disconnect, Envelope, ErrorFrame, Frame, Ping, Pong, ProtocolError,
 };
 
-use super::sink::FrameSink;
+use super::sink::{BoundedSink, FrameSink};
 use super::stats::LinkStats;
 use super::table::{Control, FromLink, LinkDown};
 use crate::hub::Hub;
@@ -31,7 +31,7 @@ pub struct LinkSide {
     /// The table's number for this link.
     pub link_no: u64,
     hub: Hub,
-    sink: Arc<dyn FrameSink>,
+    sink: Arc<BoundedSink>,
     stats: LinkStats,
     pings_out: u32,
     ping_sent: Option<(u64, Instant)>,
@@ -53,7 +53,7 @@ impl LinkSide {
         peer: HubId,
         link_no: u64,
         hub: Hub,
-        sink: Arc<dyn FrameSink>,
+        sink: Arc<BoundedSink>,
         stats: LinkStats,
     ) -> LinkSide {
         LinkSide {
@@ -136,6 +136,9 @@ impl LinkSide {
     /// Call every [`LINK_PING_EVERY`]: sends a PING, or ends the link when too many went
     /// unanswered.
     pub fn keepalive(&mut self) -> Result<(), LinkEnd> {
+        if self.sink.is_frozen() {
+            return Err("the peer hub is frozen: it read nothing while owed the bound".into());
+        }
         if self.pings_out >= LINK_MAX_PINGS_OUT {
             return Err(format!(
                 "the peer hub answered none of {LINK_MAX_PINGS_OUT} PINGs"

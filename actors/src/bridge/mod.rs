@@ -32,7 +32,7 @@ pub use admit::{
 pub use dialer::BridgeDialer;
 pub use forward::Bridges;
 pub use link::{LinkSide, LINK_MAX_PINGS_OUT, LINK_PING_EVERY};
-pub use sink::FrameSink;
+pub use sink::{BoundedSink, FrameSink};
 pub use start::start_for_hub;
 pub use stats::LinkStats;
 pub use table::{

@@ -24,6 +24,7 @@ pub fn start_for_hub(
         let name = name.unwrap_or_else(|| "hub".into());
         let limits = hubwire_core::bridge::BridgeLimits {
             prune_grace: config.bridge_prune_grace,
+            max_outbound_bytes: config.bridge_max_outbound_bytes,
             ..Default::default()
         };
         Bridges::start(name, secret.clone(), config.max_frame, &limits, registry)

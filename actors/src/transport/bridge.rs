@@ -89,12 +89,12 @@ impl Connection {
         let Some(bridges) = hub.bridges().cloned() else {
             return;
         };
-        let sink: Arc<dyn FrameSink> = self.replies.clone();
+        let sink = bridges.bounded(self.replies.clone());
         let stats = LinkStats::new(bridges.registry(), &format!("from {name}"));
         let up = LinkUp {
             peer,
             dialed_by: peer,
-            sink: sink.clone(),
+            sink: sink.clone() as Arc<dyn FrameSink>,
             stats: stats.clone(),
             filter: None,
         };

@@ -444,6 +444,14 @@ impl Connection {
     }
 
     fn check_timeouts(&mut self, ctx: &mut Context<Self>) {
+        if !self.replies.outbound().is_open() {
+            // Cut off by the hub (a slow consumer) or a bridge (a frozen peer), or the writer
+            // failed: nothing more can be written, so nothing more is read.
+            self.closed = true;
+            self.abort_writer_after(CUT_OFF_GRACE);
+            ctx.stop();
+            return;
+        }
         let now = Instant::now();
         let (in_flight, answered) = {
             let mut queue = self.replies.outbound().lock();

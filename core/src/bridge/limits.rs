@@ -29,13 +29,20 @@ pub struct BridgeLimits {
     pub max_interests_per_origin: usize,
     /// See [`DEFAULT_PRUNE_GRACE`].
     pub prune_grace: Duration,
+    /// See [`DEFAULT_MAX_OUTBOUND_BYTES`].
+    pub max_outbound_bytes: usize,
 }
+
+/// Bytes a link may owe the hub at its other end before that hub is taken for frozen and the
+/// link is dropped (a stopped process whose socket is still open reads nothing).
+pub const DEFAULT_MAX_OUTBOUND_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for BridgeLimits {
     fn default() -> Self {
         BridgeLimits {
             max_interests_per_origin: DEFAULT_MAX_INTERESTS_PER_ORIGIN,
             prune_grace: DEFAULT_PRUNE_GRACE,
+            max_outbound_bytes: DEFAULT_MAX_OUTBOUND_BYTES,
         }
     }
 }

@@ -685,4 +685,69 @@ mod tests {
         assert!(!outbound.is_open());
         assert!(!outbound.lock().push(b"more"));
     }
+
+    #[tokio::test]
+    async fn the_backlog_counts_what_the_writer_holds_and_the_gate_opens_under_the_bound() {
+        use std::future::poll_fn;
+        let outbound = Arc::new(Outbound::with_limit((), 100));
+        let (client, mut server) = tokio::io::duplex(64);
+        {
+            let mut q = outbound.lock();
+            q.push(&[1; 150]);
+            q.push_urgent(&[2; 30]);
+            assert_eq!(q.backlog(), 180, "bulk and control frames both count");
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(outbound.poll_room(&mut cx).is_pending(), "over the bound");
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        // The writer has taken everything but can write only 64 bytes: the rest still counts.
+        let mut got = vec![0u8; 10];
+        server.read_exact(&mut got).await.unwrap();
+        while outbound.lock().queued() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            outbound.lock().backlog() > 100,
+            "held by the writer, still owed"
+        );
+        assert!(outbound.is_over_limit());
+        // Reading lets the writer go on; the gate opens once it is back under the bound.
+        let reader = tokio::spawn(async move {
+            let mut rest = vec![0u8; 170];
+            server.read_exact(&mut rest).await.unwrap();
+            server
+        });
+        poll_fn(|cx| outbound.poll_room(cx)).await;
+        assert!(outbound.lock().backlog() <= 100);
+        let _server = reader.await.unwrap();
+        outbound.lock().close();
+        writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_drops_the_backlog_and_writes_only_the_last_frame() {
+        let outbound = Arc::new(Outbound::<()>::default());
+        let (client, mut server) = tokio::io::duplex(1 << 20);
+        {
+            let mut q = outbound.lock();
+            q.push(b"bulk,");
+            q.push_urgent(b"pong,");
+            q.cut_off(b"GONE");
+            assert_eq!(q.backlog(), 4, "only the last frame is left");
+            assert!(!q.push(b"late"), "nothing is taken after");
+            q.cut_off(b"AGAIN");
+            assert_eq!(q.backlog(), 4, "cut once");
+        }
+        let writer = tokio::spawn({
+            let outbound = outbound.clone();
+            async move { outbound.write_to(client).await }
+        });
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(&got, b"GONE");
+        writer.await.unwrap().unwrap();
+    }
 }

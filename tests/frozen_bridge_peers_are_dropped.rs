@@ -1,0 +1,91 @@
+//! Guards the bound of a bridge link: a peer hub that stops reading (a stopped process whose
+//! socket is still open) is taken for frozen once the link owes it `bridge_max_outbound_bytes`:
+//! the link is dropped, its memory freed, and the peer told why.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hubwire::bridge::routing::{FullPart, HubId, Interest, InterestUpdate, LinkState};
+use hubwire::hub::HubLimits;
+use hubwire::protocol::{kind, Envelope, ErrorCode, ErrorFrame, Headers, MessageFlags, Publish};
+use hubwire::pubsub::{Channel, Pattern};
+use support::bridge::*;
+use support::hub::free_port;
+use support::*;
+use tokio::io::AsyncWriteExt;
+
+const BOUND: usize = 256 * 1024;
+
+fn counter(server: &TestServer, name: &str) -> u64 {
+    server.registry.snapshot().counter(name, &[]).unwrap_or(0)
+}
+
+#[actix_rt::test]
+async fn a_peer_hub_that_stops_reading_is_dropped_once_the_link_owes_it_the_bound() {
+    let mut config = bridged_hub_config(free_port(), Vec::new(), &secret());
+    config.bridge_max_outbound_bytes = BOUND;
+    config.send_buffer_bytes = 64 * 1024;
+    let hub = TestServer::start(config, |b| b.hub(HubLimits::default())).unwrap();
+
+    // A raw peer plays hub 7, wants everything, and then never reads again.
+    let (mut peer, hub_id) = admitted_peer(&hub).await;
+    peer.send_envelope(&LinkState {
+        origin: HubId(7),
+        seq: 1,
+        neighbors: vec![hub_id],
+    })
+    .await;
+    peer.send_envelope(&InterestUpdate {
+        origin: HubId(7),
+        from_seq: 0,
+        to_seq: 1,
+        add: vec![Interest::plain(Pattern::parse("**").unwrap())],
+        remove: Vec::new(),
+        full: Some(FullPart {
+            after: None,
+            last: true,
+        }),
+    })
+    .await;
+    until("the hub to reach hub 7", || gauge(&hub, "bridge.hubs") == 2).await;
+
+    let mut publisher = Raw::handshake(&hub.tcp()).await;
+    let publish = Publish {
+        channel: Channel::parse("load/x").unwrap(),
+        flags: MessageFlags::NONE,
+        reply_to: None,
+        headers: Headers::new(),
+        body: Bytes::from(vec![7u8; 1024]),
+    };
+    let mut chunk = Vec::new();
+    for _ in 0..64 {
+        chunk.extend_from_slice(&publish.to_frame_bytes().unwrap());
+    }
+    recv_or_fail("the peer to be taken for frozen", async {
+        while counter(&hub, "bridge.frozen") == 0 {
+            publisher.stream.write_all(&chunk).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    until("the link to be dropped", || gauge(&hub, "bridge.hubs") == 1).await;
+    // Its socket is shut though it never read: only the publisher's writer is left.
+    until("the link's writer to end", || {
+        let stats = hub.registry.snapshot();
+        stats.gauge("connections.writers", &[("transport", "tcp")]) == Some(1)
+    })
+    .await;
+
+    // What the peer finds when it reads again: what the kernel held, then why, then the end.
+    let mut last = None;
+    while let Some(frame) = peer.recv().await {
+        last = Some(frame);
+    }
+    let last = last.expect("frames before the end");
+    assert_eq!(last.kind, kind::ERROR);
+    let error = ErrorFrame::from_frame(&last).unwrap();
+    assert_eq!(error.code, ErrorCode::Busy);
+    assert!(error.message.starts_with("frozen"), "{}", error.message);
+}

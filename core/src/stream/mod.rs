@@ -11,6 +11,9 @@ mod ledger;
 mod outbound;
 mod timer;
 
+#[cfg(test)]
+mod handshake_tests;
+
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
 pub use handshake::{exchange_hello, read_one_frame, HandshakeError};
 pub use held_wakes::hold_wakes;

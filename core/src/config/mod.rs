@@ -149,7 +149,8 @@ pub struct Config {
     /// Without one, this hub neither dials bridges nor accepts them. Default: none.
     pub bridge_secret: Option<Secret>,
     /// How long a bridge waits before dialing again, by attempt (a back-off policy in its JSON
-    /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever.
+    /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever, counted afresh
+    /// once a link has been up for 30 s.
     pub bridge_backoff: BackoffPolicy,
     /// How long the record of a hub that can no longer be reached is kept (in case a link
     /// brings it back) before it is dropped. Default: 30 s.

@@ -184,7 +184,9 @@ impl BridgeDialer {
         }
         self.links_made += 1;
         self.last_failure = None;
-        self.backoff = BackoffState::new();
+        // The attempt count is not started over here but after the policy's `reset_after` of
+        // health, as for spokes: a hub that admits the link and drops it at once is dialed
+        // less and less often, not every `min` forever.
         tracing::info!(url = %self.target.url, %peer, "bridge up");
         self.live = Some(Live {
             side,

@@ -51,7 +51,7 @@ impl Curve {
                 jitter: spread,
             } => {
                 let base = exponential(*min, *max, *factor, attempt);
-                spread_and_cap(base, *max, *spread, draw(jitter))
+                spread_under_cap(base, *max, *spread, draw(jitter))
             }
             Curve::Polynomial { exponent } => polynomial(attempt, *exponent, draw(jitter)),
             Curve::List(delays) => {
@@ -93,18 +93,21 @@ pub(super) fn exponential(min: Duration, max: Duration, factor: f64, attempt: u3
     }
 }
 
-/// With random factor `spread` = r and a unit draw u: `d * (1 - r + 2 r u)`, uniform over
-/// `[d(1-r), d(1+r)]`, then capped at `max`.
-pub(super) fn spread_and_cap(delay: Duration, max: Duration, spread: f64, unit: f64) -> Duration {
+/// With random factor `spread` = r and a unit draw u: `c * (1 - r + 2 r u)`, uniform over
+/// `[c(1-r), c(1+r)]`, where the centre c is `delay` lowered to `max / (1 + r)` when the band
+/// would reach past `max`.
+///
+/// The band is capped, not the draw: capping each draw at `max` would turn every draw above it
+/// into exactly `max`, so about half of the peers at the cap would retry at the same instant.
+/// Here the band stops growing once its top touches the cap, and a peer at the cap still waits
+/// anywhere in `[max(1-r)/(1+r), max]` (with r = 1, anywhere in `[0, max]`: full jitter).
+pub(super) fn spread_under_cap(delay: Duration, max: Duration, spread: f64, unit: f64) -> Duration {
     if spread == 0.0 {
         return delay.min(max);
     }
-    let nanos = delay.as_nanos() as f64 * (1.0 - spread + 2.0 * spread * unit);
-    if nanos >= max.as_nanos() as f64 {
-        max
-    } else {
-        from_nanos(nanos)
-    }
+    let centre = (delay.as_nanos() as f64).min(max.as_nanos() as f64 / (1.0 + spread));
+    // Float rounding may land a hair above the cap: the cap is a promise.
+    from_nanos(centre * (1.0 - spread + 2.0 * spread * unit)).min(max)
 }
 
 /// Sidekiq's curve: `attempt^exponent + 15 + rand(0..30) * (attempt + 1)` seconds, saturating at

@@ -21,8 +21,10 @@
 //! [`DEFAULT_MAX_ATTEMPTS`]; `None` is forever, for reconnects). Then, for attempt n:
 //! - `fixed(d)`: d.
 //! - `exponential(min, max)` / `exponential_with(min, max, factor, r)`: d = min * factor^(n-1)
-//!   capped at max; then drawn uniformly from `[d(1-r), d(1+r)]` and capped at max again. Near
-//!   the cap the draws above max become max, so up to half of them are exactly max.
+//!   capped at max / (1 + r); then drawn uniformly from `[d(1-r), d(1+r)]`, which never passes
+//!   max. The band is capped, not the draw, so at the cap the delays still spread over
+//!   `[max(1-r)/(1+r), max]` and peers cut off together do not come back in step (r = 0
+//!   doubles exactly up to max; r = 1 is full jitter, `[0, max]`, at the cap).
 //! - `polynomial()`: Sidekiq's n^4 + 15 + rand(0..30) * (n+1) seconds (exponent configurable).
 //! - `list(delays)`: `delays[n-1]`, the last one repeating (JetStream's `BackOff`).
 //! - `custom(f)`: `f(n, &failure)` decides.
@@ -73,6 +75,8 @@ mod state;
 
 #[cfg(test)]
 mod bounds_tests;
+#[cfg(test)]
+mod herd_tests;
 #[cfg(test)]
 mod json_tests;
 #[cfg(test)]

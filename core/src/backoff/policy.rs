@@ -82,8 +82,10 @@ impl BackoffPolicy {
         Self::exponential_with(min, max, DEFAULT_FACTOR, DEFAULT_JITTER)
     }
 
-    /// `min * factor^(attempt - 1)` capped at `max`, then, with random factor `jitter` = r,
-    /// drawn uniformly from `[d(1-r), d(1+r)]` and capped at `max` again. Akka's
+    /// `d = min * factor^(attempt - 1)` capped at `max / (1 + r)`, then, with random factor
+    /// `jitter` = r, drawn uniformly from `[d(1-r), d(1+r)]`: never above `max`, and still spread
+    /// over `[max(1-r)/(1+r), max]` at the cap (capping each draw instead would send about half
+    /// of the peers at the cap back at the same instant). Like Akka's
     /// `restartWithBackoff(min, max, randomFactor)`, except that the cap holds after the jitter.
     ///
     /// # Panics

@@ -81,7 +81,8 @@ fn exponential_jitter_stays_within_its_band_and_under_the_cap() {
     let policy = BackoffPolicy::exponential_with(min, max, 2.0, spread);
     let mut jitter = SplitMix64::new(42);
     for attempt in 1..=20u32 {
-        let d = (100.0 * 2f64.powi(attempt as i32 - 1)).min(30_000.0);
+        // The centre stops at 25 s, where the band's top touches the 30 s cap.
+        let d = (100.0 * 2f64.powi(attempt as i32 - 1)).min(30_000.0 / (1.0 + spread));
         // A microsecond of slack for float rounding at the low end.
         let (low, high) = (d * (1.0 - spread) - 0.001, d * (1.0 + spread));
         for _ in 0..50 {
@@ -110,6 +111,32 @@ fn a_thousand_spokes_do_not_reconnect_in_step() {
         tenths[(((d - 200.0) / 40.0) as usize).min(9)] += 1;
     }
     // Uniform: about 100 per tenth of the band; none empty, none crowded.
+    assert!(
+        tenths.iter().all(|&n| (50..=150).contains(&n)),
+        "{tenths:?}"
+    );
+}
+
+#[test]
+fn exponential_jitter_keeps_its_spread_at_the_cap() {
+    // Deep past the cap (5 s, r = 0.2) the band is [5 s * 0.8 / 1.2, 5 s] = [3333.3, 5000] ms.
+    // Capping each draw instead made every draw above 5 s exactly 5 s: half the peers in step.
+    let policy = BackoffPolicy::exponential_with(ms(100), ms(5_000), 2.0, 0.2);
+    let mut jitter = SplitMix64::new(11);
+    let draws: Vec<f64> = (0..1000)
+        .map(|_| delay(&policy, 20, &mut jitter).as_secs_f64() * 1000.0)
+        .collect();
+    let (low, high) = (5000.0 * 0.8 / 1.2, 5000.0);
+    assert!(draws.iter().all(|&d| low - 0.001 <= d && d <= high));
+    let at_the_cap = draws.iter().filter(|&&d| d == high).count();
+    assert!(
+        at_the_cap <= 1,
+        "{at_the_cap} of 1000 draws exactly at the cap"
+    );
+    let mut tenths = [0u32; 10];
+    for d in &draws {
+        tenths[(((d - low) / ((high - low) / 10.0)) as usize).min(9)] += 1;
+    }
     assert!(
         tenths.iter().all(|&n| (50..=150).contains(&n)),
         "{tenths:?}"

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::pending::{Pending, ReplyReceiver};
 use super::{CallError, ClientOptions};
+use crate::Address;
 
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65_507;
@@ -172,8 +173,13 @@ impl Live {
     }
 }
 
-/// Runs the CONN handshake over `stream` and starts its reader and writer tasks.
-pub(crate) async fn open<S>(stream: S, options: &ClientOptions) -> Result<Live, CallError>
+/// Runs the CONN handshake over `stream`, connected to `address`, and starts its reader and
+/// writer tasks.
+pub(crate) async fn open<S>(
+    stream: S,
+    address: &Address,
+    options: &ClientOptions,
+) -> Result<Live, CallError>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -188,6 +194,11 @@ where
         .await
         .map_err(|e| match e {
             HandshakeError::Refused { code, message } => CallError::Remote { code, message },
+            // Not connected yet, so not sent: the same failure as a refused connect.
+            HandshakeError::Lost(source) => CallError::Connect {
+                address: address.clone(),
+                source,
+            },
             HandshakeError::Protocol(e) => CallError::from(e),
         })?;
     let pending = Arc::new(Pending::default());

@@ -8,8 +8,9 @@ use crate::{Address, BodyError};
 /// Why a call did not produce a reply. Each case tells the caller something different to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The server could not be reached (refused, no such socket): is it running, is the address
-    /// right?
+    /// The server could not be reached (refused, no such socket), or the connection broke
+    /// before its CONN answer (reset, closed, a DISCONN instead): is it running, is the
+    /// address right? The request was not sent.
     #[error("cannot connect to {address}: {source}")]
     Connect {
         /// Where the client tried to connect.
@@ -69,6 +70,26 @@ impl CallError {
         match self {
             CallError::Remote { code, .. } => Some(*code),
             _ => None,
+        }
+    }
+
+    /// Whether the connection failed rather than the call: it could not be opened (refused;
+    /// reset, closed or told DISCONN during the CONN handshake; no answer within the connect
+    /// timeout) or it broke while the call was in flight. Each may pass once the server is
+    /// back, so a queued sender always retries them.
+    pub fn is_connection_failure(&self) -> bool {
+        match self {
+            CallError::Connect { .. }
+            | CallError::ConnectTimeout { .. }
+            | CallError::ConnectionLost { .. } => true,
+            // The stream itself failed, wherever that came to light.
+            CallError::Protocol(e) => {
+                matches!(e, ProtocolError::Io(_) | ProtocolError::Truncated { .. })
+            }
+            CallError::Timeout { .. }
+            | CallError::Remote { .. }
+            | CallError::Body(_)
+            | CallError::TooLarge { .. } => false,
         }
     }
 

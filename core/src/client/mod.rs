@@ -14,6 +14,9 @@ mod error;
 mod options;
 mod pending;
 
+#[cfg(test)]
+mod connect_tests;
+
 pub use error::CallError;
 pub use options::ClientOptions;
 
@@ -246,7 +249,7 @@ impl Client {
                             source,
                         })?;
                     let _ = stream.set_nodelay(options.tcp_nodelay);
-                    connection::open(stream, options).await
+                    connection::open(stream, address, options).await
                 }
                 Address::Unix(path) => {
                     let stream = tokio::net::UnixStream::connect(path)
@@ -255,7 +258,7 @@ impl Client {
                             address: address.clone(),
                             source,
                         })?;
-                    connection::open(stream, options).await
+                    connection::open(stream, address, options).await
                 }
                 Address::Udp(addr) => connection::open_udp(*addr, options).await,
             }

@@ -159,7 +159,8 @@ pub struct Config {
     /// Without one, this hub neither dials bridges nor accepts them. Default: none.
     pub bridge_secret: Option<Secret>,
     /// How long a bridge waits before dialing again, by attempt (a back-off policy in its JSON
-    /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever.
+    /// form). Default: exponential from 100 ms to 5 s with 20% jitter, forever, counted afresh
+    /// once a link has been up for 30 s.
     pub bridge_backoff: BackoffPolicy,
     /// Bytes a bridge link may owe its peer hub; past it the peer is taken for frozen, the
     /// link dropped (and dialed again) and its memory freed. Default: 64 MiB.

@@ -11,12 +11,13 @@ type Custom = Arc<dyn Fn(&CallError) -> bool + Send + Sync>;
 /// Decides whether a failed delivery is retried (after the back-off) or moved to errored at
 /// once with the reason.
 ///
-/// The default retries what may go away by itself: cannot connect, connect timeout, call
-/// timeout, connection lost, and the remote codes `busy`, `paused`, `timeout`,
-/// `shutting-down`, `handler-failure` and `unhandled` (and codes this version does not know).
-/// It does not retry what will fail the same way every time: `unknown-route`, `invalid-body`,
-/// `denied`, `not-found`, protocol-level codes, a message too large for the remote, or a body
-/// that cannot be encoded.
+/// The default retries what may go away by itself: every failure of the connection
+/// ([`CallError::is_connection_failure`]: refused; reset, closed or told DISCONN during the
+/// CONN handshake; connect timeout; lost in flight), the call timeout, and the remote codes
+/// `busy`, `paused`, `timeout`, `shutting-down`, `handler-failure` and `unhandled` (and codes
+/// this version does not know). It does not retry what will fail the same way every time:
+/// `unknown-route`, `invalid-body`, `denied`, `not-found`, protocol-level codes, bytes that are
+/// not the protocol, a message too large for the remote, or a body that cannot be encoded.
 ///
 /// ```
 /// use hubwire_core::sender::RetryRule;
@@ -68,16 +69,17 @@ impl RetryRule {
             return custom(error);
         }
         match error {
-            CallError::Connect { .. }
-            | CallError::ConnectTimeout { .. }
-            | CallError::Timeout { .. }
-            | CallError::ConnectionLost { .. } => true,
+            // A destination killed mid-handshake is as down as one that refuses: wait for it.
+            // (`is_connection_failure` names every variant, so a new one is decided there.)
+            e if e.is_connection_failure() => true,
+            CallError::Timeout { .. } => true,
             CallError::Remote { code, .. } => self
                 .codes
                 .get(code)
                 .copied()
                 .unwrap_or_else(|| retry_by_default(*code)),
-            CallError::TooLarge { .. } | CallError::Protocol(_) | CallError::Body(_) => false,
+            // Too large, bytes that are not the protocol, a body error: the same every time.
+            _ => false,
         }
     }
 }
@@ -106,6 +108,7 @@ fn retry_by_default(code: ErrorCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ProtocolError;
     use std::time::Duration;
 
     fn remote(code: ErrorCode) -> CallError {
@@ -151,6 +154,50 @@ mod tests {
             ErrorCode::NotFound,
         ] {
             assert!(!rule.retryable(&remote(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn every_connection_failure_is_retried_whatever_the_codes_say() {
+        // Busy parked by choice: a connection failure is retried all the same.
+        let rule = RetryRule::default().code(ErrorCode::Busy, false);
+        let address: crate::Address = "tcp://127.0.0.1:1".parse().unwrap();
+        let broken = |kind: std::io::ErrorKind| CallError::Connect {
+            address: address.clone(),
+            source: kind.into(),
+        };
+        let failures = [
+            broken(std::io::ErrorKind::ConnectionRefused),
+            // The destination accepted, then reset, closed or dropped us mid-handshake.
+            broken(std::io::ErrorKind::ConnectionReset),
+            broken(std::io::ErrorKind::UnexpectedEof),
+            broken(std::io::ErrorKind::BrokenPipe),
+            broken(std::io::ErrorKind::ConnectionAborted),
+            CallError::ConnectTimeout {
+                address: address.clone(),
+                after: Duration::from_secs(5),
+            },
+            CallError::ConnectionLost {
+                reason: "the connection ended before the reply".into(),
+            },
+            // However a broken stream comes to light, it is the connection's failure.
+            CallError::Protocol(ProtocolError::Io(
+                std::io::ErrorKind::ConnectionReset.into(),
+            )),
+            CallError::Protocol(ProtocolError::Truncated { buffered: 3 }),
+        ];
+        for e in &failures {
+            assert!(e.is_connection_failure(), "{e}");
+            assert!(rule.retryable(e), "{e}");
+        }
+        let garbled = CallError::Protocol(ProtocolError::UnexpectedKind {
+            expected: crate::protocol::kind::CONN,
+            got: crate::protocol::kind::PING,
+        });
+        let too_large = CallError::TooLarge { size: 10, max: 5 };
+        for e in [&garbled, &too_large, &remote(ErrorCode::Busy)] {
+            assert!(!e.is_connection_failure(), "{e}");
+            assert!(!rule.retryable(e), "{e}");
         }
     }
 

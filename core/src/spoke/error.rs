@@ -9,8 +9,9 @@ use crate::Address;
 /// Why connecting, subscribing or publishing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SpokeError {
-    /// The hub could not be reached (refused, no such socket): is it running, is the address
-    /// right? The spoke keeps trying.
+    /// The hub could not be reached (refused, no such socket), or the connection broke before
+    /// its CONN answer (reset, closed, a DISCONN instead): is it running, is the address right?
+    /// The spoke keeps trying.
     #[error("cannot connect to {address}: {source}")]
     Connect {
         /// Where the spoke tried to connect.

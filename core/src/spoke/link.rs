@@ -79,11 +79,11 @@ pub async fn connect(address: &Address, options: &SpokeOptions) -> Result<Link, 
             Address::Tcp(addr) => {
                 let stream = tokio::net::TcpStream::connect(addr).await.map_err(io)?;
                 let _ = stream.set_nodelay(options.tcp_nodelay);
-                handshake(stream, options).await
+                handshake(stream, address, options).await
             }
             Address::Unix(path) => {
                 let stream = tokio::net::UnixStream::connect(path).await.map_err(io)?;
-                handshake(stream, options).await
+                handshake(stream, address, options).await
             }
             Address::Udp(_) => Err(SpokeError::NotAStream(address.clone())),
         }
@@ -96,7 +96,11 @@ pub async fn connect(address: &Address, options: &SpokeOptions) -> Result<Link, 
         })?
 }
 
-async fn handshake<S>(stream: S, options: &SpokeOptions) -> Result<Link, SpokeError>
+async fn handshake<S>(
+    stream: S,
+    address: &Address,
+    options: &SpokeOptions,
+) -> Result<Link, SpokeError>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -112,6 +116,10 @@ where
         .await
         .map_err(|e| match e {
             HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },
+            HandshakeError::Lost(source) => SpokeError::Connect {
+                address: address.clone(),
+                source,
+            },
             HandshakeError::Protocol(e) => SpokeError::from(e),
         })?;
     let outbound = Arc::new(Outbound::default());

@@ -5,7 +5,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::protocol::{
-    decode_frame, kind, Envelope, ErrorCode, ErrorFrame, Frame, Hello, ProtocolError,
+    decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, ProtocolError,
     PROTOCOL_VERSION,
 };
 
@@ -23,13 +23,22 @@ pub enum HandshakeError {
         /// The message.
         message: String,
     },
-    /// The bytes were not a handshake (or the stream failed).
+    /// The connection broke before the peer's CONN came: reset, closed, a broken pipe, or a
+    /// DISCONN where the CONN should be (a server shutting down says so to connections still in
+    /// their handshake). A failure to connect like a refused one: nothing but our CONN was
+    /// sent, and the peer may soon be back.
+    Lost(std::io::Error),
+    /// The bytes were not a handshake.
     Protocol(ProtocolError),
 }
 
 impl From<ProtocolError> for HandshakeError {
+    /// A failed read or write is the connection's failure, not the peer's bytes'.
     fn from(e: ProtocolError) -> Self {
-        HandshakeError::Protocol(e)
+        match e {
+            ProtocolError::Io(e) => HandshakeError::Lost(e),
+            e => HandshakeError::Protocol(e),
+        }
     }
 }
 
@@ -71,7 +80,7 @@ where
 {
     wr.write_all(&ours.to_frame_bytes()?)
         .await
-        .map_err(ProtocolError::Io)?;
+        .map_err(HandshakeError::Lost)?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let first = read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
     let theirs = match first.kind {
@@ -82,6 +91,12 @@ where
                 code: err.code,
                 message: err.message,
             });
+        }
+        kind::DISCONN => {
+            let why = Disconnect::from_frame(&first)?.reason;
+            let message = format!("the {peer} said DISCONN instead of CONN: {why}");
+            let aborted = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, message);
+            return Err(HandshakeError::Lost(aborted));
         }
         got => {
             return Err(ProtocolError::UnexpectedKind {

@@ -13,6 +13,9 @@ mod outbound;
 mod stall;
 mod timer;
 
+#[cfg(test)]
+mod handshake_tests;
+
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
 pub use gate::ReadGate;
 pub use handshake::{exchange_hello, read_one_frame, HandshakeError};

@@ -11,6 +11,6 @@ mod table_tests;
 
 pub use router::{Hub, HubLimits, SlowConsumer, SLOW_CONSUMER_MESSAGE};
 pub use table::{
-    ConnId, Disconnected, Figures, GroupId, HubSnapshot, ReplaceAll, Replay, Retain, Sid,
-    Subscribe, Subscriber, SubscriptionTable, TableFigures, Unsubscribe, NO_GROUP,
+    Changes, ConnId, Disconnected, Figures, GroupId, HubSnapshot, Retain, Sid, Subscriber,
+    SubscriptionTable, TableFigures, NO_GROUP,
 };

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
+use hubwire_core::pubsub::HubTable;
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
@@ -40,6 +41,8 @@ pub struct HubLimits {
     pub retained_count: usize,
     /// Bytes of retained messages (channels and bodies) kept, at most.
     pub retained_bytes: usize,
+    /// Subscriptions one connection may hold; more are refused.
+    pub max_subscriptions_per_connection: usize,
 }
 
 impl Default for HubLimits {
@@ -55,6 +58,7 @@ impl From<&hubwire_core::Config> for HubLimits {
             max_outbound_messages: config.hub_max_outbound_messages,
             retained_count: config.hub_retained_count,
             retained_bytes: config.hub_retained_bytes,
+            max_subscriptions_per_connection: config.hub_max_subscriptions_per_connection,
         }
     }
 }
@@ -120,15 +124,19 @@ impl Hub {
         registry: &StatsRegistry,
         bridges: Option<Bridges>,
     ) -> Hub {
-        let (table, snapshots) =
-            SubscriptionTable::new(limits.retained_count, limits.retained_bytes);
+        let (table, snapshots) = SubscriptionTable::new(HubTable::new(
+            limits.retained_count,
+            limits.retained_bytes,
+            limits.max_subscriptions_per_connection,
+        ));
         let mut table = table.with_gauges(registry);
         if let Some(bridges) = &bridges {
             table = table.with_interest(bridges.table().clone().recipient());
         }
         Hub {
             bridges,
-            table: table.start(),
+            // Its own thread: a burst of subscriptions never delays accepting or handshakes.
+            table: SubscriptionTable::start_in_arbiter(&actix::Arbiter::new().handle(), |_| table),
             snapshots,
             peers: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
@@ -185,6 +193,7 @@ impl Hub {
         if publish.flags.contains(MessageFlags::RETAIN) {
             self.table.do_send(Retain {
                 channel: publish.channel.clone(),
+                headers: publish.headers.clone(),
                 message: publish.body.clone(),
             });
         }
@@ -208,6 +217,7 @@ impl Hub {
         if publish.flags.contains(MessageFlags::RETAIN) {
             self.table.do_send(Retain {
                 channel: publish.channel.clone(),
+                headers: publish.headers.clone(),
                 message: publish.body.clone(),
             });
         }

@@ -67,7 +67,9 @@ pub struct Connection {
     ticker: Option<tokio::task::JoinHandle<()>>,
     /// Pub/sub: this connection's id at the hub, from its first pub/sub frame.
     hub_conn: Option<ConnId>,
-    /// Subscription changes sent to the hub's table and not yet applied.
+    /// Subscription changes of this read, sent to the hub's table as one batch.
+    hub_changes: Vec<hubwire_core::pubsub::Change>,
+    /// Batches sent to the hub's table and not yet applied.
     hub_pending: usize,
     /// PINGs answered once the pending subscription changes are applied, so a PONG tells a
     /// spoke that everything it subscribed before its PING is in force.
@@ -169,6 +171,7 @@ impl Connection {
                 phase_watch: None,
                 ticker: None,
                 hub_conn: None,
+                hub_changes: Vec::new(),
                 hub_pending: 0,
                 deferred_pongs: Vec::new(),
                 pings_out: 0,
@@ -329,8 +332,15 @@ impl Connection {
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
             kind::PING => match Ping::from_frame(&frame) {
-                Ok(Ping { nonce }) if self.hub_pending > 0 => self.deferred_pongs.push(nonce),
-                Ok(Ping { nonce }) => self.write_urgent(&Pong { nonce }),
+                Ok(Ping { nonce }) => {
+                    // A PONG is a barrier: it waits for the subscription changes before it.
+                    self.flush_hub_changes(ctx);
+                    if self.hub_pending > 0 {
+                        self.deferred_pongs.push(nonce);
+                    } else {
+                        self.write_urgent(&Pong { nonce });
+                    }
+                }
                 Err(e) => self.send_error(None, e.code(), e.to_string()),
             },
             kind::SUBSCRIBE | kind::UNSUBSCRIBE | kind::SUBSCRIPTIONS | kind::PUBLISH
@@ -616,6 +626,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
                         break;
                     }
                 }
+                self.flush_hub_changes(ctx);
             }),
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");

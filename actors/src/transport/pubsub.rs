@@ -6,14 +6,17 @@ use std::time::Duration;
 
 use actix::{ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use hubwire_core::protocol::{
-    kind, Envelope, ErrorCode, Frame, MessageTail, Ping, Pong, Publish, Refused, Subscribe,
-    Subscriptions, Unsubscribe,
+    kind, Envelope, ErrorCode, Frame, Ping, Pong, Publish, Refused, Subscribe, Subscriptions,
+    Unsubscribe,
 };
+use hubwire_core::pubsub::{Change, Wanted};
 
 use super::Connection;
-use crate::hub::{self, Replay, SlowConsumer};
+use crate::hub::{self, SlowConsumer};
 
 impl Connection {
+    /// A pub/sub frame. Subscription changes are gathered for the whole read and sent to the
+    /// table as one batch ([`flush_hub_changes`](Self::flush_hub_changes)).
     pub(super) fn on_pubsub(&mut self, frame: Frame, ctx: &mut Context<Self>) {
         let Some(hub) = self.shared.hub.clone() else {
             return;
@@ -26,89 +29,72 @@ impl Connection {
                 conn
             }
         };
-        let refuse = |this: &Self, e: &hubwire_core::protocol::ProtocolError| {
-            this.write_envelope(&Refused::for_error(frame.kind, &frame.payload, e));
+        let refused = |e: &hubwire_core::protocol::ProtocolError| {
+            Refused::for_error(frame.kind, &frame.payload, e)
         };
         match frame.kind {
             kind::PUBLISH => match Publish::from_frame(&frame) {
                 Ok(publish) => hub.publish(conn, &publish),
-                Err(e) => refuse(self, &e),
+                Err(e) => self.refuse(&refused(&e)),
             },
             kind::SUBSCRIBE => match Subscribe::from_frame(&frame) {
-                Ok(subscribe) => {
-                    let replays = wants_replay(&subscribe);
-                    let change = hub::Subscribe {
-                        conn,
-                        sid: subscribe.sid,
-                        pattern: subscribe.pattern,
-                        group: subscribe.group,
-                    };
-                    self.table_change(hub.table().send(change), replays, ctx);
-                }
-                Err(e) => refuse(self, &e),
+                Ok(subscribe) => self.hub_changes.push(Change::Subscribe(wanted(subscribe))),
+                Err(e) => self.refuse(&refused(&e)),
             },
             kind::UNSUBSCRIBE => match Unsubscribe::from_frame(&frame) {
-                Ok(Unsubscribe { sid }) => {
-                    let change = hub::Unsubscribe { conn, sid };
-                    let done = hub.table().send(change);
-                    self.table_change(async move { done.await.map(|()| Vec::new()) }, false, ctx);
-                }
-                Err(e) => refuse(self, &e),
+                Ok(Unsubscribe { sid }) => self.hub_changes.push(Change::Unsubscribe(sid)),
+                Err(e) => self.refuse(&refused(&e)),
             },
             kind::SUBSCRIPTIONS => match Subscriptions::read_each(&frame.payload) {
-                Ok((list, refused)) => {
-                    for e in &refused {
-                        refuse(self, e);
+                Ok((list, invalid)) => {
+                    for e in &invalid {
+                        self.refuse(&refused(e));
                     }
-                    let quiet: Vec<u64> = list
-                        .subscriptions
-                        .iter()
-                        .filter(|s| !wants_replay(s))
-                        .map(|s| s.sid)
-                        .collect();
-                    let change = hub::ReplaceAll {
-                        conn,
-                        subscriptions: list
-                            .subscriptions
-                            .into_iter()
-                            .map(|s| (s.sid, s.pattern, s.group))
-                            .collect(),
-                    };
-                    let done = hub.table().send(change);
-                    let replay = async move {
-                        done.await.map(|mut replay| {
-                            replay.retain(|(sid, _, _)| !quiet.contains(sid));
-                            replay
-                        })
-                    };
-                    self.table_change(replay, true, ctx);
+                    let list = list.subscriptions.into_iter().map(wanted).collect();
+                    self.hub_changes.push(Change::ReplaceAll(list));
                 }
                 // The whole list is refused: the hub holds none of it.
                 Err(e) => {
-                    refuse(self, &e);
-                    hub.table().do_send(hub::ReplaceAll {
-                        conn,
-                        subscriptions: Vec::new(),
-                    });
+                    self.refuse(&refused(&e));
+                    self.hub_changes.push(Change::ReplaceAll(Vec::new()));
                 }
             },
             _ => {}
         }
     }
 
-    /// Waits for a change to the table, then replays the retained messages it answers (when
-    /// `replay`) and sends the PONGs that waited for it.
-    fn table_change(
-        &mut self,
-        change: impl std::future::Future<Output = Result<Replay, actix::MailboxError>> + 'static,
-        replay: bool,
-        ctx: &mut Context<Self>,
-    ) {
+    /// Tells the peer a subscription or publish was not applied. A control frame: it goes
+    /// ahead of queued messages, and in order with PONGs, so a PING sent after a SUBSCRIBE
+    /// is answered after that SUBSCRIBE's REFUSED.
+    fn refuse(&self, refused: &Refused) {
+        self.write_urgent(refused);
+    }
+
+    /// Sends the subscription changes gathered so far to the table as one batch; PONGs wait
+    /// for it. The table queues the retained messages they replay before it publishes the
+    /// snapshot that lets live messages through, and answers what it declined.
+    pub(super) fn flush_hub_changes(&mut self, ctx: &mut Context<Self>) {
+        if self.hub_changes.is_empty() {
+            return;
+        }
+        let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) else {
+            return;
+        };
+        let batch = hub::Changes {
+            conn,
+            outbound: Some(self.replies.clone()),
+            changes: std::mem::take(&mut self.hub_changes),
+        };
         self.hub_pending += 1;
-        ctx.spawn(change.into_actor(self).map(move |answer, this, _| {
+        let answer = hub.table().send(batch);
+        ctx.spawn(answer.into_actor(self).map(move |declined, this, _| {
             this.hub_pending -= 1;
-            if let (true, Ok(messages)) = (replay, answer) {
-                this.replay(messages);
+            for declined in declined.unwrap_or_default() {
+                this.refuse(&Refused {
+                    sid: Some(declined.sid),
+                    code: ErrorCode::Busy,
+                    message: declined.reason,
+                });
             }
             if this.hub_pending == 0 {
                 for nonce in std::mem::take(&mut this.deferred_pongs) {
@@ -118,29 +104,21 @@ impl Connection {
             }
         }));
     }
-
-    /// Writes retained messages to this connection, each to its subscription.
-    fn replay(&self, messages: Replay) {
-        let headers = hubwire_core::protocol::Headers::new();
-        for (sid, channel, body) in messages {
-            let Ok(tail) = MessageTail::retained(&channel, &headers, body) else {
-                continue;
-            };
-            let mut frame = bytes::BytesMut::new();
-            if tail.write_frame(&[sid], &mut frame).is_ok() {
-                self.replies.outbound().lock().push(&frame);
-            }
-        }
-    }
 }
 
-/// Whether a subscription gets the retained messages it matches: not with NO_RETAINED, and
-/// not a queue-group member.
-fn wants_replay(subscribe: &Subscribe) -> bool {
-    subscribe.group.is_none()
+/// A subscription as the table takes it. Retained messages are replayed to it unless it asked
+/// for NO_RETAINED or is a queue-group member.
+fn wanted(subscribe: Subscribe) -> Wanted {
+    let replay = subscribe.group.is_none()
         && !subscribe
             .flags
-            .contains(hubwire_core::protocol::SubscriptionFlags::NO_RETAINED)
+            .contains(hubwire_core::protocol::SubscriptionFlags::NO_RETAINED);
+    Wanted {
+        sid: subscribe.sid,
+        pattern: subscribe.pattern,
+        group: subscribe.group,
+        replay,
+    }
 }
 
 impl Connection {

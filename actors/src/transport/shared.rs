@@ -32,8 +32,6 @@ pub struct ConnectionLimits {
     pub max_outbound_bytes: usize,
     /// Time a peer may stay over `max_outbound_bytes` before it is closed.
     pub outbound_stall_timeout: Duration,
-    /// Hub connections: subscriptions one connection may hold.
-    pub hub_max_subscriptions: usize,
     /// Hub connections: quiet time before a PING.
     pub hub_ping_interval: Duration,
     /// Hub connections: PINGs unanswered before the peer is taken for dead.
@@ -52,7 +50,6 @@ impl From<&Config> for ConnectionLimits {
             shutdown_timeout: config.shutdown_timeout,
             max_outbound_bytes: config.max_outbound_bytes,
             outbound_stall_timeout: config.outbound_stall_timeout,
-            hub_max_subscriptions: config.hub_max_subscriptions_per_connection,
             hub_ping_interval: config.hub_ping_interval,
             hub_max_pings_out: config.hub_max_pings_out,
         }

@@ -83,6 +83,7 @@
 
 mod cache;
 mod channel;
+mod hub_table;
 mod naive;
 mod node;
 mod pattern;
@@ -96,6 +97,8 @@ mod cache_tests;
 #[cfg(test)]
 mod channel_tests;
 #[cfg(test)]
+mod hub_table_tests;
+#[cfg(test)]
 mod naive_tests;
 #[cfg(test)]
 mod pattern_tests;
@@ -106,6 +109,10 @@ mod trie_tests;
 
 pub use cache::{MatchCache, DEFAULT_MATCH_CACHE_ENTRIES};
 pub use channel::{Channel, ChannelError};
+pub use hub_table::{
+    Applied, Change, ConnId, Declined, GroupId, HubSnapshot, HubTable, InterestChanges, Replayed,
+    Sid, Subscriber, TableFigures, Wanted, NO_GROUP,
+};
 pub use pattern::{Pattern, PatternError, PatternToken};
 pub use retained::RetainedMessages;
 pub use snapshot::TrieSnapshot;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 
 use super::{Channel, Pattern};
+use crate::protocol::Headers;
 
 /// The retained messages of a hub.
 ///
@@ -41,6 +42,8 @@ pub struct RetainedMessages {
 #[derive(Debug, Clone)]
 struct Entry {
     seq: u64,
+    /// The publisher's headers, kept and replayed with the message.
+    headers: Headers,
     message: Bytes,
 }
 
@@ -58,18 +61,25 @@ impl RetainedMessages {
         }
     }
 
-    fn cost(channel: &Channel, message: &Bytes) -> usize {
-        channel.as_str().len() + message.len()
+    fn cost(channel: &Channel, headers: &Headers, message: &Bytes) -> usize {
+        let headers: usize = headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        channel.as_str().len() + headers + message.len()
     }
 
     /// Keeps `message` as `channel`'s retained message (replacing one it had); an empty
     /// message clears the channel instead. Answers how many messages were evicted for room.
     pub fn retain(&mut self, channel: Channel, message: Bytes) -> u64 {
+        self.retain_with(channel, Headers::new(), message)
+    }
+
+    /// [`retain`](Self::retain), keeping the publisher's `headers` with the message (their keys
+    /// and values count against the byte bound).
+    pub fn retain_with(&mut self, channel: Channel, headers: Headers, message: Bytes) -> u64 {
         self.clear(&channel);
         if message.is_empty() {
             return 0;
         }
-        let cost = Self::cost(&channel, &message);
+        let cost = Self::cost(&channel, &headers, &message);
         if cost > self.max_bytes || self.max_count == 0 {
             self.evicted += 1;
             return 1;
@@ -80,7 +90,7 @@ impl RetainedMessages {
                 break;
             };
             if let Some(entry) = self.by_channel.remove(&oldest) {
-                self.bytes -= Self::cost(&oldest, &entry.message);
+                self.bytes -= Self::cost(&oldest, &entry.headers, &entry.message);
                 evicted += 1;
             }
         }
@@ -89,7 +99,12 @@ impl RetainedMessages {
         self.next_seq += 1;
         self.bytes += cost;
         self.age.insert(seq, channel.clone());
-        self.by_channel.insert(channel, Entry { seq, message });
+        let entry = Entry {
+            seq,
+            headers,
+            message,
+        };
+        self.by_channel.insert(channel, entry);
         evicted
     }
 
@@ -99,7 +114,7 @@ impl RetainedMessages {
             return false;
         };
         self.age.remove(&entry.seq);
-        self.bytes -= Self::cost(channel, &entry.message);
+        self.bytes -= Self::cost(channel, &entry.headers, &entry.message);
         true
     }
 
@@ -117,6 +132,18 @@ impl RetainedMessages {
             .filter_map(|channel| {
                 let entry = self.by_channel.get(channel)?;
                 Some((channel, &entry.message))
+            })
+            .collect()
+    }
+
+    /// [`matching`](Self::matching), with each message's headers.
+    pub fn matching_with_headers(&self, pattern: &Pattern) -> Vec<(&Channel, &Headers, &Bytes)> {
+        self.age
+            .values()
+            .filter(|channel| pattern.matches(channel))
+            .filter_map(|channel| {
+                let entry = self.by_channel.get(channel)?;
+                Some((channel, &entry.headers, &entry.message))
             })
             .collect()
     }

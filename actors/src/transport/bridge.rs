@@ -28,7 +28,10 @@ impl Connection {
     /// Whether `frame` is the bridge's to handle: any bridge kind, and every frame of a
     /// connection that is (becoming) a bridge link.
     pub(super) fn is_bridge_frame(&self, frame: &Frame) -> bool {
-        self.bridge.is_some() || kind::BRIDGE_RANGE.contains(&frame.kind)
+        // Reserved bridge numbers, and every bridge kind on a server that is not a hub, are
+        // unknown kinds (answered 103 by the caller), not a broken admission.
+        self.bridge.is_some()
+            || (kind::BRIDGE_ASSIGNED.contains(&frame.kind) && self.shared.hub.is_some())
     }
 
     pub(super) fn on_bridge_frame(&mut self, frame: Frame, ctx: &mut Context<Self>) {

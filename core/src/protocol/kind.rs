@@ -61,6 +61,8 @@ pub const BRIDGE_MESSAGE: u16 = 70;
 pub const PUBSUB_RANGE: std::ops::RangeInclusive<u16> = 32..=63;
 /// Kinds 64..=95 belong to links between hubs.
 pub const BRIDGE_RANGE: std::ops::RangeInclusive<u16> = 64..=95;
+/// The bridge kinds assigned so far (the rest of [`BRIDGE_RANGE`] is reserved).
+pub const BRIDGE_ASSIGNED: std::ops::RangeInclusive<u16> = BRIDGE_HELLO..=BRIDGE_MESSAGE;
 
 /// The name of a kind, for logs and error messages.
 pub fn name(kind: u16) -> &'static str {

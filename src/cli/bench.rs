@@ -11,6 +11,8 @@
 //!   and in memory), next to the request floor, in one table.
 //! - `hubwire bench pubsub` / `hubwire bench rpc`: an in-process hub under raw-frame publishers,
 //!   subscribers and callers, and with `--nats URL` the same against a nats-server, side by side.
+//! - `hubwire bench bounds`: peers that never read, and bursts of connections, against an
+//!   in-process server: RSS growth next to the configured bound.
 //! - `hubwire bench bridge`: two bridged in-process hubs, publisher and caller on one,
 //!   subscriber and provider on the other; with `--nats URL --nats-b URL` the same across two
 //!   clustered nats-servers.
@@ -18,6 +20,7 @@
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
 
+mod bounds;
 mod bridge;
 mod floor;
 mod hub;
@@ -79,6 +82,9 @@ pub enum BenchMode {
     /// one, subscriber (provider) on the other: 1 -> 1 messages/s, one-way latency and RPC
     /// p50/p99 (with --nats URL --nats-b URL, the same across two clustered nats-servers).
     Bridge(bridge::BridgeArgs),
+    /// What misbehaving peers cost an in-process server in memory: a million PINGs and a
+    /// million requests from peers that never read, and bursts of connections.
+    Bounds(bounds::BoundsArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -288,6 +294,7 @@ pub async fn bench(args: BenchArgs) -> i32 {
         BenchMode::Pubsub(args) => pubsub::bench_pubsub(&args).await,
         BenchMode::Rpc(args) => rpc::bench_rpc(&args).await,
         BenchMode::Bridge(args) => bridge::bench_bridge(&args).await,
+        BenchMode::Bounds(args) => bounds::bench_bounds(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {

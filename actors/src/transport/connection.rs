@@ -271,10 +271,13 @@ impl Connection {
     /// Shuts the socket after `grace` if the writer has not finished by then: the task is
     /// dropped, with its buffers and its half of the socket.
     fn abort_writer_after(&mut self, grace: Duration) {
-        if let Some(writer) = self.writer.take() {
+        if let Some(mut writer) = self.writer.take() {
+            // Ends with the writer if it finishes first: nothing is kept for the whole grace.
             spawn_timer(async move {
-                tokio::time::sleep(grace).await;
-                writer.abort();
+                tokio::select! {
+                    _ = &mut writer => {}
+                    () = tokio::time::sleep(grace) => writer.abort(),
+                }
             });
         }
     }

@@ -123,6 +123,9 @@ fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<(AcceptedStream,
     }
 }
 
+/// How long after a burst of closes the allocator is trimmed.
+const TRIM_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A connection of this listener has closed (so its place counts no more).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
@@ -146,6 +149,8 @@ pub struct Listener {
     handover: Option<Arc<Mutex<Option<OpenConnections>>>>,
     /// Where connections report that they closed (this incarnation, unless supervised).
     on_close: Option<Recipient<ConnectionClosed>>,
+    /// When to give closed connections' memory back to the operating system.
+    free_memory: hubwire_core::stream::FreeMemory,
 }
 
 /// The connections a listener has open, in all and per peer address (for its limits). They
@@ -202,6 +207,7 @@ impl Listener {
             exit: None,
             handover: None,
             on_close: None,
+            free_memory: Default::default(),
         }
     }
 
@@ -311,7 +317,15 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
 impl Handler<ConnectionClosed> for Listener {
     type Result = ();
 
-    fn handle(&mut self, closed: ConnectionClosed, _ctx: &mut Context<Self>) {
+    fn handle(&mut self, closed: ConnectionClosed, ctx: &mut Context<Self>) {
+        if self.free_memory.closed() {
+            // Once the burst has settled (its buffers freed on the I/O threads), on a thread
+            // of its own: a trim takes milliseconds.
+            ctx.run_later(TRIM_DELAY, |listener, _| {
+                listener.free_memory.trimmed();
+                std::thread::spawn(hubwire_core::stream::return_free_memory);
+            });
+        }
         self.conns.open = self.conns.open.saturating_sub(1);
         if let Some(ip) = closed.ip {
             if let Some(n) = self.conns.per_ip.get_mut(&ip) {

@@ -12,6 +12,7 @@ mod ledger;
 mod outbound;
 mod stall;
 mod timer;
+mod trim;
 
 #[cfg(test)]
 mod handshake_tests;
@@ -25,3 +26,4 @@ pub use ledger::{Refused, ReplyQueue, RequestLedger, MIN_PEER_MAX_FRAME};
 pub use outbound::{Outbound, OutboundGuard};
 pub use stall::{Backlog, StallWatch};
 pub use timer::spawn_timer;
+pub use trim::{return_free_memory, FreeMemory, TRIM_AFTER_CLOSES};

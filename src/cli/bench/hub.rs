@@ -27,7 +27,7 @@ pub(crate) struct EchoMessage {
 hubwire_core::route!(pub(crate) BenchEcho = "echo", EchoMessage => EchoMessage, idempotent = true);
 
 /// Answers every echo with the message it was sent.
-struct Echoer;
+pub(crate) struct Echoer;
 
 impl Actor for Echoer {
     type Context = Context<Self>;

@@ -1,0 +1,204 @@
+//! `hubwire bench bounds`: what peers that misbehave cost an in-process server, in resident
+//! memory (this process's RSS, which is the server's: the raw clients hold next to nothing).
+//!
+//! - A peer that sends a million PINGs and never reads the PONGs.
+//! - A peer that sends a million echo requests and never reads the replies.
+//! - Bursts of simultaneous connections that open, handshake and close.
+//!
+//! Each row reports RSS growth next to the bound the server is configured with.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use hubwire_core::protocol::{kind, Envelope, Hello, Ping, Request, PROTOCOL_VERSION};
+use hubwire_core::{Address, Config};
+use tokio::io::AsyncWriteExt;
+
+use super::hub::{BenchEcho, Echoer, InProcessServer};
+use super::pubsub::count_only;
+use super::raw_client::Conn;
+use super::stats::Report;
+use super::{request_body, Failure, EXIT_CANNOT_CONNECT};
+
+/// Arguments of `hubwire bench bounds`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BoundsArgs {
+    /// The server's max_outbound_bytes, in MiB.
+    #[arg(long, default_value_t = 8)]
+    pub bound_mib: usize,
+    /// Frames each non-reading peer sends.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub frames: usize,
+    /// Simultaneous connections per burst.
+    #[arg(long, default_value_t = 2_000)]
+    pub connections: usize,
+    /// Bursts of connections, one after the other.
+    #[arg(long, default_value_t = 3)]
+    pub bursts: usize,
+}
+
+/// Resident memory of this process, in bytes.
+fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0);
+    kib * 1024
+}
+
+fn mib(bytes: isize) -> String {
+    format!("{:+.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Sends `frames` (built by `frame`) without ever reading, until they are all written or the
+/// server has stopped taking them for `quiet`; answers how many were written.
+async fn flood(
+    addr: SocketAddr,
+    frames: usize,
+    frame: impl Fn(u64) -> BytesMut,
+) -> Result<usize, String> {
+    let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut chunk = BytesMut::new();
+    const PER_WRITE: usize = 1000;
+    for i in 0..PER_WRITE {
+        chunk.extend_from_slice(&frame(i as u64 + 1));
+    }
+    let mut sent = 0;
+    while sent < frames {
+        let write = conn.stream.write_all(&chunk);
+        match tokio::time::timeout(Duration::from_secs(2), write).await {
+            Ok(Ok(())) => sent += PER_WRITE,
+            // Held back (or cut off): the server stopped reading.
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    // Let the server settle with what it read, then measure with the peer still connected.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(conn);
+    Ok(sent)
+}
+
+/// Connects and completes the handshake with no more memory than that takes (the bench's
+/// own buffers must not be what is measured).
+async fn lean_connect(addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    use tokio::io::AsyncReadExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        agent: "hubwire-bench".into(),
+        max_frame: 1 << 20,
+        max_in_flight: 0,
+    };
+    stream
+        .write_all(&hello.to_frame_bytes().map_err(std::io::Error::other)?)
+        .await?;
+    let mut answer = [0u8; 256];
+    let n = stream.read(&mut answer).await?;
+    if n < 6 || u16::from_be_bytes([answer[4], answer[5]]) != kind::CONN {
+        return Err(std::io::Error::other("no CONN answer"));
+    }
+    Ok(stream)
+}
+
+/// Opens `n` connections at once (each through the handshake), then closes them all.
+async fn burst(addr: SocketAddr, n: usize) -> Result<usize, String> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        tasks.spawn(lean_connect(addr));
+    }
+    let mut opened = Vec::with_capacity(n);
+    while let Some(conn) = tasks.join_next().await {
+        if let Ok(Ok(conn)) = conn {
+            opened.push(conn);
+        }
+    }
+    let ok = opened.len();
+    drop(opened);
+    Ok(ok)
+}
+
+/// Runs `hubwire bench bounds`.
+pub(super) async fn bench_bounds(args: &BoundsArgs) -> Result<Report, Failure> {
+    let bound = args.bound_mib * 1024 * 1024;
+    let config = Config {
+        listen: vec!["tcp://127.0.0.1:0".parse::<Address>().expect("an address")],
+        max_outbound_bytes: bound,
+        // Long enough that the flood is measured held back, not cut off.
+        outbound_stall_timeout: Duration::from_secs(60),
+        max_connections_per_peer: args.connections + 16,
+        max_connections_per_listener: args.connections + 16,
+        ..Config::default()
+    };
+    let server = InProcessServer::with_config(
+        config,
+        Box::new(|builder| Ok(builder.route::<BenchEcho, _, _>(|| Echoer))),
+    )
+    .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e))?;
+    let addr = server
+        .address
+        .socket_addr()
+        .ok_or_else(|| Failure::new(EXIT_CANNOT_CONNECT, "a TCP address"))?;
+    let fail = |e: String| Failure::new(EXIT_CANNOT_CONNECT, e);
+    println!(
+        "hubwire bench bounds: max_outbound_bytes {} MiB, {} frames per non-reader, {} bursts of {} connections",
+        args.bound_mib, args.frames, args.bursts, args.connections
+    );
+    println!("{:<44} {:>12} {:>12}", "row", "RSS growth", "taken");
+
+    let before = rss();
+    let pinged = flood(addr, args.frames, |nonce| {
+        Ping { nonce }.to_frame_bytes().unwrap().into()
+    })
+    .await
+    .map_err(fail)?;
+    let grown = rss() as isize - before as isize;
+    println!(
+        "{:<44} {:>12} {:>12}",
+        "non-reader: PINGs",
+        mib(grown),
+        pinged
+    );
+
+    let body = request_body("echo", 100);
+    let before = rss();
+    let called = flood(addr, args.frames, |id| {
+        let request = Request {
+            id,
+            route: "echo".into(),
+            headers: Default::default(),
+            body: body.clone(),
+        };
+        request.to_frame_bytes().unwrap().into()
+    })
+    .await
+    .map_err(fail)?;
+    let grown = rss() as isize - before as isize;
+    println!(
+        "{:<44} {:>12} {:>12}",
+        "non-reader: echo requests",
+        mib(grown),
+        called
+    );
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let base = rss();
+    for round in 1..=args.bursts {
+        let started = Instant::now();
+        let opened = burst(addr, args.connections).await.map_err(fail)?;
+        // Closed connections are reaped by the server's threads: give them a moment.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let grown = rss() as isize - base as isize;
+        let row = format!(
+            "burst {round}: open+close, after ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        println!("{row:<44} {:>12} {:>12}", mib(grown), opened);
+    }
+    drop(server);
+    // Not a throughput run: one "completed" row says the bench ran to the end.
+    Ok(count_only(1, Duration::from_secs(1)))
+}

@@ -41,6 +41,7 @@ pub mod protocol;
 pub mod pubsub;
 pub mod route;
 pub mod sender;
+pub mod session;
 pub mod spoke;
 pub mod stats;
 pub mod store;

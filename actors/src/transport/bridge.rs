@@ -27,13 +27,6 @@ pub(super) enum BridgeEnd {
 impl Connection {
     /// Whether `frame` is the bridge's to handle: any bridge kind, and every frame of a
     /// connection that is (becoming) a bridge link.
-    pub(super) fn is_bridge_frame(&self, frame: &Frame) -> bool {
-        // Reserved bridge numbers, and every bridge kind on a server that is not a hub, are
-        // unknown kinds (answered 103 by the caller), not a broken admission.
-        self.bridge.is_some()
-            || (kind::BRIDGE_ASSIGNED.contains(&frame.kind) && self.shared.hub.is_some())
-    }
-
     pub(super) fn on_bridge_frame(&mut self, frame: Frame, ctx: &mut Context<Self>) {
         let bridges = self.shared.hub.as_ref().and_then(|hub| hub.bridges());
         let step = match self.bridge.take() {

@@ -21,12 +21,12 @@ use actix::{
     StreamHandler,
 };
 use hubwire_core::protocol::{
-    kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
-    Pong, ProtocolError, Request, PROTOCOL_VERSION,
+    peek_request_id, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Pong, ProtocolError,
+    Request,
 };
+use hubwire_core::session::{Close, PingBarrier, ServerSession, Serves, SessionLimits, Step};
 use hubwire_core::stream::{
     hold_wakes, spawn_timer, Backlog, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
-    MIN_PEER_MAX_FRAME,
 };
 
 use super::listener::ConnectionClosed;
@@ -55,8 +55,8 @@ pub struct Connection {
     replies: Arc<ReplyQueue>,
     /// Closing or closed: nothing more is read or written.
     closed: bool,
-    handshaken: bool,
-    last_activity: Instant,
+    /// The protocol: handshake, which kinds are served, the handshake and idle timers.
+    session: ServerSession,
     /// Replies settled as of the last timeout check; a change means the connection was busy.
     answered_seen: u64,
     /// The peer has finished sending: close once the last reply is queued.
@@ -69,11 +69,9 @@ pub struct Connection {
     hub_conn: Option<ConnId>,
     /// Subscription changes of this read, sent to the hub's table as one batch.
     hub_changes: Vec<hubwire_core::pubsub::Change>,
-    /// Batches sent to the hub's table and not yet applied.
-    hub_pending: usize,
-    /// PINGs answered once the pending subscription changes are applied, so a PONG tells a
-    /// spoke that everything it subscribed before its PING is in force.
-    deferred_pongs: Vec<u64>,
+    /// PINGs answered once the subscription changes sent before them are applied, so a PONG
+    /// tells a spoke that everything it subscribed before its PING is in force.
+    pub(super) barrier: PingBarrier,
     /// Hub keepalive: PINGs sent since the peer was last heard from.
     pings_out: u32,
     /// Set when a peer hub bridges over this connection.
@@ -156,6 +154,19 @@ impl Connection {
                     me.do_send(AllAnswered);
                 }
             }));
+            let session = ServerSession::new(
+                shared.agent.clone(),
+                SessionLimits {
+                    max_frame: shared.limits.max_frame,
+                    max_in_flight: shared.limits.max_in_flight,
+                    handshake_timeout: shared.limits.handshake_timeout,
+                    idle_timeout: shared.limits.idle_timeout,
+                },
+                Serves {
+                    hub: shared.hub.is_some(),
+                },
+                Instant::now(),
+            );
             let mut connection = Connection {
                 peer,
                 on_close,
@@ -164,16 +175,14 @@ impl Connection {
                 shared,
                 replies,
                 closed: false,
-                handshaken: false,
-                last_activity: Instant::now(),
+                session,
                 answered_seen: 0,
                 read_closed: false,
                 phase_watch: None,
                 ticker: None,
                 hub_conn: None,
                 hub_changes: Vec::new(),
-                hub_pending: 0,
-                deferred_pongs: Vec::new(),
+                barrier: PingBarrier::default(),
                 pings_out: 0,
                 bridge: None,
                 writer: None,
@@ -242,6 +251,7 @@ impl Connection {
     }
 
     fn close(&mut self, ctx: &mut Context<Self>) {
+        self.session.closed();
         // The writer writes what is queued, then shuts the socket down; replies that come later
         // are dropped. A peer that does not read it all within the stall timeout is cut.
         self.closed = true;
@@ -264,6 +274,7 @@ impl Connection {
             self.replies.outbound().lock().cut_off(&last);
         }
         self.closed = true;
+        self.session.closed();
         self.abort_writer_after(CUT_OFF_GRACE);
         ctx.stop();
     }
@@ -282,91 +293,46 @@ impl Connection {
         }
     }
 
-    fn on_handshake(&mut self, frame: Frame, ctx: &mut Context<Self>) {
-        if frame.kind != kind::CONN {
-            let message = format!(
-                "expected CONN as the first frame, got {} ({})",
-                kind::name(frame.kind),
-                frame.kind
-            );
-            return self.fail(ctx, ErrorCode::Protocol, message);
-        }
-        let hello = match Hello::from_frame(&frame) {
-            Ok(hello) => hello,
-            Err(e) => return self.fail(ctx, ErrorCode::Protocol, format!("bad CONN: {e}")),
-        };
-        if hello.version != PROTOCOL_VERSION {
-            let message = format!(
-                "this server speaks protocol version {PROTOCOL_VERSION} and the client sent version {}: use a client and server of the same protocol version",
-                hello.version
-            );
-            return self.fail(ctx, ErrorCode::VersionMismatch, message);
-        }
-        if (hello.max_frame as usize) < MIN_PEER_MAX_FRAME {
-            let message = format!(
-                "CONN max_frame {} is under {MIN_PEER_MAX_FRAME}, the least a side may accept",
-                hello.max_frame
-            );
-            return self.fail(ctx, ErrorCode::Protocol, message);
-        }
-        tracing::debug!(peer = %self.peer, agent = %hello.agent, "connected");
-        self.replies.set_peer_max_frame(hello.max_frame as usize);
-        self.handshaken = true;
-        let limits = &self.shared.limits;
-        self.write_envelope(&Hello {
-            version: PROTOCOL_VERSION,
-            agent: self.shared.agent.clone(),
-            max_frame: limits.max_frame as u32,
-            max_in_flight: limits.max_in_flight as u32,
-        });
-    }
-
     fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
-        if !self.handshaken {
-            return self.on_handshake(frame, ctx);
-        }
-        if self.is_bridge_frame(&frame) {
+        if self.bridge.is_some() {
+            // A peer hub's bridge: its frames are the link's, whatever their kind.
             return self.on_bridge_frame(frame, ctx);
         }
-        match frame.kind {
-            kind::REQUEST => self.on_request(frame, received),
-            kind::CANCEL => match Cancel::from_frame(&frame) {
-                Ok(Cancel { id }) => self.replies.outbound().lock().state().cancel(id),
-                Err(e) => self.send_error(None, e.code(), e.to_string()),
-            },
-            kind::PING => match Ping::from_frame(&frame) {
-                Ok(Ping { nonce }) => {
-                    // A PONG is a barrier: it waits for the subscription changes before it.
-                    self.flush_hub_changes(ctx);
-                    if self.hub_pending > 0 {
-                        self.deferred_pongs.push(nonce);
-                    } else {
-                        self.write_urgent(&Pong { nonce });
-                    }
+        match self.session.on_frame(frame, received) {
+            Step::Nothing => {}
+            Step::Welcome {
+                answer,
+                peer_max_frame,
+            } => {
+                tracing::debug!(peer = %self.peer, "connected");
+                self.replies.set_peer_max_frame(peer_max_frame);
+                self.replies.outbound().lock().push(&answer);
+            }
+            Step::Send(frame) => {
+                self.replies.outbound().lock().push(&frame);
+            }
+            Step::Request(frame) => self.on_request(frame, received),
+            Step::Cancel(id) => self.replies.outbound().lock().state().cancel(id),
+            Step::Ping(nonce) => {
+                // A PONG is a barrier: it waits for the subscription changes before it.
+                self.flush_hub_changes(ctx);
+                if let Some(nonce) = self.barrier.ping(nonce) {
+                    self.write_urgent(&Pong { nonce });
                 }
-                Err(e) => self.send_error(None, e.code(), e.to_string()),
-            },
-            kind::SUBSCRIBE | kind::UNSUBSCRIBE | kind::SUBSCRIPTIONS | kind::PUBLISH
-                if self.shared.hub.is_some() =>
-            {
-                self.on_pubsub(frame, ctx)
             }
-            kind::PONG | kind::ERROR => {}
-            kind::DISCONN => {
-                let reason = Disconnect::from_frame(&frame).map(|d| d.reason);
-                tracing::debug!(peer = %self.peer, ?reason, "peer disconnected");
-                self.close(ctx);
-            }
-            kind::CONN => self.send_error(None, ErrorCode::Protocol, "CONN after the handshake"),
-            other => self.send_error(
-                None,
-                ErrorCode::UnknownKind,
-                format!(
-                    "frame kind {other} ({}) is not served here",
-                    kind::name(other)
-                ),
-            ),
+            Step::PubSub(frame) => self.on_pubsub(frame, ctx),
+            Step::Bridge(frame) => self.on_bridge_frame(frame, ctx),
+            Step::Close(close) => self.close_as(close, ctx),
         }
+    }
+
+    /// Carries out the session's close: its last frame, then the close.
+    fn close_as(&mut self, close: Close, ctx: &mut Context<Self>) {
+        tracing::debug!(peer = %self.peer, reason = %close.reason, "closing connection");
+        if let Some(last) = close.last {
+            self.replies.outbound().lock().push(&last);
+        }
+        self.close(ctx);
     }
 
     fn on_request(&mut self, frame: Frame, received: Instant) {
@@ -475,12 +441,12 @@ impl Connection {
         // answered some since the last check, counts as active now.
         if in_flight > 0 || answered != self.answered_seen {
             self.answered_seen = answered;
-            self.last_activity = now;
+            self.session.touch(now);
         }
         if self.check_backlog(now, ctx) {
             return;
         }
-        let quiet = now.saturating_duration_since(self.last_activity);
+        let quiet = self.session.quiet(now);
         if self.hub_conn.is_some() && self.hub_keepalive(quiet, ctx) {
             return;
         }
@@ -488,17 +454,8 @@ impl Connection {
         if self.closed {
             return;
         }
-        let limits = &self.shared.limits;
-        if !self.handshaken && quiet >= limits.handshake_timeout {
-            let message = format!("no CONN frame within {:?}", limits.handshake_timeout);
-            return self.fail(ctx, ErrorCode::Timeout, message);
-        }
-        if self.handshaken && in_flight == 0 && quiet >= limits.idle_timeout {
-            tracing::debug!(peer = %self.peer, ?quiet, "closing idle connection");
-            self.write_envelope(&Disconnect {
-                reason: format!("idle for {:?}", limits.idle_timeout),
-            });
-            self.close(ctx);
+        if let Step::Close(close) = self.session.on_tick(now, false) {
+            self.close_as(close, ctx);
         }
     }
 }
@@ -618,7 +575,6 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         }
         // One clock read per read: the idle timer and every request's deadline count from it.
         let now = Instant::now();
-        self.last_activity = now;
         self.pings_out = 0;
         match batch {
             // Every writer this read feeds (subscribers, links, this one) is woken once.

@@ -85,10 +85,9 @@ impl Connection {
             outbound: Some(self.replies.clone()),
             changes: std::mem::take(&mut self.hub_changes),
         };
-        self.hub_pending += 1;
+        self.barrier.sent();
         let answer = hub.table().send(batch);
         ctx.spawn(answer.into_actor(self).map(move |declined, this, _| {
-            this.hub_pending -= 1;
             for declined in declined.unwrap_or_default() {
                 this.refuse(&Refused {
                     sid: Some(declined.sid),
@@ -96,11 +95,9 @@ impl Connection {
                     message: declined.reason,
                 });
             }
-            if this.hub_pending == 0 {
-                for nonce in std::mem::take(&mut this.deferred_pongs) {
-                    // Behind the replayed retained messages: the barrier covers them too.
-                    this.write_envelope(&Pong { nonce });
-                }
+            for nonce in this.barrier.answered() {
+                // Behind the replayed retained messages: the barrier covers them too.
+                this.write_envelope(&Pong { nonce });
             }
         }));
     }

@@ -15,8 +15,9 @@ use bytes::{Bytes, BytesMut};
 use futures::stream;
 use hubwire_core::protocol::{
     decode_datagram, kind, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
-    Pong, Request, PROTOCOL_VERSION,
+    Pong, Request,
 };
+use hubwire_core::session::{answer_hello, unknown_kind};
 use hubwire_core::Address;
 use tokio::net::UdpSocket;
 
@@ -160,25 +161,22 @@ impl UdpEndpoint {
         match frame.kind {
             kind::REQUEST => self.on_request(frame, peer),
             kind::CONN => match Hello::from_frame(&frame) {
-                Ok(hello) if hello.version == PROTOCOL_VERSION => self.send_envelope(
-                    &Hello {
-                        version: PROTOCOL_VERSION,
-                        agent: self.shared.agent.clone(),
-                        max_frame: self.max_frame as u32,
-                        max_in_flight: self.max_in_flight as u32,
-                    },
-                    peer,
-                ),
-                Ok(hello) => self.send_error(
-                    None,
-                    ErrorCode::VersionMismatch,
-                    format!(
-                        "this server speaks protocol version {PROTOCOL_VERSION} and the client sent version {}: use a client and server of the same protocol version",
-                        hello.version
-                    ),
-                    peer,
-                ),
-                Err(e) => self.send_error(None, ErrorCode::Protocol, format!("bad CONN: {e}"), peer),
+                Ok(hello) => {
+                    let answer = answer_hello(
+                        &hello,
+                        &self.shared.agent,
+                        self.max_frame,
+                        self.max_in_flight,
+                    );
+                    match answer {
+                        Ok(ours) => self.send_envelope(&ours, peer),
+                        // A datagram peer is not closed: it is told, and may try again.
+                        Err((code, message)) => self.send_error(None, code, message, peer),
+                    }
+                }
+                Err(e) => {
+                    self.send_error(None, ErrorCode::Protocol, format!("bad CONN: {e}"), peer)
+                }
             },
             kind::PING => {
                 if let Ok(Ping { nonce }) = Ping::from_frame(&frame) {
@@ -186,12 +184,7 @@ impl UdpEndpoint {
                 }
             }
             kind::PONG | kind::ERROR | kind::CANCEL | kind::DISCONN => {}
-            other => self.send_error(
-                None,
-                ErrorCode::UnknownKind,
-                format!("frame kind {other} ({}) is not served here", kind::name(other)),
-                peer,
-            ),
+            other => self.send_envelope(&unknown_kind(other), peer),
         }
     }
 

@@ -1,0 +1,30 @@
+//! The server side of a connection as a sans-IO state machine: frames and the time go in, what
+//! to do comes out. No sockets, no clock, no actors: a driver (the TCP and Unix connection
+//! actor, the UDP endpoint, and the transports to come) owns the socket and the timers and
+//! carries out the [`Step`]s.
+//!
+//! ```text
+//!  frame, now ─▶ ServerSession::on_frame ─▶ Step: Send / SendUrgent / Request / Cancel /
+//!  now        ─▶ ServerSession::on_tick  ─▶       PubSub / Bridge / Ping / Close
+//! ```
+//!
+//! - [`ServerSession`]: the handshake (CONN first, the version, the peer's `max_frame`), which
+//!   kinds this server serves (and the one answer for those it does not), DISCONN, and the
+//!   handshake and idle timers.
+//! - [`PingBarrier`]: the pub/sub rule that a PONG waits for the subscription changes sent
+//!   before its PING.
+//! - [`answer_hello`] and [`unknown_kind`]: the answers every transport gives alike, datagrams
+//!   included.
+//!
+//! What stays with the driver, and why: the ledger of requests in flight lives with the
+//! outbound buffer ([`crate::stream::ReplyQueue`]) because handlers answer straight into it
+//! from their own threads; the session says *that* a REQUEST arrived, the driver admits it.
+
+mod barrier;
+mod server;
+
+#[cfg(test)]
+mod tests;
+
+pub use barrier::PingBarrier;
+pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};

@@ -1,0 +1,279 @@
+//! [`ServerSession`]: what a server does with each frame of a stream connection, and with the
+//! passing of time, decided without I/O.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::protocol::{
+    kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping, PROTOCOL_VERSION,
+};
+use crate::stream::MIN_PEER_MAX_FRAME;
+
+/// The limits a session announces and enforces.
+#[derive(Debug, Clone)]
+pub struct SessionLimits {
+    /// Largest frame `length` this server accepts (announced in its CONN).
+    pub max_frame: usize,
+    /// Requests a peer may have in flight (announced in its CONN).
+    pub max_in_flight: usize,
+    /// Time a new connection has to send CONN.
+    pub handshake_timeout: Duration,
+    /// Quiet time, with nothing in flight, before the connection is closed.
+    pub idle_timeout: Duration,
+}
+
+/// The families of frames this server serves beyond requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Serves {
+    /// Pub/sub (and bridge admission): the server runs a hub.
+    pub hub: bool,
+}
+
+/// How a connection ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close {
+    /// A last frame for the peer (an ERROR about the connection, or DISCONN), if any.
+    pub last: Option<Bytes>,
+    /// Why, for logs.
+    pub reason: String,
+}
+
+/// What the driver does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing.
+    Nothing,
+    /// The handshake is done: write `answer` (this server's CONN) and hold replies to the
+    /// peer's `max_frame`.
+    Welcome {
+        /// This server's CONN frame.
+        answer: Bytes,
+        /// The largest frame `length` the peer accepts.
+        peer_max_frame: usize,
+    },
+    /// Write this frame (an ERROR about a frame that was skipped).
+    Send(Bytes),
+    /// A REQUEST, for the driver to admit and dispatch.
+    Request(Frame),
+    /// The peer gave up on the request with this id.
+    Cancel(u64),
+    /// A PING with this nonce, for the driver to answer (now, or after a barrier).
+    Ping(u64),
+    /// A pub/sub frame, for the hub.
+    PubSub(Frame),
+    /// A bridge frame, for the hub's bridges.
+    Bridge(Frame),
+    /// Close the connection.
+    Close(Close),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    AwaitingHello,
+    Open,
+    Closed,
+}
+
+/// One stream connection's protocol state on the server side.
+#[derive(Debug, Clone)]
+pub struct ServerSession {
+    agent: String,
+    limits: SessionLimits,
+    serves: Serves,
+    state: State,
+    /// The last time the peer was heard from, or the connection was busy.
+    last_activity: Instant,
+}
+
+/// This server's answer to a CONN: its own CONN, or why it refuses the connection.
+pub fn answer_hello(
+    hello: &Hello,
+    agent: &str,
+    max_frame: usize,
+    max_in_flight: usize,
+) -> Result<Hello, (ErrorCode, String)> {
+    if hello.version != PROTOCOL_VERSION {
+        let message = format!(
+            "this server speaks protocol version {PROTOCOL_VERSION} and the client sent version {}: use a client and server of the same protocol version",
+            hello.version
+        );
+        return Err((ErrorCode::VersionMismatch, message));
+    }
+    if (hello.max_frame as usize) < MIN_PEER_MAX_FRAME {
+        let message = format!(
+            "CONN max_frame {} is under {MIN_PEER_MAX_FRAME}, the least a side may accept",
+            hello.max_frame
+        );
+        return Err((ErrorCode::Protocol, message));
+    }
+    Ok(Hello {
+        version: PROTOCOL_VERSION,
+        agent: agent.to_owned(),
+        max_frame: max_frame.min(u32::MAX as usize) as u32,
+        max_in_flight: max_in_flight.min(u32::MAX as usize) as u32,
+    })
+}
+
+/// The one answer to a frame of a kind this server does not serve (protocol.md section 2).
+pub fn unknown_kind(kind: u16) -> ErrorFrame {
+    ErrorFrame {
+        id: None,
+        code: ErrorCode::UnknownKind,
+        message: format!(
+            "frame kind {kind} ({}) is not served here",
+            kind::name(kind)
+        ),
+    }
+}
+
+fn encode(envelope: &impl Envelope) -> Bytes {
+    let mut out = BytesMut::new();
+    envelope
+        .write_frame(&mut out)
+        .expect("the session's own frames always encode");
+    out.freeze()
+}
+
+fn error_about_connection(code: ErrorCode, message: String) -> Bytes {
+    encode(&ErrorFrame {
+        id: None,
+        code,
+        message,
+    })
+}
+
+impl ServerSession {
+    /// A connection accepted at `now`.
+    pub fn new(agent: String, limits: SessionLimits, serves: Serves, now: Instant) -> Self {
+        ServerSession {
+            agent,
+            limits,
+            serves,
+            state: State::AwaitingHello,
+            last_activity: now,
+        }
+    }
+
+    /// Whether the handshake is done and the connection not closed.
+    pub fn is_open(&self) -> bool {
+        self.state == State::Open
+    }
+
+    /// How long the connection has been quiet at `now`.
+    pub fn quiet(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.last_activity)
+    }
+
+    /// The connection was busy at `now` (requests in flight, replies written): it is not idle.
+    pub fn touch(&mut self, now: Instant) {
+        self.last_activity = now;
+    }
+
+    /// The session is over (the driver closed for a reason of its own): nothing more comes of
+    /// frames or ticks.
+    pub fn closed(&mut self) {
+        self.state = State::Closed;
+    }
+
+    fn close(&mut self, last: Option<Bytes>, reason: String) -> Step {
+        self.state = State::Closed;
+        Step::Close(Close { last, reason })
+    }
+
+    fn fail(&mut self, code: ErrorCode, message: String) -> Step {
+        let last = error_about_connection(code, message.clone());
+        self.close(Some(last), format!("{code}: {message}"))
+    }
+
+    /// One frame from the peer, read at `now`.
+    pub fn on_frame(&mut self, frame: Frame, now: Instant) -> Step {
+        self.last_activity = now;
+        match self.state {
+            State::Closed => Step::Nothing,
+            State::AwaitingHello => self.on_hello(frame),
+            State::Open => self.on_open_frame(frame),
+        }
+    }
+
+    fn on_hello(&mut self, frame: Frame) -> Step {
+        if frame.kind != kind::CONN {
+            let message = format!(
+                "expected CONN as the first frame, got {} ({})",
+                kind::name(frame.kind),
+                frame.kind
+            );
+            return self.fail(ErrorCode::Protocol, message);
+        }
+        let hello = match Hello::from_frame(&frame) {
+            Ok(hello) => hello,
+            Err(e) => return self.fail(ErrorCode::Protocol, format!("bad CONN: {e}")),
+        };
+        let limits = &self.limits;
+        match answer_hello(&hello, &self.agent, limits.max_frame, limits.max_in_flight) {
+            Ok(answer) => {
+                self.state = State::Open;
+                Step::Welcome {
+                    answer: encode(&answer),
+                    peer_max_frame: hello.max_frame as usize,
+                }
+            }
+            Err((code, message)) => self.fail(code, message),
+        }
+    }
+
+    fn on_open_frame(&mut self, frame: Frame) -> Step {
+        let skipped =
+            |code: ErrorCode, message: String| Step::Send(error_about_connection(code, message));
+        match frame.kind {
+            kind::REQUEST => Step::Request(frame),
+            kind::CANCEL => match Cancel::from_frame(&frame) {
+                Ok(Cancel { id }) => Step::Cancel(id),
+                Err(e) => skipped(e.code(), e.to_string()),
+            },
+            kind::PING => match Ping::from_frame(&frame) {
+                Ok(Ping { nonce }) => Step::Ping(nonce),
+                Err(e) => skipped(e.code(), e.to_string()),
+            },
+            kind::SUBSCRIBE | kind::UNSUBSCRIBE | kind::SUBSCRIPTIONS | kind::PUBLISH
+                if self.serves.hub =>
+            {
+                Step::PubSub(frame)
+            }
+            k if kind::BRIDGE_ASSIGNED.contains(&k) && self.serves.hub => Step::Bridge(frame),
+            kind::PONG | kind::ERROR => Step::Nothing,
+            kind::DISCONN => {
+                let reason = Disconnect::from_frame(&frame)
+                    .map(|d| d.reason)
+                    .unwrap_or_else(|e| format!("an unreadable DISCONN: {e}"));
+                self.close(None, format!("the peer said goodbye: {reason}"))
+            }
+            kind::CONN => skipped(ErrorCode::Protocol, "CONN after the handshake".into()),
+            other => Step::Send(encode(&unknown_kind(other))),
+        }
+    }
+
+    /// The time is `now`; `busy` when requests are in flight or replies went out since the
+    /// last tick (replies do not touch the clock otherwise). Closes a connection that sent no
+    /// CONN within the handshake timeout, or that stayed idle for the idle timeout.
+    pub fn on_tick(&mut self, now: Instant, busy: bool) -> Step {
+        if busy {
+            self.last_activity = now;
+        }
+        let quiet = self.quiet(now);
+        match self.state {
+            State::AwaitingHello if quiet >= self.limits.handshake_timeout => {
+                let message = format!("no CONN frame within {:?}", self.limits.handshake_timeout);
+                self.fail(ErrorCode::Timeout, message)
+            }
+            State::Open if quiet >= self.limits.idle_timeout => {
+                let reason = format!("idle for {:?}", self.limits.idle_timeout);
+                let goodbye = encode(&Disconnect {
+                    reason: reason.clone(),
+                });
+                self.close(Some(goodbye), reason)
+            }
+            _ => Step::Nothing,
+        }
+    }
+}

@@ -8,14 +8,17 @@
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`]: a route declared once (key, request type, reply type) for server and client.
 //! - [`body`]: request and reply values as MessagePack bodies.
-//! - [`stream`]: frame batches per read and batched writes, shared by client and server.
+//! - [`session`]: the server side of a connection as a sans-IO state machine (frames and the
+//!   time in, steps out): handshake, served kinds, timers, the PING barrier.
+//! - [`stream`]: frame batches per read and batched writes, shared by client and server; the
+//!   outbound bound (back-pressure on the reader, cut-offs), stall watch, allocator trims.
 //! - [`client`]: the typed client (plain tokio).
 //! - [`supervision`]: restart strategies, policies and the sliding-window restart intensity.
 //! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
 //!   recorded per thread without contention and read as one serializable snapshot.
 //! - [`cache`]: a bounded least-recently-used map with expiry and counters, time passed in.
 //! - [`pubsub`]: channels, wildcard subscription patterns, the subscription trie with its
-//!   immutable snapshots, and the per-reader match cache.
+//!   immutable snapshots, the per-reader match cache, and the hub's table (`HubTable`).
 //! - [`bridge`]: routing among bridged hubs: link-state adverts, per-origin trees, interest.
 //! - [`backoff`]: the one back-off policy for restarts, retries and reconnects: presets, limits,
 //!   jitter and time passed in.

@@ -66,4 +66,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzzing found problems in: ${failed[*]}" >&2
     exit 1
 fi
-echo "no crash in ${#targets[@]} targets, ${seconds}s each"
+echo "no crash in ${#targets[@]} target(s), ${seconds}s each"

@@ -481,6 +481,7 @@ mod msgpack {
     use rmp::Marker;
     use rmp_serde::decode::Error;
 
+    use super::super::headers::HeadersReader;
     use super::super::{Headers, ProtocolError, DEADLINE_MS};
 
     /// The largest `bin` header: the marker and a 32-bit length.
@@ -749,7 +750,7 @@ mod msgpack {
 
         /// A map of text to text.
         pub(super) fn headers(&mut self) -> Result<Headers, Error> {
-            let mut headers = Headers::new();
+            let mut headers = HeadersReader::default();
             for _ in 0..self.map_len()? {
                 let key = self.raw()?;
                 // The key on every call, known by its bytes.
@@ -759,9 +760,9 @@ mod msgpack {
                     utf8(key)?
                 };
                 let value = self.text()?;
-                headers.insert_str(key, value);
+                headers.push_str(key, value);
             }
-            Ok(headers)
+            Ok(headers.finish())
         }
 
         /// Checks that the payload was used whole.

@@ -130,4 +130,6 @@ impl ProtocolError {
 #[cfg(test)]
 mod envelope_tests;
 #[cfg(test)]
+mod headers_tests;
+#[cfg(test)]
 mod pubsub_tests;

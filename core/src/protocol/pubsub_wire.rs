@@ -8,6 +8,7 @@
 use bytes::{BufMut, BytesMut};
 use rmp_serde::decode::Error;
 
+use super::headers::HeadersReader;
 use super::{Headers, ProtocolError};
 
 /// The MessagePack `nil` marker.
@@ -166,13 +167,13 @@ impl<'a> Reader<'a> {
 
     /// A map of `str` to `str` (a repeated key: the last value wins, as for REQUEST).
     pub(super) fn headers(&mut self) -> Result<Headers, Error> {
-        let mut headers = Headers::new();
+        let mut headers = HeadersReader::default();
         for _ in 0..rmp::decode::read_map_len(&mut self.rest)? {
             let key = self.str()?;
             let value = self.str()?;
-            headers.insert_str(key, value);
+            headers.push_str(key, value);
         }
-        Ok(headers)
+        Ok(headers.finish())
     }
 
     /// Checks that the payload was used whole.

@@ -22,6 +22,9 @@ pub trait FrameSink: Send + Sync {
     fn backlog(&self) -> usize;
     /// Drops what is queued, sends `last` ahead of anything else, and closes.
     fn cut_off(&self, last: &[u8]);
+    /// Appends a whole frame unless that would make more than `limit` bytes owed (`None`,
+    /// nothing appended): the check and the append under one lock.
+    fn push_within(&self, frame: &[u8], limit: usize) -> Option<bool>;
 }
 
 impl<S: Send> FrameSink for Outbound<S> {
@@ -44,6 +47,11 @@ impl<S: Send> FrameSink for Outbound<S> {
     fn cut_off(&self, last: &[u8]) {
         self.lock().cut_off(last);
     }
+
+    fn push_within(&self, frame: &[u8], limit: usize) -> Option<bool> {
+        let mut outbound = self.lock();
+        (outbound.backlog() + frame.len() <= limit).then(|| outbound.push(frame))
+    }
 }
 
 impl FrameSink for ReplyQueue {
@@ -65,6 +73,10 @@ impl FrameSink for ReplyQueue {
 
     fn cut_off(&self, last: &[u8]) {
         self.outbound().cut_off(last);
+    }
+
+    fn push_within(&self, frame: &[u8], limit: usize) -> Option<bool> {
+        self.outbound().push_within(frame, limit)
     }
 }
 
@@ -138,7 +150,16 @@ impl BoundedSink {
 
 impl FrameSink for BoundedSink {
     fn push_frame(&self, frame: &[u8]) -> bool {
-        self.admits(frame) && self.inner.push_frame(frame)
+        if self.is_frozen() {
+            return false;
+        }
+        match self.inner.push_within(frame, self.limit) {
+            Some(pushed) => pushed,
+            None => {
+                self.freeze();
+                false
+            }
+        }
     }
 
     fn push_urgent(&self, frame: &[u8]) -> bool {
@@ -155,5 +176,9 @@ impl FrameSink for BoundedSink {
 
     fn cut_off(&self, last: &[u8]) {
         self.inner.cut_off(last);
+    }
+
+    fn push_within(&self, frame: &[u8], limit: usize) -> Option<bool> {
+        self.inner.push_within(frame, limit.min(self.limit))
     }
 }

@@ -182,7 +182,6 @@ impl<S> Outbound<S> {
                 return wr.shutdown().await;
             }
             let written = self.write_batch(&mut wr, &mut urgent, &batch, &marks).await;
-            self.written_all();
             urgent.clear();
             batch.clear();
             marks.clear();
@@ -190,14 +189,21 @@ impl<S> Outbound<S> {
                 batch = BytesMut::new();
             }
             written?;
-            self.lock().queue().idle_writer = Some(wr);
+            // One lock for both: the write half back, and nothing owed from this batch any
+            // more (dropping the guard wakes a reader waiting for room).
+            let mut guard = self.lock();
+            let queue = guard.queue();
+            queue.idle_writer = Some(wr);
+            queue.writing = 0;
         }
     }
 }
 
 impl<S> Outbound<S> {
     /// Writes `urgent`, then `batch` chunk by chunk (cut at `marks`), with the control frames
-    /// queued meanwhile between chunks. A cut-off abandons the rest of the batch.
+    /// queued meanwhile between chunks. A cut-off abandons the rest of the batch. What is
+    /// written stops counting against the bound at each chunk boundary (under the lock taken
+    /// there anyway) and at the end of the batch, so a small batch costs no extra lock.
     async fn write_batch(
         &self,
         wr: &mut Writer,
@@ -206,7 +212,7 @@ impl<S> Outbound<S> {
         marks: &[usize],
     ) -> std::io::Result<()> {
         wr.write_all(urgent).await?;
-        self.written(urgent.len());
+        let mut unaccounted = urgent.len();
         let mut start = 0;
         for end in marks.iter().copied().chain([batch.len()]) {
             if end <= start {
@@ -218,39 +224,21 @@ impl<S> Outbound<S> {
                     let mut guard = self.lock();
                     let queue = guard.queue();
                     std::mem::swap(&mut queue.urgent, urgent);
-                    queue.writing += urgent.len();
+                    queue.writing = queue.writing.saturating_sub(unaccounted) + urgent.len();
                     queue.cut
                 };
+                unaccounted = 0;
                 wr.write_all(urgent).await?;
-                self.written(urgent.len());
+                unaccounted += urgent.len();
                 if cut {
                     return Ok(());
                 }
             }
             wr.write_all(&batch[start..end]).await?;
-            self.written(end - start);
+            unaccounted += end - start;
             start = end;
         }
         Ok(())
-    }
-
-    /// The writer wrote `n` bytes of what it had taken: the reader may go on if that brought
-    /// the backlog under the bound.
-    fn written(&self, n: usize) {
-        let waker = {
-            let mut guard = self.lock();
-            let queue = guard.queue();
-            queue.writing = queue.writing.saturating_sub(n);
-            queue.room_waker()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
-    /// The writer is done with what it took (written, abandoned or failed).
-    fn written_all(&self) {
-        self.written(usize::MAX);
     }
 
     /// Whether more than the bound is queued (the reader is held back).

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use hubwire_core::protocol::{kind, Envelope, Hello, Ping, Request, PROTOCOL_VERSION};
+use hubwire_core::protocol::{kind, Envelope, Hello, Ping, Request, Subscribe, PROTOCOL_VERSION};
 use hubwire_core::{Address, Config};
 use tokio::io::AsyncWriteExt;
 
@@ -36,6 +36,9 @@ pub struct BoundsArgs {
     /// Bursts of connections, one after the other.
     #[arg(long, default_value_t = 3)]
     pub bursts: usize,
+    /// SUBSCRIBE frames one peer writes at once to a hub.
+    #[arg(long, default_value_t = 25_000)]
+    pub subscribes: u64,
 }
 
 /// Resident memory of this process, in bytes.
@@ -199,6 +202,62 @@ pub(super) async fn bench_bounds(args: &BoundsArgs) -> Result<Report, Failure> {
         println!("{row:<44} {:>12} {:>12}", mib(grown), opened);
     }
     drop(server);
+    subscription_flood(args.subscribes).await.map_err(fail)?;
     // Not a throughput run: one "completed" row says the bench ran to the end.
     Ok(count_only(1, Duration::from_secs(1)))
+}
+
+/// One peer writes `count` SUBSCRIBEs and a PING at once to an in-process hub: how long until
+/// the PONG (all applied), and the slowest of ten other peers' handshakes meanwhile.
+async fn subscription_flood(count: u64) -> Result<(), String> {
+    let config = Config {
+        listen: vec!["tcp://127.0.0.1:0".parse::<Address>().expect("an address")],
+        ..Config::default()
+    };
+    let limits = hubwire_actors::hub::HubLimits::from(&config);
+    let hub = InProcessServer::with_config(config, Box::new(move |b| Ok(b.hub(limits))))?;
+    let addr = hub.address.socket_addr().ok_or("a TCP address")?;
+    let mut flooder = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut flood = BytesMut::new();
+    for sid in 1..=count {
+        let pattern = hubwire_core::pubsub::Pattern::parse(&format!("load/{sid}/x"))
+            .map_err(|e| e.to_string())?;
+        Subscribe::new(sid, pattern)
+            .write_frame(&mut flood)
+            .map_err(|e| e.to_string())?;
+    }
+    Ping { nonce: 1 }
+        .write_frame(&mut flood)
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    flooder
+        .stream
+        .write_all(&flood)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..10 {
+        let asked = Instant::now();
+        let _other = lean_connect(addr).await.map_err(|e| e.to_string())?;
+        slowest = slowest.max(asked.elapsed());
+    }
+    loop {
+        match flooder.next_frame(Duration::from_secs(30)).await {
+            Ok(Some(frame)) if frame.kind == kind::PONG => break,
+            Ok(Some(_)) => {}
+            other => return Err(format!("no PONG after the flood: {other:?}")),
+        }
+    }
+    let applied = started.elapsed();
+    let row = format!("{count} SUBSCRIBEs in one write, applied");
+    println!(
+        "{row:<44} {:>12}",
+        format!("{:.0} ms", applied.as_secs_f64() * 1e3)
+    );
+    let row = "slowest of 10 handshakes during the flood";
+    println!(
+        "{row:<44} {:>12}",
+        format!("{:.1} ms", slowest.as_secs_f64() * 1e3)
+    );
+    Ok(())
 }

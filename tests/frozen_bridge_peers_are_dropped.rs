@@ -4,17 +4,13 @@
 
 mod support;
 
-use std::time::Duration;
-
-use bytes::Bytes;
 use hubwire::bridge::routing::{FullPart, HubId, Interest, InterestUpdate, LinkState};
 use hubwire::hub::HubLimits;
-use hubwire::protocol::{kind, Envelope, ErrorCode, ErrorFrame, Headers, MessageFlags, Publish};
-use hubwire::pubsub::{Channel, Pattern};
+use hubwire::protocol::{kind, Envelope, ErrorCode, ErrorFrame};
+use hubwire::pubsub::Pattern;
 use support::bridge::*;
-use support::hub::free_port;
+use support::hub::{flood_until, free_port};
 use support::*;
-use tokio::io::AsyncWriteExt;
 
 const BOUND: usize = 256 * 1024;
 
@@ -51,23 +47,8 @@ async fn a_peer_hub_that_stops_reading_is_dropped_once_the_link_owes_it_the_boun
     .await;
     until("the hub to reach hub 7", || gauge(&hub, "bridge.hubs") == 2).await;
 
-    let mut publisher = Raw::handshake(&hub.tcp()).await;
-    let publish = Publish {
-        channel: Channel::parse("load/x").unwrap(),
-        flags: MessageFlags::NONE,
-        reply_to: None,
-        headers: Headers::new(),
-        body: Bytes::from(vec![7u8; 1024]),
-    };
-    let mut chunk = Vec::new();
-    for _ in 0..64 {
-        chunk.extend_from_slice(&publish.to_frame_bytes().unwrap());
-    }
-    recv_or_fail("the peer to be taken for frozen", async {
-        while counter(&hub, "bridge.frozen") == 0 {
-            publisher.stream.write_all(&chunk).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+    let _publisher = flood_until(&hub, "the peer to be taken for frozen", || {
+        counter(&hub, "bridge.frozen") > 0
     })
     .await;
     until("the link to be dropped", || gauge(&hub, "bridge.hubs") == 1).await;

@@ -6,14 +6,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hubwire::hub::HubLimits;
-use hubwire::protocol::{
-    kind, Envelope, ErrorCode, ErrorFrame, Headers, MessageFlags, Ping, Publish, Subscribe,
-};
-use hubwire::pubsub::{Channel, Pattern};
+use hubwire::protocol::{kind, Envelope, ErrorCode, ErrorFrame, Ping, Subscribe};
+use hubwire::pubsub::Pattern;
+use support::hub::flood_until;
 use support::*;
-use tokio::io::AsyncWriteExt;
 
 const BOUND: usize = 2 * 1024 * 1024;
 
@@ -54,26 +51,7 @@ async fn subscriber(hub: &TestServer) -> Raw {
 
 /// Publishes 1 KiB messages to `load/x` until the hub finds a subscriber slow.
 async fn flood_until_slow(hub: &TestServer) -> Raw {
-    let mut publisher = Raw::handshake(&hub.tcp()).await;
-    let publish = Publish {
-        channel: Channel::parse("load/x").unwrap(),
-        flags: MessageFlags::NONE,
-        reply_to: None,
-        headers: Headers::new(),
-        body: Bytes::from(vec![1u8; 1024]),
-    };
-    let mut chunk = Vec::new();
-    for _ in 0..64 {
-        chunk.extend_from_slice(&publish.to_frame_bytes().unwrap());
-    }
-    recv_or_fail("a slow consumer", async {
-        while slow_consumers(hub) == 0 {
-            publisher.stream.write_all(&chunk).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await;
-    publisher
+    flood_until(hub, "a slow consumer", || slow_consumers(hub) > 0).await
 }
 
 #[actix_rt::test]

@@ -81,3 +81,30 @@ pub async fn wait_event(
     })
     .await
 }
+
+/// A new publisher that writes 1 KiB messages to `load/x`, 64 per write, until `done` holds
+/// (a slow consumer found, a bridge peer frozen...); answers the publisher, still connected.
+pub async fn flood_until(hub: &TestServer, what: &str, done: impl Fn() -> bool) -> super::Raw {
+    use hubwire::protocol::{Envelope, Headers, MessageFlags, Publish};
+    use tokio::io::AsyncWriteExt;
+    let mut publisher = super::Raw::handshake(&hub.tcp()).await;
+    let publish = Publish {
+        channel: hubwire::pubsub::Channel::parse("load/x").unwrap(),
+        flags: MessageFlags::NONE,
+        reply_to: None,
+        headers: Headers::new(),
+        body: bytes::Bytes::from(vec![7u8; 1024]),
+    };
+    let mut chunk = Vec::new();
+    for _ in 0..64 {
+        chunk.extend_from_slice(&publish.to_frame_bytes().unwrap());
+    }
+    recv_or_fail(what, async {
+        while !done() {
+            publisher.stream.write_all(&chunk).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    publisher
+}

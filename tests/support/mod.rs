@@ -339,14 +339,7 @@ impl Raw {
     pub async fn connect_with_recv_buffer(address: &Address, bytes: u32) -> Raw {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(bytes).unwrap();
-        let addr = address.socket_addr().expect("an IP address");
-        let stream = recv_or_fail("connect", socket.connect(addr))
-            .await
-            .expect("connects");
-        Raw {
-            stream: Box::new(stream),
-            buf: BytesMut::new(),
-        }
+        Raw::connect_socket(socket, address).await
     }
 
     /// Connects over TCP from source address `source` (a second loopback address, such as
@@ -354,6 +347,10 @@ impl Raw {
     pub async fn connect_from(address: &Address, source: &str) -> Raw {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        Raw::connect_socket(socket, address).await
+    }
+
+    async fn connect_socket(socket: tokio::net::TcpSocket, address: &Address) -> Raw {
         let addr = address.socket_addr().expect("an IP address");
         let stream = recv_or_fail("connect", socket.connect(addr))
             .await

@@ -14,10 +14,9 @@ use actix::{Actor, AsyncContext, Context, Handler, Recipient, StreamHandler};
 use bytes::{Bytes, BytesMut};
 use futures::stream;
 use hubwire_core::protocol::{
-    decode_datagram, kind, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
-    Pong, Request,
+    decode_datagram, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, Request,
 };
-use hubwire_core::session::{answer_hello, unknown_kind};
+use hubwire_core::session::{on_datagram, Step};
 use hubwire_core::Address;
 use tokio::net::UdpSocket;
 
@@ -158,33 +157,11 @@ impl UdpEndpoint {
     }
 
     fn on_frame(&mut self, frame: Frame, peer: SocketAddr) {
-        match frame.kind {
-            kind::REQUEST => self.on_request(frame, peer),
-            kind::CONN => match Hello::from_frame(&frame) {
-                Ok(hello) => {
-                    let answer = answer_hello(
-                        &hello,
-                        &self.shared.agent,
-                        self.max_frame,
-                        self.max_in_flight,
-                    );
-                    match answer {
-                        Ok(ours) => self.send_envelope(&ours, peer),
-                        // A datagram peer is not closed: it is told, and may try again.
-                        Err((code, message)) => self.send_error(None, code, message, peer),
-                    }
-                }
-                Err(e) => {
-                    self.send_error(None, ErrorCode::Protocol, format!("bad CONN: {e}"), peer)
-                }
-            },
-            kind::PING => {
-                if let Ok(Ping { nonce }) = Ping::from_frame(&frame) {
-                    self.send_envelope(&Pong { nonce }, peer);
-                }
-            }
-            kind::PONG | kind::ERROR | kind::CANCEL | kind::DISCONN => {}
-            other => self.send_envelope(&unknown_kind(other), peer),
+        let agent = &self.shared.agent;
+        match on_datagram(frame, agent, self.max_frame, self.max_in_flight) {
+            Step::Request(frame) => self.on_request(frame, peer),
+            Step::Send(answer) => self.send(&answer, peer),
+            _ => {}
         }
     }
 

@@ -13,18 +13,20 @@
 //!   handshake and idle timers.
 //! - [`PingBarrier`]: the pub/sub rule that a PONG waits for the subscription changes sent
 //!   before its PING.
-//! - [`answer_hello`] and [`unknown_kind`]: the answers every transport gives alike, datagrams
-//!   included.
+//! - [`on_datagram`]: the same rules for the frame of one datagram (UDP), which has no
+//!   connection state; [`answer_hello`] and [`unknown_kind`] are shared by both.
 //!
 //! What stays with the driver, and why: the ledger of requests in flight lives with the
 //! outbound buffer ([`crate::stream::ReplyQueue`]) because handlers answer straight into it
 //! from their own threads; the session says *that* a REQUEST arrived, the driver admits it.
 
 mod barrier;
+mod datagram;
 mod server;
 
 #[cfg(test)]
 mod tests;
 
 pub use barrier::PingBarrier;
+pub use datagram::on_datagram;
 pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};

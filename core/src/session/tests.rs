@@ -126,6 +126,45 @@ fn kinds_not_served_get_unknown_kind_and_the_session_carries_on() {
 }
 
 #[test]
+fn a_datagram_is_answered_on_its_own_by_the_same_rules() {
+    let answer = |frame: Frame| match on_datagram(frame, "udp", 65_507, 64) {
+        Step::Send(bytes) => decode(&bytes),
+        other => panic!("answered, not {other:?}"),
+    };
+    let ours = Hello::from_frame(&answer(hello(PROTOCOL_VERSION, 4096))).unwrap();
+    assert_eq!((ours.max_frame, ours.max_in_flight), (65_507, 64));
+    for refused in [
+        hello(PROTOCOL_VERSION + 1, 4096),
+        hello(PROTOCOL_VERSION, 10),
+    ] {
+        assert_eq!(answer(refused).kind, kind::ERROR);
+    }
+    let pong = answer(decode(&Ping { nonce: 5 }.to_frame_bytes().unwrap()));
+    assert_eq!(pong.kind, kind::PONG);
+    let bad_ping = ErrorFrame::from_frame(&answer(Frame::new(kind::PING, vec![0xc1]))).unwrap();
+    assert_eq!(bad_ping.code, ErrorCode::Protocol);
+    for k in [3, 32, 64, 95, kind::RESPONSE] {
+        let error = ErrorFrame::from_frame(&answer(Frame::new(k, vec![0x90]))).unwrap();
+        assert_eq!(
+            (error.id, error.code),
+            (None, ErrorCode::UnknownKind),
+            "kind {k}"
+        );
+    }
+    let request = Frame::new(kind::REQUEST, vec![0x90]);
+    assert!(matches!(
+        on_datagram(request, "udp", 65_507, 64),
+        Step::Request(_)
+    ));
+    for quiet in [kind::PONG, kind::ERROR, kind::CANCEL, kind::DISCONN] {
+        assert_eq!(
+            on_datagram(Frame::new(quiet, vec![0x90]), "udp", 65_507, 64),
+            Step::Nothing
+        );
+    }
+}
+
+#[test]
 fn a_disconn_closes_without_a_last_frame() {
     let now = Instant::now();
     let mut s = open(false, now);

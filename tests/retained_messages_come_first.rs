@@ -109,3 +109,45 @@ async fn a_retained_message_keeps_its_headers() {
     assert_eq!(message.headers, headers);
     assert_eq!(&message.body[..], b"{}");
 }
+
+/// Replays count against the connection's outbound bound like anything else it is owed: a
+/// peer that subscribes to many retained messages and never reads is cut off as a slow
+/// consumer instead of growing the hub's memory.
+#[actix_rt::test]
+async fn replays_are_held_to_the_outbound_bound() {
+    const BOUND: usize = 64 * 1024;
+    let mut config = loopback_config();
+    config.max_outbound_bytes = BOUND;
+    let limits = hubwire::hub::HubLimits::from(&config);
+    let hub = TestServer::start(config, move |b| b.hub(limits)).expect("the hub starts");
+    let mut publisher = Raw::handshake(&hub.tcp()).await;
+    for i in 0..50 {
+        let mut retained = publish("r/x", MessageFlags::RETAIN, Headers::new(), &[0; 0]);
+        retained.channel = Channel::parse(&format!("r/{i}")).unwrap();
+        retained.body = Bytes::from(vec![1u8; 1024]);
+        publisher.send_envelope(&retained).await;
+    }
+    recv_or_fail("50 retained messages", async {
+        while hub.registry.snapshot().gauge("hub.retained", &[]) != Some(50) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // 200 subscriptions, each replaying 50 KiB, in one write; never read.
+    let mut greedy = Raw::handshake(&hub.tcp()).await;
+    let mut frames = Vec::new();
+    for sid in 1..=200 {
+        let subscribe = Subscribe::new(sid, Pattern::parse("r/**").unwrap());
+        frames.extend_from_slice(&subscribe.to_frame_bytes().unwrap());
+    }
+    greedy.send(&frames).await;
+    recv_or_fail("the greedy peer to be cut off", async {
+        let stats = || hub.registry.snapshot();
+        while stats().counter("hub.slow_consumers", &[]) != Some(1)
+            || stats().gauge("connections.open", &[("transport", "tcp")]) != Some(1)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}

@@ -339,7 +339,7 @@ impl Hub {
 }
 
 /// The ERROR frame a slow consumer gets.
-fn slow_consumer_frame() -> BytesMut {
+pub(super) fn slow_consumer_frame() -> BytesMut {
     let mut frame = BytesMut::new();
     let error = ErrorFrame {
         id: None,

@@ -11,7 +11,7 @@ use actix::{Actor, Context, Handler, Message, MessageResult, Recipient};
 use bytes::{Bytes, BytesMut};
 use hubwire_core::protocol::{Headers, MessageTail};
 use hubwire_core::pubsub::{Change, Channel, Declined, HubTable, Replayed};
-use hubwire_core::stats::{Gauge, StatsRegistry};
+use hubwire_core::stats::{Counter, Gauge, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
 use tokio::sync::watch;
 
@@ -81,6 +81,8 @@ struct TableGauges {
     subscriptions: Gauge,
     connections: Gauge,
     retained: Gauge,
+    /// The hub's count of slow consumers (replays can make one too).
+    slow_consumers: Counter,
 }
 
 impl std::fmt::Debug for SubscriptionTable {
@@ -117,6 +119,7 @@ impl SubscriptionTable {
             subscriptions: registry.gauge("hub.subscriptions", &[]),
             connections: registry.gauge("hub.connections", &[]),
             retained: registry.gauge("hub.retained", &[]),
+            slow_consumers: registry.counter("hub.slow_consumers", &[]),
         });
         self
     }
@@ -146,7 +149,9 @@ impl SubscriptionTable {
 }
 
 /// Queues replayed retained messages, each to its subscription, as MESSAGEs flagged RETAINED.
-fn write_replay(outbound: &ReplyQueue, replay: Vec<Replayed>) {
+/// Replays are held to the connection's outbound bound like everything else it is owed: one
+/// that would pass it makes the connection a slow consumer, cut off (answers false).
+fn write_replay(outbound: &ReplyQueue, replay: Vec<Replayed>) -> bool {
     let mut frame = BytesMut::new();
     for message in replay {
         let Ok(tail) = MessageTail::retained(&message.channel, &message.headers, message.body)
@@ -154,10 +159,18 @@ fn write_replay(outbound: &ReplyQueue, replay: Vec<Replayed>) {
             continue;
         };
         frame.clear();
-        if tail.write_frame(&[message.sid], &mut frame).is_ok() && outbound.fits_peer(frame.len()) {
-            outbound.outbound().lock().push(&frame);
+        if tail.write_frame(&[message.sid], &mut frame).is_err() || !outbound.fits_peer(frame.len())
+        {
+            continue;
         }
+        let mut queue = outbound.outbound().lock();
+        if queue.backlog() + frame.len() > queue.limit() {
+            queue.cut_off(&super::router::slow_consumer_frame());
+            return false;
+        }
+        queue.push(&frame);
     }
+    true
 }
 
 impl Actor for SubscriptionTable {
@@ -170,7 +183,13 @@ impl Handler<Changes> for SubscriptionTable {
     fn handle(&mut self, msg: Changes, _: &mut Context<Self>) -> Self::Result {
         let applied = self.table.apply(msg.conn, msg.changes);
         if let Some(outbound) = &msg.outbound {
-            write_replay(outbound, applied.replay);
+            if !write_replay(outbound, applied.replay) {
+                // The connection stops at its next tick (its buffer is closed); its
+                // subscriptions go with it then.
+                if let Some(g) = &self.gauges {
+                    g.slow_consumers.inc();
+                }
+            }
         }
         if applied.changed {
             self.publish();

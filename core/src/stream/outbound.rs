@@ -362,6 +362,11 @@ impl<S> OutboundGuard<'_, S> {
         self.queue.as_ref().expect("locked until dropped").backlog()
     }
 
+    /// The most bytes the buffer holds before its reader is held back.
+    pub fn limit(&self) -> usize {
+        self.queue.as_ref().expect("locked until dropped").limit
+    }
+
     /// Frames waiting to be written: appends to the bulk lane since the writer last took it
     /// (an append that wrote several frames counts once).
     pub fn queued_frames(&self) -> usize {

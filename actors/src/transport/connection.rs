@@ -24,7 +24,9 @@ use hubwire_core::protocol::{
     peek_request_id, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Pong, ProtocolError,
     Request,
 };
-use hubwire_core::session::{Close, PingBarrier, ServerSession, Serves, SessionLimits, Step};
+use hubwire_core::session::{
+    Close, InFlightScope, PingBarrier, RequestRefusal, ServerSession, Serves, SessionLimits, Step,
+};
 use hubwire_core::stream::{
     hold_wakes, spawn_timer, Backlog, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
 };
@@ -345,29 +347,22 @@ impl Connection {
         };
         let id = request.id;
         if self.phase != Phase::Running {
-            let message = "the server is shutting down and takes no new requests".to_owned();
-            return self.send_error(Some(id), ErrorCode::ShuttingDown, message);
+            return self.refuse_request(id, RequestRefusal::ShuttingDown);
         }
         let limit = self.shared.limits.max_in_flight;
         // Counted in flight before the handler can see it, so that its reply finds it there.
         let admitted = self.replies.outbound().lock().state().admit(id, limit);
         match admitted {
             Ok(()) => {}
-            Err(Refused::Duplicate) => {
-                let message = format!("request id {id} is already in flight on this connection");
-                return self.send_error(Some(id), ErrorCode::Protocol, message);
-            }
+            Err(Refused::Duplicate) => return self.refuse_request(id, RequestRefusal::Duplicate),
             Err(Refused::Busy) => {
-                let message = format!(
-                    "{limit} requests are already in flight on this connection (the most allowed); wait for replies before sending more"
-                );
-                return self.send_error(Some(id), ErrorCode::Busy, message);
+                let scope = InFlightScope::Connection;
+                return self.refuse_request(id, RequestRefusal::Busy { limit, scope });
             }
         }
         let Some(endpoint) = self.shared.routes.get(request.route) else {
             self.replies.outbound().lock().state().withdraw(id);
-            let message = format!("no route {:?} on this server", request.route);
-            return self.send_error(Some(id), ErrorCode::UnknownRoute, message);
+            return self.refuse_request(id, RequestRefusal::UnknownRoute(request.route));
         };
         let incoming = Incoming {
             id,
@@ -381,6 +376,10 @@ impl Connection {
             self.replies.outbound().lock().state().withdraw(id);
             self.send_error(Some(id), refusal.code, refusal.message);
         }
+    }
+
+    fn refuse_request(&self, id: u64, refusal: RequestRefusal<'_>) {
+        self.send_error(Some(id), refusal.code(), refusal.message(id));
     }
 
     fn say_goodbye_and_close(&mut self, ctx: &mut Context<Self>) {

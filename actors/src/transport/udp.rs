@@ -16,7 +16,7 @@ use futures::stream;
 use hubwire_core::protocol::{
     decode_datagram, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, Request,
 };
-use hubwire_core::session::{on_datagram, Step};
+use hubwire_core::session::{on_datagram, InFlightScope, RequestRefusal, Step};
 use hubwire_core::Address;
 use tokio::net::UdpSocket;
 
@@ -165,11 +165,16 @@ impl UdpEndpoint {
         }
     }
 
+    fn refuse(&self, id: u64, refusal: RequestRefusal<'_>, peer: SocketAddr) {
+        self.send_error(Some(id), refusal.code(), refusal.message(id), peer);
+    }
+
     fn on_request(&mut self, frame: Frame, peer: SocketAddr) {
         if self.phase != Phase::Running || self.stopping {
             let id = peek_request_id(&frame.payload);
-            let message = "the server is shutting down and takes no new requests".to_owned();
-            return self.send_error(id, ErrorCode::ShuttingDown, message, peer);
+            let refusal = RequestRefusal::ShuttingDown;
+            let message = refusal.message(id.unwrap_or_default());
+            return self.send_error(id, refusal.code(), message, peer);
         }
         let request = match Request::from_frame(&frame) {
             Ok(r) => r,
@@ -184,15 +189,12 @@ impl UdpEndpoint {
         };
         let id = request.id;
         if self.in_flight.len() >= self.max_in_flight {
-            let message = format!(
-                "{} requests are already in flight on this UDP endpoint; try again later",
-                self.max_in_flight
-            );
-            return self.send_error(Some(id), ErrorCode::Busy, message, peer);
+            let limit = self.max_in_flight;
+            let scope = InFlightScope::UdpEndpoint;
+            return self.refuse(id, RequestRefusal::Busy { limit, scope }, peer);
         }
         let Some(endpoint) = self.shared.routes.get(&request.route) else {
-            let message = format!("no route {:?} on this server", request.route);
-            return self.send_error(Some(id), ErrorCode::UnknownRoute, message, peer);
+            return self.refuse(id, RequestRefusal::UnknownRoute(&request.route), peer);
         };
         let token = self.next_token;
         self.next_token = self.next_token.wrapping_add(1);

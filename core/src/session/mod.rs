@@ -15,6 +15,8 @@
 //!   before its PING.
 //! - [`on_datagram`]: the same rules for the frame of one datagram (UDP), which has no
 //!   connection state; [`answer_hello`] and [`unknown_kind`] are shared by both.
+//! - [`RequestRefusal`]: the requests a transport refuses before a handler sees them, with
+//!   their codes and words.
 //!
 //! What stays with the driver, and why: the ledger of requests in flight lives with the
 //! outbound buffer ([`crate::stream::ReplyQueue`]) because handlers answer straight into it
@@ -22,6 +24,7 @@
 
 mod barrier;
 mod datagram;
+mod refusal;
 mod server;
 
 #[cfg(test)]
@@ -29,4 +32,5 @@ mod tests;
 
 pub use barrier::PingBarrier;
 pub use datagram::on_datagram;
+pub use refusal::{InFlightScope, RequestRefusal};
 pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};

@@ -287,3 +287,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn refusals_carry_their_codes_and_say_what_to_do() {
+    let busy = RequestRefusal::Busy {
+        limit: 8,
+        scope: InFlightScope::Connection,
+    };
+    assert_eq!(busy.code(), ErrorCode::Busy);
+    assert!(busy.message(3).contains("8 requests") && busy.message(3).contains("wait"));
+    let udp = RequestRefusal::Busy {
+        limit: 4,
+        scope: InFlightScope::UdpEndpoint,
+    };
+    assert!(udp.message(1).contains("UDP endpoint"));
+    assert_eq!(RequestRefusal::Duplicate.code(), ErrorCode::Protocol);
+    assert!(RequestRefusal::Duplicate.message(42).contains("request id 42"));
+    let route = RequestRefusal::UnknownRoute("dice.rol");
+    assert_eq!(route.code(), ErrorCode::UnknownRoute);
+    assert!(route.message(1).contains("\"dice.rol\""));
+    assert_eq!(RequestRefusal::ShuttingDown.code(), ErrorCode::ShuttingDown);
+}

@@ -302,7 +302,9 @@ fn refusals_carry_their_codes_and_say_what_to_do() {
     };
     assert!(udp.message(1).contains("UDP endpoint"));
     assert_eq!(RequestRefusal::Duplicate.code(), ErrorCode::Protocol);
-    assert!(RequestRefusal::Duplicate.message(42).contains("request id 42"));
+    assert!(RequestRefusal::Duplicate
+        .message(42)
+        .contains("request id 42"));
     let route = RequestRefusal::UnknownRoute("dice.rol");
     assert_eq!(route.code(), ErrorCode::UnknownRoute);
     assert!(route.message(1).contains("\"dice.rol\""));

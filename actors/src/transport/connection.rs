@@ -28,7 +28,7 @@ use hubwire_core::session::{
     Close, InFlightScope, PingBarrier, RequestRefusal, ServerSession, Serves, SessionLimits, Step,
 };
 use hubwire_core::stream::{
-    hold_wakes, spawn_timer, Backlog, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
+    hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
 };
 
 use super::listener::ConnectionClosed;
@@ -37,6 +37,10 @@ use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
 use crate::handler::ReplyTo;
 use crate::hub::ConnId;
 
+/// What the connection owes its peer, and cut-offs.
+#[path = "backlog.rs"]
+mod backlog;
+use backlog::{GaugeHeld, CUT_OFF_GRACE};
 /// The bridge frames of a connection on a hub.
 #[path = "bridge.rs"]
 mod bridge;
@@ -84,26 +88,6 @@ pub struct Connection {
     /// How long this connection has owed its peer more than the bound.
     stall: StallWatch,
 }
-
-/// Holds one count of a gauge for as long as it lives (however the task holding it ends).
-struct GaugeHeld(hubwire_core::stats::Gauge);
-
-impl GaugeHeld {
-    fn new(gauge: hubwire_core::stats::Gauge) -> Self {
-        gauge.inc();
-        GaugeHeld(gauge)
-    }
-}
-
-impl Drop for GaugeHeld {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
-}
-
-/// How long a cut-off peer (slow consumer, stalled) has to take its error frame before its
-/// socket is shut regardless.
-pub(crate) const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
 struct CheckTimeouts;
@@ -260,39 +244,6 @@ impl Connection {
         self.replies.outbound().lock().close();
         self.abort_writer_after(self.shared.limits.outbound_stall_timeout);
         ctx.stop();
-    }
-
-    /// Closes at once: what is queued is dropped, `code` and `message` go out first, and the
-    /// socket is shut within [`CUT_OFF_GRACE`] even if the peer never reads.
-    pub(super) fn cut_off(&mut self, ctx: &mut Context<Self>, code: ErrorCode, message: String) {
-        tracing::info!(peer = %self.peer, %code, %message, "cutting the connection off");
-        let mut last = bytes::BytesMut::new();
-        let error = ErrorFrame {
-            id: None,
-            code,
-            message,
-        };
-        if error.write_frame(&mut last).is_ok() {
-            self.replies.outbound().lock().cut_off(&last);
-        }
-        self.closed = true;
-        self.session.closed();
-        self.abort_writer_after(CUT_OFF_GRACE);
-        ctx.stop();
-    }
-
-    /// Shuts the socket after `grace` if the writer has not finished by then: the task is
-    /// dropped, with its buffers and its half of the socket.
-    fn abort_writer_after(&mut self, grace: Duration) {
-        if let Some(mut writer) = self.writer.take() {
-            // Ends with the writer if it finishes first: nothing is kept for the whole grace.
-            spawn_timer(async move {
-                tokio::select! {
-                    _ = &mut writer => {}
-                    () = tokio::time::sleep(grace) => writer.abort(),
-                }
-            });
-        }
     }
 
     fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
@@ -456,39 +407,6 @@ impl Connection {
         if let Step::Close(close) = self.session.on_tick(now, false) {
             self.close_as(close, ctx);
         }
-    }
-}
-
-impl Connection {
-    /// Watches what the peer is owed: the reader is held back while it is over the bound (by
-    /// the buffer itself); here the gauges follow it and a peer over it for the stall timeout
-    /// is cut off (true).
-    fn check_backlog(&mut self, now: Instant, ctx: &mut Context<Self>) -> bool {
-        let backlog = self.replies.outbound().lock().backlog();
-        let limits = &self.shared.limits;
-        let was_over = self.stall.is_over();
-        let verdict = self.stall.tick(
-            now,
-            backlog,
-            limits.max_outbound_bytes,
-            limits.outbound_stall_timeout,
-        );
-        self.stats.outbound_bytes.add(self.stall.report(backlog));
-        match (was_over, self.stall.is_over()) {
-            (false, true) => self.stats.held_back.inc(),
-            (true, false) => self.stats.held_back.dec(),
-            _ => {}
-        }
-        if verdict != Backlog::Stalled {
-            return false;
-        }
-        self.stats.stalled.inc();
-        let message = format!(
-            "stalled: owed more than {} bytes for {:?} without reading them",
-            limits.max_outbound_bytes, limits.outbound_stall_timeout
-        );
-        self.cut_off(ctx, ErrorCode::Busy, message);
-        true
     }
 }
 

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hubwire::bridge::routing::{HubId, LinkState};
+use hubwire::bridge::routing::HubId;
 use hubwire::protocol::{
     kind, BridgeMessage, Envelope, Headers, Message, MessageFlags, Ping, Publish, Subscribe,
 };
@@ -57,14 +57,7 @@ async fn an_answer_goes_back_to_the_calling_hub_before_its_interest_is_known() {
     provider.send_envelope(&Ping { nonce: 1 }).await;
     while provider.recv().await.expect("a PONG").kind != kind::PONG {}
 
-    let (mut peer, hub_id) = admitted_peer(&hub).await;
-    peer.send_envelope(&LinkState {
-        origin: HubId(7),
-        seq: 1,
-        neighbors: vec![hub_id],
-    })
-    .await;
-    until("the hub to reach hub 7", || gauge(&hub, "bridge.hubs") == 2).await;
+    let (mut peer, hub_id) = admitted_neighbor(&hub).await;
 
     let call = publish("svc", MessageFlags::REQUEST, Some("_inbox/far/1"), b"hi");
     peer.send_envelope(&BridgeMessage {

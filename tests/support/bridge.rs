@@ -193,3 +193,17 @@ pub async fn admitted_peer(hub: &TestServer) -> (Raw, HubId) {
     );
     (raw, challenge.hub)
 }
+
+/// [`admitted_peer`], which then tells `hub` it is its neighbor (a LinkState of hub 7) and
+/// waits until `hub` reaches it.
+pub async fn admitted_neighbor(hub: &TestServer) -> (Raw, HubId) {
+    let (mut peer, hub_id) = admitted_peer(hub).await;
+    peer.send_envelope(&hubwire::bridge::routing::LinkState {
+        origin: HubId(7),
+        seq: 1,
+        neighbors: vec![hub_id],
+    })
+    .await;
+    until("the hub to reach hub 7", || gauge(hub, "bridge.hubs") == 2).await;
+    (peer, hub_id)
+}

@@ -85,6 +85,20 @@ async fn flood(
     Ok(sent)
 }
 
+/// Floods without reading (see [`flood`]) and prints the row: RSS growth and frames taken.
+async fn non_reader_row(
+    row: &str,
+    addr: SocketAddr,
+    frames: usize,
+    frame: impl Fn(u64) -> BytesMut,
+) -> Result<(), String> {
+    let before = rss();
+    let taken = flood(addr, frames, frame).await?;
+    let grown = rss() as isize - before as isize;
+    println!("{row:<44} {:>12} {taken:>12}", mib(grown));
+    Ok(())
+}
+
 /// Connects and completes the handshake with no more memory than that takes (the bench's
 /// own buffers must not be what is measured).
 async fn lean_connect(addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
@@ -152,23 +166,12 @@ pub(super) async fn bench_bounds(args: &BoundsArgs) -> Result<Report, Failure> {
     );
     println!("{:<44} {:>12} {:>12}", "row", "RSS growth", "taken");
 
-    let before = rss();
-    let pinged = flood(addr, args.frames, |nonce| {
-        Ping { nonce }.to_frame_bytes().unwrap().into()
-    })
-    .await
-    .map_err(fail)?;
-    let grown = rss() as isize - before as isize;
-    println!(
-        "{:<44} {:>12} {:>12}",
-        "non-reader: PINGs",
-        mib(grown),
-        pinged
-    );
-
+    let ping = |nonce| Ping { nonce }.to_frame_bytes().unwrap().into();
+    non_reader_row("non-reader: PINGs", addr, args.frames, ping)
+        .await
+        .map_err(fail)?;
     let body = request_body("echo", 100);
-    let before = rss();
-    let called = flood(addr, args.frames, |id| {
+    let request = |id| {
         let request = Request {
             id,
             route: "echo".into(),
@@ -176,16 +179,10 @@ pub(super) async fn bench_bounds(args: &BoundsArgs) -> Result<Report, Failure> {
             body: body.clone(),
         };
         request.to_frame_bytes().unwrap().into()
-    })
-    .await
-    .map_err(fail)?;
-    let grown = rss() as isize - before as isize;
-    println!(
-        "{:<44} {:>12} {:>12}",
-        "non-reader: echo requests",
-        mib(grown),
-        called
-    );
+    };
+    non_reader_row("non-reader: echo requests", addr, args.frames, request)
+        .await
+        .map_err(fail)?;
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     let base = rss();

@@ -51,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
                 whole_frame(&answer);
             }
             Step::Send(frame) => whole_frame(&frame),
+            Step::Refuse(_) => panic!("requests are refused only when stopping"),
             Step::Close(close) => {
                 closed = true;
                 if let Some(last) = close.last {

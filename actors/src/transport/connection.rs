@@ -21,11 +21,11 @@ use actix::{
     StreamHandler,
 };
 use hubwire_core::protocol::{
-    peek_request_id, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Pong, ProtocolError,
-    Request,
+    peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Request,
 };
 use hubwire_core::session::{
-    Close, InFlightScope, PingBarrier, RequestRefusal, ServerSession, Serves, SessionLimits, Step,
+    abandoned_request, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
+    ServerSession, Serves, SessionLimits, Step, Wind,
 };
 use hubwire_core::stream::{
     hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
@@ -54,32 +54,25 @@ pub struct Connection {
     peer: Peer,
     on_close: Recipient<ConnectionClosed>,
     stats: TransportStats,
-    phase: Phase,
     shared: Arc<ConnectionShared>,
     /// Everything written to the peer, and the requests it is owed replies for. Shared with the
     /// reply channels of those requests, which queue their replies into it themselves.
     replies: Arc<ReplyQueue>,
     /// Closing or closed: nothing more is read or written.
     closed: bool,
-    /// The protocol: handshake, which kinds are served, the handshake and idle timers.
+    /// The protocol: handshake, which kinds are served, the handshake and idle timers, and
+    /// the server's phases.
     session: ServerSession,
     /// Replies settled as of the last timeout check; a change means the connection was busy.
     answered_seen: u64,
-    /// The peer has finished sending: close once the last reply is queued.
-    read_closed: bool,
     /// The task that tells this actor when the server's phase changes.
     phase_watch: Option<tokio::task::JoinHandle<()>>,
     /// The task that has this actor check its timeouts.
     ticker: Option<tokio::task::JoinHandle<()>>,
     /// Pub/sub: this connection's id at the hub, from its first pub/sub frame.
     hub_conn: Option<ConnId>,
-    /// Subscription changes of this read, sent to the hub's table as one batch.
-    hub_changes: Vec<hubwire_core::pubsub::Change>,
-    /// PINGs answered once the subscription changes sent before them are applied, so a PONG
-    /// tells a spoke that everything it subscribed before its PING is in force.
-    pub(super) barrier: PingBarrier,
-    /// Hub keepalive: PINGs sent since the peer was last heard from.
-    pings_out: u32,
+    /// Pub/sub: the batch of subscription changes, the PING barrier and the keepalive.
+    pubsub: HubSide,
     /// Set when a peer hub bridges over this connection.
     bridge: Option<bridge::BridgeEnd>,
     /// The task that writes the outbound buffer to the socket; aborted if it cannot finish
@@ -153,23 +146,23 @@ impl Connection {
                 },
                 Instant::now(),
             );
+            let keepalive = KeepaliveLimits {
+                ping_interval: shared.limits.hub_ping_interval,
+                max_pings_out: shared.limits.hub_max_pings_out,
+            };
             let mut connection = Connection {
                 peer,
                 on_close,
                 stats,
-                phase: Phase::Running,
                 shared,
                 replies,
                 closed: false,
                 session,
                 answered_seen: 0,
-                read_closed: false,
                 phase_watch: None,
                 ticker: None,
                 hub_conn: None,
-                hub_changes: Vec::new(),
-                barrier: PingBarrier::default(),
-                pings_out: 0,
+                pubsub: HubSide::new(keepalive),
                 bridge: None,
                 writer: None,
                 stall: StallWatch::default(),
@@ -264,15 +257,11 @@ impl Connection {
             Step::Send(frame) => {
                 self.replies.outbound().lock().push(&frame);
             }
+            Step::Refuse(error) => self.send_error(error.id, error.code, error.message),
             Step::Request(frame) => self.on_request(frame, received),
             Step::Cancel(id) => self.replies.outbound().lock().state().cancel(id),
-            Step::Ping(nonce) => {
-                // A PONG is a barrier: it waits for the subscription changes before it.
-                self.flush_hub_changes(ctx);
-                if let Some(nonce) = self.barrier.ping(nonce) {
-                    self.write_urgent(&Pong { nonce });
-                }
-            }
+            // A PONG is a barrier: it waits for the subscription changes before it.
+            Step::Ping(nonce) => self.on_ping(nonce, ctx),
             Step::PubSub(frame) => self.on_pubsub(frame, ctx),
             Step::Bridge(frame) => self.on_bridge_frame(frame, ctx),
             Step::Close(close) => self.close_as(close, ctx),
@@ -297,9 +286,6 @@ impl Connection {
             }
         };
         let id = request.id;
-        if self.phase != Phase::Running {
-            return self.refuse_request(id, RequestRefusal::ShuttingDown);
-        }
         let limit = self.shared.limits.max_in_flight;
         // Counted in flight before the handler can see it, so that its reply finds it there.
         let admitted = self.replies.outbound().lock().state().admit(id, limit);
@@ -333,43 +319,29 @@ impl Connection {
         self.send_error(Some(id), refusal.code(), refusal.message(id));
     }
 
-    fn say_goodbye_and_close(&mut self, ctx: &mut Context<Self>) {
-        if self.phase != Phase::Running {
-            self.write_envelope(&Disconnect {
-                reason: "the server is shutting down".into(),
-            });
+    /// Carries out the session's decision about the end of the connection.
+    fn wind(&mut self, wind: Wind, ctx: &mut Context<Self>) {
+        match wind {
+            Wind::Stay => {}
+            Wind::Close(close) => self.close_as(close, ctx),
+            Wind::AbandonAndClose(close) => {
+                let mut queue = self.replies.outbound().lock();
+                // Taken from the ledger, so replies that come after these errors are dropped.
+                for id in queue.state().take_unanswered() {
+                    count_error(&self.shared.registry, ErrorCode::ShuttingDown);
+                    let _ = queue.push_envelope(&abandoned_request(id));
+                }
+                drop(queue);
+                self.close_as(close, ctx);
+            }
         }
-        self.close(ctx);
     }
 
     /// Drains (no new requests; close once nothing is in flight) or closes (answering what is
     /// still in flight with shutting-down).
     fn enter_phase(&mut self, phase: Phase, ctx: &mut Context<Self>) {
-        self.phase = phase;
-        if self.closed {
-            return;
-        }
-        match phase {
-            Phase::Running => {}
-            Phase::Draining => {
-                let idle = self.replies.outbound().lock().state().watch_idle();
-                if idle {
-                    self.say_goodbye_and_close(ctx);
-                }
-            }
-            Phase::Closing => {
-                let mut queue = self.replies.outbound().lock();
-                // Taken from the ledger, so replies that come after these errors are dropped.
-                for id in queue.state().take_unanswered() {
-                    count_error(&self.shared.registry, ErrorCode::ShuttingDown);
-                    let message = "the server shut down before this request finished";
-                    let error = ErrorFrame::for_request(id, ErrorCode::ShuttingDown, message);
-                    let _ = queue.push_envelope(&error);
-                }
-                drop(queue);
-                self.say_goodbye_and_close(ctx);
-            }
-        }
+        let wind = self.session.on_phase(phase, || watch_idle(&self.replies));
+        self.wind(wind, ctx);
     }
 
     fn check_timeouts(&mut self, ctx: &mut Context<Self>) {
@@ -408,6 +380,11 @@ impl Connection {
             self.close_as(close, ctx);
         }
     }
+}
+
+/// Asks the ledger to report once nothing is in flight; whether that is so already.
+fn watch_idle(replies: &ReplyQueue) -> bool {
+    replies.outbound().lock().state().watch_idle()
 }
 
 /// How often timeouts are checked: often enough to honour the shortest one closely.
@@ -492,7 +469,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         }
         // One clock read per read: the idle timer and every request's deadline count from it.
         let now = Instant::now();
-        self.pings_out = 0;
+        self.pubsub.heard();
         match batch {
             // Every writer this read feeds (subscribers, links, this one) is woken once.
             Ok(frames) => hold_wakes(|| {
@@ -514,14 +491,8 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         // A peer that shut down its write side still gets the replies to what it sent.
-        self.read_closed = true;
-        if self.closed {
-            return;
-        }
-        let idle = self.replies.outbound().lock().state().watch_idle();
-        if idle {
-            self.close(ctx);
-        }
+        let wind = self.session.on_read_closed(|| watch_idle(&self.replies));
+        self.wind(wind, ctx);
     }
 }
 
@@ -547,13 +518,7 @@ impl Handler<AllAnswered> for Connection {
     type Result = ();
 
     fn handle(&mut self, _: AllAnswered, ctx: &mut Context<Self>) {
-        if self.closed || !(self.read_closed || self.phase == Phase::Draining) {
-            return;
-        }
-        // Asked for when the connection waited; check again (a request may have come since).
-        let idle = self.replies.outbound().lock().state().watch_idle();
-        if idle {
-            self.say_goodbye_and_close(ctx);
-        }
+        let wind = self.session.on_all_answered(|| watch_idle(&self.replies));
+        self.wind(wind, ctx);
     }
 }

@@ -5,6 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use hubwire_core::AllowList;
 
+/// Where a server is in its life; connections watch it to drain and close at shutdown.
+pub use hubwire_core::session::Phase;
+
 /// A peer: an IP socket address, or a Unix-socket peer known by its uid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Peer {
@@ -48,17 +51,4 @@ impl fmt::Display for Peer {
             Peer::Local => f.write_str("in-process"),
         }
     }
-}
-
-/// Where a server is in its life; connections watch it to drain and close at shutdown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Serving.
-    Running,
-    /// No new requests (answered shutting-down); requests in flight may finish; each connection
-    /// says DISCONN and closes when it has nothing in flight.
-    Draining,
-    /// The shutdown deadline passed: requests still in flight are answered shutting-down and
-    /// every connection closes.
-    Closing,
 }

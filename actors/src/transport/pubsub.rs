@@ -1,15 +1,13 @@
-//! The pub/sub side of a connection on a hub: subscription frames go to the hub's table
-//! (PINGs wait for them, so a PONG is a barrier), publishes are routed at once on this thread,
-//! and invalid frames are answered REFUSED with the connection left open.
-
-use std::time::Duration;
+//! The pub/sub side of a connection on a hub, carried out: the session's [`HubSide`] decides;
+//! here its batches go to the hub's table, its publishes are routed at once on this thread,
+//! and its REFUSED frames and PONGs are written.
+//!
+//! [`HubSide`]: hubwire_core::session::HubSide
 
 use actix::{ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
-use hubwire_core::protocol::{
-    kind, Envelope, ErrorCode, Frame, Ping, Pong, Publish, Refused, Subscribe, Subscriptions,
-    Unsubscribe,
-};
-use hubwire_core::pubsub::{Change, Wanted};
+use hubwire_core::protocol::{ErrorCode, Frame, Pong, Refused};
+use hubwire_core::session::{Keepalive, PubSubStep};
+use std::time::Duration;
 
 use super::Connection;
 use crate::hub::{self, SlowConsumer};
@@ -29,37 +27,10 @@ impl Connection {
                 conn
             }
         };
-        let refused = |e: &hubwire_core::protocol::ProtocolError| {
-            Refused::for_error(frame.kind, &frame.payload, e)
-        };
-        match frame.kind {
-            kind::PUBLISH => match Publish::from_frame(&frame) {
-                Ok(publish) => hub.publish(conn, &publish),
-                Err(e) => self.refuse(&refused(&e)),
-            },
-            kind::SUBSCRIBE => match Subscribe::from_frame(&frame) {
-                Ok(subscribe) => self.hub_changes.push(Change::Subscribe(wanted(subscribe))),
-                Err(e) => self.refuse(&refused(&e)),
-            },
-            kind::UNSUBSCRIBE => match Unsubscribe::from_frame(&frame) {
-                Ok(Unsubscribe { sid }) => self.hub_changes.push(Change::Unsubscribe(sid)),
-                Err(e) => self.refuse(&refused(&e)),
-            },
-            kind::SUBSCRIPTIONS => match Subscriptions::read_each(&frame.payload) {
-                Ok((list, invalid)) => {
-                    for e in &invalid {
-                        self.refuse(&refused(e));
-                    }
-                    let list = list.subscriptions.into_iter().map(wanted).collect();
-                    self.hub_changes.push(Change::ReplaceAll(list));
-                }
-                // The whole list is refused: the hub holds none of it.
-                Err(e) => {
-                    self.refuse(&refused(&e));
-                    self.hub_changes.push(Change::ReplaceAll(Vec::new()));
-                }
-            },
-            _ => {}
+        match self.pubsub.on_frame(&frame) {
+            PubSubStep::Publish(publish) => hub.publish(conn, &publish),
+            PubSubStep::Gathered => {}
+            PubSubStep::Refuse(refusals) => refusals.iter().for_each(|r| self.refuse(r)),
         }
     }
 
@@ -70,74 +41,56 @@ impl Connection {
         self.write_urgent(refused);
     }
 
+    /// A PING: answered now, or once the subscription changes sent before it are applied.
+    pub(super) fn on_ping(&mut self, nonce: u64, ctx: &mut Context<Self>) {
+        self.flush_hub_changes(ctx);
+        if let Some(nonce) = self.pubsub.on_ping(nonce) {
+            self.write_urgent(&Pong { nonce });
+        }
+    }
+
     /// Sends the subscription changes gathered so far to the table as one batch; PONGs wait
     /// for it. The table queues the retained messages they replay before it publishes the
     /// snapshot that lets live messages through, and answers what it declined.
     pub(super) fn flush_hub_changes(&mut self, ctx: &mut Context<Self>) {
-        if self.hub_changes.is_empty() {
-            return;
-        }
         let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) else {
+            return;
+        };
+        let Some(changes) = self.pubsub.take_changes() else {
             return;
         };
         let batch = hub::Changes {
             conn,
             outbound: Some(self.replies.clone()),
-            changes: std::mem::take(&mut self.hub_changes),
+            changes,
         };
-        self.barrier.sent();
         let answer = hub.table().send(batch);
         ctx.spawn(answer.into_actor(self).map(move |declined, this, _| {
-            for declined in declined.unwrap_or_default() {
-                this.refuse(&Refused {
-                    sid: Some(declined.sid),
-                    code: ErrorCode::Busy,
-                    message: declined.reason,
-                });
-            }
-            for nonce in this.barrier.answered() {
+            let (refusals, pongs) = this.pubsub.on_applied(declined.unwrap_or_default());
+            refusals.iter().for_each(|r| this.refuse(r));
+            for nonce in pongs {
                 // Behind the replayed retained messages: the barrier covers them too.
                 this.write_envelope(&Pong { nonce });
             }
         }));
     }
-}
 
-/// A subscription as the table takes it. Retained messages are replayed to it unless it asked
-/// for NO_RETAINED or is a queue-group member.
-fn wanted(subscribe: Subscribe) -> Wanted {
-    let replay = subscribe.group.is_none()
-        && !subscribe
-            .flags
-            .contains(hubwire_core::protocol::SubscriptionFlags::NO_RETAINED);
-    Wanted {
-        sid: subscribe.sid,
-        pattern: subscribe.pattern,
-        group: subscribe.group,
-        replay,
-    }
-}
-
-impl Connection {
     /// Hub keepalive, on a connection `quiet` for that long: a PING after each ping interval,
     /// and the connection closed (true) once the PINGs out pass the bound unanswered. Any frame
     /// read counts as an answer.
     pub(super) fn hub_keepalive(&mut self, quiet: Duration, ctx: &mut Context<Self>) -> bool {
-        let limits = &self.shared.limits;
-        if quiet < limits.hub_ping_interval * (self.pings_out + 1) {
-            return false;
+        match self.pubsub.keepalive(quiet) {
+            Keepalive::Quiet => false,
+            Keepalive::Ping(ping) => {
+                self.write_urgent(&ping);
+                false
+            }
+            Keepalive::Dead(code, message) => {
+                tracing::info!(peer = %self.peer, %message, "hub peer taken for dead");
+                self.fail(ctx, code, message);
+                true
+            }
         }
-        if self.pings_out >= limits.hub_max_pings_out {
-            let message = format!("no answer to {} PINGs in {quiet:?}", self.pings_out);
-            tracing::info!(peer = %self.peer, %message, "hub peer taken for dead");
-            self.fail(ctx, ErrorCode::Timeout, message);
-            return true;
-        }
-        self.pings_out += 1;
-        self.write_urgent(&Ping {
-            nonce: u64::from(self.pings_out),
-        });
-        false
     }
 }
 

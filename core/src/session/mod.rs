@@ -11,12 +11,15 @@
 //! - [`ServerSession`]: the handshake (CONN first, the version, the peer's `max_frame`), which
 //!   kinds this server serves (and the one answer for those it does not), DISCONN, and the
 //!   handshake and idle timers.
-//! - [`PingBarrier`]: the pub/sub rule that a PONG waits for the subscription changes sent
-//!   before its PING.
+//! - [`HubSide`]: the pub/sub side of a connection on a hub: subscription changes gathered
+//!   into one batch per read, REFUSED for what cannot be read, the hub's keepalive, and the
+//!   [`PingBarrier`] (a PONG waits for the subscription changes sent before its PING).
 //! - [`on_datagram`]: the same rules for the frame of one datagram (UDP), which has no
 //!   connection state; [`answer_hello`] and [`unknown_kind`] are shared by both.
 //! - [`RequestRefusal`]: the requests a transport refuses before a handler sees them, with
 //!   their codes and words.
+//! - [`Phase`] and [`Wind`]: draining (new requests refused, DISCONN once nothing is in
+//!   flight), closing (what is in flight abandoned), and a peer that half-closed.
 //!
 //! What stays with the driver, and why: the ledger of requests in flight lives with the
 //! outbound buffer ([`crate::stream::ReplyQueue`]) because handlers answer straight into it
@@ -24,13 +27,21 @@
 
 mod barrier;
 mod datagram;
+mod hub_side;
+mod phase;
 mod refusal;
 mod server;
 
+#[cfg(test)]
+mod hub_side_tests;
+#[cfg(test)]
+mod phase_tests;
 #[cfg(test)]
 mod tests;
 
 pub use barrier::PingBarrier;
 pub use datagram::on_datagram;
+pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep};
+pub use phase::{abandoned_request, Phase, Wind};
 pub use refusal::{InFlightScope, RequestRefusal};
 pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};

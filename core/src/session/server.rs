@@ -10,6 +10,8 @@ use crate::protocol::{
 };
 use crate::stream::MIN_PEER_MAX_FRAME;
 
+use super::phase::{refuse_while_stopping, Phase};
+
 /// The limits a session announces and enforces.
 #[derive(Debug, Clone)]
 pub struct SessionLimits {
@@ -54,6 +56,8 @@ pub enum Step {
     },
     /// Write this frame (an ERROR about a frame that was skipped).
     Send(Bytes),
+    /// Write this error about a request, refused before any handler saw it.
+    Refuse(ErrorFrame),
     /// A REQUEST, for the driver to admit and dispatch.
     Request(Frame),
     /// The peer gave up on the request with this id.
@@ -84,6 +88,10 @@ pub struct ServerSession {
     state: State,
     /// The last time the peer was heard from, or the connection was busy.
     last_activity: Instant,
+    /// The server's phase, as last told.
+    pub(super) phase: Phase,
+    /// The peer has finished sending: close once the last reply is written.
+    pub(super) read_closed: bool,
 }
 
 /// This server's answer to a CONN: its own CONN, or why it refuses the connection.
@@ -127,7 +135,7 @@ pub fn unknown_kind(kind: u16) -> ErrorFrame {
     }
 }
 
-fn encode(envelope: &impl Envelope) -> Bytes {
+pub(super) fn encode(envelope: &impl Envelope) -> Bytes {
     let mut out = BytesMut::new();
     envelope
         .write_frame(&mut out)
@@ -152,12 +160,19 @@ impl ServerSession {
             serves,
             state: State::AwaitingHello,
             last_activity: now,
+            phase: Phase::Running,
+            read_closed: false,
         }
     }
 
     /// Whether the handshake is done and the connection not closed.
     pub fn is_open(&self) -> bool {
         self.state == State::Open
+    }
+
+    /// Whether the session is over: nothing more comes of frames or ticks.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
     }
 
     /// How long the connection has been quiet at `now`.
@@ -176,9 +191,13 @@ impl ServerSession {
         self.state = State::Closed;
     }
 
-    fn close(&mut self, last: Option<Bytes>, reason: String) -> Step {
+    pub(super) fn closing(&mut self, last: Option<Bytes>, reason: String) -> Close {
         self.state = State::Closed;
-        Step::Close(Close { last, reason })
+        Close { last, reason }
+    }
+
+    fn close(&mut self, last: Option<Bytes>, reason: String) -> Step {
+        Step::Close(self.closing(last, reason))
     }
 
     fn fail(&mut self, code: ErrorCode, message: String) -> Step {
@@ -226,6 +245,7 @@ impl ServerSession {
         let skipped =
             |code: ErrorCode, message: String| Step::Send(error_about_connection(code, message));
         match frame.kind {
+            kind::REQUEST if self.phase != Phase::Running => refuse_while_stopping(&frame),
             kind::REQUEST => Step::Request(frame),
             kind::CANCEL => match Cancel::from_frame(&frame) {
                 Ok(Cancel { id }) => Step::Cancel(id),

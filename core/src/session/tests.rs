@@ -282,6 +282,7 @@ proptest! {
                 Step::Request(_) | Step::Cancel(_) | Step::Ping(_) => {
                     prop_assert!(welcomed, "nothing is served before CONN")
                 }
+                Step::Refuse(_) => prop_assert!(false, "requests are refused only when stopping"),
                 Step::Send(_) | Step::Nothing => {}
             }
         }

@@ -1,0 +1,178 @@
+//! [`HubSide`]: the pub/sub side of a connection on a hub, decided without I/O. Subscription
+//! frames are gathered into one batch per read for the hub's table; a PUBLISH goes to the
+//! driver to route at once; an unreadable frame is answered REFUSED and the connection stays
+//! open; PINGs wait for the batches sent before them ([`PingBarrier`]); and a quiet peer is
+//! PINGed, then taken for dead.
+
+use std::time::Duration;
+
+use crate::protocol::{
+    kind, Envelope, ErrorCode, Frame, Ping, ProtocolError, Publish, Refused, Subscribe,
+    SubscriptionFlags, Subscriptions, Unsubscribe,
+};
+use crate::pubsub::{Change, Declined, Wanted};
+
+use super::PingBarrier;
+
+/// What the driver does with a pub/sub frame.
+#[derive(Debug)]
+pub enum PubSubStep {
+    /// Route this message now.
+    Publish(Publish),
+    /// Nothing now: a subscription change was gathered for the read's batch.
+    Gathered,
+    /// Write these REFUSED frames (urgent: in order with PONGs).
+    Refuse(Vec<Refused>),
+}
+
+/// What the keepalive asks of the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keepalive {
+    /// Nothing to do.
+    Quiet,
+    /// Send this PING (urgent).
+    Ping(Ping),
+    /// No answer to the PINGs sent: close with this error about the connection.
+    Dead(ErrorCode, String),
+}
+
+/// The hub's keepalive bounds for its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepaliveLimits {
+    /// A connection quiet for this long is sent a PING.
+    pub ping_interval: Duration,
+    /// PINGs sent to a quiet connection before it is taken for dead.
+    pub max_pings_out: u32,
+}
+
+/// One connection's pub/sub state on a hub.
+#[derive(Debug)]
+pub struct HubSide {
+    limits: KeepaliveLimits,
+    /// Subscription changes of the read being handled, sent to the table as one batch.
+    changes: Vec<Change>,
+    barrier: PingBarrier,
+    /// PINGs sent since the peer was last heard from.
+    pings_out: u32,
+}
+
+impl HubSide {
+    /// A connection that has not sent a pub/sub frame yet.
+    pub fn new(limits: KeepaliveLimits) -> Self {
+        HubSide {
+            limits,
+            changes: Vec::new(),
+            barrier: PingBarrier::default(),
+            pings_out: 0,
+        }
+    }
+
+    /// A pub/sub frame (SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS or PUBLISH).
+    pub fn on_frame(&mut self, frame: &Frame) -> PubSubStep {
+        let refused = |e: &ProtocolError| Refused::for_error(frame.kind, &frame.payload, e);
+        let refuse = |e: ProtocolError| PubSubStep::Refuse(vec![refused(&e)]);
+        match frame.kind {
+            kind::PUBLISH => match Publish::from_frame(frame) {
+                Ok(publish) => PubSubStep::Publish(publish),
+                Err(e) => refuse(e),
+            },
+            kind::SUBSCRIBE => match Subscribe::from_frame(frame) {
+                Ok(subscribe) => self.gather(Change::Subscribe(wanted(subscribe))),
+                Err(e) => refuse(e),
+            },
+            kind::UNSUBSCRIBE => match Unsubscribe::from_frame(frame) {
+                Ok(Unsubscribe { sid }) => self.gather(Change::Unsubscribe(sid)),
+                Err(e) => refuse(e),
+            },
+            kind::SUBSCRIPTIONS => match Subscriptions::read_each(&frame.payload) {
+                Ok((list, invalid)) => {
+                    let list = list.subscriptions.into_iter().map(wanted).collect();
+                    self.changes.push(Change::ReplaceAll(list));
+                    if invalid.is_empty() {
+                        PubSubStep::Gathered
+                    } else {
+                        PubSubStep::Refuse(invalid.iter().map(refused).collect())
+                    }
+                }
+                // The whole list is refused: the hub holds none of it.
+                Err(e) => {
+                    self.changes.push(Change::ReplaceAll(Vec::new()));
+                    refuse(e)
+                }
+            },
+            got => refuse(ProtocolError::UnexpectedKind {
+                expected: kind::PUBLISH,
+                got,
+            }),
+        }
+    }
+
+    fn gather(&mut self, change: Change) -> PubSubStep {
+        self.changes.push(change);
+        PubSubStep::Gathered
+    }
+
+    /// The changes gathered since the last call, as one batch for the table (PINGs from now on
+    /// wait for it), or `None` if there are none.
+    pub fn take_changes(&mut self) -> Option<Vec<Change>> {
+        if self.changes.is_empty() {
+            return None;
+        }
+        self.barrier.sent();
+        Some(std::mem::take(&mut self.changes))
+    }
+
+    /// A PING: the nonce to answer now, or `None` if it waits for batches sent before it.
+    pub fn on_ping(&mut self, nonce: u64) -> Option<u64> {
+        self.barrier.ping(nonce)
+    }
+
+    /// The table applied a batch and declined some of it: the REFUSED frames to write, then
+    /// the PINGs to answer (in order, after them).
+    pub fn on_applied(&mut self, declined: Vec<Declined>) -> (Vec<Refused>, Vec<u64>) {
+        let refusals = declined
+            .into_iter()
+            .map(|declined| Refused {
+                sid: Some(declined.sid),
+                code: ErrorCode::Busy,
+                message: declined.reason,
+            })
+            .collect();
+        (refusals, self.barrier.answered())
+    }
+
+    /// The peer was heard from: its PINGs are answered.
+    pub fn heard(&mut self) {
+        self.pings_out = 0;
+    }
+
+    /// On a connection `quiet` for that long: a PING after each ping interval, and dead once
+    /// the PINGs out pass the bound unanswered.
+    pub fn keepalive(&mut self, quiet: Duration) -> Keepalive {
+        let limits = self.limits;
+        if quiet < limits.ping_interval * (self.pings_out + 1) {
+            return Keepalive::Quiet;
+        }
+        if self.pings_out >= limits.max_pings_out {
+            let message = format!("no answer to {} PINGs in {quiet:?}", self.pings_out);
+            return Keepalive::Dead(ErrorCode::Timeout, message);
+        }
+        self.pings_out += 1;
+        Keepalive::Ping(Ping {
+            nonce: u64::from(self.pings_out),
+        })
+    }
+}
+
+/// A subscription as the table takes it. Retained messages are replayed to it unless it asked
+/// for NO_RETAINED or is a queue-group member.
+fn wanted(subscribe: Subscribe) -> Wanted {
+    let replay =
+        subscribe.group.is_none() && !subscribe.flags.contains(SubscriptionFlags::NO_RETAINED);
+    Wanted {
+        sid: subscribe.sid,
+        pattern: subscribe.pattern,
+        group: subscribe.group,
+        replay,
+    }
+}

@@ -1,15 +1,14 @@
 //! Admission of a bridge link: the dialer's side of the handshake (`docs/protocol.md`,
-//! section 11) as one async step, and the listener's as a small state machine that a
-//! connection actor drives frame by frame.
+//! section 11) as one async step. The listener's side is the session's
+//! [`BridgeEnd`](hubwire_core::session::BridgeEnd), which a connection drives frame by frame.
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
 use futures::StreamExt;
 use hubwire_core::bridge::auth::{LinkParties, Role};
 use hubwire_core::bridge::HubId;
 use hubwire_core::protocol::{
-    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, ErrorCode, ErrorFrame, Frame, Nonce,
+    kind, BridgeChallenge, BridgeHello, BridgeProof, Envelope, ErrorFrame, Frame, Nonce,
 };
 use hubwire_core::spoke::link::{self, LinkReader};
 use hubwire_core::spoke::{SpokeError, SpokeOptions};
@@ -19,7 +18,7 @@ use hubwire_core::Address;
 use super::forward::Bridges;
 
 /// How long each side waits for the other's next admission frame.
-pub const ADMISSION_TIMEOUT: Duration = Duration::from_secs(5);
+pub use hubwire_core::session::ADMISSION_TIMEOUT;
 
 /// Why a link was not made.
 #[derive(Debug, thiserror::Error)]
@@ -167,89 +166,4 @@ async fn next_frame(
         });
     }
     Ok(frame)
-}
-
-/// The listener's side of admission, one frame at a time.
-#[derive(Debug)]
-pub enum Listening {
-    /// Sent the challenge; waiting for the dialer's proof.
-    Challenged {
-        /// The link's parties.
-        parties: LinkParties,
-        /// How the dialer names itself.
-        name: String,
-    },
-}
-
-/// What a listener answers a frame of admission with.
-#[derive(Debug)]
-pub enum Step {
-    /// Send this frame and wait for the next.
-    Challenge(BridgeChallenge, Listening),
-    /// Admitted: send this proof, register the link with the dialer as `peer` named `name`.
-    Admit {
-        /// The proof to send.
-        proof: BridgeProof,
-        /// The dialing hub.
-        peer: HubId,
-        /// How it names itself.
-        name: String,
-    },
-    /// Refuse with this error and close.
-    Refuse(ErrorCode, String),
-}
-
-/// Answers a BRIDGE_HELLO on a connection of a hub with `bridges` (`None`: no secret).
-pub fn on_hello(bridges: Option<&Bridges>, frame: &Frame) -> Step {
-    let Some(bridges) = bridges else {
-        return Step::Refuse(
-            ErrorCode::Denied,
-            "this hub takes no bridges (it has no bridge_secret)".into(),
-        );
-    };
-    let hello = match BridgeHello::from_frame(frame) {
-        Ok(hello) => hello,
-        Err(e) => return Step::Refuse(e.code(), e.to_string()),
-    };
-    if hello.hub == bridges.me() {
-        return Step::Refuse(ErrorCode::Denied, "a hub never bridges to itself".into());
-    }
-    let nonce = fresh_nonce();
-    let parties = LinkParties {
-        dialer: (hello.hub, hello.nonce),
-        listener: (bridges.me(), nonce),
-    };
-    Step::Challenge(
-        BridgeChallenge {
-            hub: bridges.me(),
-            nonce,
-        },
-        Listening::Challenged {
-            parties,
-            name: hello.name,
-        },
-    )
-}
-
-/// Answers the dialer's BRIDGE_PROOF.
-pub fn on_proof(bridges: &Bridges, state: Listening, frame: &Frame) -> Step {
-    let Listening::Challenged { parties, name } = state;
-    let proof = match BridgeProof::from_frame(frame) {
-        Ok(proof) => proof,
-        Err(e) => return Step::Refuse(e.code(), e.to_string()),
-    };
-    let secret = bridges.secret().expose();
-    if !parties.verify(secret, Role::Dialer, &proof.mac) {
-        return Step::Refuse(
-            ErrorCode::Denied,
-            "bridge refused: wrong bridge secret".into(),
-        );
-    }
-    Step::Admit {
-        proof: BridgeProof {
-            mac: parties.proof(secret, Role::Listener),
-        },
-        peer: parties.dialer.0,
-        name,
-    }
 }

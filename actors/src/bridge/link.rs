@@ -3,7 +3,7 @@
 //! PINGs and measures the round trip.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hubwire_core::bridge::{HubId, InterestUpdate, LinkState};
 use hubwire_core::protocol::{
@@ -16,7 +16,7 @@ use super::table::{Control, FromLink, LinkDown};
 use crate::hub::Hub;
 
 /// How often each end PINGs the other.
-pub const LINK_PING_EVERY: Duration = Duration::from_secs(2);
+pub use hubwire_core::session::LINK_PING_EVERY;
 
 /// PINGs unanswered before the link is taken for dead.
 pub const LINK_MAX_PINGS_OUT: u32 = 3;

@@ -26,9 +26,7 @@ mod table;
 pub use hubwire_core::bridge as routing;
 pub use hubwire_core::config::{BridgeTarget, Secret};
 
-pub use admit::{
-    dial, on_hello, on_proof, AdmitError, Admitted, Listening, Step, ADMISSION_TIMEOUT,
-};
+pub use admit::{dial, fresh_nonce, AdmitError, Admitted, ADMISSION_TIMEOUT};
 pub use dialer::BridgeDialer;
 pub use forward::Bridges;
 pub use link::{LinkSide, LINK_MAX_PINGS_OUT, LINK_PING_EVERY};

@@ -24,7 +24,7 @@ use hubwire_core::protocol::{
     peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Request,
 };
 use hubwire_core::session::{
-    abandoned_request, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
+    abandoned_request, BridgeEnd, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
     ServerSession, Serves, SessionLimits, Step, Wind,
 };
 use hubwire_core::stream::{
@@ -34,6 +34,7 @@ use hubwire_core::stream::{
 use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
 use super::{ConnectionLimits, ConnectionShared, Peer, Phase, TransportStats};
+use crate::bridge::LinkSide;
 use crate::handler::ReplyTo;
 use crate::hub::ConnId;
 
@@ -74,7 +75,7 @@ pub struct Connection {
     /// Pub/sub: the batch of subscription changes, the PING barrier and the keepalive.
     pubsub: HubSide,
     /// Set when a peer hub bridges over this connection.
-    bridge: Option<bridge::BridgeEnd>,
+    bridge: BridgeEnd<Box<LinkSide>>,
     /// The task that writes the outbound buffer to the socket; aborted if it cannot finish
     /// within a bounded time after the connection closes (a peer that never reads).
     writer: Option<tokio::task::JoinHandle<()>>,
@@ -163,7 +164,7 @@ impl Connection {
                 ticker: None,
                 hub_conn: None,
                 pubsub: HubSide::new(keepalive),
-                bridge: None,
+                bridge: BridgeEnd::default(),
                 writer: None,
                 stall: StallWatch::default(),
             };
@@ -240,7 +241,7 @@ impl Connection {
     }
 
     fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
-        if self.bridge.is_some() {
+        if self.bridge.is_engaged() {
             // A peer hub's bridge: its frames are the link's, whatever their kind.
             return self.on_bridge_frame(frame, ctx);
         }

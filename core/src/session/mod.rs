@@ -4,8 +4,11 @@
 //! carries out the [`Step`]s.
 //!
 //! ```text
-//!  frame, now ─▶ ServerSession::on_frame ─▶ Step: Send / SendUrgent / Request / Cancel /
+//!  frame, now ─▶ ServerSession::on_frame ─▶ Step: Send / Refuse / Request / Cancel /
 //!  now        ─▶ ServerSession::on_tick  ─▶       PubSub / Bridge / Ping / Close
+//!  phase      ─▶ ServerSession::on_phase ─▶ Wind: Stay / Close / AbandonAndClose
+//!  Step::PubSub ─▶ HubSide     (batches for the hub's table, REFUSED, PONGs, keepalive)
+//!  Step::Bridge ─▶ BridgeEnd   (admission, then every frame the live link's)
 //! ```
 //!
 //! - [`ServerSession`]: the handshake (CONN first, the version, the peer's `max_frame`), which
@@ -14,6 +17,8 @@
 //! - [`HubSide`]: the pub/sub side of a connection on a hub: subscription changes gathered
 //!   into one batch per read, REFUSED for what cannot be read, the hub's keepalive, and the
 //!   [`PingBarrier`] (a PONG waits for the subscription changes sent before its PING).
+//! - [`BridgeEnd`]: a connection a peer hub dialed to make a bridge link: admission on the
+//!   shared secret, frames held while the link registers, then every frame the link's.
 //! - [`on_datagram`]: the same rules for the frame of one datagram (UDP), which has no
 //!   connection state; [`answer_hello`] and [`unknown_kind`] are shared by both.
 //! - [`RequestRefusal`]: the requests a transport refuses before a handler sees them, with
@@ -26,12 +31,15 @@
 //! from their own threads; the session says *that* a REQUEST arrived, the driver admits it.
 
 mod barrier;
+mod bridge_end;
 mod datagram;
 mod hub_side;
 mod phase;
 mod refusal;
 mod server;
 
+#[cfg(test)]
+mod bridge_end_tests;
 #[cfg(test)]
 mod hub_side_tests;
 #[cfg(test)]
@@ -40,6 +48,9 @@ mod phase_tests;
 mod tests;
 
 pub use barrier::PingBarrier;
+pub use bridge_end::{
+    BridgeEnd, BridgeKeys, BridgeStep, BridgeTick, ADMISSION_TIMEOUT, LINK_PING_EVERY,
+};
 pub use datagram::on_datagram;
 pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep};
 pub use phase::{abandoned_request, Phase, Wind};

@@ -1,4 +1,19 @@
 //! The `hubwire` command line: subcommands as plain functions that return an exit code.
+//!
+//! A crate of its own so that services depending on `hubwire` do not build clap's command, the
+//! benchmarks or the NATS client; `src/main.rs` is the `hubwire` binary, this library lets tests
+//! drive the subcommands.
+//!
+//! # Layout
+//! - `call`: `hubwire call`, and JSON to and from MessagePack bodies.
+//! - `queue`: `hubwire queue` and `hubwire sender`.
+//! - `hub`: `hubwire hub`, a pub/sub hub as an application.
+//! - `pubsub`: `hubwire pub`, `sub` and `rpc`, a spoke from the shell.
+//! - `spotty`: `hubwire spotty-spoke`, a recovery drill for a hub.
+//! - `bench`: `hubwire bench` and its modes.
+#![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(unused_must_use)]
 
 mod bench;
 mod call;

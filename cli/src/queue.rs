@@ -214,10 +214,10 @@ mod tests {
     use clap::Parser;
 
     fn parse(args: &[&str]) -> QueueOperation {
-        let cli = crate::cli::Cli::try_parse_from(["hubwire", "queue"].iter().chain(args).copied())
+        let cli = crate::Cli::try_parse_from(["hubwire", "queue"].iter().chain(args).copied())
             .expect("parses");
         match cli.command {
-            crate::cli::Command::Queue(args) => args.operation,
+            crate::Command::Queue(args) => args.operation,
             other => panic!("not a queue command: {other:?}"),
         }
     }

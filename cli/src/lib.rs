@@ -5,6 +5,7 @@
 //! drive the subcommands.
 //!
 //! # Layout
+//! - `server`: how a subcommand finds its server (`--server`, `HUBWIRE_URL`, a first word).
 //! - `call`: `hubwire call`, and JSON to and from MessagePack bodies.
 //! - `queue`: `hubwire queue` and `hubwire sender`.
 //! - `hub`: `hubwire hub`, a pub/sub hub as an application.
@@ -20,13 +21,15 @@ mod call;
 mod hub;
 mod pubsub;
 mod queue;
+mod server;
 mod spotty;
 
 pub use bench::{bench, BenchArgs};
-pub use call::{call, CallArgs};
+pub use call::{call, call_route, CallArgs, RouteCall};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
 pub use pubsub::{publish, rpc, subscribe, HubTarget, PubArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
+pub use server::{ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
 
 use clap::{Parser, Subcommand};
@@ -95,21 +98,36 @@ pub enum Command {
 /// Arguments of the subcommands that call one standard endpoint.
 #[derive(Debug, clap::Args)]
 pub struct StandardArgs {
-    /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
-    pub address: String,
+    /// The application's address (unless --server or HUBWIRE_URL gives it).
+    #[arg(value_name = "ADDRESS")]
+    pub address: Option<String>,
+    /// Where the application is.
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Seconds to wait for the reply.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
 }
 
 impl StandardArgs {
-    fn call(self, route: &str) -> CallArgs {
-        CallArgs {
-            address: self.address,
+    fn call(self, route: &str) -> Result<RouteCall, String> {
+        Ok(RouteCall {
+            address: self.server.resolve(self.address.as_deref(), None)?,
             route: route.to_owned(),
             json: None,
             timeout: self.timeout,
             headers: Vec::new(),
+        })
+    }
+}
+
+/// Calls standard endpoint `route` for `hubwire health` and `hubwire stats`.
+async fn standard(command: &str, route: &str, args: StandardArgs) -> i32 {
+    match args.call(route) {
+        Ok(call) => call_route(call).await,
+        Err(e) => {
+            eprintln!("hubwire {command}: {e}");
+            EXIT_USAGE
         }
     }
 }
@@ -156,8 +174,8 @@ fn run_command(command: Command) -> i32 {
         }
         Command::Call(args) => runtime.block_on(call(args)),
         Command::Bench(args) => runtime.block_on(bench(args)),
-        Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),
-        Command::Stats(args) => runtime.block_on(call(args.call("hubwire.stats"))),
+        Command::Health(args) => runtime.block_on(standard("health", "hubwire.health", args)),
+        Command::Stats(args) => runtime.block_on(standard("stats", "hubwire.stats", args)),
         Command::Queue(args) => runtime.block_on(operate(Family::Queue, args)),
         Command::Sender(args) => runtime.block_on(operate(Family::Sender, args)),
     }

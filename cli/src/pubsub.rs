@@ -13,6 +13,7 @@ use hubwire_core::Address;
 use serde_json::json;
 
 use super::call::{body_to_json, json_to_body};
+use super::server::ServerArg;
 use super::{
     EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE,
 };
@@ -23,9 +24,9 @@ const DEFAULT_ADDRESS: &str = super::DEFAULT_HUB_ADDRESS;
 /// The hub and the time allowed.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HubTarget {
-    /// The hub's address.
-    #[arg(long, default_value = DEFAULT_ADDRESS)]
-    pub address: String,
+    /// The hub (default: $HUBWIRE_URL, else tcp://127.0.0.1:7500).
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Seconds to wait for the hub (and, for rpc, for the answer).
     #[arg(long, default_value_t = 5.0)]
     pub timeout: f64,
@@ -74,7 +75,8 @@ pub struct RpcArgs {
 
 /// What a command needs before it talks to the hub: a valid address and timeout.
 fn target(hub: &HubTarget) -> Result<(Address, Duration), String> {
-    let address = hub.address.parse().map_err(|e| format!("{e}"))?;
+    let address = hub.server.resolve(None, Some(DEFAULT_ADDRESS))?;
+    let address = address.parse().map_err(|e| format!("{e}"))?;
     if !(hub.timeout.is_finite() && hub.timeout > 0.0) {
         return Err("--timeout must be a positive number of seconds".into());
     }

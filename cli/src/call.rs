@@ -25,8 +25,8 @@ pub struct CallArgs {
     /// Seconds to wait for the reply (also sent as the request's deadline).
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// A request header (repeatable), such as --header idempotency-key=order-17.
-    #[arg(long = "header", value_name = "NAME=VALUE")]
+    /// A request header (repeatable), such as -H idempotency-key=order-17.
+    #[arg(short = 'H', long = "header", value_name = "NAME=VALUE")]
     pub headers: Vec<String>,
 }
 
@@ -71,14 +71,14 @@ pub struct RouteCall {
 }
 
 /// `NAME=VALUE` pairs to request headers.
-fn parse_headers(pairs: &[String]) -> Result<Headers, String> {
+pub(crate) fn parse_headers(pairs: &[String]) -> Result<Headers, String> {
     let mut headers = Headers::new();
     for pair in pairs {
         match pair.split_once('=') {
             Some((name, value)) if !name.trim().is_empty() => {
                 headers.insert(name.trim(), value);
             }
-            _ => return Err(format!("--header {pair:?}: write it as NAME=VALUE")),
+            _ => return Err(format!("header {pair:?}: write it as NAME=VALUE")),
         }
     }
     Ok(headers)

@@ -9,7 +9,7 @@
 //! - `call`: `hubwire call`, and JSON to and from MessagePack bodies.
 //! - `queue`: `hubwire queue` and `hubwire sender`.
 //! - `hub`: `hubwire hub`, a pub/sub hub as an application.
-//! - `pubsub`: `hubwire pub`, `sub` and `rpc`, a spoke from the shell.
+//! - `pubsub`: `hubwire pub`, `sub`, `rpc` and `reply`, a spoke from the shell.
 //! - `spotty`: `hubwire spotty-spoke`, a recovery drill for a hub.
 //! - `bench`: `hubwire bench` and its modes.
 #![warn(missing_docs)]
@@ -27,7 +27,7 @@ mod spotty;
 pub use bench::{bench, BenchArgs};
 pub use call::{call, call_route, CallArgs, RouteCall};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
-pub use pubsub::{publish, rpc, subscribe, HubTarget, PubArgs, RpcArgs, SubArgs};
+pub use pubsub::{publish, reply, rpc, subscribe, HubTarget, PubArgs, ReplyArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
 pub use server::{ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
@@ -81,15 +81,19 @@ pub enum Command {
     Sender(QueueArgs),
     /// Run a pub/sub hub (tcp://127.0.0.1:7500 unless --listen says otherwise).
     Hub(Box<HubArgs>),
-    /// Publish one message to a hub (JSON body).
+    /// Publish to a hub: a JSON body, raw text or stdin, once or repeatedly.
     #[command(after_help = EXIT_CODES_HELP)]
     Pub(PubArgs),
-    /// Subscribe to patterns on a hub and print each message as a JSON line.
+    /// Subscribe to patterns on a hub and print each message as a JSON line (connection
+    /// changes on stderr).
     #[command(after_help = EXIT_CODES_HELP)]
     Sub(SubArgs),
     /// Call a service over pub/sub and print its reply as JSON.
     #[command(after_help = EXIT_CODES_HELP)]
     Rpc(RpcArgs),
+    /// Answer calls on a channel from the shell: echo, a fixed body, or a command's output.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Reply(ReplyArgs),
     /// Connect, subscribe, check and disconnect over and over (cleanly and abruptly): a drill
     /// for a hub's recovery and leaks.
     SpottySpoke(SpottyArgs),
@@ -142,6 +146,7 @@ pub fn run() -> std::process::ExitCode {
         Command::Pub(args) => return exit_code(publish(args)),
         Command::Sub(args) => return exit_code(subscribe(args)),
         Command::Rpc(args) => return exit_code(rpc(args)),
+        Command::Reply(args) => return exit_code(reply(args)),
         Command::SpottySpoke(args) => return exit_code(spotty_spoke(args)),
         other => other,
     };
@@ -169,6 +174,7 @@ fn run_command(command: Command) -> i32 {
         | Command::Pub(_)
         | Command::Sub(_)
         | Command::Rpc(_)
+        | Command::Reply(_)
         | Command::SpottySpoke(_) => {
             unreachable!("run starts these itself")
         }

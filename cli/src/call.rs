@@ -99,10 +99,16 @@ pub fn body_to_json(body: &[u8]) -> Result<String, String> {
     let nil = [0xc0u8];
     let body = if body.is_empty() { &nil[..] } else { body };
     let mut out = Vec::new();
-    let mut de = rmp_serde::Deserializer::new(body);
+    let mut cursor = std::io::Cursor::new(body);
+    let mut de = rmp_serde::Deserializer::new(&mut cursor);
     let mut ser = serde_json::Serializer::new(&mut out);
     serde_transcode::transcode(&mut de, &mut ser)
         .map_err(|e| format!("reply is not representable as JSON: {e}"))?;
+    // Text such as "plain words" starts with a valid MessagePack integer ('p'): a body is
+    // MessagePack only if one value is all of it.
+    if cursor.position() != body.len() as u64 {
+        return Err("the body is not one MessagePack value".into());
+    }
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
@@ -192,6 +198,7 @@ mod tests {
         assert_eq!(&body[..], &[0x81, 0xa5, b's', b'i', b'd', b'e', b's', 0x06]);
         assert_eq!(body_to_json(&body).unwrap(), r#"{"sides":6}"#);
         assert_eq!(body_to_json(&[]).unwrap(), "null");
+        assert!(body_to_json(b"plain words").is_err());
         assert!(json_to_body("{").is_err());
         assert!(json_to_body("1 2").is_err());
     }

@@ -16,7 +16,7 @@ fi
 
 hubwire="${HUBWIRE:-}"
 if [[ -z "$hubwire" ]]; then
-    cargo build --release --bin hubwire --features nats-bench
+    cargo build --release -p hubwire-cli --features nats-bench
     hubwire=target/release/hubwire
 fi
 

@@ -29,7 +29,9 @@
 //! ```
 //!
 //! # Layout
-//! - `hubwire` (this crate): the prelude, re-exports, and the `hubwire` command line.
+//! - `hubwire` (this crate): the prelude, re-exports, the application base and its configuration.
+//!   The `hubwire` command is a crate of its own (`cli/`, package `hubwire-cli`), so a service that
+//!   depends on this crate does not build it.
 //! - [`hubwire_actors`] (`actors/`): every actor: handlers, routing, listeners, connections,
 //!   the server.
 //! - [`hubwire_core`] (`core/`): the plain parts without actix: wire protocol, addresses,
@@ -38,13 +40,11 @@
 //!   single-instance lock, standard endpoints and graceful shutdown.
 //! - [`standard`]: the standard `hubwire.*` endpoints' routes and types.
 //! - [`config`]: layered configuration (defaults < file < environment < flags) with sources.
-//! - [`cli`]: the `hubwire` command's subcommands, as a library so tests can drive them.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
 pub mod app;
-pub mod cli;
 pub mod config;
 pub mod standard;
 

@@ -1,11 +1,8 @@
 //! Guards what every application serves and records: `hubwire.health`, `hubwire.stats` (uptime,
 //! connections per transport, per-route calls, errors by code, latency percentiles, refusals,
-//! denied peers), `hubwire.log.level` (admin peers only for changes), the `hubwire health` and
-//! `hubwire stats` commands, and logs written as JSON lines to a file with request spans.
+//! denied peers), `hubwire.log.level` (admin peers only for changes), and logs written as JSON lines to a file with request spans.
 
 mod support;
-
-use std::process::Command;
 
 use hubwire::prelude::*;
 use hubwire::protocol::{Envelope, Headers, Request, Response};
@@ -88,24 +85,6 @@ async fn health_and_stats_report_the_service() {
         s.counter("connections.refused", &[("transport", "tcp")]),
         Some(0)
     );
-}
-
-/// `hubwire health` and `hubwire stats` call the endpoints from the shell.
-#[test]
-fn the_health_and_stats_commands_print_json() {
-    let dir = TempDir::new("endpoints");
-    let app = dice(&dir, &[]);
-    let address = app.address("tcp").to_string();
-    for (command, needle) in [("health", "\"status\":\"ok\""), ("stats", "\"counters\"")] {
-        let out = Command::new(env!("CARGO_BIN_EXE_hubwire"))
-            .args([command, &address])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains(needle), "{text}");
-        serde_json::from_str::<serde_json::Value>(text.trim()).expect("JSON");
-    }
 }
 
 /// The log level can be read by anyone and changed by admin peers only.

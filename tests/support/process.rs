@@ -10,14 +10,23 @@ use hubwire::Address;
 
 use super::PATIENCE;
 
-/// The path of a built example (cargo builds examples before it runs the tests).
+/// The path of a built example of the `hubwire` package. `cargo test` builds a package's
+/// examples before it runs its tests; the `hubwire` command's tests (package `hubwire-cli`)
+/// share this module and find them built by `cargo test --workspace`.
 pub fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let debug_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target dir");
-    debug_dir.join("examples").join(name)
+    let path = debug_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "example {name} is not built at {}: run `cargo test --workspace`, or \
+         `cargo build -p hubwire --examples` before `cargo test -p hubwire-cli`",
+        path.display()
+    );
+    path
 }
 
 /// A fresh, empty directory under the temporary directory (removed on drop).

@@ -14,14 +14,15 @@ use hubwire_core::Address;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
+use super::server::ServerArg;
 use super::{EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_USAGE};
 
 /// Arguments of `hubwire spotty-spoke`.
 #[derive(Debug, clap::Args)]
 pub struct SpottyArgs {
-    /// The hub's address.
-    #[arg(long, default_value = super::DEFAULT_HUB_ADDRESS)]
-    pub address: String,
+    /// The hub (default: $HUBWIRE_URL, else tcp://127.0.0.1:7500).
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Connect-subscribe-check-disconnect cycles.
     #[arg(long, default_value_t = 100)]
     pub cycles: u32,
@@ -36,7 +37,11 @@ pub struct SpottyArgs {
 /// Runs `hubwire spotty-spoke`; prints `{cycles, failed}` as JSON; exit 0 when every cycle
 /// got its message through.
 pub fn spotty_spoke(args: SpottyArgs) -> i32 {
-    let address: Address = match args.address.parse() {
+    let address = args
+        .server
+        .resolve(None, Some(super::DEFAULT_HUB_ADDRESS))
+        .and_then(|a| a.parse::<Address>().map_err(|e| e.to_string()));
+    let address = match address {
         Ok(address) => address,
         Err(e) => {
             eprintln!("hubwire spotty-spoke: {e}");

@@ -1,6 +1,7 @@
 //! Guards `hubwire hub`: it runs a hub as an application (loopback, `--listen`), serves
 //! publishes to subscribers over the wire, and stops cleanly on SIGTERM.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use bytes::Bytes;

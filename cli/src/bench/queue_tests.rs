@@ -2,8 +2,8 @@
 //! every run.
 
 use super::*;
-use crate::cli::bench::{BenchArgs, BenchMode};
-use crate::cli::{Cli, Command};
+use crate::bench::{BenchArgs, BenchMode};
+use crate::{Cli, Command};
 use clap::Parser;
 
 fn parse(args: &[&str]) -> QueueArgs {

@@ -7,6 +7,7 @@ use hubwire_core::client::{CallError, Client, ClientOptions};
 use hubwire_core::protocol::Headers;
 use hubwire_core::Address;
 
+use super::server::{is_address, ServerArg};
 use super::{
     EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE,
 };
@@ -14,29 +15,70 @@ use super::{
 /// Arguments of `hubwire call`.
 #[derive(Debug, clap::Args)]
 pub struct CallArgs {
+    /// The server's address (unless --server or HUBWIRE_URL gives it), the route key (such as
+    /// dice.roll), and the request body as JSON (default: null, for routes that take no input).
+    #[arg(value_name = "[ADDRESS] ROUTE [JSON]", required = true, num_args = 1..=3)]
+    pub words: Vec<String>,
+    /// Where the server is.
+    #[command(flatten)]
+    pub server: ServerArg,
+    /// Seconds to wait for the reply (also sent as the request's deadline).
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// A request header (repeatable), such as -H idempotency-key=order-17.
+    #[arg(short = 'H', long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+}
+
+impl CallArgs {
+    /// The call the words describe: `ADDRESS ROUTE JSON`, `ADDRESS ROUTE` (a first word with
+    /// `://` is an address), `ROUTE JSON` or `ROUTE`.
+    fn route_call(self) -> Result<RouteCall, String> {
+        let mut words = self.words.into_iter();
+        let first = words.next().expect("clap requires a route");
+        let rest: Vec<String> = words.collect();
+        let (address, route, json) = match (is_address(&first) || rest.len() == 2, rest.len()) {
+            (true, 0) => return Err(format!("{first} is an address: name a route after it")),
+            (true, _) => {
+                let mut rest = rest.into_iter();
+                (Some(first), rest.next().expect("a route"), rest.next())
+            }
+            (false, _) => (None, first, rest.into_iter().next()),
+        };
+        Ok(RouteCall {
+            address: self.server.resolve(address.as_deref(), None)?,
+            route,
+            json,
+            timeout: self.timeout,
+            headers: self.headers,
+        })
+    }
+}
+
+/// One call of a route, as `hubwire call`, `health`, `stats`, `queue` and `sender` make it.
+#[derive(Debug, Clone)]
+pub struct RouteCall {
     /// Server address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
     pub address: String,
     /// Route key, such as dice.roll.
     pub route: String,
-    /// Request body as JSON (default: null, for routes that take no input).
+    /// Request body as JSON (default: null).
     pub json: Option<String>,
     /// Seconds to wait for the reply (also sent as the request's deadline).
-    #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// A request header (repeatable), such as --header idempotency-key=order-17.
-    #[arg(long = "header", value_name = "NAME=VALUE")]
+    /// Request headers as `NAME=VALUE`.
     pub headers: Vec<String>,
 }
 
 /// `NAME=VALUE` pairs to request headers.
-fn parse_headers(pairs: &[String]) -> Result<Headers, String> {
+pub(crate) fn parse_headers(pairs: &[String]) -> Result<Headers, String> {
     let mut headers = Headers::new();
     for pair in pairs {
         match pair.split_once('=') {
             Some((name, value)) if !name.trim().is_empty() => {
                 headers.insert(name.trim(), value);
             }
-            _ => return Err(format!("--header {pair:?}: write it as NAME=VALUE")),
+            _ => return Err(format!("header {pair:?}: write it as NAME=VALUE")),
         }
     }
     Ok(headers)
@@ -57,15 +99,32 @@ pub fn body_to_json(body: &[u8]) -> Result<String, String> {
     let nil = [0xc0u8];
     let body = if body.is_empty() { &nil[..] } else { body };
     let mut out = Vec::new();
-    let mut de = rmp_serde::Deserializer::new(body);
+    let mut cursor = std::io::Cursor::new(body);
+    let mut de = rmp_serde::Deserializer::new(&mut cursor);
     let mut ser = serde_json::Serializer::new(&mut out);
     serde_transcode::transcode(&mut de, &mut ser)
         .map_err(|e| format!("reply is not representable as JSON: {e}"))?;
+    // Text such as "plain words" starts with a valid MessagePack integer ('p'): a body is
+    // MessagePack only if one value is all of it.
+    if cursor.position() != body.len() as u64 {
+        return Err("the body is not one MessagePack value".into());
+    }
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Runs `hubwire call`; returns the exit code.
 pub async fn call(args: CallArgs) -> i32 {
+    match args.route_call() {
+        Ok(call) => call_route(call).await,
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Makes one call and prints the reply as JSON; returns the exit code.
+pub async fn call_route(args: RouteCall) -> i32 {
     let address: Address = match args.address.parse() {
         Ok(a) => a,
         Err(e) => {
@@ -139,6 +198,7 @@ mod tests {
         assert_eq!(&body[..], &[0x81, 0xa5, b's', b'i', b'd', b'e', b's', 0x06]);
         assert_eq!(body_to_json(&body).unwrap(), r#"{"sides":6}"#);
         assert_eq!(body_to_json(&[]).unwrap(), "null");
+        assert!(body_to_json(b"plain words").is_err());
         assert!(json_to_body("{").is_err());
         assert!(json_to_body("1 2").is_err());
     }

@@ -3,6 +3,7 @@
 //! SIGKILL and started again, both recover with no client action; `hubwire stats` lists the
 //! bridge.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use hubwire::pubsub::Pattern;

@@ -2,7 +2,7 @@
 //! and short in-process runs.
 
 use super::*;
-use crate::cli::{Cli, Command};
+use crate::{Cli, Command};
 use clap::Parser;
 use hubwire_core::decode_body;
 

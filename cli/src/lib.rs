@@ -1,17 +1,35 @@
 //! The `hubwire` command line: subcommands as plain functions that return an exit code.
+//!
+//! A crate of its own so that services depending on `hubwire` do not build clap's command, the
+//! benchmarks or the NATS client; `src/main.rs` is the `hubwire` binary, this library lets tests
+//! drive the subcommands.
+//!
+//! # Layout
+//! - `server`: how a subcommand finds its server (`--server`, `HUBWIRE_URL`, a first word).
+//! - `call`: `hubwire call`, and JSON to and from MessagePack bodies.
+//! - `queue`: `hubwire queue` and `hubwire sender`.
+//! - `hub`: `hubwire hub`, a pub/sub hub as an application.
+//! - `pubsub`: `hubwire pub`, `sub`, `rpc` and `reply`, a spoke from the shell.
+//! - `spotty`: `hubwire spotty-spoke`, a recovery drill for a hub.
+//! - `bench`: `hubwire bench` and its modes.
+#![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(unused_must_use)]
 
 mod bench;
 mod call;
 mod hub;
 mod pubsub;
 mod queue;
+mod server;
 mod spotty;
 
 pub use bench::{bench, BenchArgs};
-pub use call::{call, CallArgs};
+pub use call::{call, call_route, CallArgs, RouteCall};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
-pub use pubsub::{publish, rpc, subscribe, HubTarget, PubArgs, RpcArgs, SubArgs};
+pub use pubsub::{publish, reply, rpc, subscribe, HubTarget, PubArgs, ReplyArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
+pub use server::{ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
 
 use clap::{Parser, Subcommand};
@@ -63,15 +81,19 @@ pub enum Command {
     Sender(QueueArgs),
     /// Run a pub/sub hub (tcp://127.0.0.1:7500 unless --listen says otherwise).
     Hub(Box<HubArgs>),
-    /// Publish one message to a hub (JSON body).
+    /// Publish to a hub: a JSON body, raw text or stdin, once or repeatedly.
     #[command(after_help = EXIT_CODES_HELP)]
     Pub(PubArgs),
-    /// Subscribe to patterns on a hub and print each message as a JSON line.
+    /// Subscribe to patterns on a hub and print each message as a JSON line (connection
+    /// changes on stderr).
     #[command(after_help = EXIT_CODES_HELP)]
     Sub(SubArgs),
     /// Call a service over pub/sub and print its reply as JSON.
     #[command(after_help = EXIT_CODES_HELP)]
     Rpc(RpcArgs),
+    /// Answer calls on a channel from the shell: echo, a fixed body, or a command's output.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Reply(ReplyArgs),
     /// Connect, subscribe, check and disconnect over and over (cleanly and abruptly): a drill
     /// for a hub's recovery and leaks.
     SpottySpoke(SpottyArgs),
@@ -80,21 +102,36 @@ pub enum Command {
 /// Arguments of the subcommands that call one standard endpoint.
 #[derive(Debug, clap::Args)]
 pub struct StandardArgs {
-    /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
-    pub address: String,
+    /// The application's address (unless --server or HUBWIRE_URL gives it).
+    #[arg(value_name = "ADDRESS")]
+    pub address: Option<String>,
+    /// Where the application is.
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Seconds to wait for the reply.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
 }
 
 impl StandardArgs {
-    fn call(self, route: &str) -> CallArgs {
-        CallArgs {
-            address: self.address,
+    fn call(self, route: &str) -> Result<RouteCall, String> {
+        Ok(RouteCall {
+            address: self.server.resolve(self.address.as_deref(), None)?,
             route: route.to_owned(),
             json: None,
             timeout: self.timeout,
             headers: Vec::new(),
+        })
+    }
+}
+
+/// Calls standard endpoint `route` for `hubwire health` and `hubwire stats`.
+async fn standard(command: &str, route: &str, args: StandardArgs) -> i32 {
+    match args.call(route) {
+        Ok(call) => call_route(call).await,
+        Err(e) => {
+            eprintln!("hubwire {command}: {e}");
+            EXIT_USAGE
         }
     }
 }
@@ -109,6 +146,7 @@ pub fn run() -> std::process::ExitCode {
         Command::Pub(args) => return exit_code(publish(args)),
         Command::Sub(args) => return exit_code(subscribe(args)),
         Command::Rpc(args) => return exit_code(rpc(args)),
+        Command::Reply(args) => return exit_code(reply(args)),
         Command::SpottySpoke(args) => return exit_code(spotty_spoke(args)),
         other => other,
     };
@@ -136,13 +174,14 @@ fn run_command(command: Command) -> i32 {
         | Command::Pub(_)
         | Command::Sub(_)
         | Command::Rpc(_)
+        | Command::Reply(_)
         | Command::SpottySpoke(_) => {
             unreachable!("run starts these itself")
         }
         Command::Call(args) => runtime.block_on(call(args)),
         Command::Bench(args) => runtime.block_on(bench(args)),
-        Command::Health(args) => runtime.block_on(call(args.call("hubwire.health"))),
-        Command::Stats(args) => runtime.block_on(call(args.call("hubwire.stats"))),
+        Command::Health(args) => runtime.block_on(standard("health", "hubwire.health", args)),
+        Command::Stats(args) => runtime.block_on(standard("stats", "hubwire.stats", args)),
         Command::Queue(args) => runtime.block_on(operate(Family::Queue, args)),
         Command::Sender(args) => runtime.block_on(operate(Family::Sender, args)),
     }

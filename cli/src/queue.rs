@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{call, CallArgs, EXIT_USAGE};
+use super::server::{split_address, ServerArg};
+use super::{call_route, RouteCall, EXIT_USAGE};
 
 /// Which endpoints a command operates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct QueueArgs {
     /// The operation.
     #[command(subcommand)]
     pub operation: QueueOperation,
+    /// Where the application is.
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Seconds to wait for the reply.
     #[arg(long, global = true, default_value_t = 10.0)]
     pub timeout: f64,
@@ -46,19 +50,35 @@ pub struct QueueArgs {
 /// The application's address and the queue (its queued route's key).
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueueTarget {
-    /// The application's address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
-    pub address: String,
-    /// The queued route's key (such as dice.roll_times), or the sender's name.
-    pub queue: String,
+    /// The application's address (unless --server or HUBWIRE_URL gives it), and the queued
+    /// route's key (such as dice.roll_times) or the sender's name.
+    #[arg(value_name = "[ADDRESS] QUEUE", required = true, num_args = 1..=2)]
+    words: Vec<String>,
+}
+
+impl QueueTarget {
+    /// The address, if given here, and the queue.
+    fn parts(&self) -> Result<(Option<&str>, &str), String> {
+        let (address, rest) = split_address(&self.words, 1)?;
+        Ok((address, &rest[0]))
+    }
 }
 
 /// One item of a queue's error queue.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ItemTarget {
-    #[command(flatten)]
-    target: QueueTarget,
-    /// The item's id (the `id` its client was answered).
-    pub id: String,
+    /// The application's address (unless --server or HUBWIRE_URL gives it), the queue, and
+    /// the item's id (the `id` its client was answered).
+    #[arg(value_name = "[ADDRESS] QUEUE ID", required = true, num_args = 2..=3)]
+    words: Vec<String>,
+}
+
+impl ItemTarget {
+    /// The address, if given here, the queue and the item's id.
+    fn parts(&self) -> Result<(Option<&str>, &str, u64), String> {
+        let (address, rest) = split_address(&self.words, 2)?;
+        Ok((address, &rest[0], item_id(&rest[1])?))
+    }
 }
 
 /// A bulk operation's target.
@@ -89,8 +109,8 @@ pub struct PauseTarget {
 pub enum QueueOperation {
     /// The keys of the application's queued routes (or the names of its senders).
     List {
-        /// The application's address.
-        address: String,
+        /// The application's address (unless --server or HUBWIRE_URL gives it).
+        address: Option<String>,
     },
     /// Pending (outgoing), retrying and error sizes, pause state, totals processed
     /// (delivered) and failed.
@@ -133,37 +153,52 @@ fn item_id(text: &str) -> Result<u64, String> {
     }
 }
 
-/// The route and JSON body of one operation.
-fn request(family: Family, operation: &QueueOperation) -> Result<(String, &str, Value), String> {
-    let named = |target: &QueueTarget| json!({ family.field(): target.queue });
-    let pause = |p: &PauseTarget, value: bool| {
-        let both = !p.receiving && !p.processing;
-        let mut body = named(&p.target);
-        if both || p.receiving {
-            body["receiving"] = json!(value);
-        }
-        if both || p.processing {
-            body["processing"] = json!(value);
-        }
-        body
-    };
+/// The address, if the target's words give one, and the body of a pause or unpause.
+fn pause_body(
+    family: Family,
+    p: &PauseTarget,
+    value: bool,
+) -> Result<(Option<&str>, Value), String> {
+    let (address, queue) = p.target.parts()?;
+    let both = !p.receiving && !p.processing;
+    let mut body = json!({ family.field(): queue });
+    if both || p.receiving {
+        body["receiving"] = json!(value);
+    }
+    if both || p.processing {
+        body["processing"] = json!(value);
+    }
+    Ok((address, body))
+}
+
+/// The route, the address if the operation's words give one, and the JSON body of one
+/// operation.
+fn request(
+    family: Family,
+    operation: &QueueOperation,
+) -> Result<(String, Option<&str>, Value), String> {
+    let named = |queue: &str| json!({ family.field(): queue });
     let optional = |id: &Option<String>| id.as_deref().map(item_id).transpose();
     let with = |mut body: Value, key: &str, value: Value| {
         body[key] = value;
         body
     };
     Ok(match operation {
-        QueueOperation::List { address } => (family.route("list"), address, Value::Null),
-        QueueOperation::Data(t) => (family.route("data"), &t.address, named(t)),
+        QueueOperation::List { address } => (family.route("list"), address.as_deref(), Value::Null),
+        QueueOperation::Data(t) => {
+            let (address, queue) = t.parts()?;
+            (family.route("data"), address, named(queue))
+        }
         QueueOperation::Errors {
             target,
             after,
             limit,
         } => {
-            let body = with(named(target), "after", json!(optional(after)?));
+            let (address, queue) = target.parts()?;
+            let body = with(named(queue), "after", json!(optional(after)?));
             (
                 family.route("errors"),
-                &target.address,
+                address,
                 with(body, "limit", json!(limit)),
             )
         }
@@ -173,33 +208,46 @@ fn request(family: Family, operation: &QueueOperation) -> Result<(String, &str, 
                 QueueOperation::Pop(_) => "pop",
                 _ => "requeue",
             };
-            let body = with(named(&i.target), "id", json!(item_id(&i.id)?));
-            (family.route(operation), &i.target.address, body)
+            let (address, queue, id) = i.parts()?;
+            (
+                family.route(operation),
+                address,
+                with(named(queue), "id", json!(id)),
+            )
         }
         QueueOperation::RequeueAll(b) | QueueOperation::Clear(b) => {
             let operation = match operation {
                 QueueOperation::RequeueAll(_) => "requeue_all",
                 _ => "clear",
             };
-            let body = with(named(&b.target), "up_to", json!(optional(&b.up_to)?));
-            (family.route(operation), &b.target.address, body)
+            let (address, queue) = b.target.parts()?;
+            let body = with(named(queue), "up_to", json!(optional(&b.up_to)?));
+            (family.route(operation), address, body)
         }
-        QueueOperation::Pause(p) => (family.route("pause"), &p.target.address, pause(p, true)),
-        QueueOperation::Unpause(p) => (family.route("pause"), &p.target.address, pause(p, false)),
+        QueueOperation::Pause(p) => {
+            let (address, body) = pause_body(family, p, true)?;
+            (family.route("pause"), address, body)
+        }
+        QueueOperation::Unpause(p) => {
+            let (address, body) = pause_body(family, p, false)?;
+            (family.route("pause"), address, body)
+        }
     })
 }
 
 /// Runs `hubwire queue` (or, with [`Family::Sender`], `hubwire sender`); returns the exit code.
 pub async fn operate(family: Family, args: QueueArgs) -> i32 {
-    let (route, address, body) = match request(family, &args.operation) {
+    let prepared = request(family, &args.operation)
+        .and_then(|(route, address, body)| Ok((route, args.server.resolve(address, None)?, body)));
+    let (route, address, body) = match prepared {
         Ok(request) => request,
         Err(message) => {
             eprintln!("hubwire {}: {message}", family.field());
             return EXIT_USAGE;
         }
     };
-    call(CallArgs {
-        address: address.to_owned(),
+    call_route(RouteCall {
+        address,
         route,
         json: Some(body.to_string()),
         timeout: args.timeout,
@@ -214,10 +262,10 @@ mod tests {
     use clap::Parser;
 
     fn parse(args: &[&str]) -> QueueOperation {
-        let cli = crate::cli::Cli::try_parse_from(["hubwire", "queue"].iter().chain(args).copied())
+        let cli = crate::Cli::try_parse_from(["hubwire", "queue"].iter().chain(args).copied())
             .expect("parses");
         match cli.command {
-            crate::cli::Command::Queue(args) => args.operation,
+            crate::Command::Queue(args) => args.operation,
             other => panic!("not a queue command: {other:?}"),
         }
     }

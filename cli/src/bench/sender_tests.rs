@@ -1,8 +1,8 @@
 //! Unit tests of `hubwire bench sender`: flags, figures and the table, and one short run.
 
 use super::*;
-use crate::cli::bench::{BenchArgs, BenchMode};
-use crate::cli::{Cli, Command};
+use crate::bench::{BenchArgs, BenchMode};
+use crate::{Cli, Command};
 use clap::Parser;
 
 fn parse(args: &[&str]) -> SenderArgs {

@@ -2,11 +2,11 @@
 //! runs here: the figures depend on the machine).
 
 use super::*;
-use crate::cli::bench::rpc::rpc_rows;
-use crate::cli::bench::side_by_side::{ratio, side_by_side, SideBySideArgs};
-use crate::cli::bench::stats::{thousands, Report};
-use crate::cli::bench::{BenchArgs, BenchMode};
-use crate::cli::{Cli, Command};
+use crate::bench::rpc::rpc_rows;
+use crate::bench::side_by_side::{ratio, side_by_side, SideBySideArgs};
+use crate::bench::stats::{thousands, Report};
+use crate::bench::{BenchArgs, BenchMode};
+use crate::{Cli, Command};
 use clap::Parser;
 
 fn run(published: u64, received: u64, in_window: u64) -> PubsubRun {

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use super::*;
-use crate::cli::bench::one_way::{since_stamp, stamped_body};
-use crate::cli::bench::{BenchArgs, BenchMode};
-use crate::cli::{Cli, Command};
+use crate::bench::one_way::{since_stamp, stamped_body};
+use crate::bench::{BenchArgs, BenchMode};
+use crate::{Cli, Command};
 
 fn parse(args: &[&str]) -> BridgeArgs {
     let cli = Cli::try_parse_from(["hubwire", "bench", "bridge"].iter().chain(args)).unwrap();

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use hubwire_actors::hub::HubLimits;
 
-use crate::config::AppArgs;
-use crate::App;
+use hubwire::config::AppArgs;
+use hubwire::App;
 
 /// Where `hubwire hub` listens unless told otherwise.
 pub const DEFAULT_HUB_ADDRESS: &str = "tcp://127.0.0.1:7500";

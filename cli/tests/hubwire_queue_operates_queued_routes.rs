@@ -4,12 +4,13 @@
 //! (unknown queue, malformed id, no such id); changes refused to non-admin peers; queue figures
 //! in `hubwire stats`.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Output};
 
-use hubwire::cli::{EXIT_OK, EXIT_REMOTE_ERROR, EXIT_USAGE};
 use hubwire::prelude::*;
+use hubwire_cli::{EXIT_OK, EXIT_REMOTE_ERROR, EXIT_USAGE};
 use serde_json::Value;
 use support::journal::*;
 use support::process::TempDir;

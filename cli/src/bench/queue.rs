@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use super::hub::{self, Calls, EchoMessage, Expect, InProcessServer};
 use super::stats::{thousands, Report, Window};
 use super::{listen_address, request_body, run_hub_in_process, Failure, LoadArgs, Plan, TempDir};
-use crate::cli::{EXIT_CANNOT_CONNECT, EXIT_USAGE};
+use crate::{EXIT_CANNOT_CONNECT, EXIT_USAGE};
 
 /// Handler slots of the processing run, unless told otherwise.
 pub const DEFAULT_WORKERS: usize = 64;
@@ -83,7 +83,7 @@ impl Serve<BenchJob> for Finisher {
     }
 }
 
-crate::serve!(Finisher: BenchJob);
+hubwire::serve!(Finisher: BenchJob);
 
 /// Which store a queued run keeps its queue in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! serves exits with a remote error naming no responders, and a call a spoke provides prints
 //! the reply.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -10,8 +11,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hubwire::cli::{EXIT_OK, EXIT_REMOTE_ERROR};
 use hubwire::pubsub::Pattern;
+use hubwire_cli::{EXIT_OK, EXIT_REMOTE_ERROR};
 use support::hub::{hub, ready_spoke};
 
 fn hubwire(args: &[&str]) -> Output {

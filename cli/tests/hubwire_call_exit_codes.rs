@@ -1,11 +1,12 @@
 //! Guards `hubwire call`: JSON in, JSON out, and a distinct exit code for success, remote error,
 //! timeout, cannot-connect and bad input.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Output};
 
-use hubwire::cli::{EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE};
+use hubwire_cli::{EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE};
 use support::*;
 
 fn hubwire(args: &[&str]) -> Output {

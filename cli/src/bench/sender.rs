@@ -37,7 +37,7 @@ use super::hub::{Calls, EchoMessage, Expect, InProcessServer};
 use super::queue::{keep_backlog, DEFAULT_BACKLOG, DEFAULT_WORKERS};
 use super::stats::{thousands, Report, Sample, Window};
 use super::{listen_address, request_body, run_hub_in_process, Failure, LoadArgs, Plan, TempDir};
-use crate::cli::EXIT_USAGE;
+use crate::EXIT_USAGE;
 
 /// The target: durable delivery to a local echo route, 8 producers.
 const DURABLE_DELIVERY_TARGET: f64 = 20_000.0;

@@ -1,5 +1,5 @@
 //! The `hubwire` command.
 
 fn main() -> std::process::ExitCode {
-    hubwire::cli::run()
+    hubwire_cli::run()
 }

@@ -3,12 +3,13 @@
 //! lists, inspects, requeues, pauses and clears from the shell; senders show in
 //! `hubwire stats` and not among the queued routes.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Output};
 
-use hubwire::cli::{EXIT_OK, EXIT_REMOTE_ERROR};
 use hubwire::prelude::*;
+use hubwire_cli::{EXIT_OK, EXIT_REMOTE_ERROR};
 use serde_json::{json, Value};
 use support::forwarder::*;
 use support::journal::*;

@@ -126,8 +126,13 @@ pub struct RequestArgs {
     #[command(flatten)]
     pub load: LoadArgs,
     /// Server to call: tcp://HOST:PORT or unix:///PATH (default: start an in-process echo
-    /// server on --transport, and stop it at the end).
-    #[arg(long)]
+    /// server on --transport, and stop it at the end; HUBWIRE_URL is not read here).
+    #[arg(
+        short = 's',
+        long = "server",
+        visible_alias = "address",
+        value_name = "URL"
+    )]
     pub address: Option<String>,
     /// Route key to call. For echo the body is {"message": "<size chars>"}; for any other route
     /// a MessagePack bin of --size bytes.

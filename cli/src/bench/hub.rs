@@ -39,7 +39,7 @@ impl Serve<BenchEcho> for Echoer {
     }
 }
 
-crate::serve!(Echoer: BenchEcho);
+hubwire::serve!(Echoer: BenchEcho);
 
 /// How long the in-process server has to start.
 const START_PATIENCE: Duration = Duration::from_secs(10);

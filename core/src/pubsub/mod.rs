@@ -88,6 +88,7 @@ mod naive;
 mod node;
 mod pattern;
 mod retained;
+mod retained_index;
 mod snapshot;
 mod text;
 mod trie;

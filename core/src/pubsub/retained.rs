@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 
+use super::retained_index::ChannelTree;
 use super::{Channel, Pattern};
 use crate::protocol::Headers;
 
@@ -34,6 +35,8 @@ pub struct RetainedMessages {
     by_channel: HashMap<Channel, Entry>,
     /// Channels by the sequence number of their last set: the first is the oldest.
     age: BTreeMap<u64, Channel>,
+    /// The same channels as a tree of tokens, for [`matching`](Self::matching).
+    tree: ChannelTree,
     next_seq: u64,
     bytes: usize,
     evicted: u64,
@@ -55,6 +58,7 @@ impl RetainedMessages {
             max_bytes,
             by_channel: HashMap::new(),
             age: BTreeMap::new(),
+            tree: ChannelTree::default(),
             next_seq: 0,
             bytes: 0,
             evicted: 0,
@@ -91,6 +95,7 @@ impl RetainedMessages {
             };
             if let Some(entry) = self.by_channel.remove(&oldest) {
                 self.bytes -= Self::cost(&oldest, &entry.headers, &entry.message);
+                self.tree.remove(&oldest);
                 evicted += 1;
             }
         }
@@ -99,6 +104,7 @@ impl RetainedMessages {
         self.next_seq += 1;
         self.bytes += cost;
         self.age.insert(seq, channel.clone());
+        self.tree.insert(&channel, seq);
         let entry = Entry {
             seq,
             headers,
@@ -114,6 +120,7 @@ impl RetainedMessages {
             return false;
         };
         self.age.remove(&entry.seq);
+        self.tree.remove(channel);
         self.bytes -= Self::cost(channel, &entry.headers, &entry.message);
         true
     }
@@ -124,28 +131,29 @@ impl RetainedMessages {
     }
 
     /// Every retained message whose channel `pattern` matches, oldest first (for a new
-    /// subscription). Looks at every retained channel: the bound keeps that small.
+    /// subscription). Walks the channels along the pattern: what it costs depends on what the
+    /// pattern reaches, not on how many messages are retained.
     pub fn matching(&self, pattern: &Pattern) -> Vec<(&Channel, &Bytes)> {
-        self.age
-            .values()
-            .filter(|channel| pattern.matches(channel))
-            .filter_map(|channel| {
-                let entry = self.by_channel.get(channel)?;
-                Some((channel, &entry.message))
-            })
+        self.matching_entries(pattern)
+            .map(|(channel, entry)| (channel, &entry.message))
             .collect()
     }
 
     /// [`matching`](Self::matching), with each message's headers.
     pub fn matching_with_headers(&self, pattern: &Pattern) -> Vec<(&Channel, &Headers, &Bytes)> {
-        self.age
-            .values()
-            .filter(|channel| pattern.matches(channel))
-            .filter_map(|channel| {
-                let entry = self.by_channel.get(channel)?;
-                Some((channel, &entry.headers, &entry.message))
-            })
+        self.matching_entries(pattern)
+            .map(|(channel, entry)| (channel, &entry.headers, &entry.message))
             .collect()
+    }
+
+    fn matching_entries(&self, pattern: &Pattern) -> impl Iterator<Item = (&Channel, &Entry)> {
+        let mut seqs = self.tree.matching(pattern);
+        // Oldest first (the walk finds each channel once).
+        seqs.sort_unstable();
+        seqs.into_iter().filter_map(|seq| {
+            let channel = self.age.get(&seq)?;
+            Some((channel, self.by_channel.get(channel)?))
+        })
     }
 
     /// Messages held.
@@ -208,6 +216,20 @@ mod tests {
         assert_eq!(r.len(), 1);
     }
 
+    #[test]
+    fn a_channel_reached_along_two_paths_of_a_pattern_is_replayed_once() {
+        let mut r = RetainedMessages::new(10, 1000);
+        r.retain(ch("a/a"), Bytes::from_static(b"1"));
+        r.retain(ch("a"), Bytes::from_static(b"2"));
+        // `**/a/**` reaches a/a with either `a` as its literal.
+        let found: Vec<&str> = r
+            .matching(&Pattern::parse("**/a/**").unwrap())
+            .into_iter()
+            .map(|(c, _)| c.as_str())
+            .collect();
+        assert_eq!(found, ["a/a", "a"], "each once, oldest first");
+    }
+
     proptest! {
         /// Whatever the sequence, the bounds hold and the byte count is exact.
         #[test]
@@ -224,5 +246,41 @@ mod tests {
                 prop_assert_eq!(r.age.len(), r.by_channel.len());
             }
         }
+
+        /// The tree finds exactly what testing every retained channel finds, oldest first,
+        /// whatever was retained, replaced, cleared and evicted, for any pattern.
+        #[test]
+        fn matching_walks_to_what_every_channel_tested_finds(
+            ops in prop::collection::vec((channel_text(), 0usize..3), 0..60),
+            patterns in prop::collection::vec(pattern_text(), 1..20),
+        ) {
+            let mut r = RetainedMessages::new(16, 4096);
+            for (text, len) in ops {
+                r.retain(ch(&text), Bytes::from(vec![1; len]));
+            }
+            for text in patterns {
+                let pattern = Pattern::parse(&text).unwrap();
+                let walked: Vec<&Channel> = r.matching(&pattern).into_iter().map(|(c, _)| c).collect();
+                let tested: Vec<&Channel> = r.age.values().filter(|c| pattern.matches(c)).collect();
+                prop_assert_eq!(walked, tested, "pattern {}", text);
+            }
+            for channel in r.by_channel.keys().cloned().collect::<Vec<_>>() {
+                r.clear(&channel);
+            }
+            prop_assert!(r.tree.is_empty(), "emptied branches are pruned");
+        }
+    }
+
+    fn channel_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("")], 0..4)
+            .prop_map(|tokens| tokens.join("/"))
+    }
+
+    fn pattern_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![Just("a"), Just("b"), Just(""), Just("*"), Just("**")],
+            0..5,
+        )
+        .prop_map(|tokens| tokens.join("/"))
     }
 }

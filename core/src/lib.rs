@@ -40,6 +40,7 @@ pub mod bridge;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod nats;
 pub mod protocol;
 pub mod pubsub;
 pub mod route;

@@ -1,0 +1,245 @@
+//! [`ClientParser`]: the operations a NATS client sends (CONNECT, PUB, HPUB, SUB, UNSUB, PING,
+//! PONG), read from a byte buffer without I/O. A control line longer than the limit, or a
+//! payload larger than `max_payload`, is refused as soon as its length is known, before the
+//! bytes are waited for: a peer never decides how much the server buffers.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// A client operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientOp {
+    /// `CONNECT {json}`: the client's options, as JSON text.
+    Connect(Bytes),
+    /// `PUB subject [reply] size` or `HPUB subject [reply] header_size total_size`.
+    Pub {
+        /// Where the message goes.
+        subject: String,
+        /// Where answers go.
+        reply: Option<String>,
+        /// The header block (`NATS/1.0\r\n...\r\n\r\n`), for HPUB.
+        headers: Option<Bytes>,
+        /// The message.
+        payload: Bytes,
+    },
+    /// `SUB subject [queue] sid`.
+    Sub {
+        /// What it matches.
+        subject: String,
+        /// Its queue group.
+        queue: Option<String>,
+        /// The client's id for it.
+        sid: String,
+    },
+    /// `UNSUB sid [max]`.
+    Unsub {
+        /// The subscription.
+        sid: String,
+        /// Messages after which it ends (counting those it already had), if given.
+        max: Option<u64>,
+    },
+    /// `PING`.
+    Ping,
+    /// `PONG`.
+    Pong,
+}
+
+/// Why the client's bytes cannot be read. Each closes the connection, as with nats-server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// A verb that is not a client operation, or arguments that do not fit it.
+    #[error("unknown protocol operation: {0}")]
+    Unknown(String),
+    /// A control line longer than the limit.
+    #[error("control line over {0} bytes")]
+    ControlLine(usize),
+    /// A payload larger than `max_payload`.
+    #[error("payload of {size} bytes over the {max} allowed")]
+    Payload {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl ParseError {
+    /// The text nats-server answers with, in `-ERR '...'`.
+    pub fn nats_text(&self) -> &'static str {
+        match self {
+            ParseError::Unknown(_) => "Unknown Protocol Operation",
+            ParseError::ControlLine(_) => "Maximum Control Line Exceeded",
+            ParseError::Payload { .. } => "Maximum Payload Violation",
+        }
+    }
+}
+
+/// Reads client operations with the server's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientParser {
+    /// The longest control line (without its line end).
+    pub max_control_line: usize,
+    /// The largest payload (headers included).
+    pub max_payload: usize,
+}
+
+impl Default for ClientParser {
+    /// nats-server's defaults: 4 KiB control lines, 1 MiB payloads.
+    fn default() -> Self {
+        ClientParser {
+            max_control_line: 4096,
+            max_payload: 1024 * 1024,
+        }
+    }
+}
+
+impl ClientParser {
+    /// The next whole operation in `buf`, taken out of it; `None` until one is whole.
+    pub fn next(&self, buf: &mut BytesMut) -> Result<Option<ClientOp>, ParseError> {
+        let window = &buf[..buf.len().min(self.max_control_line + 2)];
+        let Some(end) = window.iter().position(|&b| b == b'\n') else {
+            if buf.len() > self.max_control_line + 1 {
+                return Err(ParseError::ControlLine(self.max_control_line));
+            }
+            return Ok(None);
+        };
+        let line = trim_cr(&buf[..end]);
+        if line.len() > self.max_control_line {
+            return Err(ParseError::ControlLine(self.max_control_line));
+        }
+        let line = std::str::from_utf8(line).map_err(|_| unknown(line))?;
+        let mut args = line.split_ascii_whitespace();
+        let verb = args.next().unwrap_or("");
+        let args: Vec<&str> = args.collect();
+        let op = match verb.to_ascii_uppercase().as_str() {
+            "PUB" => {
+                let head = self.message_head(line, &args, false)?;
+                return take_message(buf, end, head);
+            }
+            "HPUB" => {
+                let head = self.message_head(line, &args, true)?;
+                return take_message(buf, end, head);
+            }
+            "CONNECT" => {
+                let json = line[verb.len()..].trim();
+                ClientOp::Connect(Bytes::copy_from_slice(json.as_bytes()))
+            }
+            "SUB" => match args[..] {
+                [subject, sid] => sub(subject, None, sid),
+                [subject, queue, sid] => sub(subject, Some(queue), sid),
+                _ => return Err(unknown(line)),
+            },
+            "UNSUB" => match args[..] {
+                [sid] => ClientOp::Unsub {
+                    sid: sid.to_owned(),
+                    max: None,
+                },
+                [sid, max] => ClientOp::Unsub {
+                    sid: sid.to_owned(),
+                    max: Some(max.parse().map_err(|_| unknown(line))?),
+                },
+                _ => return Err(unknown(line)),
+            },
+            "PING" if args.is_empty() => ClientOp::Ping,
+            "PONG" if args.is_empty() => ClientOp::Pong,
+            _ => return Err(unknown(line)),
+        };
+        buf.advance(end + 1);
+        Ok(Some(op))
+    }
+
+    /// The control line of a PUB or HPUB, checked against the payload limit.
+    fn message_head(
+        &self,
+        line: &str,
+        args: &[&str],
+        with_headers: bool,
+    ) -> Result<MessageHead, ParseError> {
+        let size = |text: &str| text.parse::<usize>().map_err(|_| unknown(line));
+        let (subject, reply, header_size, total) = match (with_headers, args) {
+            (false, [subject, total]) => (*subject, None, None, size(total)?),
+            (false, [subject, reply, total]) => (*subject, Some(*reply), None, size(total)?),
+            (true, [subject, headers, total]) => {
+                (*subject, None, Some(size(headers)?), size(total)?)
+            }
+            (true, [subject, reply, headers, total]) => {
+                (*subject, Some(*reply), Some(size(headers)?), size(total)?)
+            }
+            _ => return Err(unknown(line)),
+        };
+        if header_size.is_some_and(|h| h > total) {
+            return Err(unknown(line));
+        }
+        if total > self.max_payload {
+            return Err(ParseError::Payload {
+                size: total,
+                max: self.max_payload,
+            });
+        }
+        Ok(MessageHead {
+            subject: subject.to_owned(),
+            reply: reply.map(str::to_owned),
+            header_size,
+            total,
+        })
+    }
+}
+
+/// A PUB or HPUB control line, read.
+struct MessageHead {
+    subject: String,
+    reply: Option<String>,
+    header_size: Option<usize>,
+    total: usize,
+}
+
+/// The PUB or HPUB whose control line ends at `end`, once its payload and line end are in
+/// `buf`; until then `buf` is left as it is.
+fn take_message(
+    buf: &mut BytesMut,
+    end: usize,
+    head: MessageHead,
+) -> Result<Option<ClientOp>, ParseError> {
+    let start = end + 1;
+    let Some(after) = buf.get(start + head.total..) else {
+        return Ok(None);
+    };
+    let line_end = match after {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] => 1,
+        [] | [b'\r'] => return Ok(None),
+        _ => {
+            return Err(unknown(format!(
+                "a payload of {} bytes that runs on",
+                head.total
+            )))
+        }
+    };
+    buf.advance(start);
+    let mut body = buf.split_to(head.total).freeze();
+    buf.advance(line_end);
+    let headers = head.header_size.map(|size| body.split_to(size));
+    Ok(Some(ClientOp::Pub {
+        subject: head.subject,
+        reply: head.reply,
+        headers,
+        payload: body,
+    }))
+}
+
+fn sub(subject: &str, queue: Option<&str>, sid: &str) -> ClientOp {
+    ClientOp::Sub {
+        subject: subject.to_owned(),
+        queue: queue.map(str::to_owned),
+        sid: sid.to_owned(),
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn unknown(line: impl AsRef<[u8]>) -> ParseError {
+    let line = line.as_ref();
+    let shown = &line[..line.len().min(64)];
+    ParseError::Unknown(String::from_utf8_lossy(shown).into_owned())
+}

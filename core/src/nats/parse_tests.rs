@@ -1,0 +1,188 @@
+//! The client operations as NATS clients write them, cut anywhere; the limits refused before
+//! the bytes are waited for; and headers both ways.
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+
+use super::*;
+use crate::protocol::Headers;
+
+fn parse_all(parser: &ClientParser, input: &[u8]) -> Result<Vec<ClientOp>, ParseError> {
+    let mut buf = BytesMut::from(input);
+    let mut ops = Vec::new();
+    while let Some(op) = parser.next(&mut buf)? {
+        ops.push(op);
+    }
+    assert!(buf.is_empty(), "left over: {buf:?}");
+    Ok(ops)
+}
+
+const SESSION: &[u8] = b"CONNECT {\"verbose\":false,\"headers\":true}\r\n\
+    sub a.* 1\r\nSUB a.> workers 2\r\nPUB a.b 5\r\nhello\r\n\
+    PUB a.b _INBOX.x 0\r\n\r\nHPUB a.c 18 20\r\nNATS/1.0\r\nK: v\r\n\r\nhi\r\n\
+    UNSUB 1\r\nunsub 2 10\nPING\r\nPONG\r\n";
+
+fn session_ops() -> Vec<ClientOp> {
+    let s = |t: &str| t.to_owned();
+    vec![
+        ClientOp::Connect(Bytes::from_static(b"{\"verbose\":false,\"headers\":true}")),
+        ClientOp::Sub {
+            subject: s("a.*"),
+            queue: None,
+            sid: s("1"),
+        },
+        ClientOp::Sub {
+            subject: s("a.>"),
+            queue: Some(s("workers")),
+            sid: s("2"),
+        },
+        ClientOp::Pub {
+            subject: s("a.b"),
+            reply: None,
+            headers: None,
+            payload: Bytes::from_static(b"hello"),
+        },
+        ClientOp::Pub {
+            subject: s("a.b"),
+            reply: Some(s("_INBOX.x")),
+            headers: None,
+            payload: Bytes::new(),
+        },
+        ClientOp::Pub {
+            subject: s("a.c"),
+            reply: None,
+            headers: Some(Bytes::from_static(b"NATS/1.0\r\nK: v\r\n\r\n")),
+            payload: Bytes::from_static(b"hi"),
+        },
+        ClientOp::Unsub {
+            sid: s("1"),
+            max: None,
+        },
+        ClientOp::Unsub {
+            sid: s("2"),
+            max: Some(10),
+        },
+        ClientOp::Ping,
+        ClientOp::Pong,
+    ]
+}
+
+#[test]
+fn a_clients_operations_are_read_whatever_their_case_and_line_ends() {
+    assert_eq!(
+        parse_all(&ClientParser::default(), SESSION).unwrap(),
+        session_ops()
+    );
+}
+
+#[test]
+fn a_long_control_line_or_payload_is_refused_before_it_is_all_there() {
+    let parser = ClientParser {
+        max_control_line: 16,
+        max_payload: 8,
+    };
+    let mut buf = BytesMut::from(&b"SUB aaaaaaaaaaaaaaaaaaaaaaaaa"[..]);
+    assert_eq!(
+        parser.next(&mut buf),
+        Err(ParseError::ControlLine(16)),
+        "no line end yet"
+    );
+    let mut buf = BytesMut::from(&b"PUB a 9\r\n"[..]);
+    let err = parser.next(&mut buf).unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::Payload { size: 9, max: 8 },
+        "the payload is not awaited"
+    );
+    assert_eq!(err.nats_text(), "Maximum Payload Violation");
+    let mut buf = BytesMut::from(&b"PUB a 8\r\n1234"[..]);
+    assert_eq!(parser.next(&mut buf), Ok(None), "within the limit: waits");
+}
+
+#[test]
+fn what_is_not_an_operation_is_refused() {
+    let parser = ClientParser::default();
+    for bad in [
+        &b"HELLO\r\n"[..],
+        b"SUB a\r\n",
+        b"PUB a x\r\n",
+        b"UNSUB 1 x\r\n",
+        b"PUB a 2\r\nabXY",
+    ] {
+        let err = parse_all(&parser, bad).unwrap_err();
+        assert_eq!(err.nats_text(), "Unknown Protocol Operation", "{bad:?}");
+    }
+}
+
+#[test]
+fn header_blocks_come_and_go_with_their_status() {
+    let block = read_headers(b"NATS/1.0 503\r\nA: 1\r\nB:  two \r\nA: 3\r\n\r\n").unwrap();
+    assert_eq!(block.status, Some(503));
+    assert_eq!(
+        block.headers.get("A"),
+        Some("3"),
+        "the last value of a repeated key"
+    );
+    assert_eq!(block.headers.get("B"), Some("two"));
+    assert_eq!(read_headers(b"HTTP/1.1\r\n\r\n"), Err(HeaderError::Version));
+    assert!(matches!(
+        read_headers(b"NATS/1.0\r\nno colon\r\n\r\n"),
+        Err(HeaderError::Line(_))
+    ));
+    // A bare line feed inside a line would split it where a NATS client reads it.
+    assert!(matches!(
+        read_headers(b"NATS/1.0\r\nK: a\nb\r\n\r\n"),
+        Err(HeaderError::Line(_))
+    ));
+    let mut headers = Headers::new();
+    headers.insert("trace", "abc");
+    let mut out = BytesMut::new();
+    write_headers(&mut out, Some((503, "")), &headers);
+    assert_eq!(&out[..], b"NATS/1.0 503\r\ntrace: abc\r\n\r\n");
+    assert_eq!(read_headers(&out).unwrap().headers, headers);
+}
+
+#[test]
+fn messages_are_written_as_clients_read_them() {
+    let mut out = BytesMut::new();
+    write_msg(&mut out, "a.b", "7", Some("_INBOX.1"), None, b"hello");
+    assert_eq!(&out[..], b"MSG a.b 7 _INBOX.1 5\r\nhello\r\n");
+    out.clear();
+    write_msg(&mut out, "a.b", "7", None, Some(b"NATS/1.0\r\n\r\n"), b"hi");
+    assert_eq!(&out[..], b"HMSG a.b 7 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+    out.clear();
+    write_err(&mut out, "Slow Consumer");
+    assert_eq!(&out[..], b"-ERR 'Slow Consumer'\r\n");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Cut into pieces anywhere, the same operations come out.
+    #[test]
+    fn operations_cut_anywhere_read_the_same(cuts in prop::collection::vec(0usize..SESSION.len(), 0..8)) {
+        let parser = ClientParser::default();
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let mut buf = BytesMut::new();
+        let mut ops = Vec::new();
+        let mut from = 0;
+        for to in cuts.into_iter().chain([SESSION.len()]) {
+            buf.extend_from_slice(&SESSION[from..to.max(from)]);
+            from = to.max(from);
+            while let Some(op) = parser.next(&mut buf).unwrap() {
+                ops.push(op);
+            }
+        }
+        prop_assert_eq!(ops, session_ops());
+    }
+
+    /// Any bytes: operations, a wait or a typed error, never a panic, and never more buffered
+    /// than a control line and a payload.
+    #[test]
+    fn any_bytes_are_read_or_refused(input in prop::collection::vec(any::<u8>(), 0..200)) {
+        let parser = ClientParser { max_control_line: 32, max_payload: 64 };
+        let mut buf = BytesMut::from(&input[..]);
+        while let Ok(Some(_)) = parser.next(&mut buf) {}
+    }
+}

@@ -1,0 +1,88 @@
+//! What a NATS server sends: INFO, MSG, HMSG, PING, PONG, +OK and -ERR, written into a buffer.
+
+use bytes::{BufMut, BytesMut};
+use serde::Serialize;
+
+/// The INFO a client gets on connecting (the fields clients rely on).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Info {
+    /// A unique id of this server.
+    pub server_id: String,
+    /// Its name.
+    pub server_name: String,
+    /// Its version.
+    pub version: String,
+    /// 1: echo control is supported.
+    pub proto: u32,
+    /// Headers (HPUB, HMSG) are supported.
+    pub headers: bool,
+    /// The largest payload the server takes.
+    pub max_payload: usize,
+    /// The host it listens on.
+    pub host: String,
+    /// The port it listens on.
+    pub port: u16,
+    /// Whether CONNECT must carry credentials.
+    pub auth_required: bool,
+}
+
+/// `INFO {json}`.
+pub fn write_info(out: &mut BytesMut, info: &Info) {
+    out.put_slice(b"INFO ");
+    let json = serde_json::to_vec(info).expect("INFO always serializes");
+    out.put_slice(&json);
+    out.put_slice(b"\r\n");
+}
+
+/// `MSG subject sid [reply] size`, or `HMSG ... header_size total_size` when there is a
+/// header block, then the payload.
+pub fn write_msg(
+    out: &mut BytesMut,
+    subject: &str,
+    sid: &str,
+    reply: Option<&str>,
+    headers: Option<&[u8]>,
+    payload: &[u8],
+) {
+    out.reserve(subject.len() + sid.len() + payload.len() + 48);
+    out.put_slice(if headers.is_some() { b"HMSG " } else { b"MSG " });
+    out.put_slice(subject.as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(sid.as_bytes());
+    if let Some(reply) = reply {
+        out.put_u8(b' ');
+        out.put_slice(reply.as_bytes());
+    }
+    let header_len = headers.map_or(0, <[u8]>::len);
+    if headers.is_some() {
+        out.put_slice(format!(" {header_len}").as_bytes());
+    }
+    out.put_slice(format!(" {}\r\n", header_len + payload.len()).as_bytes());
+    if let Some(headers) = headers {
+        out.put_slice(headers);
+    }
+    out.put_slice(payload);
+    out.put_slice(b"\r\n");
+}
+
+/// `PING`.
+pub fn write_ping(out: &mut BytesMut) {
+    out.put_slice(b"PING\r\n");
+}
+
+/// `PONG`.
+pub fn write_pong(out: &mut BytesMut) {
+    out.put_slice(b"PONG\r\n");
+}
+
+/// `+OK` (to a verbose client).
+pub fn write_ok(out: &mut BytesMut) {
+    out.put_slice(b"+OK\r\n");
+}
+
+/// `-ERR 'text'`.
+pub fn write_err(out: &mut BytesMut, text: &str) {
+    out.put_slice(b"-ERR '");
+    out.put_slice(text.replace(['\'', '\r', '\n'], " ").as_bytes());
+    out.put_slice(b"'\r\n");
+}

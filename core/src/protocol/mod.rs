@@ -143,8 +143,12 @@ impl ProtocolError {
 #[cfg(test)]
 mod call_tests;
 #[cfg(test)]
+mod envelope_samples;
+#[cfg(test)]
 mod envelope_tests;
 #[cfg(test)]
 mod headers_tests;
 #[cfg(test)]
 mod pubsub_tests;
+#[cfg(test)]
+mod strictness_tests;

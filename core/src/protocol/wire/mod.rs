@@ -43,3 +43,5 @@ pub(crate) fn read_whole<'a, T>(
     Ok(value)
 }
 
+#[cfg(test)]
+mod tests;

@@ -73,12 +73,7 @@ fn after_handshake(stream: &[u8], cuts: &[u8], expected: &[Frame], ending: &Endi
         Err(HandshakeError::Lost(_)) => {
             // A DISCONN where the CONN should be, or the stream failed before a whole frame.
             if let Some(first) = expected.first() {
-                assert_eq!(
-                    first.kind,
-                    kind::DISCONN,
-                    "lost on a frame of kind {}",
-                    first.kind
-                );
+                assert_eq!(first.kind, kind::DISCONN, "lost on a frame of kind {}", first.kind);
             }
         }
         Err(HandshakeError::Protocol(e)) => check_error(&e),

@@ -1,7 +1,9 @@
-//! The header map of REQUEST, RESPONSE, PUBLISH and MESSAGE, read by its three readers: serde
-//! (`Headers: Deserialize`), the hand-written call codec and the pub/sub reader. Where two of
-//! them accept the same map they must agree, and every map read must keep its invariants: keys
-//! in order and each once, a repeated key's last value kept.
+//! The header map of REQUEST, RESPONSE, PUBLISH and MESSAGE, read by serde (`Headers:
+//! Deserialize`) and by the protocol's one codec (`core/src/protocol/wire/`) in its two forms:
+//! text as `str` or `bin` for the calls, `str` only for pub/sub. Where two readings accept the
+//! same map they must agree, the call's form accepts whatever the pub/sub form does, and every
+//! map read must keep its invariants: keys in order and each once, a repeated key's last value
+//! kept.
 //!
 //! Input: a MessagePack map (the vectors' header maps, and anything else).
 #![no_main]
@@ -23,6 +25,11 @@ fuzz_target!(|data: &[u8]| {
     if let (Some(a), Some(b)) = (&by_serde, &by_call_codec) {
         assert_eq!(a, b, "serde and the call codec read the map differently");
     }
+    // `str` only is the stricter form of the same reader.
+    assert!(
+        by_pubsub.is_none() || by_call_codec.is_some(),
+        "the pub/sub form took a map the call form refused"
+    );
     if let (Some(a), Some(b)) = (&by_call_codec, &by_pubsub) {
         assert_eq!(
             a, b,

@@ -2,14 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
 use super::HubId;
 use crate::protocol::MAX_GROUP_BYTES;
 use crate::pubsub::Pattern;
 
 /// One subscription pattern of a hub's own clients, with its queue group if it has one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Interest {
     /// What the subscriptions match.
     pub pattern: Pattern,
@@ -46,7 +44,7 @@ impl Interest {
 ///   nothing") and `remove` is empty. The first part (`after: None`) replaces what the receiver
 ///   had. Because a part says where it starts, parts cut by hubs with different sizes can be
 ///   mixed: a receiver takes any part that starts at or before what it has.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterestUpdate {
     /// The hub whose interest this is.
     pub origin: HubId,
@@ -63,7 +61,7 @@ pub struct InterestUpdate {
 }
 
 /// Where a part of a full set sits in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullPart {
     /// The last interest of the part before (`None` for the first part).
     pub after: Option<Interest>,

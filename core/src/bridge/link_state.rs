@@ -3,12 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::{HubId, MAX_ADVERT_NEIGHBORS};
 
 /// A hub's advert of its current bridge neighbors, flooded to every hub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkState {
     /// The hub that advertises.
     pub origin: HubId,

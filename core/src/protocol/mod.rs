@@ -1,6 +1,17 @@
 //! Wire protocol v1: frames, envelopes, error codes (normative text: `docs/protocol.md`).
+//!
+//! # Layout
+//! - `frame.rs`: framing, `length | kind | payload`, the same on every transport.
+//! - `wire/`: the one MessagePack codec every envelope is read and written with, and its rules
+//!   (exact arrays, integer ranges, checked UTF-8 and lengths, no trailing bytes).
+//! - `envelope.rs`: the [`Envelope`] trait and the control envelopes (CONN, DISCONN, PING,
+//!   PONG, CANCEL, ERROR); `call.rs`: REQUEST and RESPONSE, the hot path.
+//! - `pubsub.rs`, `pubsub_message.rs`, `pubsub_rpc.rs`: the pub/sub envelopes and calls.
+//! - `bridge.rs`: the envelopes between bridged hubs.
+//! - `headers.rs`, `error_code.rs`, `kind.rs`: the header map, the error codes, the kinds.
 
 mod bridge;
+mod call;
 mod envelope;
 mod error_code;
 mod frame;
@@ -9,16 +20,14 @@ pub mod kind;
 mod pubsub;
 mod pubsub_message;
 mod pubsub_rpc;
-mod pubsub_wire;
+mod wire;
 
 pub use bridge::{
     write_bridge_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,
 };
-pub use envelope::{
-    peek_request_id, Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, Request,
-    Response, PROTOCOL_VERSION,
-};
+pub use call::{peek_request_id, Request, Response};
+pub use envelope::{Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, PROTOCOL_VERSION};
 pub use error_code::ErrorCode;
 pub use frame::{decode_datagram, decode_frame, Frame, FrameCodec, HEADER_BYTES, LENGTH_BYTES};
 pub use headers::{Headers, DEADLINE_MS, IDEMPOTENCY_KEY, TRACEPARENT};
@@ -28,6 +37,7 @@ pub use pubsub::{
 };
 pub use pubsub_message::{Message, MessageFlags, MessageTail, Publish};
 pub use pubsub_rpc::{Inbox, ReplyError, INBOX_PREFIX};
+pub use wire::WireError;
 
 /// Why bytes could not be read or written as protocol frames.
 #[derive(Debug, thiserror::Error)]
@@ -62,13 +72,13 @@ pub enum ProtocolError {
         /// Bytes of the unfinished frame.
         buffered: usize,
     },
-    /// A payload is not valid MessagePack for its kind, or misses a field.
+    /// A payload is not the MessagePack its kind expects (see [`WireError`]).
     #[error("cannot decode {} payload: {source}", kind::name(*.kind))]
     Decode {
         /// The frame kind.
         kind: u16,
-        /// What the decoder said.
-        source: rmp_serde::decode::Error,
+        /// What is wrong with it.
+        source: WireError,
     },
     /// A payload has bytes after its value.
     #[error("{} payload has {count} unexpected bytes after its value", kind::name(*.kind))]
@@ -97,9 +107,12 @@ pub enum ProtocolError {
         /// What is wrong.
         field: InvalidField,
     },
-    /// A value could not be encoded.
-    #[error("cannot encode payload: {0}")]
-    Encode(rmp_serde::encode::Error),
+    /// A string, body or list is too long for MessagePack's 32-bit lengths.
+    #[error("cannot encode payload: a value of {len} bytes or elements is too long for MessagePack (2^32 - 1 at most)")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
     /// Reading or writing the transport failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -128,8 +141,14 @@ impl ProtocolError {
 }
 
 #[cfg(test)]
+mod call_tests;
+#[cfg(test)]
+mod envelope_samples;
+#[cfg(test)]
 mod envelope_tests;
 #[cfg(test)]
 mod headers_tests;
 #[cfg(test)]
 mod pubsub_tests;
+#[cfg(test)]
+mod strictness_tests;

@@ -34,7 +34,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::envelope::Envelope;
-use super::pubsub_wire::{self as wire, Reader};
+use super::wire::{self, read_whole, Form, Reader, WireError};
 use super::{kind, ErrorCode, ProtocolError};
 use crate::pubsub::{ChannelError, Pattern, PatternError};
 
@@ -85,10 +85,6 @@ impl InvalidField {
 
 pub(super) fn invalid(kind: u16, sid: Option<u64>, field: InvalidField) -> ProtocolError {
     ProtocolError::Invalid { kind, sid, field }
-}
-
-pub(super) fn decode_error(kind: u16) -> impl Fn(rmp_serde::decode::Error) -> ProtocolError {
-    move |source| ProtocolError::Decode { kind, source }
 }
 
 /// The options of one subscription.
@@ -161,21 +157,20 @@ impl Subscribe {
 
     fn write(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
         out.put_u8(0x94);
-        wire::put_uint(out, self.sid)?;
+        wire::put_uint(out, self.sid);
         wire::put_str(out, &self.pattern.to_string())?;
         wire::put_opt_str(out, self.group.as_deref())?;
-        wire::put_uint(out, u64::from(self.flags.0))
+        wire::put_uint(out, u64::from(self.flags.0));
+        Ok(())
     }
 
     /// Reads one entry: `Err` for a malformed entry, `Ok(Err)` for a well-formed one whose
     /// pattern, group or flags are refused (with its sid).
-    fn read(
-        rd: &mut Reader<'_>,
-    ) -> Result<Result<Subscribe, (u64, InvalidField)>, rmp_serde::decode::Error> {
+    fn read(rd: &mut Reader<'_>) -> Result<Result<Subscribe, (u64, InvalidField)>, WireError> {
         rd.array_of(4)?;
         let sid = rd.uint()?;
-        let pattern = rd.str()?;
-        let group = rd.opt_str()?;
+        let pattern = rd.text(Form::Str)?;
+        let group = rd.opt_text(Form::Str)?;
         let flags = rd.uint()?;
         let checked = (|| {
             let pattern = Pattern::parse(pattern).map_err(InvalidField::Pattern)?;
@@ -202,9 +197,7 @@ impl Envelope for Subscribe {
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let mut rd = Reader::new(payload);
-        let entry = Subscribe::read(&mut rd).map_err(decode_error(Self::KIND))?;
-        rd.finish(Self::KIND)?;
+        let entry = read_whole(Self::KIND, payload, Subscribe::read)?;
         entry.map_err(|(sid, field)| invalid(Self::KIND, Some(sid), field))
     }
 
@@ -225,17 +218,15 @@ impl Envelope for Unsubscribe {
 
     fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
         out.put_u8(0x91);
-        wire::put_uint(out, self.sid)
+        wire::put_uint(out, self.sid);
+        Ok(())
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let mut rd = Reader::new(payload);
-        let read = |rd: &mut Reader<'_>| {
+        let sid = read_whole(Self::KIND, payload, |rd| {
             rd.array_of(1)?;
             rd.uint()
-        };
-        let sid = read(&mut rd).map_err(decode_error(Self::KIND))?;
-        rd.finish(Self::KIND)?;
+        })?;
         Ok(Unsubscribe { sid })
     }
 
@@ -261,20 +252,16 @@ impl Subscriptions {
         payload: &Bytes,
     ) -> Result<(Subscriptions, Vec<ProtocolError>), ProtocolError> {
         let kind = kind::SUBSCRIPTIONS;
-        let mut rd = Reader::new(payload);
-        let mut entries = Vec::new();
-        let read = |rd: &mut Reader<'_>, entries: &mut Vec<_>| {
+        let entries = read_whole(kind, payload, |rd| {
             rd.array_of(1)?;
             let count = rd.array_len()?;
-            // An entry takes at least 5 bytes: never trust the count beyond the payload.
-            entries.reserve((count as usize).min(rd.remaining() / 5));
+            // An entry takes at least 5 bytes: never reserve beyond what the payload can hold.
+            let mut entries = Vec::with_capacity(count.min(rd.remaining() / 5));
             for _ in 0..count {
                 entries.push(Subscribe::read(rd)?);
             }
-            Ok(())
-        };
-        read(&mut rd, &mut entries).map_err(decode_error(kind))?;
-        rd.finish(kind)?;
+            Ok(entries)
+        })?;
         let mut sids: Vec<u64> = entries
             .iter()
             .map(|e| match e {
@@ -361,21 +348,16 @@ impl Envelope for Refused {
 
     fn write_payload(&self, out: &mut BytesMut) -> Result<(), ProtocolError> {
         out.put_u8(0x93);
-        wire::put_opt_uint(out, self.sid)?;
-        wire::put_uint(out, u64::from(self.code.as_u16()))?;
+        wire::put_opt_uint(out, self.sid);
+        wire::put_uint(out, u64::from(self.code.as_u16()));
         wire::put_str(out, &self.message)
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let mut rd = Reader::new(payload);
-        let (sid, code, message) = (|| {
+        let (sid, code, message) = read_whole(Self::KIND, payload, |rd| {
             rd.array_of(3)?;
-            let sid = rd.opt_uint()?;
-            let code = u16::try_from(rd.uint()?)?;
-            Ok((sid, code, rd.str()?))
-        })()
-        .map_err(decode_error(Self::KIND))?;
-        rd.finish(Self::KIND)?;
+            Ok((rd.opt_uint()?, rd.u16()?, rd.text(Form::Str)?))
+        })?;
         Ok(Refused {
             sid,
             code: ErrorCode::from(code),

@@ -6,8 +6,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::envelope::Envelope;
 use super::frame::{HEADER_BYTES, LENGTH_BYTES};
-use super::pubsub::{decode_error, invalid, InvalidField};
-use super::pubsub_wire::{self as wire, Reader};
+use super::pubsub::{invalid, InvalidField};
+use super::wire::{self, read_whole, Form, Reader, WireError};
 use super::{kind, Headers, ProtocolError};
 use crate::pubsub::Channel;
 
@@ -149,7 +149,7 @@ fn put_message_fields(
     body_len: usize,
 ) -> Result<(), ProtocolError> {
     wire::put_str(out, channel.as_str())?;
-    wire::put_uint(out, u64::from(flags.0))?;
+    wire::put_uint(out, u64::from(flags.0));
     wire::put_opt_str(out, reply_to.map(Channel::as_str))?;
     wire::put_headers(out, headers)?;
     wire::put_bin_header(out, body_len)
@@ -164,38 +164,48 @@ struct MessageFields {
     body: Bytes,
 }
 
-/// Reads `[sids..., channel, flags, reply_to, headers, body]` after the array header (and
-/// the sids, for a MESSAGE), checks the payload is used whole, then checks the values.
-fn read_message_fields(
+/// The fields a PUBLISH and a MESSAGE share as read, before their values are checked.
+struct RawFields<'a> {
+    channel: &'a str,
+    flags: u64,
+    reply_to: Option<&'a str>,
+    headers: Headers,
+    body: &'a [u8],
+}
+
+/// Reads `channel, flags, reply_to, headers, body` (after the array header, and the sids of
+/// a MESSAGE).
+fn read_raw_fields<'a>(rd: &mut Reader<'a>) -> Result<RawFields<'a>, WireError> {
+    Ok(RawFields {
+        channel: rd.text(Form::Str)?,
+        flags: rd.uint()?,
+        reply_to: rd.opt_text(Form::Str)?,
+        headers: rd.headers(Form::Str)?,
+        body: rd.bytes(Form::Bin)?,
+    })
+}
+
+/// Checks the values of fields read whole from `payload` in a frame of `kind`.
+fn check_fields(
     payload: &Bytes,
-    mut rd: Reader<'_>,
+    raw: RawFields<'_>,
     kind: u16,
 ) -> Result<MessageFields, ProtocolError> {
-    let (channel, flags, reply_to, headers, body) = (|| {
-        Ok((
-            rd.str()?,
-            rd.uint()?,
-            rd.opt_str()?,
-            rd.headers()?,
-            rd.bin()?,
-        ))
-    })()
-    .map_err(decode_error(kind))?;
-    rd.finish(kind)?;
     let channel =
-        Channel::parse(channel).map_err(|e| invalid(kind, None, InvalidField::Channel(e)))?;
-    let reply_to = reply_to
+        Channel::parse(raw.channel).map_err(|e| invalid(kind, None, InvalidField::Channel(e)))?;
+    let reply_to = raw
+        .reply_to
         .map(Channel::parse)
         .transpose()
         .map_err(|e| invalid(kind, None, InvalidField::ReplyTo(e)))?;
-    let flags = MessageFlags::check(flags, kind, reply_to.is_some())
+    let flags = MessageFlags::check(raw.flags, kind, reply_to.is_some())
         .map_err(|field| invalid(kind, None, field))?;
     Ok(MessageFields {
         channel,
         flags,
         reply_to,
-        headers,
-        body: payload.slice_ref(body),
+        headers: raw.headers,
+        body: payload.slice_ref(raw.body),
     })
 }
 
@@ -236,9 +246,11 @@ impl Envelope for Publish {
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let mut rd = Reader::new(payload);
-        rd.array_of(5).map_err(decode_error(Self::KIND))?;
-        let f = read_message_fields(payload, rd, Self::KIND)?;
+        let raw = read_whole(Self::KIND, payload, |rd| {
+            rd.array_of(5)?;
+            read_raw_fields(rd)
+        })?;
+        let f = check_fields(payload, raw, Self::KIND)?;
         Ok(Publish {
             channel: f.channel,
             flags: f.flags,
@@ -307,7 +319,7 @@ fn put_sids(out: &mut BytesMut, sids: &[u64]) -> Result<(), ProtocolError> {
     out.put_u8(0x96);
     wire::put_array_len(out, sids.len())?;
     for &sid in sids {
-        wire::put_uint(out, sid)?;
+        wire::put_uint(out, sid);
     }
     Ok(())
 }
@@ -334,18 +346,16 @@ impl Envelope for Message {
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let mut rd = Reader::new(payload);
-        let read_sids = |rd: &mut Reader<'_>| {
+        let (sids, raw) = read_whole(Self::KIND, payload, |rd| {
             rd.array_of(6)?;
             let count = rd.array_len()?;
-            let mut sids = Vec::with_capacity((count as usize).min(rd.remaining()));
+            let mut sids = Vec::with_capacity(count);
             for _ in 0..count {
                 sids.push(rd.uint()?);
             }
-            Ok(sids)
-        };
-        let sids = read_sids(&mut rd).map_err(decode_error(Self::KIND))?;
-        let f = read_message_fields(payload, rd, Self::KIND)?;
+            Ok((sids, read_raw_fields(rd)?))
+        })?;
+        let f = check_fields(payload, raw, Self::KIND)?;
         check_sids(&sids)?;
         Ok(Message {
             sids,

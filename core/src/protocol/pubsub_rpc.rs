@@ -26,7 +26,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::pubsub_wire::{self as wire, Reader};
+use super::wire::{self, read_whole, Form};
 use super::{kind, ErrorCode, Headers, MessageFlags, ProtocolError, Publish};
 use crate::pubsub::{Channel, Pattern};
 
@@ -98,24 +98,17 @@ impl ReplyError {
     pub fn to_body(&self) -> Result<Bytes, ProtocolError> {
         let mut out = BytesMut::with_capacity(8 + self.message.len());
         out.put_u8(0x92);
-        wire::put_uint(&mut out, u64::from(self.code.as_u16()))?;
+        wire::put_uint(&mut out, u64::from(self.code.as_u16()));
         wire::put_str(&mut out, &self.message)?;
         Ok(out.freeze())
     }
 
     /// Reads an ERROR answer's body (errors name the MESSAGE kind, which carried it).
     pub fn from_body(body: &[u8]) -> Result<ReplyError, ProtocolError> {
-        let mut rd = Reader::new(body);
-        let (code, message) = (|| {
+        let (code, message) = read_whole(kind::MESSAGE, body, |rd| {
             rd.array_of(2)?;
-            let code = u16::try_from(rd.uint()?)?;
-            Ok((code, rd.str()?))
-        })()
-        .map_err(|source: rmp_serde::decode::Error| ProtocolError::Decode {
-            kind: kind::MESSAGE,
-            source,
+            Ok((rd.u16()?, rd.text(Form::Str)?))
         })?;
-        rd.finish(kind::MESSAGE)?;
         Ok(ReplyError {
             code: ErrorCode::from(code),
             message: message.to_owned(),

@@ -494,8 +494,10 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         let now = Instant::now();
         self.pings_out = 0;
         match batch {
-            // Every writer this read feeds (subscribers, links, this one) is woken once.
+            // Every writer this read feeds (subscribers, links, this one) is woken once. No
+            // reply is written before the read is handled (every request in it counted).
             Ok(frames) => hold_wakes(|| {
+                self.replies.begin_read();
                 for frame in frames {
                     self.on_frame(frame, now, ctx);
                     if self.closed {
@@ -503,6 +505,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
                     }
                 }
                 self.flush_hub_changes(ctx);
+                self.replies.end_read();
             }),
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");

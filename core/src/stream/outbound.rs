@@ -27,11 +27,11 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
 use super::gate::ReadGate;
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -140,6 +140,13 @@ impl<S> Outbound<S> {
     /// Whether frames can still be written: not closing, and the writer has not stopped.
     pub fn is_open(&self) -> bool {
         !self.shut.load(Ordering::Acquire)
+    }
+
+    /// Whether the writer task waits for bytes with the write half (so that
+    /// [`flush_now`](OutboundGuard::flush_now) can write).
+    #[cfg(test)]
+    pub(crate) fn is_writer_idle(&self) -> bool {
+        self.lock().queue().idle_writer.is_some()
     }
 
     /// Writes what is appended to `wr` until the buffer is closed and drained (then shuts the
@@ -524,6 +531,6 @@ impl<S> Drop for OutboundGuard<'_, S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 #[path = "outbound_tests.rs"]
 mod tests;

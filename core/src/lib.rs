@@ -26,7 +26,7 @@
 //! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
 //!   keys, pause states) on redb, or in memory; group-committed batches of operations.
 //! - `sync`: the locks and atomics threads share on the outbound path, std's or (under
-//!   `--cfg loom`) loom's for the concurrency models (`docs/concurrency.md`).
+//!   `--cfg hubwire_loom`) loom's for the concurrency models (`docs/concurrency.md`).
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
 //! `hubwire-actors` crate owns these values inside actors.

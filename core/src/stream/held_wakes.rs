@@ -12,9 +12,16 @@ use std::task::Waker;
 
 use crate::sync::thread_local;
 
+#[cfg(not(all(test, hubwire_loom)))]
 thread_local! {
     /// The wakes held back on this thread, while a [`hold_wakes`] runs.
     static HELD: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
+}
+
+// loom's threads share one OS thread: each needs loom's thread-local (which has no `const`).
+#[cfg(all(test, hubwire_loom))]
+thread_local! {
+    static HELD: RefCell<Option<Vec<Waker>>> = RefCell::new(None);
 }
 
 /// Runs `work` with every outbound writer wake on this thread held back until it returns (or
@@ -56,7 +63,7 @@ impl Drop for Release {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(hubwire_loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};

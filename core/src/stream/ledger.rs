@@ -252,7 +252,7 @@ impl ReadGate for ReplyQueue {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(hubwire_loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;

@@ -43,7 +43,11 @@ const KEEP_CAPACITY: usize = 256 * 1024;
 
 /// The writer looks for control frames after at most about this many bytes of bulk data, at
 /// the next frame boundary.
+#[cfg(not(all(test, hubwire_loom)))]
 const URGENT_CHECK_BYTES: usize = 64 * 1024;
+/// In the concurrency models, a few bytes: their frames are two bytes long.
+#[cfg(all(test, hubwire_loom))]
+const URGENT_CHECK_BYTES: usize = 2;
 
 /// The write half of a stream, as the writer task and [`OutboundGuard::flush_now`] share it.
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
@@ -144,7 +148,7 @@ impl<S> Outbound<S> {
 
     /// Whether the writer task waits for bytes with the write half (so that
     /// [`flush_now`](OutboundGuard::flush_now) can write).
-    #[cfg(test)]
+    #[cfg(all(test, not(hubwire_loom)))]
     pub(crate) fn is_writer_idle(&self) -> bool {
         self.lock().queue().idle_writer.is_some()
     }
@@ -531,6 +535,6 @@ impl<S> Drop for OutboundGuard<'_, S> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(hubwire_loom)))]
 #[path = "outbound_tests.rs"]
 mod tests;

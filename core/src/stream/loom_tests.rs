@@ -165,10 +165,9 @@ fn pushes_racing_a_close_are_written_once_in_order_then_the_writer_ends() {
             }
         });
         let a1 = outbound.lock().push(b"a1");
-        let mut queue = outbound.lock();
-        let a2 = queue.push(b"a2");
-        queue.close();
-        drop(queue);
+        let a2 = outbound.lock().push(b"a2");
+        // A close of its own (no push in the same lock to wake the writer).
+        outbound.lock().close();
         let [b1, b2] = other.join().unwrap();
         writer.join().unwrap();
         assert!(a1 && a2, "accepted before the close, on the closing thread");

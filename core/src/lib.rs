@@ -25,6 +25,8 @@
 //! - [`spoke`]: the plain layers of a spoke (a hub client): link, subscription list, calls.
 //! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
 //!   keys, pause states) on redb, or in memory; group-committed batches of operations.
+//! - `sync`: the locks and atomics threads share on the outbound path, std's or (under
+//!   `--cfg hubwire_loom`) loom's for the concurrency models (`docs/concurrency.md`).
 //!
 //! Logic lives here so that it is unit- and property-tested without an actor system; the
 //! `hubwire-actors` crate owns these values inside actors.
@@ -51,6 +53,7 @@ pub mod stats;
 pub mod store;
 pub mod stream;
 pub mod supervision;
+mod sync;
 
 pub use address::{Address, AddressError};
 pub use allow::{AllowEntry, AllowList, BadAllowEntry};

@@ -472,8 +472,10 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
         let now = Instant::now();
         self.pubsub.heard();
         match batch {
-            // Every writer this read feeds (subscribers, links, this one) is woken once.
+            // Every writer this read feeds (subscribers, links, this one) is woken once. No
+            // reply is written before the read is handled (every request in it counted).
             Ok(frames) => hold_wakes(|| {
+                self.replies.begin_read();
                 for frame in frames {
                     self.on_frame(frame, now, ctx);
                     if self.closed {
@@ -481,6 +483,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
                     }
                 }
                 self.flush_hub_changes(ctx);
+                self.replies.end_read();
             }),
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");

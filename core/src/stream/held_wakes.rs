@@ -10,22 +10,34 @@
 use std::cell::RefCell;
 use std::task::Waker;
 
+use crate::sync::thread_local;
+
+#[cfg(not(all(test, hubwire_loom)))]
 thread_local! {
     /// The wakes held back on this thread, while a [`hold_wakes`] runs.
     static HELD: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
 }
 
+// loom's threads share one OS thread: each needs loom's thread-local (which has no `const`).
+#[cfg(all(test, hubwire_loom))]
+thread_local! {
+    static HELD: RefCell<Option<Vec<Waker>>> = RefCell::new(None);
+}
+
 /// Runs `work` with every outbound writer wake on this thread held back until it returns (or
 /// unwinds), then wakes each writer. Nested calls hold into the outermost one.
 pub fn hold_wakes<R>(work: impl FnOnce() -> R) -> R {
-    let outermost = HELD.with_borrow_mut(|held| held.is_none().then(|| *held = Some(Vec::new())));
+    let outermost = HELD.with(|held| {
+        let mut held = held.borrow_mut();
+        held.is_none().then(|| *held = Some(Vec::new()))
+    });
     let _release = outermost.map(|()| Release);
     work()
 }
 
 /// Wakes `waker` now, or when the [`hold_wakes`] running on this thread returns.
 pub(crate) fn wake(waker: Waker) {
-    let now = HELD.with_borrow_mut(|held| match held {
+    let now = HELD.with(|held| match &mut *held.borrow_mut() {
         Some(held) => {
             held.push(waker);
             None
@@ -42,14 +54,16 @@ struct Release;
 
 impl Drop for Release {
     fn drop(&mut self) {
-        let held = HELD.with_borrow_mut(Option::take).unwrap_or_default();
+        let held = HELD
+            .with(|held| held.borrow_mut().take())
+            .unwrap_or_default();
         for waker in held {
             waker.wake();
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(hubwire_loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,10 +8,9 @@
 
 use std::fmt;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::gate::ReadGate;
 use crate::protocol::{Envelope, ErrorCode, ErrorFrame};
+use crate::sync::{AtomicUsize, Ordering};
 
 /// The bytes of a frame's `length` field, which `length` does not count.
 const LENGTH_FIELD: usize = 4;
@@ -40,6 +39,9 @@ pub struct RequestLedger {
     answered: u64,
     /// Call the idle hook when the last request in flight is settled.
     watch_idle: bool,
+    /// The connection is handling a read ([`ReplyQueue::begin_read`]): it may not have counted
+    /// the requests it dispatched, and more may come, so no reply is written before it is done.
+    reading: bool,
 }
 
 impl RequestLedger {
@@ -118,16 +120,6 @@ impl RequestLedger {
     }
 }
 
-thread_local! {
-    /// Its address tells threads apart, for the price of a thread-local access.
-    static THREAD_TAG: u8 = const { 0 };
-}
-
-/// A number that differs between threads alive at the same time.
-fn thread_tag() -> usize {
-    THREAD_TAG.with(|tag| tag as *const u8 as usize)
-}
-
 /// A server connection's outbound buffer with its [`RequestLedger`], shared by the connection
 /// and the reply channels of its requests.
 pub struct ReplyQueue {
@@ -137,10 +129,6 @@ pub struct ReplyQueue {
     /// The largest frame `length` the peer accepts (its CONN's `max_frame`); a reply over it is
     /// answered frame-too-large instead.
     peer_max_frame: AtomicUsize,
-    /// The connection's thread (where the queue was made). Only a reply made there is written
-    /// at once: one made elsewhere could otherwise reach the peer before the connection, still
-    /// busy dispatching, has finished counting the request.
-    home: usize,
 }
 
 impl fmt::Debug for ReplyQueue {
@@ -152,7 +140,7 @@ impl fmt::Debug for ReplyQueue {
 }
 
 impl ReplyQueue {
-    /// An empty queue for a connection on this thread; `on_idle` is called when the last
+    /// An empty queue for a connection; `on_idle` is called when the last
     /// request in flight is settled while [`RequestLedger::watch_idle`] asked for it.
     pub fn new(on_idle: impl Fn() + Send + Sync + 'static) -> Self {
         ReplyQueue::with_limit(usize::MAX, on_idle)
@@ -165,7 +153,27 @@ impl ReplyQueue {
             outbound: Outbound::with_limit(RequestLedger::default(), limit),
             on_idle: Box::new(on_idle),
             peer_max_frame: AtomicUsize::new(usize::MAX),
-            home: thread_tag(),
+        }
+    }
+
+    /// The connection starts handling a read. Until [`end_read`](Self::end_read), replies
+    /// are left to the writer task, which runs on the connection's thread and so after the
+    /// read: none reaches the peer before the connection has counted the request it answers
+    /// (a caller who has the reply sees `requests.dispatched` counted), and pipelined replies
+    /// share a write.
+    pub fn begin_read(&self) {
+        self.outbound.lock().state().reading = true;
+    }
+
+    /// The connection has handled its read. If no request is in flight, what the read left
+    /// queued (replies answered during it, error frames, a PONG) is written now, sparing the
+    /// writer task a pass; otherwise the writer task writes it with what follows.
+    pub fn end_read(&self) {
+        let mut queue = self.outbound.lock();
+        let ledger = queue.state();
+        ledger.reading = false;
+        if ledger.in_flight() == 0 {
+            queue.flush_now();
         }
     }
 
@@ -222,11 +230,12 @@ impl ReplyQueue {
         let ledger = queue.state();
         let wanted = ledger.settle(id);
         let idle = ledger.idle_due();
-        // The last reply owed: nothing else is coming to share a write with, so it is written
-        // now rather than by the writer task (pipelined replies still go out together).
-        let alone = ledger.in_flight() == 0;
+        // The last reply owed, outside a read: nothing else is coming to share a write with, so
+        // it is written now rather than by the writer task (pipelined replies still go out
+        // together; one answered during a read is written when the read ends).
+        let alone = ledger.in_flight() == 0 && !ledger.reading;
         let queued = wanted && queue.push(frame);
-        if queued && alone && thread_tag() == self.home {
+        if queued && alone {
             queue.flush_now();
         }
         drop(queue);
@@ -243,7 +252,7 @@ impl ReadGate for ReplyQueue {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(hubwire_loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -304,5 +313,43 @@ mod tests {
         let mut q = queue.outbound().lock();
         assert_eq!(q.queued(), 6);
         assert!(q.state().watch_idle(), "already idle");
+    }
+
+    /// A reply answered while the connection handles a read waits for the read to end (the
+    /// request is counted first); a lone reply outside a read is written by whoever answers.
+    #[tokio::test]
+    async fn a_reply_during_a_read_is_written_when_the_read_ends() {
+        use tokio::io::AsyncReadExt;
+        let queue = Arc::new(ReplyQueue::new(|| {}));
+        let (client, mut server) = tokio::io::duplex(64);
+        let writer = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.outbound().write_to(client).await }
+        });
+        while !queue.outbound().is_writer_idle() {
+            tokio::task::yield_now().await;
+        }
+        queue.begin_read();
+        queue.outbound().lock().state().admit(1, 8).unwrap();
+        assert!(queue.answer(1, b"one"));
+        assert_eq!(queue.outbound().lock().queued(), 3, "held for the read");
+        queue.end_read();
+        assert_eq!(
+            queue.outbound().lock().queued(),
+            0,
+            "written as the read ends"
+        );
+        queue.outbound().lock().state().admit(2, 8).unwrap();
+        assert!(queue.answer(2, b"two"));
+        assert_eq!(
+            queue.outbound().lock().queued(),
+            0,
+            "written by who answered"
+        );
+        let mut got = [0u8; 6];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"onetwo");
+        queue.outbound().lock().close();
+        writer.await.unwrap().unwrap();
     }
 }

@@ -16,6 +16,8 @@ mod trim;
 
 #[cfg(test)]
 mod handshake_tests;
+#[cfg(all(test, hubwire_loom))]
+mod loom_tests;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
 pub use gate::ReadGate;

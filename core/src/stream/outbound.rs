@@ -27,11 +27,11 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
 use super::gate::ReadGate;
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -43,7 +43,11 @@ const KEEP_CAPACITY: usize = 256 * 1024;
 
 /// The writer looks for control frames after at most about this many bytes of bulk data, at
 /// the next frame boundary.
+#[cfg(not(all(test, hubwire_loom)))]
 const URGENT_CHECK_BYTES: usize = 64 * 1024;
+/// In the concurrency models, a few bytes: their frames are two bytes long.
+#[cfg(all(test, hubwire_loom))]
+const URGENT_CHECK_BYTES: usize = 2;
 
 /// The write half of a stream, as the writer task and [`OutboundGuard::flush_now`] share it.
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
@@ -140,6 +144,13 @@ impl<S> Outbound<S> {
     /// Whether frames can still be written: not closing, and the writer has not stopped.
     pub fn is_open(&self) -> bool {
         !self.shut.load(Ordering::Acquire)
+    }
+
+    /// Whether the writer task waits for bytes with the write half (so that
+    /// [`flush_now`](OutboundGuard::flush_now) can write).
+    #[cfg(all(test, not(hubwire_loom)))]
+    pub(crate) fn is_writer_idle(&self) -> bool {
+        self.lock().queue().idle_writer.is_some()
     }
 
     /// Writes what is appended to `wr` until the buffer is closed and drained (then shuts the
@@ -524,6 +535,6 @@ impl<S> Drop for OutboundGuard<'_, S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(hubwire_loom)))]
 #[path = "outbound_tests.rs"]
 mod tests;

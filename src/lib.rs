@@ -21,7 +21,7 @@
 //!
 //! #[actix::main]
 //! async fn main() -> Result<(), StartError> {
-//!     let server = Server::builder(Config::default()).route::<Echo, _, _>(|| Echoer).start().await?;
+//!     let server = Server::builder(Config::default()).route(Echo, || Echoer).start().await?;
 //!     println!("listening on {:?}", server.addresses());
 //!     tokio::signal::ctrl_c().await.ok();
 //!     Ok(())
@@ -63,7 +63,7 @@ pub mod prelude {
     pub use crate::actix::{Actor, Context, SyncContext};
     pub use crate::app::App;
     pub use crate::client::{CallError, Client, ClientOptions};
-    pub use crate::handler::{request_id, HandlerError, Reply, Serve, ServeBlocking};
+    pub use crate::handler::{request_id, HandlerError, IntoReply, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
     pub use crate::queue::{Enqueue, Queued, QueuedRoute};
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};

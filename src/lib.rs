@@ -54,8 +54,8 @@ pub use hubwire_actors::{
     spoke, supervisor, transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
-    backoff, client, protocol, pubsub, route, stats, store, Address, AddressError, AllowEntry,
-    AllowList, BodyError, Config, Route,
+    backoff, client, decode_body, encode_body, protocol, pubsub, route, stats, store, Address,
+    AddressError, AllowEntry, AllowList, BodyError, Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.
@@ -65,7 +65,14 @@ pub mod prelude {
     pub use crate::client::{CallError, Client, ClientOptions};
     pub use crate::handler::{request_id, HandlerError, IntoReply, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
+    pub use crate::pubsub::{Channel, Pattern};
     pub use crate::queue::{Enqueue, Queued, QueuedRoute};
+    pub use crate::spoke::{
+        Delivered, Delivery, PublishOptions, RpcError, Spoke, SpokeError, SpokeSpec,
+        SubscribeOptions, Subscription, Undecodable,
+    };
+    pub use crate::stats::StatsRegistry;
+    pub use crate::{decode_body, encode_body};
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

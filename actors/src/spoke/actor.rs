@@ -41,6 +41,8 @@ pub(crate) struct SpokeShared {
     pub(crate) options: SpokeOptions,
     pub(crate) events: broadcast::Sender<SpokeEvent>,
     pub(crate) readiness: watch::Sender<Readiness>,
+    /// Why the last connect attempt failed, until a connect succeeds: `ready` reports it.
+    pub(crate) last_failure: watch::Sender<Option<Arc<SpokeError>>>,
     /// Messages dropped because a subscription's receiver was full.
     pub(crate) dropped: Counter,
     /// Unreadable frames skipped, and publishes the hub refused.
@@ -197,6 +199,7 @@ impl SpokeActor {
                 Ok(link) => actor.link_up(link, ctx),
                 Err(e) => {
                     let reason = e.to_string();
+                    actor.shared.last_failure.send_replace(Some(Arc::new(e)));
                     if let Some(retry_in) = actor.retry_later(&reason, ctx) {
                         actor.emit(SpokeEvent::ConnectFailed { reason, retry_in });
                     }
@@ -220,6 +223,7 @@ impl SpokeActor {
             reading,
             pings_out: 0,
         });
+        self.shared.last_failure.send_replace(None);
         let first = self.shared.readiness.borrow().connections == 0;
         self.shared.readiness.send_modify(|r| r.connections += 1);
         self.emit(SpokeEvent::Connected { first });

@@ -56,6 +56,9 @@ pub(super) enum Waiter {
     Subscribed(u64, Option<oneshot::Sender<Result<u64, SpokeError>>>),
     /// The list sent after the handshake: the spoke is ready on its PONG.
     Replayed,
+    /// A `Spoke::flush`: answered by the PONG itself (no echo, so nothing shows in the hub's
+    /// figures). Dropped, and so failed, when the connection goes.
+    Flushed(oneshot::Sender<Result<(), SpokeError>>),
 }
 
 /// The connection while it is up.

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::actor::{SpokeActor, SpokeShared};
 use super::message::{
-    AddSubscription, ForgetCall, PublishMessage, RemoveSubscription, StartCall, Target,
+    AddSubscription, Flush, ForgetCall, PublishMessage, RemoveSubscription, StartCall, Target,
 };
 use super::provider::{Provider, ProviderResult, Request};
 use super::Delivery;
@@ -180,6 +180,21 @@ impl Spoke {
         let (reply, answer) = oneshot::channel();
         self.deliver(PublishMessage { publish, reply }).await?;
         answer.await.map_err(|_| SpokeError::Stopped)?
+    }
+
+    /// Waits until the hub has handled everything this spoke sent before (its publishes routed
+    /// to the subscribers connected now, its subscriptions applied), for up to `timeout`: a
+    /// PING barrier, answered by the hub's PONG. Nothing shows in the hub's figures. Fails
+    /// with [`SpokeError::NotConnected`] if the spoke is not connected or the connection goes
+    /// first, and [`SpokeError::FlushTimeout`] if the PONG does not come in time.
+    pub async fn flush(&self, timeout: Duration) -> Result<(), SpokeError> {
+        let (reply, answer) = oneshot::channel();
+        self.deliver(Flush { reply }).await?;
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(flushed)) => flushed,
+            Ok(Err(_)) => Err(SpokeError::NotConnected),
+            Err(_) => Err(SpokeError::FlushTimeout { after: timeout }),
+        }
     }
 
     /// Calls whoever provides `channel`, and waits up to `timeout` for the answer. A spoke

@@ -58,6 +58,12 @@ pub enum SpokeError {
     /// A frame could not be written or read.
     #[error("protocol: {0}")]
     Protocol(#[from] ProtocolError),
+    /// The hub did not answer a flush's PING in time (`Spoke::flush`).
+    #[error("the hub did not answer a PING within {after:?}: what was sent may not be routed yet")]
+    FlushTimeout {
+        /// How long the spoke waited.
+        after: Duration,
+    },
     /// A typed body could not be encoded (`Spoke::publish_typed`).
     #[error(transparent)]
     Body(#[from] crate::BodyError),

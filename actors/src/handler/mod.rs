@@ -81,7 +81,7 @@ pub trait ServeBlocking<R: Route>: Actor<Context = SyncContext<Self>> {
     ) -> Result<R::Reply, HandlerError>;
 }
 
-/// Connects an actor's [`ServeBlocking`] implementations to the framework, as [`serve!`] does
+/// Connects an actor's [`ServeBlocking`] implementations to the framework, as [`serve!`](crate::serve!) does
 /// for [`Serve`].
 #[macro_export]
 macro_rules! serve_blocking {

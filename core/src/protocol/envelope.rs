@@ -269,7 +269,7 @@ impl Request {
         Ok(())
     }
 
-    /// Reads a REQUEST payload in place (see [`RequestView`]).
+    /// Reads a REQUEST payload in place (see `RequestView`).
     pub fn view(payload: &Bytes) -> Result<RequestView<'_>, ProtocolError> {
         let decode = |source| ProtocolError::Decode {
             kind: Self::KIND,

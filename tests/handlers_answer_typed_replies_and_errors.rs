@@ -44,7 +44,7 @@ async fn a_panicking_handler_answers_handler_failure_and_keeps_serving() {
         assert!(err.to_string().contains(&format!("boom {round}")), "{err}");
     }
     assert_eq!(server.stats("test.panic").panicked, 3);
-    // The same actor (it serves every test route) still answers.
+    // The server still answers (each test route has an actor of its own).
     let ok = Message {
         message: "still here".into(),
     };

@@ -117,10 +117,10 @@ async fn main() {
     };
     let (fortunes, stats) = (cache.clone(), cache);
     let server = Server::builder(config)
-        .route::<DiceFortune, _, _>(move || FortuneTeller {
+        .route(DiceFortune, move || FortuneTeller {
             cache: fortunes.clone(),
         })
-        .route::<DiceFortuneStats, _, _>(move || FortuneTeller {
+        .route(DiceFortuneStats, move || FortuneTeller {
             cache: stats.clone(),
         })
         .start()

@@ -19,7 +19,9 @@ use hubwire::prelude::*;
 /// The most dice one roll_times call may roll, so one request cannot hog the handler.
 const MAX_DICE: u32 = 10_000;
 
-/// One actor serves all three routes; it holds nothing but a random source.
+/// One actor type serves all three routes: one instance answers `dice.guess` and `dice.roll`
+/// (registered together with `routes`), and the queued `dice.roll_times` has two worker
+/// instances of its own. It holds nothing but a random source.
 struct Dice;
 
 impl Actor for Dice {
@@ -34,12 +36,13 @@ impl Serve<DiceGuess> for Dice {
     }
 }
 
-impl Serve<DiceRoll> for Dice {
-    fn serve(&mut self, roll: Roll, _: &mut Context<Self>) -> Reply<Rolled> {
+// A `Result` answer lets `?` and `Err(..)` work as in any function.
+impl Serve<DiceRoll, Result<Rolled, HandlerError>> for Dice {
+    fn serve(&mut self, roll: Roll, _: &mut Context<Self>) -> Result<Rolled, HandlerError> {
         if roll.sides == 0 {
-            return Err(HandlerError::invalid_request("sides must be at least 1")).into();
+            return Err(HandlerError::invalid_request("sides must be at least 1"));
         }
-        Reply::ok(Rolled {
+        Ok(Rolled {
             result: fastrand::u32(1..=roll.sides),
         })
     }
@@ -75,8 +78,7 @@ fn main() -> ExitCode {
     // Flags, environment, --config file and defaults; lock; logging; hubwire.* endpoints;
     // graceful shutdown on SIGINT/SIGTERM: all from the application base.
     App::new("dice")
-        .route::<DiceGuess, _, _>(|| Dice)
-        .route::<DiceRoll, _, _>(|| Dice)
+        .routes((DiceGuess, DiceRoll), || Dice)
         .queued(
             QueuedRoute::<DiceRollTimes, Dice>::new(|| Dice)
                 .workers(2)

@@ -33,6 +33,6 @@ fn main() -> ExitCode {
                 .map(|url| url.parse().expect("a valid default address"))
                 .collect();
         })
-        .route::<Echo, _, _>(|| Echoer)
+        .route(Echo, || Echoer)
         .run()
 }

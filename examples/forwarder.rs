@@ -77,11 +77,9 @@ fn main() -> ExitCode {
                     Duration::from_secs(2),
                 ))
                 .build(store, builder.registry())?;
-            Ok(builder
-                .supervise(keeper)
-                .route::<Forward, _, _>(move || Forwarder {
-                    sender: sender.clone(),
-                }))
+            Ok(builder.supervise(keeper).route(Forward, move || Forwarder {
+                sender: sender.clone(),
+            }))
         })
         .run()
 }

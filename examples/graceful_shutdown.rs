@@ -47,6 +47,6 @@ fn main() -> ExitCode {
         .defaults(|config| {
             config.listen = vec!["tcp://127.0.0.1:7430".parse().expect("an address")];
         })
-        .route::<SlowSleep, _, _>(|| Sleeper)
+        .route(SlowSleep, || Sleeper)
         .run()
 }

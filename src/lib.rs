@@ -21,7 +21,7 @@
 //!
 //! #[actix::main]
 //! async fn main() -> Result<(), StartError> {
-//!     let server = Server::builder(Config::default()).route::<Echo, _, _>(|| Echoer).start().await?;
+//!     let server = Server::builder(Config::default()).route(Echo, || Echoer).start().await?;
 //!     println!("listening on {:?}", server.addresses());
 //!     tokio::signal::ctrl_c().await.ok();
 //!     Ok(())
@@ -54,8 +54,8 @@ pub use hubwire_actors::{
     spoke, supervisor, transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
-    backoff, client, protocol, pubsub, route, stats, store, Address, AddressError, AllowEntry,
-    AllowList, BodyError, Config, Route,
+    backoff, client, decode_body, encode_body, protocol, pubsub, route, stats, store, Address,
+    AddressError, AllowEntry, AllowList, BodyError, Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.
@@ -63,9 +63,16 @@ pub mod prelude {
     pub use crate::actix::{Actor, Context, SyncContext};
     pub use crate::app::App;
     pub use crate::client::{CallError, Client, ClientOptions};
-    pub use crate::handler::{request_id, HandlerError, Reply, Serve, ServeBlocking};
+    pub use crate::handler::{request_id, HandlerError, IntoReply, Reply, Serve, ServeBlocking};
     pub use crate::protocol::ErrorCode;
+    pub use crate::pubsub::{Channel, Pattern};
     pub use crate::queue::{Enqueue, Queued, QueuedRoute};
+    pub use crate::spoke::{
+        Delivered, Delivery, PublishOptions, RpcError, Spoke, SpokeError, SpokeSpec,
+        SubscribeOptions, Subscription, Undecodable,
+    };
+    pub use crate::stats::StatsRegistry;
+    pub use crate::{decode_body, encode_body};
     pub use crate::{route, serve, serve_blocking, Address, Config, Route, Server, StartError};
     pub use serde::{Deserialize, Serialize};
 }

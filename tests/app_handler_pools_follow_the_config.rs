@@ -42,11 +42,11 @@ async fn configured_pool_sizes_override_the_code() {
     let workers = Arc::new(AtomicU32::new(0));
     let (m, w) = (members.clone(), workers.clone());
     let app = App::new("pools")
-        .route_pool::<Pooled, _, _>(1, move || {
+        .route_pool(Pooled, 1, move || {
             m.fetch_add(1, Ordering::SeqCst);
             Member
         })
-        .route_blocking::<Blocking, _, _>(1, move || {
+        .route_blocking(Blocking, 1, move || {
             w.fetch_add(1, Ordering::SeqCst);
             Worker
         });

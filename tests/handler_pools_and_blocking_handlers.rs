@@ -74,9 +74,9 @@ fn start(config: Config, threads: usize) -> TestServer {
     let (member, worker, panicker) = (numbered(0), numbered(0), numbered(100));
     TestServer::start(config, move |b| {
         all_test_routes(b)
-            .route_pool::<WhoHolds, _, _>(4, move || Member { instance: member() })
-            .route_blocking::<BlockingWho, _, _>(threads, move || Worker { instance: worker() })
-            .route_blocking::<BlockingPanic, _, _>(1, move || Worker {
+            .route_pool(WhoHolds, 4, move || Member { instance: member() })
+            .route_blocking(BlockingWho, threads, move || Worker { instance: worker() })
+            .route_blocking(BlockingPanic, 1, move || Worker {
                 instance: panicker(),
             })
     })

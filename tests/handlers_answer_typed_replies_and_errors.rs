@@ -44,7 +44,7 @@ async fn a_panicking_handler_answers_handler_failure_and_keeps_serving() {
         assert!(err.to_string().contains(&format!("boom {round}")), "{err}");
     }
     assert_eq!(server.stats("test.panic").panicked, 3);
-    // The same actor (it serves every test route) still answers.
+    // The server still answers (each test route has an actor of its own).
     let ok = Message {
         message: "still here".into(),
     };
@@ -90,8 +90,7 @@ async fn an_unknown_route_gets_unknown_route() {
 #[test]
 fn registering_a_route_twice_fails_at_start() {
     let err = TestServer::start(loopback_config(), |b| {
-        b.route::<Echo, _, _>(|| TestHandler)
-            .route::<Echo, _, _>(|| TestHandler)
+        b.route(Echo, || TestHandler).route(Echo, || TestHandler)
     })
     .err()
     .expect("start fails");
@@ -109,10 +108,8 @@ serve!(TestHandler: BadKey);
 /// A malformed route key is a startup error, and nothing is left listening.
 #[test]
 fn a_malformed_route_key_fails_at_start() {
-    let err = TestServer::start(loopback_config(), |b| {
-        b.route::<BadKey, _, _>(|| TestHandler)
-    })
-    .err()
-    .expect("start fails");
+    let err = TestServer::start(loopback_config(), |b| b.route(BadKey, || TestHandler))
+        .err()
+        .expect("start fails");
     assert!(err.contains("not a key"), "{err}");
 }

@@ -218,7 +218,7 @@ async fn a_served_route_answers_repeats_from_the_cache() {
     let server = {
         let (cache, computed) = (cache.clone(), computed.clone());
         TestServer::start(loopback_config(), move |b| {
-            b.route_pool::<Fortune, _, _>(2, move || FortuneTeller {
+            b.route_pool(Fortune, 2, move || FortuneTeller {
                 cache: cache.clone(),
                 computed: computed.clone(),
             })

@@ -69,7 +69,7 @@ serve!(Remote: Flaky);
 fn remote() -> (TestServer, UnboundedReceiver<Attempt>) {
     let (seen, attempts) = unbounded_channel();
     let server = TestServer::start(loopback_config(), move |b| {
-        b.route::<Flaky, _, _>(move || Remote {
+        b.route(Flaky, move || Remote {
             seen: seen.clone(),
             counts: HashMap::new(),
         })

@@ -6,7 +6,7 @@
 //! - [`address`]: addresses as URLs (`tcp://`, `udp://`, `unix://`).
 //! - [`allow`]: the allow-list of peers (addresses, ranges, uids), deny by default.
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
-//! - [`route`]: a route declared once (key, request type, reply type) for server and client.
+//! - [`route`](mod@route): a route declared once (key, request type, reply type) for server and client.
 //! - [`body`]: request and reply values as MessagePack bodies.
 //! - [`session`]: the server side of a connection as a sans-IO state machine (frames and the
 //!   time in, steps out): handshake, served kinds, timers, the PING barrier.

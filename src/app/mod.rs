@@ -11,7 +11,7 @@
 //! # }
 //! # serve!(Echoer: Echo);
 //! fn main() -> std::process::ExitCode {
-//!     App::new("echo").route::<Echo, _, _>(|| Echoer).run()
+//!     App::new("echo").route(Echo, || Echoer).run()
 //! }
 //! ```
 //!
@@ -35,8 +35,9 @@ use std::time::Instant;
 
 use clap::Parser;
 use hubwire_actors::actix::{Actor, Context, Handler, SyncContext};
-use hubwire_actors::handler::Dispatch;
+use hubwire_actors::handler::{Dispatch, HandlerError};
 use hubwire_actors::queue::{QueueAdmin, QueueError, QueuedRoute, StoreHandle};
+use hubwire_actors::server::RouteSet;
 use hubwire_actors::ServerBuilder;
 use hubwire_core::{Address, Config, Route};
 
@@ -115,21 +116,53 @@ impl App {
         self
     }
 
-    /// Serves route `R` with an actor made by `factory`.
-    pub fn route<R, H, F>(self, factory: F) -> Self
+    /// Serves route `R` with an actor made by `factory`: `.route(DiceRoll, || Dice)`. Each
+    /// registration makes its own actor; see [`routes`](Self::routes) to share one.
+    pub fn route<R, H, F>(self, route: R, factory: F) -> Self
     where
-        R: Route,
+        R: Route + Send,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        self.setup(move |b, _| b.route::<R, H, F>(factory))
+        self.route_pool(route, 1, factory)
+    }
+
+    /// Serves every route of `routes` (a tuple of route keys) from one actor made by `factory`,
+    /// which keeps one state for them all: `.routes((DiceGuess, DiceRoll), || Dice)`.
+    pub fn routes<S, H, F>(self, routes: S, factory: F) -> Self
+    where
+        S: RouteSet<H> + Send,
+        H: Actor<Context = Context<H>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.setup(move |b, _| b.routes(routes, factory))
+    }
+
+    /// Serves route `R` with a plain function on the I/O thread (quick answers only; see
+    /// [`ServerBuilder::route_fn`]).
+    pub fn route_fn<R, F>(self, route: R, answer: F) -> Self
+    where
+        R: Route + Send,
+        F: Fn(R::Request) -> Result<R::Reply, HandlerError> + Send + Sync + 'static,
+    {
+        self.setup(move |b, _| b.route_fn(route, answer))
+    }
+
+    /// Serves route `R` with an async function (see [`ServerBuilder::route_async`]).
+    pub fn route_async<R, F, Fut>(self, route: R, answer: F) -> Self
+    where
+        R: Route + Send,
+        F: Fn(R::Request) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R::Reply, HandlerError>> + 'static,
+    {
+        self.setup(move |b, _| b.route_async(route, answer))
     }
 
     /// Serves route `R` with a pool of actors; `handler_pools` in the configuration overrides
     /// `instances`.
-    pub fn route_pool<R, H, F>(self, instances: usize, factory: F) -> Self
+    pub fn route_pool<R, H, F>(self, route: R, instances: usize, factory: F) -> Self
     where
-        R: Route,
+        R: Route + Send,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
         F: Fn() -> H + Send + Sync + 'static,
     {
@@ -139,21 +172,21 @@ impl App {
                 .get(R::KEY)
                 .copied()
                 .unwrap_or(instances);
-            b.route_pool::<R, H, F>(n, factory)
+            b.route_pool(route, n, factory)
         })
     }
 
     /// Serves route `R` with blocking handlers on their own threads; `handler_pools` in the
     /// configuration overrides `threads`.
-    pub fn route_blocking<R, H, F>(self, threads: usize, factory: F) -> Self
+    pub fn route_blocking<R, H, F>(self, route: R, threads: usize, factory: F) -> Self
     where
-        R: Route,
+        R: Route + Send,
         H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
         F: Fn() -> H + Send + Sync + 'static,
     {
         self.setup(move |b, config| {
             let n = config.handler_pools.get(R::KEY).copied().unwrap_or(threads);
-            b.route_blocking::<R, H, F>(n, factory)
+            b.route_blocking(route, n, factory)
         })
     }
 

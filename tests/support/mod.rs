@@ -109,12 +109,12 @@ serve!(TestHandler: Echo, Fail, Panic, Block, Hold, Delay);
 /// A builder with every test route.
 pub fn all_test_routes(builder: ServerBuilder) -> ServerBuilder {
     builder
-        .route::<Echo, _, _>(|| TestHandler)
-        .route::<Fail, _, _>(|| TestHandler)
-        .route::<Panic, _, _>(|| TestHandler)
-        .route::<Block, _, _>(|| TestHandler)
-        .route::<Hold, _, _>(|| TestHandler)
-        .route::<Delay, _, _>(|| TestHandler)
+        .route(Echo, || TestHandler)
+        .route(Fail, || TestHandler)
+        .route(Panic, || TestHandler)
+        .route(Block, || TestHandler)
+        .route(Hold, || TestHandler)
+        .route(Delay, || TestHandler)
 }
 
 /// A config that listens on an ephemeral loopback TCP port.

@@ -49,7 +49,7 @@
 //!         NonZeroUsize::new(1024).unwrap(),
 //!         Some(Duration::from_secs(60)),
 //!     );
-//!     // A server would take `.route::<Square, _, _>(move || Squarer { cache: cache.clone() })`.
+//!     // A server would take `.route(Square, move || Squarer { cache: cache.clone() })`.
 //!     assert_eq!(cache.put(3, 9, None).await.unwrap(), None);
 //!     assert_eq!(cache.get(3).await.unwrap(), Some(9));
 //!     assert_eq!(cache.stats().await.unwrap().counters.hits, 1);

@@ -19,7 +19,7 @@ use hubwire_core::stream::ReplyQueue;
 use hubwire_core::{BodyError, Route};
 use serde::Serialize;
 
-use super::{HandlerError, Reply, Serve, ServeBlocking};
+use super::{HandlerError, IntoReply, Reply, Serve, ServeBlocking};
 use crate::routing::RouteStats;
 
 /// A decoded request on its way to the handler of route `R`. It carries its own reply channel and
@@ -312,7 +312,8 @@ fn finish<R: Route>(
     }
 }
 
-fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + Send)) {
+/// Answers a request whose handler panicked with handler-failure, and counts and logs the panic.
+pub(crate) fn panicked<R: Route>(reply_to: ReplyTo, stats: &RouteStats, panic: &(dyn Any + Send)) {
     stats.panicked.inc();
     stats.count_error(ErrorCode::HandlerFailure);
     let message = panic_message(panic);
@@ -387,7 +388,12 @@ pub fn run_blocking_dispatch<R: Route, A: ServeBlocking<R>>(
 /// Runs one request through an actor's [`Serve`] implementation: checks the deadline, catches
 /// panics (in the call and in a [`Reply::Later`] future), and sends the reply. Called by the
 /// code [`serve!`](crate::serve!) writes.
-pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx: &mut Context<A>) {
+pub fn run_dispatch<R, A, Answer>(actor: &mut A, msg: Dispatch<R>, ctx: &mut Context<A>)
+where
+    R: Route,
+    A: Serve<R, Answer>,
+    Answer: IntoReply<R::Reply>,
+{
     let Dispatch {
         request,
         deadline,
@@ -404,7 +410,7 @@ pub fn run_dispatch<R: Route, A: Serve<R>>(actor: &mut A, msg: Dispatch<R>, ctx:
     };
     let id = reply_to.id();
     match catch_unwind(AssertUnwindSafe(|| {
-        serving(id, || actor.serve(request, ctx))
+        serving(id, || actor.serve(request, ctx).into_reply())
     })) {
         Ok(Reply::Done(result)) => finish::<R>(reply_to, result, &stats, started),
         Ok(Reply::Later(future)) => {

@@ -26,20 +26,46 @@ mod dispatch;
 mod error;
 mod reply;
 
+pub(crate) use dispatch::panicked;
 pub use dispatch::{
     request_id, run_blocking_dispatch, run_dispatch, Dispatch, InFlightPermit, Outcome, ReplyTo,
 };
 pub use error::HandlerError;
-pub use reply::Reply;
+pub use reply::{IntoReply, Reply};
 
 use actix::{Actor, Context, SyncContext};
 use hubwire_core::Route;
 
-/// An actor that serves route `R`.
-pub trait Serve<R: Route>: Actor<Context = Context<Self>> {
+/// An actor that serves route `R`, answering with `Answer`.
+///
+/// `Answer` is [`Reply<R::Reply>`](Reply) unless the implementation names another
+/// [`IntoReply`] type. Name `Result<R::Reply, HandlerError>` (or a `Result` with any error type
+/// that converts into [`HandlerError`]) to use `?` inside `serve`:
+///
+/// ```
+/// # use hubwire_actors::actix::{Actor, Context};
+/// # use hubwire_actors::handler::{HandlerError, Serve};
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Serialize, Deserialize)] pub struct Text { pub digits: String }
+/// # #[derive(Serialize, Deserialize)] pub struct Number { pub value: u64 }
+/// # hubwire_core::route!(pub Parse = "parse", Text => Number);
+/// struct Parser;
+/// impl Actor for Parser { type Context = Context<Self>; }
+/// impl Serve<Parse, Result<Number, HandlerError>> for Parser {
+///     fn serve(&mut self, text: Text, _: &mut Context<Self>) -> Result<Number, HandlerError> {
+///         Ok(Number { value: text.digits.parse()? })
+///     }
+/// }
+/// hubwire_actors::serve!(Parser: Parse);
+/// ```
+///
+/// An actor has one `Serve` implementation per route.
+pub trait Serve<R: Route, Answer: IntoReply<R::Reply> = Reply<<R as Route>::Reply>>:
+    Actor<Context = Context<Self>>
+{
     /// Answers one request. Return [`Reply::ok`], [`Reply::err`], or [`Reply::later`] for work
-    /// that must wait on something else.
-    fn serve(&mut self, request: R::Request, ctx: &mut Context<Self>) -> Reply<R::Reply>;
+    /// that must wait on something else (or, with a `Result` answer, `Ok`, `Err` and `?`).
+    fn serve(&mut self, request: R::Request, ctx: &mut Context<Self>) -> Answer;
 }
 
 /// An actor that serves route `R` with blocking work (files, CPU) on a thread of its own.
@@ -55,7 +81,7 @@ pub trait ServeBlocking<R: Route>: Actor<Context = SyncContext<Self>> {
     ) -> Result<R::Reply, HandlerError>;
 }
 
-/// Connects an actor's [`ServeBlocking`] implementations to the framework, as [`serve!`] does
+/// Connects an actor's [`ServeBlocking`] implementations to the framework, as [`serve!`](crate::serve!) does
 /// for [`Serve`].
 #[macro_export]
 macro_rules! serve_blocking {
@@ -91,7 +117,7 @@ macro_rules! serve {
                     msg: $crate::handler::Dispatch<$route>,
                     ctx: &mut $crate::actix::Context<Self>,
                 ) {
-                    $crate::handler::run_dispatch::<$route, Self>(self, msg, ctx)
+                    $crate::handler::run_dispatch::<$route, Self, _>(self, msg, ctx)
                 }
             }
         )+

@@ -25,7 +25,8 @@ impl<T> Reply<T> {
         Reply::Done(Err(HandlerError::new(message)))
     }
 
-    /// A reply that a future will produce.
+    /// A reply that a future will produce. Inside the `async` block `?` converts any error into
+    /// a [`HandlerError`], as in a handler that returns a `Result`.
     pub fn later(future: impl Future<Output = Result<T, HandlerError>> + 'static) -> Self {
         Reply::Later(Box::pin(future))
     }
@@ -44,5 +45,24 @@ impl<T> std::fmt::Debug for Reply<T> {
             Reply::Done(Err(e)) => write!(f, "Reply::Done(Err({e}))"),
             Reply::Later(_) => f.write_str("Reply::Later(..)"),
         }
+    }
+}
+
+/// What a handler may return for a reply of type `T`: a [`Reply`], or a `Result` whose error
+/// converts into a [`HandlerError`] (so `?` works in the handler).
+pub trait IntoReply<T> {
+    /// The answer as a [`Reply`].
+    fn into_reply(self) -> Reply<T>;
+}
+
+impl<T> IntoReply<T> for Reply<T> {
+    fn into_reply(self) -> Reply<T> {
+        self
+    }
+}
+
+impl<T, E: Into<HandlerError>> IntoReply<T> for Result<T, E> {
+    fn into_reply(self) -> Reply<T> {
+        Reply::Done(self.map_err(Into::into))
     }
 }

@@ -3,17 +3,19 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use hubwire_core::stats::StatsRegistry;
 use hubwire_core::Route;
 
 use super::endpoint::decode_dispatch;
 use super::fn_endpoint::settle;
 use super::{Incoming, Refusal, RouteEndpoint, RouteStats};
-use crate::handler::HandlerError;
+use crate::handler::{panicked, HandlerError};
 use crate::transport::Peer;
 
 /// What an [`AsyncFnEndpoint`]'s function returns: the future of its answer.
@@ -68,12 +70,22 @@ impl<R: Route> RouteEndpoint for AsyncFnEndpoint<R> {
         let started = Instant::now();
         let answer = {
             let _entered = dispatch.span.enter();
-            (self.answer)(dispatch.request, peer)
+            catch_unwind(AssertUnwindSafe(|| (self.answer)(dispatch.request, peer)))
         };
         let (reply_to, stats, span) = (dispatch.reply_to, self.stats.clone(), dispatch.span);
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(panic) => {
+                panicked::<R>(reply_to, &stats, &*panic);
+                return Ok(());
+            }
+        };
         actix::spawn(async move {
-            let result = tracing::Instrument::instrument(answer, span).await;
-            settle::<R>(result, reply_to, &stats, started);
+            let answer = AssertUnwindSafe(tracing::Instrument::instrument(answer, span));
+            match answer.catch_unwind().await {
+                Ok(result) => settle::<R>(result, reply_to, &stats, started),
+                Err(panic) => panicked::<R>(reply_to, &stats, &*panic),
+            }
         });
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! block.
 
 use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use hubwire_core::{encode_body, Route};
 
 use super::endpoint::decode_dispatch;
 use super::{Incoming, Refusal, RouteEndpoint, RouteStats};
-use crate::handler::{HandlerError, ReplyTo};
+use crate::handler::{panicked, HandlerError, ReplyTo};
 use crate::transport::Peer;
 
 /// The function of a [`FnEndpoint`]: the request and who sent it, to a reply or an error.
@@ -58,8 +59,10 @@ impl<R: Route> RouteEndpoint for FnEndpoint<R> {
         self.stats.dispatched.inc();
         let _entered = dispatch.span.enter();
         let started = Instant::now();
-        let result = (self.answer)(dispatch.request, &peer);
-        settle::<R>(result, dispatch.reply_to, &self.stats, started);
+        match catch_unwind(AssertUnwindSafe(|| (self.answer)(dispatch.request, &peer))) {
+            Ok(result) => settle::<R>(result, dispatch.reply_to, &self.stats, started),
+            Err(panic) => panicked::<R>(dispatch.reply_to, &self.stats, &*panic),
+        }
         Ok(())
     }
 

@@ -13,8 +13,12 @@
 //! ```
 
 mod listeners;
+mod routes;
 
 pub use listeners::FaultInjector;
+pub use routes::RouteSet;
+
+use routes::{BlockingSpec, EndpointSpec, HandlerSpec, RouteSpec};
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -23,12 +27,12 @@ use std::time::Duration;
 use hubwire_core::stats::{Gauge, StatsRegistry};
 use tokio::sync::watch;
 
-use actix::{Actor, Addr, Context, Handler, SyncArbiter, SyncContext};
+use actix::{Actor, Context, Handler, SyncContext};
 use hubwire_core::{validate_route_key, Address, Config, InvalidRouteKey, Route};
 
-use crate::handler::Dispatch;
+use crate::handler::{Dispatch, HandlerError};
 use crate::routing::{
-    BlockingEndpoint, DuplicateRoute, RouteEndpoint, RouteStatsSnapshot, RouteTable, TypedEndpoint,
+    AsyncFnEndpoint, DuplicateRoute, FnEndpoint, RouteEndpoint, RouteStatsSnapshot, RouteTable,
 };
 use crate::supervisor::{ChildSpec, GaveUp, StopChild, SupervisorOptions};
 use crate::transport::{
@@ -65,81 +69,6 @@ pub enum StartError {
     OpenWithoutAllowList(Address),
 }
 
-/// How to start a route's handlers once the I/O threads exist.
-trait RouteSpec {
-    fn key(&self) -> &'static str;
-    fn start(
-        self: Box<Self>,
-        pool: &IoPool,
-        mailbox: usize,
-        registry: &StatsRegistry,
-    ) -> Arc<dyn RouteEndpoint>;
-}
-
-struct HandlerSpec<R, H, F> {
-    factory: F,
-    instances: usize,
-    _types: PhantomData<fn() -> (R, H)>,
-}
-
-struct BlockingSpec<R, H, F> {
-    factory: F,
-    threads: usize,
-    _types: PhantomData<fn() -> (R, H)>,
-}
-
-impl<R, H, F> RouteSpec for BlockingSpec<R, H, F>
-where
-    R: Route,
-    H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
-    F: Fn() -> H + Send + Sync + 'static,
-{
-    fn key(&self) -> &'static str {
-        R::KEY
-    }
-
-    fn start(
-        self: Box<Self>,
-        _pool: &IoPool,
-        limit: usize,
-        registry: &StatsRegistry,
-    ) -> Arc<dyn RouteEndpoint> {
-        let workers = SyncArbiter::start(self.threads.max(1), self.factory);
-        Arc::new(BlockingEndpoint::<R, H>::new(workers, limit, registry))
-    }
-}
-
-impl<R, H, F> RouteSpec for HandlerSpec<R, H, F>
-where
-    R: Route,
-    H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
-    F: Fn() -> H + Send + Sync + 'static,
-{
-    fn key(&self) -> &'static str {
-        R::KEY
-    }
-
-    fn start(
-        self: Box<Self>,
-        pool: &IoPool,
-        mailbox: usize,
-        registry: &StatsRegistry,
-    ) -> Arc<dyn RouteEndpoint> {
-        let factory = Arc::new(self.factory);
-        let handlers: Vec<Addr<H>> = (0..self.instances.max(1))
-            .map(|_| {
-                let factory = factory.clone();
-                H::start_in_arbiter(&pool.pick(), move |ctx| {
-                    // hubwire bounds the queue itself (try_send, answered busy when full).
-                    ctx.set_mailbox_capacity(mailbox);
-                    factory()
-                })
-            })
-            .collect();
-        Arc::new(TypedEndpoint::<R, H>::new(handlers, registry))
-    }
-}
-
 /// Collects routes and settings, then starts a [`Server`].
 pub struct ServerBuilder {
     config: Config,
@@ -153,7 +82,7 @@ pub struct ServerBuilder {
 
 impl std::fmt::Debug for ServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let keys: Vec<_> = self.routes.iter().map(|r| r.key()).collect();
+        let keys: Vec<_> = self.routes.iter().flat_map(|r| r.keys()).collect();
         f.debug_struct("ServerBuilder")
             .field("config", &self.config)
             .field("routes", &keys)
@@ -224,25 +153,49 @@ impl ServerBuilder {
     }
 
     /// Serves route `R` with an actor made by `factory` (the framework may call it again to make
-    /// more instances). Registering a key twice makes [`start`](Self::start) fail.
-    pub fn route<R, H, F>(self, factory: F) -> Self
+    /// more instances): `.route(DiceRoll, || Dice)`. Registering a key twice makes
+    /// [`start`](Self::start) fail. Each registration makes its own actor; to serve several
+    /// routes from one actor and its state, use [`routes`](Self::routes).
+    pub fn route<R, H, F>(self, route: R, factory: F) -> Self
     where
         R: Route,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        self.route_pool::<R, H, F>(1, factory)
+        self.route_pool(route, 1, factory)
+    }
+
+    /// Serves every route of `routes` (a tuple of route keys) from one actor made by `factory`:
+    /// `.routes((DiceGuess, DiceRoll), || Dice)`. The routes share the actor's state and its
+    /// queue (bounded by `max_in_flight_per_route`), and are counted each under its own key.
+    pub fn routes<S, H, F>(self, routes: S, factory: F) -> Self
+    where
+        S: RouteSet<H>,
+        H: Actor<Context = Context<H>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.routes_pool(routes, 1, factory)
     }
 
     /// Serves route `R` with a pool of `instances` actors spread over the I/O threads; each
     /// request goes to the next member in turn (skipping any whose queue is full).
-    pub fn route_pool<R, H, F>(mut self, instances: usize, factory: F) -> Self
+    pub fn route_pool<R, H, F>(self, route: R, instances: usize, factory: F) -> Self
     where
         R: Route,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        self.routes.push(Box::new(HandlerSpec::<R, H, F> {
+        self.routes_pool((route,), instances, factory)
+    }
+
+    /// Serves every route of `routes` from a pool of `instances` actors, each serving them all.
+    pub fn routes_pool<S, H, F>(mut self, _routes: S, instances: usize, factory: F) -> Self
+    where
+        S: RouteSet<H>,
+        H: Actor<Context = Context<H>>,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.routes.push(Box::new(HandlerSpec::<S, H, F> {
             factory,
             instances,
             _types: PhantomData,
@@ -250,10 +203,49 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves route `R` with a plain function, called on the connection's I/O thread without a
+    /// handler actor: `.route_fn(DiceRoll, |roll: Roll| Ok(Rolled { result: 4 }))`. `?` works
+    /// inside it; a panic becomes a handler-failure reply. The function must answer quickly and
+    /// never block (it holds up every connection of its thread): use
+    /// [`route_blocking`](Self::route_blocking) for blocking work.
+    pub fn route_fn<R, F>(mut self, _route: R, answer: F) -> Self
+    where
+        R: Route,
+        F: Fn(R::Request) -> Result<R::Reply, HandlerError> + Send + Sync + 'static,
+    {
+        self.routes.push(Box::new(EndpointSpec {
+            key: R::KEY,
+            make: Box::new(move |registry| {
+                FnEndpoint::<R>::new(registry, move |request, _| answer(request))
+            }),
+        }));
+        self
+    }
+
+    /// Serves route `R` with an async function (an `async fn` or a closure returning an `async`
+    /// block), run as a task on the connection's I/O thread:
+    /// `.route_async(Fetch, |page: Page| async move { Ok(download(page).await?) })`. `?` works
+    /// inside it; a panic becomes a handler-failure reply. It may wait on anything, but must
+    /// not block.
+    pub fn route_async<R, F, Fut>(mut self, _route: R, answer: F) -> Self
+    where
+        R: Route,
+        F: Fn(R::Request) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R::Reply, HandlerError>> + 'static,
+    {
+        self.routes.push(Box::new(EndpointSpec {
+            key: R::KEY,
+            make: Box::new(move |registry| {
+                AsyncFnEndpoint::<R>::new(registry, move |request, _| answer(request))
+            }),
+        }));
+        self
+    }
+
     /// Serves route `R` with blocking handlers ([`ServeBlocking`](crate::handler::ServeBlocking))
     /// on `threads` dedicated threads (actix's `SyncArbiter`), never on an I/O thread. At most
     /// `max_in_flight_per_route` requests are in flight; more are answered busy.
-    pub fn route_blocking<R, H, F>(mut self, threads: usize, factory: F) -> Self
+    pub fn route_blocking<R, H, F>(mut self, _route: R, threads: usize, factory: F) -> Self
     where
         R: Route,
         H: Actor<Context = SyncContext<H>> + Handler<Dispatch<R>>,
@@ -272,10 +264,10 @@ impl ServerBuilder {
     /// running.
     pub async fn start(mut self) -> Result<Server, StartError> {
         let mut keys = std::collections::HashSet::new();
-        for spec in &self.routes {
-            validate_route_key(spec.key())?;
-            if !keys.insert(spec.key()) {
-                return Err(DuplicateRoute(spec.key().to_owned()).into());
+        for key in self.routes.iter().flat_map(|spec| spec.keys()) {
+            validate_route_key(key)?;
+            if !keys.insert(key) {
+                return Err(DuplicateRoute(key.to_owned()).into());
             }
         }
         for endpoint in &self.endpoints {
@@ -320,7 +312,9 @@ impl ServerBuilder {
         let pool = IoPool::start(self.config.io_thread_count());
         let mut table = RouteTable::default();
         for spec in self.routes {
-            table.insert(spec.start(&pool, self.config.max_in_flight_per_route, &self.registry))?;
+            for endpoint in spec.start(&pool, self.config.max_in_flight_per_route, &self.registry) {
+                table.insert(endpoint)?;
+            }
         }
         for endpoint in self.endpoints {
             table.insert(endpoint)?;

@@ -41,6 +41,8 @@ pub(crate) struct SpokeShared {
     pub(crate) options: SpokeOptions,
     pub(crate) events: broadcast::Sender<SpokeEvent>,
     pub(crate) readiness: watch::Sender<Readiness>,
+    /// Why the last connect attempt failed, until a connect succeeds: `ready` reports it.
+    pub(crate) last_failure: watch::Sender<Option<Arc<SpokeError>>>,
     /// Messages dropped because a subscription's receiver was full.
     pub(crate) dropped: Counter,
     /// Unreadable frames skipped, and publishes the hub refused.
@@ -54,6 +56,9 @@ pub(super) enum Waiter {
     Subscribed(u64, Option<oneshot::Sender<Result<u64, SpokeError>>>),
     /// The list sent after the handshake: the spoke is ready on its PONG.
     Replayed,
+    /// A `Spoke::flush`: answered by the PONG itself (no echo, so nothing shows in the hub's
+    /// figures). Dropped, and so failed, when the connection goes.
+    Flushed(oneshot::Sender<Result<(), SpokeError>>),
 }
 
 /// The connection while it is up.
@@ -197,6 +202,7 @@ impl SpokeActor {
                 Ok(link) => actor.link_up(link, ctx),
                 Err(e) => {
                     let reason = e.to_string();
+                    actor.shared.last_failure.send_replace(Some(Arc::new(e)));
                     if let Some(retry_in) = actor.retry_later(&reason, ctx) {
                         actor.emit(SpokeEvent::ConnectFailed { reason, retry_in });
                     }
@@ -220,6 +226,7 @@ impl SpokeActor {
             reading,
             pings_out: 0,
         });
+        self.shared.last_failure.send_replace(None);
         let first = self.shared.readiness.borrow().connections == 0;
         self.shared.readiness.send_modify(|r| r.connections += 1);
         self.emit(SpokeEvent::Connected { first });

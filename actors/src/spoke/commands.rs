@@ -6,7 +6,9 @@ use hubwire_core::protocol::{MessageFlags, Publish, Unsubscribe};
 use hubwire_core::spoke::{RpcError, SpokeError};
 
 use super::actor::{SpokeActor, Waiter};
-use super::message::{AddSubscription, ForgetCall, PublishMessage, RemoveSubscription, StartCall};
+use super::message::{
+    AddSubscription, Flush, ForgetCall, PublishMessage, RemoveSubscription, StartCall,
+};
 
 impl Handler<AddSubscription> for SpokeActor {
     type Result = ();
@@ -33,6 +35,22 @@ impl Handler<AddSubscription> for SpokeActor {
                     let _ = reply.send(Err(e));
                 }
             }
+        }
+    }
+}
+
+impl Handler<Flush> for SpokeActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Flush, _: &mut Context<Self>) {
+        if self.live.is_none() {
+            let _ = msg.reply.send(Err(SpokeError::NotConnected));
+            return;
+        }
+        let waiter = Waiter::Flushed(msg.reply);
+        if let Err(e) = self.barrier(vec![waiter]) {
+            // The waiter went with the failed send's barrier: nothing is left to answer.
+            tracing::warn!(error = %e, "spoke: cannot send a PING");
         }
     }
 }

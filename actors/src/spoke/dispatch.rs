@@ -98,6 +98,14 @@ impl SpokeActor {
     fn on_pong(&mut self, nonce: u64) {
         while self.barriers.front().is_some_and(|(n, _)| *n <= nonce) {
             let (n, waiters) = self.barriers.pop_front().expect("a barrier");
+            let (flushed, waiters): (Vec<_>, Vec<_>) = waiters
+                .into_iter()
+                .partition(|w| matches!(w, Waiter::Flushed(_)));
+            for waiter in flushed {
+                if let Waiter::Flushed(reply) = waiter {
+                    let _ = reply.send(Ok(()));
+                }
+            }
             if !waiters.is_empty() {
                 self.echo(n, waiters);
             }
@@ -120,6 +128,9 @@ impl SpokeActor {
                         self.emit(SpokeEvent::Subscribed {
                             subscriptions: self.book.len(),
                         });
+                    }
+                    Waiter::Flushed(reply) => {
+                        let _ = reply.send(Ok(()));
                     }
                 }
             }

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::actor::{SpokeActor, SpokeShared};
 use super::message::{
-    AddSubscription, ForgetCall, PublishMessage, RemoveSubscription, StartCall, Target,
+    AddSubscription, Flush, ForgetCall, PublishMessage, RemoveSubscription, StartCall, Target,
 };
 use super::provider::{Provider, ProviderResult, Request};
 use super::Delivery;
@@ -75,7 +75,41 @@ impl Spoke {
 
     /// Waits until the spoke is connected and the hub applied its subscription list, for up
     /// to `timeout`.
+    ///
+    /// A spoke that has never connected fails at once with the reason of its failed attempt
+    /// (a refused port, a peer that is not a hub, a handshake refused); it keeps trying in the
+    /// background, so `ready` may be called again. A spoke that was connected before waits
+    /// out its reconnects, and at the timeout reports the last attempt's failure if there
+    /// was one ([`SpokeError::NotConnected`] otherwise).
     pub async fn ready(&self, timeout: Duration) -> Result<(), SpokeError> {
+        let hub = &self.shared.address;
+        let mut failures = self.shared.last_failure.subscribe();
+        let never_connected = || self.shared.readiness.borrow().connections == 0;
+        let first_failure = async {
+            let seen = failures
+                .wait_for(|f| f.is_some() && never_connected())
+                .await;
+            match seen {
+                Ok(failure) => failure.as_deref().map(|e| duplicate(e, hub)),
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ready = self.wait_ready(timeout) => ready.map_err(|e| match e {
+                SpokeError::NotConnected => self
+                    .shared
+                    .last_failure
+                    .borrow()
+                    .as_deref()
+                    .map_or(SpokeError::NotConnected, |e| duplicate(e, hub)),
+                e => e,
+            }),
+            Some(failure) = first_failure => Err(failure),
+        }
+    }
+
+    /// Waits until the spoke is ready, through failed attempts, for up to `timeout`.
+    async fn wait_ready(&self, timeout: Duration) -> Result<(), SpokeError> {
         let mut readiness = self.shared.readiness.subscribe();
         let wait = async {
             let seen = readiness.wait_for(|r| r.ready || r.stopped).await;
@@ -148,6 +182,21 @@ impl Spoke {
         answer.await.map_err(|_| SpokeError::Stopped)?
     }
 
+    /// Waits until the hub has handled everything this spoke sent before (its publishes routed
+    /// to the subscribers connected now, its subscriptions applied), for up to `timeout`: a
+    /// PING barrier, answered by the hub's PONG. Nothing shows in the hub's figures. Fails
+    /// with [`SpokeError::NotConnected`] if the spoke is not connected or the connection goes
+    /// first, and [`SpokeError::FlushTimeout`] if the PONG does not come in time.
+    pub async fn flush(&self, timeout: Duration) -> Result<(), SpokeError> {
+        let (reply, answer) = oneshot::channel();
+        self.deliver(Flush { reply }).await?;
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(flushed)) => flushed,
+            Ok(Err(_)) => Err(SpokeError::NotConnected),
+            Err(_) => Err(SpokeError::FlushTimeout { after: timeout }),
+        }
+    }
+
     /// Calls whoever provides `channel`, and waits up to `timeout` for the answer. A spoke
     /// that is reconnecting is waited for within the same timeout.
     pub async fn call(
@@ -172,7 +221,7 @@ impl Spoke {
         let started = tokio::time::Instant::now();
         let name = channel.to_string();
         if !self.readiness().ready {
-            self.ready(timeout).await.map_err(|e| match e {
+            self.wait_ready(timeout).await.map_err(|e| match e {
                 SpokeError::Stopped => RpcError::Stopped {
                     channel: name.clone(),
                 },
@@ -280,5 +329,29 @@ impl Spoke {
             .deliver(msg, DELIVER_WAIT)
             .await
             .map_err(|_: Undelivered<M>| SpokeError::Stopped)
+    }
+}
+
+/// A copy of a connect failure for another waiter (an I/O error is not `Clone`: its kind and
+/// text are kept).
+fn duplicate(e: &SpokeError, hub: &hubwire_core::Address) -> SpokeError {
+    match e {
+        SpokeError::Connect { address, source } => SpokeError::Connect {
+            address: address.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        SpokeError::ConnectTimeout { address, after } => SpokeError::ConnectTimeout {
+            address: address.clone(),
+            after: *after,
+        },
+        SpokeError::NotAStream(address) => SpokeError::NotAStream(address.clone()),
+        SpokeError::Handshake { code, message } => SpokeError::Handshake {
+            code: *code,
+            message: message.clone(),
+        },
+        other => SpokeError::Connect {
+            address: hub.clone(),
+            source: std::io::Error::other(other.to_string()),
+        },
     }
 }

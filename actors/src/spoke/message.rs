@@ -75,3 +75,10 @@ pub(crate) struct StartCall {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct ForgetCall(pub(crate) u64);
+
+/// Sends a PING barrier; answered on its PONG, once the hub has handled everything sent before.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Flush {
+    pub(crate) reply: oneshot::Sender<Result<(), SpokeError>>,
+}

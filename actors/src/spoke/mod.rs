@@ -56,6 +56,8 @@
 //! - `dispatch.rs`: the hub's frames: messages, answers, refusals, barriers.
 //! - `commands.rs`: the handle's requests as the actor carries them out.
 //! - `provider.rs`: providers answering calls.
+//! - `typed.rs`: typed bodies: `publish_typed`, [`Subscription`], `call_typed`,
+//!   `provide_typed`.
 //! - `message.rs`: the actor's messages.
 
 mod actor;
@@ -65,12 +67,14 @@ mod handle;
 mod message;
 mod provider;
 mod spec;
+mod typed;
 
 pub use actor::SpokeActor;
 pub use handle::{PublishOptions, Spoke, SubscribeOptions};
 pub use hubwire_core::spoke::{Readiness, RpcError, SpokeError, SpokeEvent, SpokeOptions};
 pub use provider::{ProviderResult, Request};
 pub use spec::SpokeSpec;
+pub use typed::{Delivered, Subscription, Undecodable};
 
 use bytes::Bytes;
 use hubwire_core::protocol::{Headers, MessageFlags};

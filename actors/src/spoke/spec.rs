@@ -60,6 +60,7 @@ impl SpokeSpec {
             options: self.options,
             events: broadcast::channel(EVENT_CAPACITY).0,
             readiness: watch::channel(Readiness::default()).0,
+            last_failure: watch::channel(None).0,
             dropped: registry.counter("spoke.dropped", &labels),
             refused: registry.counter("spoke.refused", &labels),
         });

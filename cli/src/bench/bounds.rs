@@ -152,7 +152,7 @@ pub(super) async fn bench_bounds(args: &BoundsArgs) -> Result<Report, Failure> {
     };
     let server = InProcessServer::with_config(
         config,
-        Box::new(|builder| Ok(builder.route::<BenchEcho, _, _>(|| Echoer))),
+        Box::new(|builder| Ok(builder.route(BenchEcho, || Echoer))),
     )
     .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e))?;
     let addr = server

@@ -72,7 +72,7 @@ impl InProcessServer {
     pub fn echo(listen: Address) -> Result<InProcessServer, String> {
         InProcessServer::start(
             listen,
-            Box::new(|builder| Ok(builder.route::<BenchEcho, _, _>(|| Echoer))),
+            Box::new(|builder| Ok(builder.route(BenchEcho, || Echoer))),
         )
     }
 

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hubwire_actors::spoke::{PublishOptions, RpcError};
+use hubwire_actors::spoke::PublishOptions;
 use hubwire_core::protocol::Headers;
 use hubwire_core::pubsub::Channel;
 
@@ -99,11 +99,10 @@ pub fn publish(args: PubArgs) -> i32 {
                 return EXIT_CONNECTION_LOST;
             }
         }
-        // A call nobody serves comes back at once: once it has, the hub has routed the
-        // publishes sent before it.
-        let flush = Channel::parse(&format!("_flush/{:x}", fastrand::u64(..))).expect("valid");
-        match spoke.call(flush, Bytes::new(), timeout).await {
-            Ok(_) | Err(RpcError::NoResponders { .. }) => EXIT_OK,
+        // The PING barrier: once its PONG is back, the hub has routed the publishes sent
+        // before it.
+        match spoke.flush(timeout).await {
+            Ok(()) => EXIT_OK,
             Err(e) => {
                 eprintln!("hubwire pub: {e}");
                 EXIT_CONNECTION_LOST

@@ -134,8 +134,8 @@ pub use interest::{Applied, FullPart, Interest, InterestUpdate, InvalidUpdate};
 pub use interest_db::InterestDb;
 pub use interest_index::GroupMembers;
 pub use limits::{
-    BridgeLimits, DEFAULT_MAX_INTERESTS_PER_ORIGIN, DEFAULT_PRUNE_GRACE, DEFAULT_UPDATE_ITEMS,
-    MAX_ADVERT_NEIGHBORS, SEEN_WINDOW,
+    BridgeLimits, DEFAULT_MAX_INTERESTS_PER_ORIGIN, DEFAULT_MAX_OUTBOUND_BYTES,
+    DEFAULT_PRUNE_GRACE, DEFAULT_UPDATE_ITEMS, MAX_ADVERT_NEIGHBORS, SEEN_WINDOW,
 };
 pub use link_state::{LinkState, LinkStateDb};
 pub use local_interest::LocalInterest;

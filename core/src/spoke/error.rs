@@ -58,6 +58,15 @@ pub enum SpokeError {
     /// A frame could not be written or read.
     #[error("protocol: {0}")]
     Protocol(#[from] ProtocolError),
+    /// The hub did not answer a flush's PING in time (`Spoke::flush`).
+    #[error("the hub did not answer a PING within {after:?}: what was sent may not be routed yet")]
+    FlushTimeout {
+        /// How long the spoke waited.
+        after: Duration,
+    },
+    /// A typed body could not be encoded (`Spoke::publish_typed`).
+    #[error(transparent)]
+    Body(#[from] crate::BodyError),
 }
 
 /// What a call over pub/sub ended in, when not in a reply. Each case tells the caller
@@ -123,6 +132,14 @@ pub enum RpcError {
         /// The channel called.
         channel: String,
         /// Why.
+        reason: String,
+    },
+    /// The answer of a typed call is not a value of the expected type.
+    #[error("call to {channel}: the answer is not the expected type: {reason}")]
+    InvalidReply {
+        /// The channel called.
+        channel: String,
+        /// What the decoder said.
         reason: String,
     },
     /// The spoke has stopped.

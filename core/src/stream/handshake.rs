@@ -65,6 +65,47 @@ pub async fn read_one_frame<R: AsyncRead + Unpin>(
     }
 }
 
+/// The most of a text answer quoted in an error.
+const QUOTED_TEXT_CHARS: usize = 60;
+
+/// If `first` (the peer's first bytes, which did not make a frame) is text, the error that says
+/// the peer is not a hubwire `peer`, quoting its first line: an HTTP server answers
+/// "HTTP/1.1 400 ...", a NATS server "INFO {...}". A hubwire frame starts with a length under
+/// the maximum, whose first byte is 0 for any frame under 16 MiB, never printable.
+fn not_hubwire(first: &[u8], peer: &str) -> Option<std::io::Error> {
+    let head = &first[..first.len().min(4)];
+    let printable = |b: &u8| b.is_ascii_graphic() || matches!(b, b' ' | b'\r' | b'\n' | b'\t');
+    if head.len() < 4 || !head.iter().all(printable) {
+        return None;
+    }
+    let line = first
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or(first);
+    let mut quoted: String = String::from_utf8_lossy(line)
+        .chars()
+        .take(QUOTED_TEXT_CHARS)
+        .collect();
+    if quoted.len() < line.len() {
+        quoted.push_str("...");
+    }
+    let guess = if line.starts_with(b"HTTP/") {
+        " (an HTTP server)"
+    } else if line.starts_with(b"INFO ") {
+        " (a NATS server)"
+    } else {
+        ""
+    };
+    let message = format!(
+        "the peer is not a hubwire {peer}: it answered in text, {quoted:?}{guess}; check the \
+         address and port"
+    );
+    Some(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        message,
+    ))
+}
+
 /// Sends `ours`, then reads the peer's CONN (which `peer` names in messages: "server",
 /// "hub"); answers it and the read buffer, which may already hold the frames after it.
 pub async fn exchange_hello<R, W>(
@@ -82,7 +123,14 @@ where
         .await
         .map_err(HandshakeError::Lost)?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
-    let first = read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
+    let first = match read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await {
+        Ok(frame) => frame,
+        // Text where a frame should be: name the peer rather than the length its bytes make.
+        Err(e) => match not_hubwire(&buf, peer) {
+            Some(named) => return Err(HandshakeError::Lost(named)),
+            None => return Err(e.into()),
+        },
+    };
     let theirs = match first.kind {
         kind::CONN => Hello::from_frame(&first)?,
         kind::ERROR => {
@@ -117,4 +165,29 @@ where
         });
     }
     Ok((theirs, buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_answers_are_named_and_frames_are_not() {
+        let http = not_hubwire(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+            "server",
+        )
+        .expect("HTTP is text")
+        .to_string();
+        assert!(http.contains("not a hubwire server"), "{http}");
+        assert!(http.contains("\"HTTP/1.1 400 Bad Request\""), "{http}");
+        assert!(http.contains("an HTTP server"), "{http}");
+        let nats = not_hubwire(b"INFO {\"server_id\":\"x\"}\r\n", "hub")
+            .unwrap()
+            .to_string();
+        assert!(nats.contains("a NATS server"), "{nats}");
+        // A frame's length starts with a zero byte; short answers are not judged.
+        assert!(not_hubwire(&[0, 0, 0, 9, 0, 1], "server").is_none());
+        assert!(not_hubwire(b"HT", "server").is_none());
+    }
 }

@@ -276,7 +276,7 @@ impl Drop for TempDir {
 /// fresh temporary directory (returned, to be dropped after the server).
 fn listen_address(transport: Transport, name: &str) -> Result<(Address, Option<TempDir>), Failure> {
     match transport {
-        Transport::Tcp => Ok((Address::Tcp(([127, 0, 0, 1], 0).into()), None)),
+        Transport::Tcp => Ok((Address::tcp(([127, 0, 0, 1], 0).into()), None)),
         Transport::Unix => {
             let dir = TempDir::new()?;
             Ok((Address::Unix(dir.0.join(name)), Some(dir)))

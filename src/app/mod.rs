@@ -25,6 +25,7 @@ mod lock;
 mod logging;
 mod queue_endpoints;
 mod queue_store;
+mod reload;
 
 pub use lock::{InstanceLock, LockError};
 pub use logging::{LogLevel, LoggingError, LoggingGuard};
@@ -376,6 +377,7 @@ impl App {
             use std::io::Write;
             let _ = std::io::stdout().flush();
             let _ = injector.set(server.fault_injector());
+            let reloads = reload::reload_on_sighup(server.tls().cloned());
             let code = tokio::select! {
                 signal = shutdown_signal() => {
                     tracing::info!(signal, "shutting down");
@@ -387,6 +389,7 @@ impl App {
                     EXIT_ESCALATED
                 }
             };
+            reloads.abort();
             let forced = server.shutdown().await;
             if forced > 0 {
                 tracing::warn!(forced, "connections were closed at the shutdown deadline");

@@ -17,7 +17,7 @@
 //!
 //! `run` reads the layered configuration (flags, environment, `--config` file, defaults), starts
 //! logging, takes the single-instance lock, starts the server with the standard endpoints, and
-//! serves until SIGINT or SIGTERM; then it shuts down gracefully, releases the lock and returns
+//! serves until SIGINT or SIGTERM (SIGHUP reloads the TLS certificate); then it shuts down gracefully, releases the lock and returns
 //! the exit code. Lifecycle and endpoints: `docs/application-base.md`.
 
 mod endpoints;

@@ -259,7 +259,16 @@ impl Client {
                     let stream = crate::net::dial(address, &options.dial_options())
                         .await
                         .map_err(refused)?;
-                    connection::open(stream, address, options).await
+                    // A refused client certificate shows only in the CONN exchange.
+                    connection::open(stream, address, options)
+                        .await
+                        .map_err(|e| match e {
+                            CallError::Connect { address, source } => CallError::Connect {
+                                address,
+                                source: crate::net::explain_tls_alert(source),
+                            },
+                            e => e,
+                        })
                 }
             }
         };

@@ -117,3 +117,28 @@ impl DialError {
         io::Error::new(self.kind(), self)
     }
 }
+
+/// A connection error after a TLS handshake the client thought complete: with TLS 1.3 a server
+/// refuses a client certificate (or its absence) only then, with an alert. Such an alert gets a
+/// sentence saying what to do; any other error is returned as it is.
+pub fn explain_tls_alert(source: io::Error) -> io::Error {
+    use rustls::AlertDescription as Alert;
+    let alert = match source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::AlertReceived(alert)) => *alert,
+        _ => return source,
+    };
+    let hint = match alert {
+        Alert::CertificateRequired => {
+            "the server requires a client certificate: give one (TlsClient::builder().client_cert, or --cert-file and --key-file)"
+        }
+        Alert::UnknownCA | Alert::BadCertificate | Alert::CertificateUnknown => {
+            "the server does not accept this client certificate: is it signed by the CA in the server's tls.ca_file?"
+        }
+        Alert::CertificateExpired => "this client certificate has expired",
+        _ => return source,
+    };
+    io::Error::new(source.kind(), format!("{hint} (TLS alert {alert:?})"))
+}

@@ -26,7 +26,7 @@ mod stream;
 mod write_through;
 
 pub use dial::{dial, DialOptions};
-pub use error::DialError;
+pub use error::{explain_tls_alert, DialError};
 pub use resolve::resolve;
 pub use sniff::{starts_tls_record, TlsSniff};
 pub use stream::{NetStream, TlsClientStream};

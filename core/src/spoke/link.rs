@@ -116,7 +116,7 @@ where
             HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },
             HandshakeError::Lost(source) => SpokeError::Connect {
                 address: address.clone(),
-                source,
+                source: crate::net::explain_tls_alert(source),
             },
             HandshakeError::Protocol(e) => SpokeError::from(e),
         })?;

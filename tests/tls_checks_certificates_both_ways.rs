@@ -193,3 +193,20 @@ async fn a_peer_off_the_allow_list_is_told_so_over_tls() {
     assert_eq!(err.code(), Some(ErrorCode::Denied), "{err}");
     assert!(err.to_string().contains("allow-list"), "{err}");
 }
+
+/// Replies far larger than the socket buffers, many in flight, all arrive over TLS (the socket
+/// fills and drains many times over while they are written).
+#[actix::test]
+async fn large_pipelined_replies_all_arrive_over_tls() {
+    let pki = Pki::new("test-ca");
+    let server = tls_server(&pki, &pki.server(&["127.0.0.1"]), ClientAuth::None);
+    let client = Client::with_options(server.tls_address(), trusting(&pki));
+    let big = Message {
+        message: "x".repeat(200 * 1024),
+    };
+    let calls = (0..32).map(|_| client.call::<Echo>(&big));
+    let replies = recv_or_fail("every large reply", futures::future::join_all(calls)).await;
+    for reply in replies {
+        assert_eq!(reply.unwrap().message.len(), big.message.len());
+    }
+}

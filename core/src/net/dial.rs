@@ -81,7 +81,7 @@ fn timeout(stage: &'static str, target: String, options: &DialOptions) -> DialEr
 }
 
 /// Connects to the first of `addrs` that answers.
-async fn connect_any(
+pub(super) async fn connect_any(
     hp: &HostPort,
     addrs: &[SocketAddr],
     deadline: Instant,

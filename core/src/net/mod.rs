@@ -19,6 +19,8 @@
 //! - `error.rs`: [`DialError`].
 
 mod dial;
+#[cfg(test)]
+mod dial_tests;
 mod error;
 mod resolve;
 mod sniff;

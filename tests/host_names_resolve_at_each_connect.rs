@@ -70,15 +70,16 @@ async fn a_spoke_dials_a_host_name() {
     assert_eq!(&got.body[..], b"hi");
 }
 
+/// What connecting to `address` fails with.
+async fn connect_error(address: &str) -> CallError {
+    let address: Address = address.parse().unwrap();
+    let connect = Client::connect(address, ClientOptions::default());
+    recv_or_fail("an error", connect).await.unwrap_err()
+}
+
 #[actix::test]
 async fn a_name_that_does_not_resolve_is_named_in_the_error() {
-    let address: Address = "tcp://nosuchhost.invalid:7400".parse().unwrap();
-    let err = recv_or_fail(
-        "an error",
-        Client::connect(address, ClientOptions::default()),
-    )
-    .await
-    .unwrap_err();
+    let err = connect_error("tcp://nosuchhost.invalid:7400").await;
     let text = err.to_string();
     assert!(
         text.contains("cannot resolve host nosuchhost.invalid"),
@@ -93,13 +94,7 @@ async fn a_refused_port_says_refused() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let address: Address = format!("tcp://localhost:{port}").parse().unwrap();
-    let err = recv_or_fail(
-        "an error",
-        Client::connect(address, ClientOptions::default()),
-    )
-    .await
-    .unwrap_err();
+    let err = connect_error(&format!("tcp://localhost:{port}")).await;
     let text = err.to_string();
     assert!(
         text.contains(&format!(":{port} refused the connection")),

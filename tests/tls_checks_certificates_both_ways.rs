@@ -26,6 +26,19 @@ fn tls_server(pki: &Pki, server: &Issued, client_auth: ClientAuth) -> TestServer
     .expect("the TLS server starts")
 }
 
+/// Client options trusting `pki`'s CA and showing `cert` to servers that ask.
+fn trusting_with_cert(pki: &Pki, cert: &Issued) -> ClientOptions {
+    let tls = TlsClient::builder()
+        .ca_file(pki.ca_file())
+        .client_cert(&cert.cert_file, &cert.key_file)
+        .build()
+        .unwrap();
+    ClientOptions {
+        tls: Some(tls),
+        ..ClientOptions::default()
+    }
+}
+
 fn trusting(pki: &Pki) -> ClientOptions {
     ClientOptions {
         tls: Some(TlsClient::builder().ca_file(pki.ca_file()).build().unwrap()),
@@ -96,17 +109,7 @@ async fn a_certificate_for_another_name_is_refused() {
 async fn a_client_certificate_gives_the_peer_its_identity() {
     let pki = Pki::new("test-ca");
     let server = tls_server(&pki, &pki.server(&["127.0.0.1"]), ClientAuth::Required);
-    let alice = pki.client("alice");
-    let options = ClientOptions {
-        tls: Some(
-            TlsClient::builder()
-                .ca_file(pki.ca_file())
-                .client_cert(&alice.cert_file, &alice.key_file)
-                .build()
-                .unwrap(),
-        ),
-        ..ClientOptions::default()
-    };
+    let options = trusting_with_cert(&pki, &pki.client("alice"));
     let client = Client::with_options(server.tls_address(), options);
     let who = recv_or_fail("who am I", client.call::<WhoAmI>(&()))
         .await
@@ -129,17 +132,7 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     let pki = Pki::new("test-ca");
     let other = Pki::new("other-ca");
     let server = tls_server(&pki, &pki.server(&["127.0.0.1"]), ClientAuth::Optional);
-    let mallory = other.client("mallory");
-    let options = ClientOptions {
-        tls: Some(
-            TlsClient::builder()
-                .ca_file(pki.ca_file())
-                .client_cert(&mallory.cert_file, &mallory.key_file)
-                .build()
-                .unwrap(),
-        ),
-        ..ClientOptions::default()
-    };
+    let options = trusting_with_cert(&pki, &other.client("mallory"));
     let client = Client::with_options(server.tls_address(), options);
     let err = recv_or_fail("a refusal", echo(&client)).await.unwrap_err();
     assert!(err.is_connection_failure(), "{err}");

@@ -57,9 +57,7 @@ async fn a_udp_endpoint_answers_every_kind_it_does_not_serve_unknown_kind() {
     let mut config = loopback_config();
     config.listen = vec!["udp://127.0.0.1:0".parse().unwrap()];
     let server = TestServer::with_test_routes(config);
-    let Address::Udp(to) = server.udp() else {
-        unreachable!()
-    };
+    let to = server.udp().socket_addr().expect("a bound UDP address");
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let kinds: Vec<u16> = [&UNASSIGNED[..], &SERVER_ONLY, &HUB_ONLY].concat();
     for k in kinds {

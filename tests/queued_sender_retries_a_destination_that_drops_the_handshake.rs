@@ -100,7 +100,7 @@ async fn delivered_after_dropped_handshakes(hangup: Hangup) {
     let clock = Arc::new(AtomicU64::new(1_700_000_000_000));
     let now = clock.clone();
     let name = format!("{hangup:?}").to_lowercase();
-    let destination = Destination::new(Address::Tcp(addr), "test.echo");
+    let destination = Destination::new(Address::tcp(addr), "test.echo");
     let (sender, _supervisor) = SenderSpec::new(&name, destination)
         .backoff(BackoffPolicy::fixed(RETRY_EVERY))
         .max_attempts(10)
@@ -139,7 +139,7 @@ async fn delivered_after_dropped_handshakes(hangup: Hangup) {
         .await
         .unwrap();
     let config = Config {
-        listen: vec![Address::Tcp(addr)],
+        listen: vec![Address::tcp(addr)],
         ..loopback_config()
     };
     let server = TestServer::with_test_routes(config);

@@ -49,7 +49,7 @@ async fn connect_times_out_when_the_socket_cannot_be_opened() {
         connect_timeout: Duration::from_millis(300),
         ..ClientOptions::default()
     };
-    let err = Client::connect(Address::Tcp(addr), options)
+    let err = Client::connect(Address::tcp(addr), options)
         .await
         .unwrap_err();
     assert!(matches!(err, CallError::ConnectTimeout { .. }), "{err}");

@@ -184,7 +184,7 @@ async fn lossy_relay(server: SocketAddr) -> (SocketAddr, tokio::task::JoinHandle
 async fn an_idempotent_call_is_resent_after_a_lost_datagram() {
     let server = TestServer::with_test_routes(udp_config());
     let (relay, task) = lossy_relay(udp_addr(&server.udp())).await;
-    let client = Client::new(Address::Udp(relay));
+    let client = Client::new(Address::udp(relay));
     let m = Message {
         message: "again".into(),
     };
@@ -200,7 +200,7 @@ async fn an_idempotent_call_is_resent_after_a_lost_datagram() {
 async fn a_non_idempotent_call_is_not_resent() {
     let server = TestServer::with_test_routes(udp_config());
     let (relay, task) = lossy_relay(udp_addr(&server.udp())).await;
-    let client = Client::new(Address::Udp(relay));
+    let client = Client::new(Address::udp(relay));
     let m = Message {
         message: "once".into(),
     };
@@ -228,7 +228,7 @@ async fn a_udp_client_with_nobody_listening_cannot_connect() {
         connect_timeout: Duration::from_millis(500),
         ..ClientOptions::default()
     };
-    let err = Client::connect(Address::Udp(port), options)
+    let err = Client::connect(Address::udp(port), options)
         .await
         .unwrap_err();
     assert!(

@@ -125,7 +125,7 @@ pub struct RequestArgs {
     /// The load.
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Server to call: tcp://HOST:PORT or unix:///PATH (default: start an in-process echo
+    /// Server to call: tcp://HOST:PORT, tls://HOST:PORT or unix:///PATH (default: start an in-process echo
     /// server on --transport, and stop it at the end; HUBWIRE_URL is not read here).
     #[arg(
         short = 's',
@@ -141,6 +141,9 @@ pub struct RequestArgs {
     /// Seconds each call may take before it counts as a timeout.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
+    /// For a tls:// --server: the CA file and client certificate.
+    #[command(flatten)]
+    pub tls: crate::TlsArgs,
 }
 
 /// Checked load parameters.
@@ -276,7 +279,7 @@ impl Drop for TempDir {
 /// fresh temporary directory (returned, to be dropped after the server).
 fn listen_address(transport: Transport, name: &str) -> Result<(Address, Option<TempDir>), Failure> {
     match transport {
-        Transport::Tcp => Ok((Address::Tcp(([127, 0, 0, 1], 0).into()), None)),
+        Transport::Tcp => Ok((Address::tcp(([127, 0, 0, 1], 0).into()), None)),
         Transport::Unix => {
             let dir = TempDir::new()?;
             Ok((Address::Unix(dir.0.join(name)), Some(dir)))
@@ -344,7 +347,8 @@ async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
                 calls.body.len(),
                 plan.describe()
             );
-            load_hub(&address, &plan, &calls).await
+            let tls = args.tls.client().map_err(|e| Failure::new(EXIT_USAGE, e))?;
+            load_hub(&address, tls, &plan, &calls).await
         }
         None => run_hub_in_process(&plan, &calls).await,
     }
@@ -362,14 +366,19 @@ async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failur
         calls.body.len(),
         plan.describe()
     );
-    let report = load_hub(&server.address, plan, calls).await;
+    let report = load_hub(&server.address, None, plan, calls).await;
     drop(server);
     drop(dir);
     report
 }
 
-async fn load_hub(address: &Address, plan: &Plan, calls: &Calls) -> Result<Report, Failure> {
-    let clients = hub::connect(address, plan.clients, calls.timeout)
+async fn load_hub(
+    address: &Address,
+    tls: Option<hubwire_core::tls::TlsClient>,
+    plan: &Plan,
+    calls: &Calls,
+) -> Result<Report, Failure> {
+    let clients = hub::connect(address, plan.clients, calls.timeout, tls)
         .await
         .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
     let sample = hub::drive(&clients, plan.depth, calls, plan.window()).await;
@@ -425,6 +434,7 @@ async fn bench_compare(args: &LoadArgs) -> Result<Report, Failure> {
         address: None,
         route: "echo".into(),
         timeout: 10.0,
+        tls: crate::TlsArgs::default(),
     };
     let hub = bench_request(&request).await?;
     print!("{}", hub.lines());

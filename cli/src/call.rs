@@ -51,6 +51,7 @@ impl CallArgs {
             json,
             timeout: self.timeout,
             headers: self.headers,
+            tls: self.server.tls,
         })
     }
 }
@@ -58,7 +59,7 @@ impl CallArgs {
 /// One call of a route, as `hubwire call`, `health`, `stats`, `queue` and `sender` make it.
 #[derive(Debug, Clone)]
 pub struct RouteCall {
-    /// Server address: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH.
+    /// Server address: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or unix:///PATH.
     pub address: String,
     /// Route key, such as dice.roll.
     pub route: String,
@@ -68,6 +69,8 @@ pub struct RouteCall {
     pub timeout: f64,
     /// Request headers as `NAME=VALUE`.
     pub headers: Vec<String>,
+    /// For a tls:// server: the CA file and client certificate.
+    pub tls: crate::TlsArgs,
 }
 
 /// `NAME=VALUE` pairs to request headers.
@@ -151,8 +154,16 @@ pub async fn call_route(args: RouteCall) -> i32 {
         return EXIT_USAGE;
     }
     let timeout = Duration::from_secs_f64(args.timeout);
+    let tls = match args.tls.client() {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("hubwire call: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let options = ClientOptions {
         connect_timeout: timeout,
+        tls,
         ..ClientOptions::default()
     };
     let client = Client::with_options(address, options);

@@ -23,6 +23,7 @@ mod pubsub;
 mod queue;
 mod server;
 mod spotty;
+mod tls;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, call_route, CallArgs, RouteCall};
@@ -31,6 +32,7 @@ pub use pubsub::{publish, reply, rpc, subscribe, HubTarget, PubArgs, ReplyArgs, 
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
 pub use server::{ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
+pub use tls::TlsArgs;
 
 use clap::{Parser, Subcommand};
 
@@ -121,6 +123,7 @@ impl StandardArgs {
             json: None,
             timeout: self.timeout,
             headers: Vec::new(),
+            tls: self.server.tls,
         })
     }
 }

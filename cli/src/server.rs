@@ -10,7 +10,8 @@ pub const SERVER_ENV: &str = "HUBWIRE_URL";
 /// The `--server` flag.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServerArg {
-    /// The server: tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH (default: $HUBWIRE_URL).
+    /// The server: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or unix:///PATH
+    /// (default: $HUBWIRE_URL).
     #[arg(
         short = 's',
         long = "server",
@@ -19,6 +20,9 @@ pub struct ServerArg {
         global = true
     )]
     pub server: Option<String>,
+    /// How to check a tls:// server, and the certificate to show it.
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 impl ServerArg {
@@ -87,6 +91,7 @@ mod tests {
     fn the_positional_address_and_the_flag_must_agree() {
         let flag = ServerArg {
             server: Some("tcp://a:1".into()),
+            ..ServerArg::default()
         };
         assert_eq!(flag.resolve(None, None).unwrap(), "tcp://a:1");
         assert_eq!(flag.resolve(Some("tcp://a:1"), None).unwrap(), "tcp://a:1");

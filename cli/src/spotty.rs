@@ -116,8 +116,8 @@ async fn clean_cycle(address: &Address, cycle: u32, subscriptions: u32) -> Resul
 
 /// A raw connection subscribes and vanishes without a goodbye (the socket dropped).
 async fn abrupt_cycle(address: &Address, cycle: u32, subscriptions: u32) -> Result<(), String> {
-    let Address::Tcp(addr) = address else {
-        return Err("abrupt cycles speak TCP".into());
+    let (Address::Tcp(_), Some(addr)) = (address, address.socket_addr()) else {
+        return Err("abrupt cycles speak TCP to an IP address".into());
     };
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await

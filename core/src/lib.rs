@@ -3,7 +3,10 @@
 //! # Layout
 //! - [`protocol`]: wire protocol v1: frames, envelopes, the error-code table (normative text in
 //!   `docs/protocol.md`, test vectors in `docs/protocol-vectors.json`).
-//! - [`address`]: addresses as URLs (`tcp://`, `udp://`, `unix://`).
+//! - [`address`]: addresses as URLs (`tcp://`, `tls://`, `udp://`, `unix://`), hosts by IP
+//!   literal or by name.
+//! - [`net`]: dialling: host names resolved at each connect, each address tried, TLS.
+//! - [`tls`]: TLS settings of diallers and listeners (rustls), PEM files, peer identities.
 //! - [`allow`]: the allow-list of peers (addresses, ranges, uids), deny by default.
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`](mod@route): a route declared once (key, request type, reply type) for server and client.
@@ -43,6 +46,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod nats;
+pub mod net;
 pub mod protocol;
 pub mod pubsub;
 pub mod route;
@@ -54,6 +58,7 @@ pub mod store;
 pub mod stream;
 pub mod supervision;
 mod sync;
+pub mod tls;
 
 pub use address::{Address, AddressError};
 pub use allow::{AllowEntry, AllowList, BadAllowEntry};

@@ -17,7 +17,7 @@
 //!
 //! `run` reads the layered configuration (flags, environment, `--config` file, defaults), starts
 //! logging, takes the single-instance lock, starts the server with the standard endpoints, and
-//! serves until SIGINT or SIGTERM; then it shuts down gracefully, releases the lock and returns
+//! serves until SIGINT or SIGTERM (SIGHUP reloads the TLS certificate); then it shuts down gracefully, releases the lock and returns
 //! the exit code. Lifecycle and endpoints: `docs/application-base.md`.
 
 mod endpoints;
@@ -25,6 +25,7 @@ mod lock;
 mod logging;
 mod queue_endpoints;
 mod queue_store;
+mod reload;
 
 pub use lock::{InstanceLock, LockError};
 pub use logging::{LogLevel, LoggingError, LoggingGuard};
@@ -409,6 +410,7 @@ impl App {
             use std::io::Write;
             let _ = std::io::stdout().flush();
             let _ = injector.set(server.fault_injector());
+            let reloads = reload::reload_on_sighup(server.tls().cloned());
             let code = tokio::select! {
                 signal = shutdown_signal() => {
                     tracing::info!(signal, "shutting down");
@@ -420,6 +422,7 @@ impl App {
                     EXIT_ESCALATED
                 }
             };
+            reloads.abort();
             let forced = server.shutdown().await;
             if forced > 0 {
                 tracing::warn!(forced, "connections were closed at the shutdown deadline");

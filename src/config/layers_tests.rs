@@ -162,7 +162,11 @@ fn a_wrong_type_names_key_value_and_source() {
 
 #[test]
 fn a_port_out_of_range_and_a_malformed_address_are_refused() {
-    for bad in ["tcp://127.0.0.1:70000", "127.0.0.1:7400", "tcp://nowhere:1"] {
+    for bad in [
+        "tcp://127.0.0.1:70000",
+        "127.0.0.1:7400",
+        "tcp://no where:1",
+    ] {
         let err = load("d", "a", None, &[], &[flag("listen", bad)])
             .unwrap_err()
             .to_string();

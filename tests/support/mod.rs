@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bridge;
+pub mod certs;
 pub mod forwarder;
 pub mod hub;
 pub mod journal;
@@ -146,9 +147,10 @@ pub fn loopback_and_unix_config() -> Config {
 /// timeouts. Returns the address it listens on; the task stops when aborted.
 pub async fn silent_server(address: &Address) -> (Address, tokio::task::JoinHandle<()>) {
     match address {
-        Address::Tcp(addr) => {
+        Address::Tcp(_) | Address::Tls(_) => {
+            let addr = address.socket_addr().expect("an IP literal");
             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-            let bound = Address::Tcp(listener.local_addr().unwrap());
+            let bound = address.with_socket_addr(listener.local_addr().unwrap());
             let task = tokio::spawn(async move {
                 let mut held = Vec::new();
                 while let Ok((socket, _)) = listener.accept().await {
@@ -189,6 +191,8 @@ pub struct TestServer {
     pub udp_stats: Option<Arc<hubwire::transport::UdpStats>>,
     pub registry: hubwire::stats::StatsRegistry,
     pub faults: hubwire::server::FaultInjector,
+    /// The TLS settings of its `tls://` listeners, to reload.
+    pub tls: Option<Arc<hubwire::tls::ServerTls>>,
     routes: Arc<RouteTable>,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -213,6 +217,7 @@ impl TestServer {
                             server.udp_stats(),
                             server.stats_registry().clone(),
                             server.fault_injector(),
+                            server.tls().cloned(),
                         )));
                         // Wait for the stop signal without blocking the system's thread.
                         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -231,15 +236,15 @@ impl TestServer {
                 }
             });
         });
-        let (addresses, routes, udp_stats, registry, faults) =
-            ready_rx
-                .recv_timeout(PATIENCE)
-                .map_err(|e| format!("server did not start: {e}"))??;
+        let (addresses, routes, udp_stats, registry, faults, tls) = ready_rx
+            .recv_timeout(PATIENCE)
+            .map_err(|e| format!("server did not start: {e}"))??;
         Ok(TestServer {
             addresses,
             udp_stats,
             registry,
             faults,
+            tls,
             routes,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -278,6 +283,15 @@ impl TestServer {
             .expect("a tcp listener")
     }
 
+    /// The server's TLS address.
+    pub fn tls_address(&self) -> Address {
+        self.addresses
+            .iter()
+            .find(|a| a.scheme() == "tls")
+            .cloned()
+            .expect("a tls listener")
+    }
+
     /// The counters of route `key`.
     pub fn stats(&self, key: &str) -> RouteStatsSnapshot {
         self.routes
@@ -313,7 +327,8 @@ impl Raw {
     /// Connects (TCP or Unix socket) without a handshake.
     pub async fn connect(address: &Address) -> Raw {
         let stream: Box<dyn Io> = match address {
-            Address::Tcp(addr) => {
+            Address::Tcp(_) | Address::Tls(_) => {
+                let addr = address.socket_addr().expect("an IP literal");
                 let stream = recv_or_fail("connect", TcpStream::connect(addr))
                     .await
                     .expect("connects");

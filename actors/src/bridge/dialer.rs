@@ -98,6 +98,12 @@ impl BridgeDialer {
         }
     }
 
+    /// Dials `tls://` targets trusting `tls` (the default: the system roots only).
+    pub fn with_tls(mut self, tls: Option<hubwire_core::tls::TlsClient>) -> Self {
+        self.options.tls = tls;
+        self
+    }
+
     /// Dials again after `policy` (the default is a spoke's).
     pub fn with_backoff(mut self, policy: hubwire_core::backoff::BackoffPolicy) -> Self {
         self.options.backoff = policy;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use actix::Arbiter;
 use hubwire_core::stats::StatsRegistry;
+use hubwire_core::tls::TlsClient;
 use hubwire_core::Config;
 
 use super::{BridgeDialer, Bridges};
@@ -33,21 +34,35 @@ pub fn start_for_hub(
     if hub.bridges().is_none() {
         return hub;
     }
+    let tls = bridge_tls(config);
     for target in &config.bridges {
         let id = format!("bridge.{}", target.url);
         let lost = registry.counter("supervisor.lost_messages", &[("child", id.as_str())]);
         let (target, for_dialer) = (Arc::new(target.clone()), hub.clone());
         let backoff = config.bridge_backoff.clone();
+        let tls = tls.clone();
         let (spec, _handle) = actor_child(
             id,
             Arbiter::current(),
             move |exit| {
                 let dialer = BridgeDialer::new(target.clone(), for_dialer.clone(), exit);
-                Ok(dialer.with_backoff(backoff.clone()))
+                Ok(dialer.with_backoff(backoff.clone()).with_tls(tls.clone()))
             },
             lost,
         );
         services.push(spec);
     }
     hub
+}
+
+/// What bridges dialled over `tls://` trust: the system roots, and `tls.ca_file` when set.
+fn bridge_tls(config: &Config) -> Option<TlsClient> {
+    let ca_file = config.tls.as_ref()?.ca_file.as_ref()?;
+    match TlsClient::builder().ca_file(ca_file).build() {
+        Ok(tls) => Some(tls),
+        Err(e) => {
+            tracing::error!(error = %e, "bridges over tls:// trust the system roots only");
+            None
+        }
+    }
 }

@@ -9,6 +9,7 @@ use hubwire_core::backoff::BackoffPolicy;
 use hubwire_core::client::{Client, ClientOptions};
 use hubwire_core::sender::{Destination, RetryRule};
 use hubwire_core::stats::StatsRegistry;
+use hubwire_core::tls::TlsClient;
 
 use super::handle::{Sender, SenderShared};
 use super::keeper::{Clock, Keeper, KeeperSetup, SenderCounters, Wake};
@@ -56,6 +57,8 @@ pub struct SenderSpec {
     destination: Destination,
     options: SenderOptions,
     clock: Option<Clock>,
+    /// For a `tls://` destination: the roots trusted and the client certificate.
+    tls: Option<TlsClient>,
 }
 
 impl std::fmt::Debug for SenderSpec {
@@ -77,7 +80,15 @@ impl SenderSpec {
             destination,
             options: SenderOptions::default(),
             clock: None,
+            tls: None,
         }
+    }
+
+    /// For a `tls://` destination: trusts `tls`'s roots and shows its client certificate
+    /// (default: the system roots, no certificate).
+    pub fn tls(mut self, tls: TlsClient) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Replaces every option at once.
@@ -169,6 +180,7 @@ impl SenderSpec {
         };
         let client_options = ClientOptions {
             call_timeout: self.options.call_timeout,
+            tls: self.tls,
             ..ClientOptions::default()
         };
         let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(crate::queue::now_ms));

@@ -34,12 +34,15 @@ use crate::transport::{
 /// in TIME_WAIT do not block it; a Unix socket file of the old one is replaced).
 fn rebind(address: &Address, options: SocketOptions, mode: u32) -> io::Result<Bound> {
     match address {
-        Address::Tcp(addr) => {
-            let domain = socket2::Domain::for_address(*addr);
+        Address::Tcp(hp) | Address::Tls(hp) => {
+            let addr = hp
+                .socket_addr()
+                .ok_or_else(|| crate::transport::listener::unresolved(address))?;
+            let domain = socket2::Domain::for_address(addr);
             let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
             socket.set_reuse_address(true)?;
             socket.set_nonblocking(true)?;
-            socket.bind(&(*addr).into())?;
+            socket.bind(&addr.into())?;
             socket.listen(1024)?;
             let listener = tokio::net::TcpListener::from_std(socket.into())?;
             Ok(Bound::Tcp(listener, options))

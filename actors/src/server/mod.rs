@@ -12,6 +12,7 @@
 //!         └── Listener … (one per stream address, restarted when it fails)
 //! ```
 
+mod binding;
 mod listeners;
 mod routes;
 
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hubwire_core::stats::{Gauge, StatsRegistry};
+use hubwire_core::tls::ServerTls;
 use tokio::sync::watch;
 
 use actix::{Actor, Context, Handler, SyncContext};
@@ -53,7 +55,7 @@ pub enum StartError {
     /// A route key is not valid.
     #[error(transparent)]
     InvalidRouteKey(#[from] InvalidRouteKey),
-    /// A listen address could not be bound.
+    /// A listen address could not be bound (or its host name could not be resolved).
     #[error("cannot listen on {address}: {source}")]
     Bind {
         /// The address.
@@ -64,6 +66,12 @@ pub enum StartError {
     /// There is nothing to listen on.
     #[error("no listen address is configured")]
     NoListeners,
+    /// The TLS settings (certificate, key, CA file) could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] hubwire_core::tls::TlsError),
+    /// A `tls://` address is to be listened on, but the config has no `tls` block.
+    #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
+    TlsWithoutSettings(Address),
     /// A non-loopback address would be open to every peer by default.
     #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file) to the addresses, CIDR ranges or uids that may connect")]
     OpenWithoutAllowList(Address),
@@ -278,10 +286,11 @@ impl ServerBuilder {
         if self.config.listen.is_empty() {
             return Err(StartError::NoListeners);
         }
+        // Host names are resolved now: what they stand for is what gets bound and checked.
+        let listen = binding::resolve_all(&self.config.listen).await?;
+        let tls = binding::load_tls(&self.config, &listen)?;
         if self.config.allow.is_none() {
-            let open = self
-                .config
-                .listen
+            let open = listen
                 .iter()
                 .find(|a| a.socket_addr().is_some_and(|addr| !addr.ip().is_loopback()));
             if let Some(address) = open {
@@ -291,9 +300,9 @@ impl ServerBuilder {
         let mode = self.config.unix_socket_mode_bits();
         let mut bound = Vec::new();
         let mut udp_bound = Vec::new();
-        for address in &self.config.listen {
-            if let Address::Udp(addr) = address {
-                let (socket, local) = bind_udp(*addr).map_err(|source| StartError::Bind {
+        for address in &listen {
+            if let (Address::Udp(_), Some(addr)) = (address, address.socket_addr()) {
+                let (socket, local) = bind_udp(addr).map_err(|source| StartError::Bind {
                     address: address.clone(),
                     source,
                 })?;
@@ -342,8 +351,9 @@ impl ServerBuilder {
             phase: phase_rx,
             registry: self.registry.clone(),
             hub,
+            tls: tls.clone(),
         });
-        let open_connections = ["tcp", "unix"]
+        let open_connections = ["tcp", "tls", "unix"]
             .map(|transport| shared.transport_stats(transport).open)
             .to_vec();
         let mut addresses = Vec::new();
@@ -387,6 +397,7 @@ impl ServerBuilder {
             tree,
             routes,
             pool,
+            tls,
         })
     }
 }
@@ -403,6 +414,8 @@ pub struct Server {
     tree: listeners::ListenerTree,
     routes: Arc<RouteTable>,
     pool: IoPool,
+    /// The TLS settings of the `tls://` listeners, when there are any.
+    tls: Option<Arc<ServerTls>>,
 }
 
 impl Server {
@@ -439,6 +452,12 @@ impl Server {
     /// The counters of route `key`.
     pub fn route_stats(&self, key: &str) -> Option<RouteStatsSnapshot> {
         self.routes.get(key).map(|e| e.stats().snapshot())
+    }
+
+    /// The TLS settings of the `tls://` listeners: [`ServerTls::reload`] re-reads the
+    /// certificate and key for the handshakes that follow (the application does on SIGHUP).
+    pub fn tls(&self) -> Option<&Arc<ServerTls>> {
+        self.tls.as_ref()
     }
 
     /// Fault injection into the listeners' supervision tree (for tests and drills).

@@ -15,8 +15,10 @@ use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame};
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::tls::PendingTls;
 use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
 use crate::supervisor::{ExitReporter, StopChild};
+use hubwire_core::net::TlsSniff;
 
 /// Turns an accepted socket into read and write halves on the thread that will own them.
 pub(crate) type OpenStream = Box<
@@ -33,13 +35,15 @@ pub(crate) enum AcceptedStream {
 }
 
 impl AcceptedStream {
-    /// Moves the socket out of this thread's reactor, to be opened on its I/O thread.
-    fn into_open(self) -> io::Result<OpenStream> {
+    /// Moves the socket out of this thread's reactor, to be opened on its I/O thread. A TCP
+    /// stream that starts with a TLS record fails its first read with `tls_on_plain`.
+    fn into_open(self, tls_on_plain: String) -> io::Result<OpenStream> {
         Ok(match self {
             AcceptedStream::Tcp(stream) => {
                 let std = stream.into_std()?;
                 Box::new(move || {
                     let (rd, wr) = tokio::net::TcpStream::from_std(std)?.into_split();
+                    let rd = TlsSniff::new(rd, tls_on_plain, true);
                     Ok((Box::new(rd) as _, Box::new(wr) as _))
                 })
             }
@@ -76,7 +80,8 @@ pub enum Bound {
     Unix(tokio::net::UnixListener, std::path::PathBuf),
 }
 
-/// Binds `address`; returns the socket and the address actually bound (port 0 resolved).
+/// Binds `address` (an IP literal or a path; `tls://` binds TCP, its listener does the TLS);
+/// returns the socket and the address actually bound (port 0 resolved).
 /// Unix socket files get permissions `mode`.
 pub async fn bind(
     address: &Address,
@@ -84,10 +89,14 @@ pub async fn bind(
     mode: u32,
 ) -> io::Result<(Bound, Address)> {
     match address {
-        Address::Tcp(addr) => {
+        Address::Tcp(hp) | Address::Tls(hp) => {
+            let addr = hp.socket_addr().ok_or_else(|| unresolved(address))?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;
-            Ok((Bound::Tcp(listener, options), Address::Tcp(local)))
+            Ok((
+                Bound::Tcp(listener, options),
+                address.with_socket_addr(local),
+            ))
         }
         Address::Unix(path) => {
             let listener = tokio::net::UnixListener::bind(path)?;
@@ -100,6 +109,14 @@ pub async fn bind(
             "udp:// is not a stream transport",
         )),
     }
+}
+
+/// A host name reached a bind: names are resolved before (the server does it at start).
+pub(crate) fn unresolved(address: &Address) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{address}: resolve the host name before binding"),
+    )
 }
 
 fn accept_stream(bound: Bound) -> BoxStream<'static, io::Result<(AcceptedStream, Peer)>> {
@@ -261,6 +278,50 @@ impl Listener {
     }
 }
 
+impl Listener {
+    /// Counts an admitted peer; the I/O thread its connection goes to, and where it reports
+    /// closing.
+    fn admit(
+        &mut self,
+        peer: &Peer,
+        ctx: &mut Context<Self>,
+    ) -> (ArbiterHandle, Recipient<ConnectionClosed>) {
+        self.conns.open += 1;
+        if let Some(ip) = peer.ip() {
+            *self.conns.per_ip.entry(ip).or_default() += 1;
+        }
+        self.stats.accepted.inc();
+        let thread = self.io_threads[self.next % self.io_threads.len()].clone();
+        self.next = self.next.wrapping_add(1);
+        let on_close = self
+            .on_close
+            .clone()
+            .unwrap_or_else(|| ctx.address().recipient());
+        (thread, on_close)
+    }
+
+    /// A socket of a `tls://` listener: refused or admitted as any other, on its address (a
+    /// refused peer still gets a handshake, to read why), then its handshake runs on the
+    /// connection's I/O thread.
+    fn accept_tls(
+        &mut self,
+        socket: tokio::net::TcpStream,
+        addr: std::net::SocketAddr,
+        peer: Peer,
+        ctx: &mut Context<Self>,
+    ) {
+        let pending = match PendingTls::new(socket, addr, &self.shared) {
+            Ok(pending) => pending,
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
+        };
+        if let Some((code, message)) = self.refusal(&peer) {
+            return pending.refuse(code, message);
+        }
+        let (thread, on_close) = self.admit(&peer, ctx);
+        pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
+    }
+}
+
 impl Actor for Listener {
     type Context = Context<Self>;
 
@@ -287,26 +348,27 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
             // peer or a moment; the listener carries on.
             Err(e) => return tracing::warn!(address = %self.address, error = %e, "accept failed"),
         };
+        let stream = match (stream, &peer, &self.address) {
+            (AcceptedStream::Tcp(socket), Peer::Ip(addr), Address::Tls(_)) => {
+                let addr = *addr;
+                return self.accept_tls(socket, addr, peer, ctx);
+            }
+            (stream, ..) => stream,
+        };
         if let Some((code, message)) = self.refusal(&peer) {
             return stream.refuse(code, message);
         }
-        let open = match stream.into_open() {
+        let tls_on_plain = format!(
+            "a TLS handshake from {peer} reached the plain listener {}: the client dialled tls:// a tcp:// port (dial tcp://, or listen on tls://)",
+            self.address
+        );
+        let open = match stream.into_open(tls_on_plain) {
             Ok(open) => open,
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
-        self.conns.open += 1;
-        if let Some(ip) = peer.ip() {
-            *self.conns.per_ip.entry(ip).or_default() += 1;
-        }
-        self.stats.accepted.inc();
-        let thread = &self.io_threads[self.next % self.io_threads.len()];
-        self.next = self.next.wrapping_add(1);
-        let on_close = self
-            .on_close
-            .clone()
-            .unwrap_or_else(|| ctx.address().recipient());
+        let (thread, on_close) = self.admit(&peer, ctx);
         let stats = self.stats.clone();
-        Connection::start_on(thread, peer, self.shared.clone(), open, on_close, stats);
+        Connection::start_on(&thread, peer, self.shared.clone(), open, on_close, stats);
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {

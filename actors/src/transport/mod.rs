@@ -1,5 +1,6 @@
 //! Stream transports as actors: a listener per address, a connection per peer, spread over a
-//! pool of I/O threads.
+//! pool of I/O threads. A `tls://` listener does each TLS handshake on the connection's I/O
+//! thread (`tls.rs`) and hands the connection the decrypted stream.
 
 mod connection;
 mod io_pool;
@@ -7,6 +8,7 @@ pub(crate) mod listener;
 mod peer;
 mod shared;
 mod socket_options;
+mod tls;
 mod udp;
 
 pub use connection::Connection;

@@ -75,6 +75,9 @@ pub struct TransportStats {
     pub outbound_bytes: Gauge,
     /// Writer tasks alive: open connections, and closed ones still writing their last bytes.
     pub writers: Gauge,
+    /// TLS handshakes that failed (a bad or missing client certificate, a plain client, a
+    /// timeout).
+    pub handshakes_failed: Counter,
 }
 
 impl TransportStats {
@@ -90,6 +93,7 @@ impl TransportStats {
             stalled: registry.counter("connections.stalled", &labels),
             outbound_bytes: registry.gauge("connections.outbound_bytes", &labels),
             writers: registry.gauge("connections.writers", &labels),
+            handshakes_failed: registry.counter("connections.tls_handshakes_failed", &labels),
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct ConnectionShared {
     pub registry: StatsRegistry,
     /// The pub/sub hub, on a server that serves one.
     pub hub: Option<crate::hub::Hub>,
+    /// The certificate `tls://` listeners present, read at each handshake (so a reload
+    /// reaches new connections only).
+    pub tls: Option<Arc<hubwire_core::tls::ServerTls>>,
 }
 
 impl ConnectionShared {

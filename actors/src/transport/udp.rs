@@ -56,7 +56,7 @@ pub fn bind_udp(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, Address)> 
     let socket = std::net::UdpSocket::bind(addr)?;
     socket.set_nonblocking(true)?;
     let local = socket.local_addr()?;
-    Ok((socket, Address::Udp(local)))
+    Ok((socket, Address::udp(local)))
 }
 
 /// Serves requests arriving as datagrams on one socket.

@@ -94,7 +94,7 @@ impl BridgedHubs {
         ));
         let hub = |bridges: Vec<BridgeTarget>| {
             let config = Config {
-                listen: vec![Address::Tcp(([127, 0, 0, 1], 0).into())],
+                listen: vec![Address::tcp(([127, 0, 0, 1], 0).into())],
                 bridge_secret: Some(secret.clone()),
                 bridges,
                 ..Config::default()

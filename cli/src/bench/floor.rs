@@ -71,7 +71,10 @@ impl Conn {
     /// Connects to `address` (TCP with TCP_NODELAY, as hubwire's client sets it).
     pub async fn connect(address: &Address) -> std::io::Result<Conn> {
         match address {
-            Address::Tcp(addr) => {
+            Address::Tcp(_) | Address::Tls(_) => {
+                let addr = address.socket_addr().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "an IP literal address")
+                })?;
                 let stream = tokio::net::TcpStream::connect(addr).await?;
                 stream.set_nodelay(true)?;
                 Ok(Conn::Tcp(stream))
@@ -205,12 +208,15 @@ fn current_thread_runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn bind(listen: &Address) -> std::io::Result<(FloorListener, Address)> {
     match listen {
-        Address::Tcp(addr) => {
+        Address::Tcp(_) | Address::Tls(_) => {
+            let addr = listen.socket_addr().ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "an IP literal address")
+            })?;
             let std = std::net::TcpListener::bind(addr)?;
             std.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(std)?;
             let local = listener.local_addr()?;
-            Ok((FloorListener::Tcp(listener), Address::Tcp(local)))
+            Ok((FloorListener::Tcp(listener), Address::tcp(local)))
         }
         Address::Unix(path) => {
             let listener = tokio::net::UnixListener::bind(path)?;

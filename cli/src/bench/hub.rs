@@ -149,10 +149,12 @@ pub(crate) async fn connect(
     address: &Address,
     clients: usize,
     timeout: Duration,
+    tls: Option<hubwire_core::tls::TlsClient>,
 ) -> Result<Vec<Client>, CallError> {
     let options = ClientOptions {
         connect_timeout: timeout,
         call_timeout: timeout,
+        tls,
         ..ClientOptions::default()
     };
     let mut connected = Vec::with_capacity(clients);

@@ -220,7 +220,7 @@ impl<T: Tally> Subscribers<T> {
 
 /// An in-process hub (default limits) on 127.0.0.1, stopped when dropped.
 pub(super) fn start_hub() -> Result<(InProcessServer, SocketAddr), Failure> {
-    let listen = Address::Tcp(([127, 0, 0, 1], 0).into());
+    let listen = Address::tcp(([127, 0, 0, 1], 0).into());
     let server = InProcessServer::start(listen, Box::new(|b| Ok(b.hub(HubLimits::default()))))
         .map_err(|e| Failure::new(1, e))?;
     let addr = server

@@ -234,7 +234,7 @@ async fn load_queued(
             .await
             .map_err(store_failure)?;
     }
-    let clients = hub::connect(&server.server.address, plan.clients, CALL_TIMEOUT)
+    let clients = hub::connect(&server.server.address, plan.clients, CALL_TIMEOUT, None)
         .await
         .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
     let window = plan.window();

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hubwire_actors::spoke::{Spoke, SpokeSpec};
+use hubwire_core::spoke::SpokeOptions;
 use hubwire_core::stats::StatsRegistry;
+use hubwire_core::tls::TlsClient;
 use hubwire_core::Address;
 use serde_json::json;
 
@@ -43,25 +45,35 @@ pub struct HubTarget {
 }
 
 /// What a command needs before it talks to the hub: a valid address and timeout.
-pub(crate) fn target(hub: &HubTarget) -> Result<(Address, Duration), String> {
+pub(crate) fn target(hub: &HubTarget) -> Result<(Address, Duration, Option<TlsClient>), String> {
     let address = hub.server.resolve(None, Some(DEFAULT_ADDRESS))?;
     let address = address.parse().map_err(|e| format!("{e}"))?;
     if !(hub.timeout.is_finite() && hub.timeout > 0.0) {
         return Err("--timeout must be a positive number of seconds".into());
     }
-    Ok((address, Duration::from_secs_f64(hub.timeout)))
+    let tls = hub.server.tls.client()?;
+    Ok((address, Duration::from_secs_f64(hub.timeout), tls))
 }
 
 /// Runs `work` with a spoke connected to `address` in an actix system of its own.
-pub(crate) fn with_spoke<F, Fut>(command: &str, address: Address, timeout: Duration, work: F) -> i32
+pub(crate) fn with_spoke<F, Fut>(
+    command: &str,
+    (address, timeout, tls): (Address, Duration, Option<TlsClient>),
+    work: F,
+) -> i32
 where
     F: FnOnce(Spoke) -> Fut,
     Fut: std::future::Future<Output = i32>,
 {
     let system = actix::System::new();
     system.block_on(async move {
+        let options = SpokeOptions {
+            tls,
+            ..SpokeOptions::default()
+        };
         let (spoke, supervisor) = SpokeSpec::new(address.clone())
             .name(command)
+            .options(options)
             .start(&StatsRegistry::new());
         if let Err(e) = spoke.ready(timeout).await {
             eprintln!("hubwire {command}: cannot reach the hub at {address}: {e}");

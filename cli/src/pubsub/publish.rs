@@ -69,17 +69,17 @@ pub fn publish(args: PubArgs) -> i32 {
             eprintln!("hubwire pub: {e}");
             EXIT_USAGE
         };
-        let (address, timeout) = target(&args.hub).map_err(usage)?;
+        let (address, timeout, tls) = target(&args.hub).map_err(usage)?;
         let channel: Channel = parse("pub", "channel", &args.channel)?;
         let body = body(&args).map_err(usage)?;
         let headers = parse_headers(&args.headers).map_err(usage)?;
-        Ok((address, timeout, channel, body, headers))
+        Ok((address, timeout, tls, channel, body, headers))
     })();
-    let (address, timeout, channel, body, headers) = match prepared {
+    let (address, timeout, tls, channel, body, headers) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    with_spoke("pub", address, timeout, |spoke| async move {
+    with_spoke("pub", (address, timeout, tls), |spoke| async move {
         let options = |headers: &Headers| PublishOptions {
             retain: args.retain,
             headers: headers.clone(),

@@ -104,20 +104,20 @@ pub fn reply(args: ReplyArgs) -> i32 {
             eprintln!("hubwire reply: {e}");
             EXIT_USAGE
         };
-        let (address, timeout) = target(&args.hub).map_err(usage)?;
+        let (address, timeout, tls) = target(&args.hub).map_err(usage)?;
         let pattern: Pattern = parse("reply", "channel", &args.channel)?;
         let answer = match (&args.body, &args.command) {
             (Some(json), _) => Answer::Fixed(json_to_body(json).map_err(usage)?),
             (None, Some(command)) => Answer::Command(command.clone()),
             (None, None) => Answer::Echo,
         };
-        Ok((address, timeout, pattern, answer))
+        Ok((address, timeout, tls, pattern, answer))
     })();
-    let (address, timeout, pattern, answer) = match prepared {
+    let (address, timeout, tls, pattern, answer) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    with_spoke("reply", address, timeout, |spoke| async move {
+    with_spoke("reply", (address, timeout, tls), |spoke| async move {
         let (tx, mut answered) = tokio::sync::mpsc::unbounded_channel();
         let options = SubscribeOptions {
             group: args.group.clone(),

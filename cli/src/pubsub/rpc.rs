@@ -23,19 +23,19 @@ pub struct RpcArgs {
 /// Runs `hubwire rpc`; prints the reply as JSON.
 pub fn rpc(args: RpcArgs) -> i32 {
     let prepared = (|| {
-        let (address, timeout) = target(&args.hub).map_err(|e| {
+        let (address, timeout, tls) = target(&args.hub).map_err(|e| {
             eprintln!("hubwire rpc: {e}");
             EXIT_USAGE
         })?;
         let channel: Channel = parse("rpc", "channel", &args.channel)?;
         let body = body("rpc", args.json.as_deref())?;
-        Ok((address, timeout, channel, body))
+        Ok((address, timeout, tls, channel, body))
     })();
-    let (address, timeout, channel, body) = match prepared {
+    let (address, timeout, tls, channel, body) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    with_spoke("rpc", address, timeout, |spoke| async move {
+    with_spoke("rpc", (address, timeout, tls), |spoke| async move {
         match spoke.call(channel, body, timeout).await {
             Ok(reply) => {
                 println!("{}", printable(&reply));

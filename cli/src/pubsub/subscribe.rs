@@ -98,7 +98,7 @@ async fn subscribe_all(
 /// Runs `hubwire sub`: prints each message as a JSON line until `--count` or interrupted.
 pub fn subscribe(args: SubArgs) -> i32 {
     let prepared = (|| {
-        let (address, timeout) = target(&args.hub).map_err(|e| {
+        let (address, timeout, tls) = target(&args.hub).map_err(|e| {
             eprintln!("hubwire sub: {e}");
             EXIT_USAGE
         })?;
@@ -107,13 +107,13 @@ pub fn subscribe(args: SubArgs) -> i32 {
             .iter()
             .map(|p| parse::<Pattern>("sub", "pattern", p))
             .collect::<Result<Vec<_>, i32>>()?;
-        Ok((address, timeout, patterns))
+        Ok((address, timeout, tls, patterns))
     })();
-    let (address, timeout, patterns) = match prepared {
+    let (address, timeout, tls, patterns) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    with_spoke("sub", address, timeout, |spoke| async move {
+    with_spoke("sub", (address, timeout, tls), |spoke| async move {
         report_events(spoke.events());
         let mut rx = match subscribe_all(&spoke, patterns).await {
             Ok(rx) => rx,

@@ -11,7 +11,7 @@ use crate::sender::RetryRule;
 /// linger, so the drop is a reset instead of a close.
 async fn drops_one_connection(reset: bool) -> Address {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = Address::Tcp(listener.local_addr().unwrap());
+    let address = Address::tcp(listener.local_addr().unwrap());
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
         if reset {

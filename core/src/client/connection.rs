@@ -311,7 +311,7 @@ pub(crate) async fn open_udp(
         "0.0.0.0:0".parse().expect("an address")
     };
     let io = |source| CallError::Connect {
-        address: crate::Address::Udp(server),
+        address: crate::Address::udp(server),
         source,
     };
     let socket = Arc::new(tokio::net::UdpSocket::bind(local).await.map_err(io)?);

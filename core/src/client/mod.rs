@@ -239,28 +239,37 @@ impl Client {
     async fn open(&self) -> Result<Live, CallError> {
         let options = &self.inner.options;
         let address = &self.inner.address;
+        let refused = |e: crate::net::DialError| match e.kind() {
+            std::io::ErrorKind::TimedOut => CallError::ConnectTimeout {
+                address: address.clone(),
+                after: options.connect_timeout,
+            },
+            _ => CallError::Connect {
+                address: address.clone(),
+                source: e.into_io(),
+            },
+        };
         let attempt = async {
             match address {
-                Address::Tcp(addr) => {
-                    let stream = tokio::net::TcpStream::connect(addr)
-                        .await
-                        .map_err(|source| CallError::Connect {
-                            address: address.clone(),
-                            source,
-                        })?;
-                    let _ = stream.set_nodelay(options.tcp_nodelay);
-                    connection::open(stream, address, options).await
+                Address::Udp(hp) => {
+                    let addrs = crate::net::resolve(hp).await.map_err(refused)?;
+                    connection::open_udp(addrs[0], options).await
                 }
-                Address::Unix(path) => {
-                    let stream = tokio::net::UnixStream::connect(path)
+                _ => {
+                    let stream = crate::net::dial(address, &options.dial_options())
                         .await
-                        .map_err(|source| CallError::Connect {
-                            address: address.clone(),
-                            source,
-                        })?;
-                    connection::open(stream, address, options).await
+                        .map_err(refused)?;
+                    // A refused client certificate shows only in the CONN exchange.
+                    connection::open(stream, address, options)
+                        .await
+                        .map_err(|e| match e {
+                            CallError::Connect { address, source } => CallError::Connect {
+                                address,
+                                source: crate::net::explain_tls_alert(source),
+                            },
+                            e => e,
+                        })
                 }
-                Address::Udp(addr) => connection::open_udp(*addr, options).await,
             }
         };
         tokio::time::timeout(options.connect_timeout, attempt)

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use crate::config::DEFAULT_MAX_FRAME;
+use crate::net::DialOptions;
+use crate::tls::TlsClient;
 
 /// Settings of a [`Client`](super::Client).
 #[derive(Clone, Debug)]
@@ -20,6 +22,20 @@ pub struct ClientOptions {
     /// Over UDP, how often a call to an idempotent route is resent while no reply has come (a
     /// datagram may be lost). Calls to other routes are sent once. Default: 100 ms.
     pub udp_resend_every: Duration,
+    /// For `tls://` addresses: the roots trusted besides the system's, and the client
+    /// certificate shown when the server asks. Default: the system roots only.
+    pub tls: Option<TlsClient>,
+}
+
+impl ClientOptions {
+    /// How the connection is dialled.
+    pub fn dial_options(&self) -> DialOptions {
+        DialOptions {
+            connect_timeout: self.connect_timeout,
+            tcp_nodelay: self.tcp_nodelay,
+            tls: self.tls.clone(),
+        }
+    }
 }
 
 impl Default for ClientOptions {
@@ -31,6 +47,7 @@ impl Default for ClientOptions {
             agent: concat!("hubwire-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             tcp_nodelay: true,
             udp_resend_every: Duration::from_millis(100),
+            tls: None,
         }
     }
 }

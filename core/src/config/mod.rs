@@ -7,9 +7,11 @@
 
 mod bridge;
 mod forms;
+mod tls;
 mod validate;
 
 pub use bridge::{BridgeTarget, Secret};
+pub use tls::{ClientAuth, TlsConfig};
 pub use validate::InvalidValue;
 
 use std::collections::BTreeMap;
@@ -57,6 +59,10 @@ pub struct Config {
     /// Where to listen. Default: `tcp://127.0.0.1:7400`.
     #[serde(with = "forms::addresses")]
     pub listen: Vec<Address>,
+    /// TLS settings for `tls://` listeners (certificate, key, client certificates) and for
+    /// bridges dialled over `tls://` (`{"cert_file", "key_file", "ca_file", "client_auth"}`,
+    /// `docs/security.md`). Default: none.
+    pub tls: Option<TlsConfig>,
     /// Peers allowed to connect; `None` means the default (loopback and the own uid). Binding a
     /// non-loopback address needs an explicit list.
     pub allow: Option<AllowList>,
@@ -180,6 +186,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: vec![Address::default_listen()],
+            tls: None,
             allow: None,
             admin_allow: AllowList::default(),
             lock_dir: std::env::temp_dir().join("hubwire"),

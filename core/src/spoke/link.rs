@@ -71,22 +71,20 @@ impl Drop for LinkWriter {
 /// Call it inside a tokio runtime: the link's writer task is spawned on it.
 pub async fn connect(address: &Address, options: &SpokeOptions) -> Result<Link, SpokeError> {
     let attempt = async {
-        let io = |source| SpokeError::Connect {
-            address: address.clone(),
-            source,
-        };
-        match address {
-            Address::Tcp(addr) => {
-                let stream = tokio::net::TcpStream::connect(addr).await.map_err(io)?;
-                let _ = stream.set_nodelay(options.tcp_nodelay);
-                handshake(stream, address, options).await
-            }
-            Address::Unix(path) => {
-                let stream = tokio::net::UnixStream::connect(path).await.map_err(io)?;
-                handshake(stream, address, options).await
-            }
-            Address::Udp(_) => Err(SpokeError::NotAStream(address.clone())),
-        }
+        let stream = crate::net::dial(address, &options.dial_options())
+            .await
+            .map_err(|e| match e {
+                crate::net::DialError::NotAStream(_) => SpokeError::NotAStream(address.clone()),
+                e if e.kind() == std::io::ErrorKind::TimedOut => SpokeError::ConnectTimeout {
+                    address: address.clone(),
+                    after: options.connect_timeout,
+                },
+                e => SpokeError::Connect {
+                    address: address.clone(),
+                    source: e.into_io(),
+                },
+            })?;
+        handshake(stream, address, options).await
     };
     tokio::time::timeout(options.connect_timeout, attempt)
         .await
@@ -118,7 +116,7 @@ where
             HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },
             HandshakeError::Lost(source) => SpokeError::Connect {
                 address: address.clone(),
-                source,
+                source: crate::net::explain_tls_alert(source),
             },
             HandshakeError::Protocol(e) => SpokeError::from(e),
         })?;

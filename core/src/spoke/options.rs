@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use crate::backoff::BackoffPolicy;
 use crate::config::DEFAULT_MAX_FRAME;
+use crate::net::DialOptions;
+use crate::tls::TlsClient;
 
 /// Messages a subscription holds for a receiver that has not read them yet; more are dropped
 /// (and counted), so one slow receiver never holds up the spoke's other subscriptions.
@@ -32,6 +34,20 @@ pub struct SpokeOptions {
     pub tcp_nodelay: bool,
     /// See [`DEFAULT_SUBSCRIBER_CAPACITY`].
     pub subscriber_capacity: usize,
+    /// For a `tls://` hub: the roots trusted besides the system's, and the client certificate
+    /// shown when the hub asks. Default: the system roots only.
+    pub tls: Option<TlsClient>,
+}
+
+impl SpokeOptions {
+    /// How the hub is dialled.
+    pub fn dial_options(&self) -> DialOptions {
+        DialOptions {
+            connect_timeout: self.connect_timeout,
+            tcp_nodelay: self.tcp_nodelay,
+            tls: self.tls.clone(),
+        }
+    }
 }
 
 impl Default for SpokeOptions {
@@ -47,6 +63,7 @@ impl Default for SpokeOptions {
             agent: concat!("hubwire-spoke/", env!("CARGO_PKG_VERSION")).to_owned(),
             tcp_nodelay: true,
             subscriber_capacity: DEFAULT_SUBSCRIBER_CAPACITY,
+            tls: None,
         }
     }
 }

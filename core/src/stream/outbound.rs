@@ -93,6 +93,9 @@ struct Queue<S> {
     read_waker: Option<Waker>,
     /// Cut off: the rest of the batch being written is abandoned (only `urgent` goes out).
     cut: bool,
+    /// [`flush_now`](OutboundGuard::flush_now) wrote part of a frame of `bytes`: its rest, at
+    /// the head of `bytes`, goes out before any control frame.
+    bulk_cut: bool,
     /// Write what is queued, then shut the write side down; take nothing more.
     closing: bool,
     /// The writer has finished (or failed): nothing appended will be written.
@@ -113,6 +116,7 @@ impl<S> Outbound<S> {
                 limit: usize::MAX,
                 read_waker: None,
                 cut: false,
+                bulk_cut: false,
                 idle_writer: None,
                 waker: None,
                 closing: false,
@@ -166,7 +170,8 @@ impl<S> Outbound<S> {
         let mut marks = Vec::new();
         let mut urgent = BytesMut::new();
         loop {
-            // Ready with the write half and whether there is a batch (else: closing, drained).
+            // Ready with the write half and, if there is a batch, whether it starts with the rest
+            // of a frame (else: closing, drained).
             let (wr, more) = poll_fn(|cx| {
                 let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
                 if !queue.bytes.is_empty() || !queue.urgent.is_empty() {
@@ -175,10 +180,11 @@ impl<S> Outbound<S> {
                     std::mem::swap(&mut queue.marks, &mut marks);
                     queue.appended = 0;
                     queue.writing = urgent.len() + batch.len();
-                    return Poll::Ready((queue.idle_writer.take(), true));
+                    let resume = std::mem::take(&mut queue.bulk_cut);
+                    return Poll::Ready((queue.idle_writer.take(), Some(resume)));
                 }
                 if queue.closing {
-                    return Poll::Ready((queue.idle_writer.take(), false));
+                    return Poll::Ready((queue.idle_writer.take(), None));
                 }
                 match &mut queue.waker {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
@@ -188,11 +194,13 @@ impl<S> Outbound<S> {
             })
             .await;
             let mut wr = wr.expect("only the writer task takes the write half");
-            if !more {
+            let Some(resume) = more else {
                 drop(stop);
                 return wr.shutdown().await;
-            }
-            let written = self.write_batch(&mut wr, &mut urgent, &batch, &marks).await;
+            };
+            let written = self
+                .write_batch(&mut wr, &mut urgent, &batch, &marks, resume)
+                .await;
             urgent.clear();
             batch.clear();
             marks.clear();
@@ -221,10 +229,24 @@ impl<S> Outbound<S> {
         urgent: &mut BytesMut,
         batch: &[u8],
         marks: &[usize],
+        resume: bool,
     ) -> std::io::Result<()> {
-        wr.write_all(urgent).await?;
-        let mut unaccounted = urgent.len();
+        let mut unaccounted = 0;
         let mut start = 0;
+        if resume {
+            // The rest of a frame `flush_now` began: up to the first frame boundary known, before
+            // any control frame.
+            let first = marks
+                .iter()
+                .copied()
+                .find(|&m| m > 0)
+                .unwrap_or(batch.len());
+            wr.write_all(&batch[..first]).await?;
+            unaccounted += first;
+            start = first;
+        }
+        wr.write_all(urgent).await?;
+        unaccounted += urgent.len();
         for end in marks.iter().copied().chain([batch.len()]) {
             if end <= start {
                 continue;
@@ -301,6 +323,26 @@ impl<S> Queue<S> {
     }
 }
 
+/// Writes as much of `buffer` as `wr` takes without waiting: whether it wrote any, and whether
+/// it wrote all of it.
+fn write_now(
+    wr: &mut (dyn AsyncWrite + Send + Unpin),
+    buffer: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> (bool, bool) {
+    let mut wrote = false;
+    while !buffer.is_empty() {
+        match Pin::new(&mut *wr).poll_write(cx, buffer) {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                buffer.advance(n);
+                wrote = true;
+            }
+            _ => return (wrote, false),
+        }
+    }
+    (wrote, true)
+}
+
 /// Marks the buffer stopped when the writer ends, however it ends.
 struct StopOnDrop<'a, S>(&'a Outbound<S>);
 
@@ -314,6 +356,7 @@ impl<S> Drop for StopOnDrop<'_, S> {
         queue.marks.clear();
         queue.urgent = BytesMut::new();
         queue.writing = 0;
+        queue.bulk_cut = false;
         queue.idle_writer = None;
         let reader = queue.read_waker.take();
         guard.shut.store(true, Ordering::Release);
@@ -470,13 +513,28 @@ impl<S> OutboundGuard<'_, S> {
         let mut cx = Context::from_waker(Waker::noop());
         // Writing from `bytes` moves its offsets: its marks go (they are only a hint).
         queue.marks.clear();
-        for buffer in [&mut queue.urgent, &mut queue.bytes] {
-            while !buffer.is_empty() {
-                match Pin::new(&mut **wr).poll_write(&mut cx, buffer) {
-                    Poll::Ready(Ok(n)) if n > 0 => buffer.advance(n),
-                    // Errors, a zero-length write and a full socket are the writer task's.
-                    _ => return,
-                }
+        // Control frames first, unless a frame of `bytes` is half written: its rest comes first.
+        let order = if queue.bulk_cut {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for bulk in order {
+            let buffer = if bulk {
+                &mut queue.bytes
+            } else {
+                &mut queue.urgent
+            };
+            let (wrote, whole) = write_now(&mut **wr, buffer, &mut cx);
+            if bulk {
+                // A frame of `bytes` left half written is finished before any control frame.
+                queue.bulk_cut = !whole && (wrote || queue.bulk_cut);
+            }
+            if !whole {
+                // Errors, a zero-length write and a full socket are the writer task's: it is
+                // woken for what is left.
+                self.wake = true;
+                return;
             }
         }
         queue.appended = 0;
@@ -495,6 +553,8 @@ impl<S> OutboundGuard<'_, S> {
         queue.appended = 0;
         queue.urgent = BytesMut::from(last);
         queue.cut = true;
+        // A frame `flush_now` left half written is lost with the backlog: the peer is cut off.
+        queue.bulk_cut = false;
         self.close();
     }
 

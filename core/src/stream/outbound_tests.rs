@@ -218,3 +218,46 @@ async fn a_cut_off_drops_the_backlog_and_writes_only_the_last_frame() {
     assert_eq!(&got, b"GONE");
     writer.await.unwrap().unwrap();
 }
+
+/// A frame `flush_now` could write only part of (the socket was full) is finished before a
+/// control frame queued after it: the peer never reads a PONG in the middle of a MESSAGE.
+#[tokio::test]
+async fn a_frame_flush_now_half_wrote_is_finished_before_control_frames() {
+    use tokio::io::AsyncReadExt;
+    let outbound = Arc::new(Outbound::new(()));
+    let (client, mut server) = tokio::io::duplex(8);
+    let writer = tokio::spawn({
+        let outbound = outbound.clone();
+        async move { outbound.write_to(client).await }
+    });
+    while outbound.lock().queue().idle_writer.is_none() {
+        tokio::task::yield_now().await;
+    }
+    {
+        let mut q = outbound.lock();
+        q.push(b"BULK-FRAME-OF-20-BYT");
+        q.flush_now();
+        assert_eq!(q.queued(), 12, "the pipe took 8 bytes of the frame");
+        q.push_urgent(b"PP");
+    }
+    let mut got = vec![0u8; 22];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        server.read_exact(&mut got),
+    )
+    .await
+    .expect("everything is written")
+    .unwrap();
+    assert_eq!(&got, b"BULK-FRAME-OF-20-BYTPP");
+    // And the next flush starts with control frames again.
+    {
+        let mut q = outbound.lock();
+        q.push(b"bb");
+        q.push_urgent(b"u");
+    }
+    let mut got = vec![0u8; 3];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"ubb");
+    outbound.lock().close();
+    writer.await.unwrap().unwrap();
+}

@@ -77,7 +77,7 @@ impl Request {
         Ok(())
     }
 
-    /// Reads a REQUEST payload in place (see [`RequestView`]).
+    /// Reads a REQUEST payload in place (see `RequestView`).
     pub fn view(payload: &Bytes) -> Result<RequestView<'_>, ProtocolError> {
         let (id, route, headers, body) = read_whole(Self::KIND, payload, |rd| {
             rd.array_of(4)?;

@@ -123,24 +123,21 @@ impl<L> BridgeEnd<L> {
         nonce: Nonce,
         now: Instant,
     ) -> BridgeStep {
-        let refuse = |this: &mut Self, code, message: String| {
-            this.state = State::Over;
-            BridgeStep::Refuse(code, message)
-        };
+        // Taken out, so that whatever refuses leaves it over.
         match std::mem::replace(&mut self.state, State::Over) {
             State::None if frame.kind == kind::BRIDGE_HELLO => {
                 self.on_hello(&frame, keys, nonce, now)
             }
             State::None => {
                 let message = format!("{} before BRIDGE_HELLO", kind::name(frame.kind));
-                refuse(self, ErrorCode::Protocol, message)
+                BridgeStep::Refuse(ErrorCode::Protocol, message)
             }
             State::Challenged { parties, name, .. } if frame.kind == kind::BRIDGE_PROOF => {
                 self.on_proof(&frame, keys, parties, name)
             }
             State::Challenged { .. } => {
                 let message = format!("{} instead of BRIDGE_PROOF", kind::name(frame.kind));
-                refuse(self, ErrorCode::Protocol, message)
+                BridgeStep::Refuse(ErrorCode::Protocol, message)
             }
             State::Registering(mut early) => {
                 early.push(frame);

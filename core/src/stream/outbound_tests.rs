@@ -49,18 +49,30 @@ async fn frames_queued_together_are_written_in_order_then_the_side_is_shut() {
     assert_eq!(*outbound.lock().state(), 1);
 }
 
-#[tokio::test]
-async fn a_frame_flushed_now_is_written_without_the_writer_task() {
-    let outbound = Arc::new(Outbound::<()>::default());
-    let (client, mut server) = tokio::io::duplex(8);
+/// An outbound buffer whose writer task writes into a pipe of `capacity` bytes, returned once
+/// the writer waits for bytes (so `flush_now` may write).
+async fn idle_writer_over_pipe(
+    capacity: usize,
+) -> (
+    Arc<Outbound<()>>,
+    tokio::io::DuplexStream,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let outbound = Arc::new(Outbound::new(()));
+    let (client, server) = tokio::io::duplex(capacity);
     let writer = tokio::spawn({
         let outbound = outbound.clone();
         async move { outbound.write_to(client).await }
     });
-    // Let the writer start and wait for bytes.
     while outbound.lock().queue().idle_writer.is_none() {
         tokio::task::yield_now().await;
     }
+    (outbound, server, writer)
+}
+
+#[tokio::test]
+async fn a_frame_flushed_now_is_written_without_the_writer_task() {
+    let (outbound, mut server, writer) = idle_writer_over_pipe(8).await;
     {
         let mut q = outbound.lock();
         q.push(b"now");
@@ -224,15 +236,7 @@ async fn a_cut_off_drops_the_backlog_and_writes_only_the_last_frame() {
 #[tokio::test]
 async fn a_frame_flush_now_half_wrote_is_finished_before_control_frames() {
     use tokio::io::AsyncReadExt;
-    let outbound = Arc::new(Outbound::new(()));
-    let (client, mut server) = tokio::io::duplex(8);
-    let writer = tokio::spawn({
-        let outbound = outbound.clone();
-        async move { outbound.write_to(client).await }
-    });
-    while outbound.lock().queue().idle_writer.is_none() {
-        tokio::task::yield_now().await;
-    }
+    let (outbound, mut server, writer) = idle_writer_over_pipe(8).await;
     {
         let mut q = outbound.lock();
         q.push(b"BULK-FRAME-OF-20-BYT");

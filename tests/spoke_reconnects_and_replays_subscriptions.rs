@@ -3,6 +3,7 @@
 //! subscription list works again; calls are answered by providers, with typed outcomes for no
 //! responders, remote errors and timeouts (acknowledged or not), many calls in flight on one
 //! spoke each get their own reply, and each call to a provider group reaches one member.
+//! Confirming subscriptions publishes nothing that a `**` subscriber would see.
 
 mod support;
 
@@ -70,6 +71,26 @@ async fn a_publish_reaches_another_spokes_subscription() {
     assert!(recv_or_fail("the end of the subscription", temps.recv())
         .await
         .is_none());
+}
+
+#[actix::test]
+async fn subscribing_and_flushing_publish_nothing_a_catch_all_subscriber_would_see() {
+    let server = hub();
+    let watcher = ready_spoke(server.tcp(), "watcher").await;
+    let (_, mut everything) = watcher.subscribe(pattern("**")).await.unwrap();
+
+    // A second spoke comes up (its list replayed behind a PING), subscribes and flushes: all
+    // of it is confirmed by PONGs, none of it is a message on some channel.
+    let other = ready_spoke(server.tcp(), "other").await;
+    other.subscribe(pattern("rooms/*/temp")).await.unwrap();
+    other.flush(Duration::from_secs(5)).await.unwrap();
+    other
+        .publish(channel("rooms/kitchen/temp"), Bytes::from_static(b"21"))
+        .await
+        .unwrap();
+
+    let first = next(&mut everything).await;
+    assert_eq!(first.channel.as_str(), "rooms/kitchen/temp");
 }
 
 #[actix::test]

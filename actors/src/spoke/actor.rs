@@ -13,12 +13,9 @@ use std::time::{Duration, Instant};
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, SpawnHandle, WrapFuture,
 };
-use bytes::Bytes;
 use futures::StreamExt;
 use hubwire_core::backoff::{BackoffState, Decision, Failure, SplitMix64};
-use hubwire_core::protocol::{
-    Disconnect, Envelope, Inbox, MessageFlags, Ping, Publish, SubscriptionFlags,
-};
+use hubwire_core::protocol::{Disconnect, Envelope, Inbox, Ping, SubscriptionFlags};
 use hubwire_core::spoke::link::{self, Link, LinkWriter};
 use hubwire_core::spoke::{
     CallBook, Readiness, SpokeError, SpokeEvent, SpokeOptions, SubscriptionBook,
@@ -30,9 +27,6 @@ use tokio::sync::{broadcast, oneshot, watch};
 use super::dispatch::LinkItem;
 use super::message::Target;
 use crate::supervisor::{ExitReporter, StopChild};
-
-/// The inbox call number of barrier echoes (calls count from 1).
-pub(super) const ECHO_CALL: u64 = 0;
 
 /// What outlives an incarnation of the actor: the user's view of the connection.
 #[derive(Debug)]
@@ -56,7 +50,7 @@ pub(super) enum Waiter {
     Subscribed(u64, Option<oneshot::Sender<Result<u64, SpokeError>>>),
     /// The list sent after the handshake: the spoke is ready on its PONG.
     Replayed,
-    /// A `Spoke::flush`: answered by the PONG itself (no echo, so nothing shows in the hub's
+    /// A `Spoke::flush`: answered by the PONG (nothing shows in the hub's
     /// figures). Dropped, and so failed, when the connection goes.
     Flushed(oneshot::Sender<Result<(), SpokeError>>),
 }
@@ -83,8 +77,6 @@ pub struct SpokeActor {
     pub(super) next_nonce: u64,
     /// PING nonces in the order sent, with who waits for each PONG.
     pub(super) barriers: VecDeque<(u64, Vec<Waiter>)>,
-    /// Barriers whose PONG came, waiting for their echo.
-    pub(super) echoes: VecDeque<(u64, Vec<Waiter>)>,
     /// Subscriptions made while disconnected: answered after the next connect's replay.
     pub(super) unconfirmed: Vec<Waiter>,
     backoff: BackoffState,
@@ -127,7 +119,6 @@ impl SpokeActor {
             generation: 0,
             next_nonce: 0,
             barriers: VecDeque::new(),
-            echoes: VecDeque::new(),
             unconfirmed: Vec::new(),
             backoff: BackoffState::new(),
             jitter,
@@ -164,29 +155,6 @@ impl SpokeActor {
         self.send(&Ping { nonce })?;
         self.barriers.push_back((nonce, waiters));
         Ok(())
-    }
-
-    /// Publishes barrier `nonce` to this spoke's own inbox; `waiters` are answered when it
-    /// comes back. A PONG alone is not enough: it says the hub applied the changes, but it is
-    /// a control frame and may overtake a REFUSED the hub queued before it; the echo is bulk
-    /// data, queued behind that REFUSED.
-    pub(super) fn echo(&mut self, nonce: u64, waiters: Vec<Waiter>) {
-        let echo = Publish {
-            channel: self.inbox.reply_to(ECHO_CALL),
-            flags: MessageFlags::NONE,
-            reply_to: None,
-            headers: Default::default(),
-            body: Bytes::copy_from_slice(&nonce.to_be_bytes()),
-        };
-        match self.send(&echo) {
-            Ok(true) => self.echoes.push_back((nonce, waiters)),
-            // Gone: the waiters are kept for the next connect's replay, as in `link_down`.
-            _ => self.unconfirmed.extend(
-                waiters
-                    .into_iter()
-                    .filter(|w| matches!(w, Waiter::Subscribed(..))),
-            ),
-        }
     }
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
@@ -250,12 +218,7 @@ impl SpokeActor {
         live.writer.abort();
         self.calls.fail_all(reason);
         // Subscriptions waiting for their PONG are confirmed by the next replay.
-        let waiting: Vec<_> = self
-            .barriers
-            .drain(..)
-            .chain(self.echoes.drain(..))
-            .collect();
-        for (_, waiters) in waiting {
+        for (_, waiters) in std::mem::take(&mut self.barriers) {
             self.unconfirmed.extend(
                 waiters
                     .into_iter()

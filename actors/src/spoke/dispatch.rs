@@ -19,7 +19,7 @@ use hubwire_core::spoke::{SpokeError, SpokeEvent};
 use hubwire_core::stream::FrameBatch;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::actor::{SpokeActor, Waiter, ECHO_CALL};
+use super::actor::{SpokeActor, Waiter};
 use super::message::Target;
 use super::provider::{Provider, ProviderResult, Request};
 use super::Delivery;
@@ -93,29 +93,12 @@ impl SpokeActor {
         None
     }
 
-    /// A PONG: the hub applied every change sent before its PING. Waiters then wait for the
-    /// echo (see `SpokeActor::echo`), which comes behind any REFUSED the hub wrote for them.
+    /// A PONG: the hub applied every change sent before its PING, and any REFUSED for them
+    /// came before it (the PING barrier, docs/protocol.md 10.3 and 10.7), so its waiters are
+    /// answered now. Nothing is published for it: a `**` subscriber sees none of this.
     fn on_pong(&mut self, nonce: u64) {
         while self.barriers.front().is_some_and(|(n, _)| *n <= nonce) {
-            let (n, waiters) = self.barriers.pop_front().expect("a barrier");
-            let (flushed, waiters): (Vec<_>, Vec<_>) = waiters
-                .into_iter()
-                .partition(|w| matches!(w, Waiter::Flushed(_)));
-            for waiter in flushed {
-                if let Waiter::Flushed(reply) = waiter {
-                    let _ = reply.send(Ok(()));
-                }
-            }
-            if !waiters.is_empty() {
-                self.echo(n, waiters);
-            }
-        }
-    }
-
-    /// The echo of barrier `nonce` came back: its waiters are answered.
-    fn on_echo(&mut self, nonce: u64) {
-        while self.echoes.front().is_some_and(|(n, _)| *n <= nonce) {
-            let (_, waiters) = self.echoes.pop_front().expect("an echo");
+            let (_, waiters) = self.barriers.pop_front().expect("a barrier");
             for waiter in waiters {
                 match waiter {
                     Waiter::Subscribed(sid, reply) => {
@@ -149,7 +132,6 @@ impl SpokeActor {
         let waiting = self
             .barriers
             .iter_mut()
-            .chain(self.echoes.iter_mut())
             .flat_map(|(_, waiters)| waiters.iter_mut())
             .chain(self.unconfirmed.iter_mut());
         for waiter in waiting {
@@ -173,15 +155,11 @@ impl SpokeActor {
                 continue; // ended while the message was on its way
             };
             match &entry.target {
-                Target::Inbox => match self.inbox.call_of(&message.channel) {
-                    Some(ECHO_CALL) => {
-                        if let Ok(nonce) = <[u8; 8]>::try_from(&message.body[..]) {
-                            self.on_echo(u64::from_be_bytes(nonce));
-                        }
+                Target::Inbox => {
+                    if let Some(n) = self.inbox.call_of(&message.channel) {
+                        self.calls.answer(n, message.flags, message.body.clone());
                     }
-                    Some(n) => self.calls.answer(n, message.flags, message.body.clone()),
-                    None => {}
-                },
+                }
                 Target::Provider(provider) => {
                     let call = message.flags.contains(MessageFlags::REQUEST);
                     if let (true, false, Some(reply_to)) = (call, served, &message.reply_to) {

@@ -511,8 +511,6 @@ impl<S> OutboundGuard<'_, S> {
         // A waker that does nothing: if the socket is full, the writer task (woken below, as the
         // bytes are still there) polls it again with its own.
         let mut cx = Context::from_waker(Waker::noop());
-        // Writing from `bytes` moves its offsets: its marks go (they are only a hint).
-        queue.marks.clear();
         // Control frames first, unless a frame of `bytes` is half written: its rest comes first.
         let order = if queue.bulk_cut {
             [true, false]
@@ -525,8 +523,16 @@ impl<S> OutboundGuard<'_, S> {
             } else {
                 &mut queue.urgent
             };
+            let before = buffer.len();
             let (wrote, whole) = write_now(&mut **wr, buffer, &mut cx);
             if bulk {
+                // Writing from `bytes` moves its offsets: the marks follow (a cut-off keeps the
+                // rest of a half-written frame up to the first of them).
+                let written = before - queue.bytes.len();
+                queue.marks.retain_mut(|m| {
+                    *m = m.saturating_sub(written);
+                    *m > 0
+                });
                 // A frame of `bytes` left half written is finished before any control frame.
                 queue.bulk_cut = !whole && (wrote || queue.bulk_cut);
             }
@@ -541,20 +547,28 @@ impl<S> OutboundGuard<'_, S> {
     }
 
     /// Cuts the peer off: everything queued and not yet being written is dropped at once (its
-    /// memory freed), the writer abandons the rest of its batch at the next frame boundary,
+    /// memory freed; only the rest of a frame already half written is kept), the writer abandons the rest of its batch at the next frame boundary,
     /// `last` (an error frame) goes out ahead of anything else, and the write side is shut.
     pub fn cut_off(&mut self, last: &[u8]) {
         if self.queue().stopped || self.queue().cut {
             return;
         }
         let queue = self.queue();
-        queue.bytes = BytesMut::new();
+        // A frame `flush_now` left half written is finished first, or `last` would be read as
+        // part of it: what is kept runs to the first frame start known (marks are at most
+        // `URGENT_CHECK_BYTES` apart, so that is the rest of the frame and little more).
+        let rest = if queue.bulk_cut {
+            let end = queue.marks.first().copied().unwrap_or(queue.bytes.len());
+            BytesMut::from(&queue.bytes[..end])
+        } else {
+            BytesMut::new()
+        };
+        queue.bulk_cut = !rest.is_empty();
+        queue.bytes = rest;
         queue.marks = Vec::new();
         queue.appended = 0;
         queue.urgent = BytesMut::from(last);
         queue.cut = true;
-        // A frame `flush_now` left half written is lost with the backlog: the peer is cut off.
-        queue.bulk_cut = false;
         self.close();
     }
 

@@ -265,3 +265,42 @@ async fn a_frame_flush_now_half_wrote_is_finished_before_control_frames() {
     outbound.lock().close();
     writer.await.unwrap().unwrap();
 }
+
+/// A peer cut off while a frame `flush_now` began is still half written gets the rest of that
+/// frame before the last frame: otherwise the error would be read as part of it.
+#[tokio::test]
+async fn a_cut_off_finishes_a_frame_flush_now_half_wrote_before_the_last_frame() {
+    // A frame longer than `URGENT_CHECK_BYTES`, so that the next one starts at a mark.
+    let long = vec![b'A'; URGENT_CHECK_BYTES + 10];
+    let (outbound, mut server, writer) = idle_writer_over_pipe(8).await;
+    {
+        let mut q = outbound.lock();
+        q.push(&long);
+        q.push(b"BBBB");
+        q.push(b"CCCC");
+        q.flush_now();
+        assert_eq!(
+            q.queued(),
+            long.len() - 8 + 8,
+            "the pipe took 8 bytes of the first frame"
+        );
+        q.cut_off(b"E");
+        assert_eq!(
+            q.queued(),
+            long.len() - 8,
+            "only the rest of the half-written frame is kept"
+        );
+    }
+    let mut got = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        server.read_to_end(&mut got),
+    )
+    .await
+    .expect("everything is written and the side shut")
+    .unwrap();
+    assert_eq!(got.len(), long.len() + 1);
+    assert_eq!(&got[..long.len()], &long[..]);
+    assert_eq!(got.last(), Some(&b'E'));
+    writer.await.unwrap().unwrap();
+}

@@ -43,6 +43,20 @@ pub fn hub(mut args: HubArgs) -> ExitCode {
         .defaults(|config| {
             config.listen = vec![DEFAULT_HUB_ADDRESS.parse().expect("a valid address")];
         })
+        .check(stream_listeners_only)
         .setup(|builder, config| builder.hub(HubLimits::from(config)))
         .run_with(args.app)
+}
+
+/// A hub keeps each subscriber's subscriptions and its ordered stream of messages on its
+/// connection; a datagram socket has neither, so `udp://` is refused with the reason.
+fn stream_listeners_only(config: &hubwire::Config) -> Result<(), String> {
+    match config.listen.iter().find(|address| !address.is_stream()) {
+        Some(address) => Err(format!(
+            "cannot listen on {address}: pub/sub needs a stream (a hub keeps each subscriber's \
+             subscriptions and message order on its connection, and a datagram has neither); \
+             listen on tcp://, tls:// or unix:// instead"
+        )),
+        None => Ok(()),
+    }
 }

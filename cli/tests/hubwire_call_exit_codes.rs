@@ -70,6 +70,22 @@ fn a_remote_error_prints_code_and_message() {
     assert_eq!(code(&out), EXIT_REMOTE_ERROR, "{out:?}");
 }
 
+/// A JSON value of the wrong type is answered `invalid-body` naming the field and the type the
+/// route expects, not a MessagePack marker.
+#[test]
+fn a_wrong_json_type_names_the_field_and_the_expected_type() {
+    let server = TestServer::with_test_routes(loopback_config());
+    let address = server.tcp().to_string();
+    let out = hubwire(&["call", &address, "test.echo", r#"{"message": 7}"#]);
+    assert_eq!(code(&out), EXIT_REMOTE_ERROR, "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid-body")
+            && stderr.contains("message: invalid type: integer `7`, expected a string"),
+        "{stderr}"
+    );
+}
+
 /// No reply within --timeout exits with the timeout code.
 #[test]
 fn a_slow_reply_exits_with_the_timeout_code() {

@@ -1,5 +1,6 @@
 //! Guards `hubwire hub`: it runs a hub as an application (loopback, `--listen`), serves
-//! publishes to subscribers over the wire, and stops cleanly on SIGTERM.
+//! publishes to subscribers over the wire, and stops cleanly on SIGTERM; a `udp://` listener is
+//! refused with the reason.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -45,4 +46,20 @@ async fn hubwire_hub_routes_a_publish_and_stops_on_sigterm() {
 
     hub.signal(libc::SIGTERM);
     assert!(hub.wait().success());
+}
+
+#[test]
+fn hubwire_hub_refuses_a_udp_listener_and_says_why() {
+    let dir = TempDir::new("hub-cli-udp");
+    let lock = dir.0.display().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hubwire"))
+        .args(["hub", "--listen", "udp://127.0.0.1:0", "--lock-dir", &lock])
+        .output()
+        .expect("hubwire runs");
+    assert_eq!(output.status.code(), Some(2), "a configuration error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot listen on udp://127.0.0.1:0: pub/sub needs a stream"),
+        "{stderr}"
+    );
 }

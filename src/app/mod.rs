@@ -66,7 +66,11 @@ pub struct App {
     defaults: Config,
     setup: Vec<Setup>,
     queued: Vec<QueuedSetup>,
+    checks: Vec<Check>,
 }
+
+/// A check of the loaded configuration: `Err(why)` refuses to start.
+type Check = Box<dyn Fn(&Config) -> Result<(), String> + Send>;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,12 +103,21 @@ impl App {
             defaults: Config::default(),
             setup: Vec::new(),
             queued: Vec::new(),
+            checks: Vec::new(),
         }
     }
 
     /// Changes the built-in defaults (the lowest configuration layer) for this application.
     pub fn defaults(mut self, change: impl FnOnce(&mut Config)) -> Self {
         change(&mut self.defaults);
+        self
+    }
+
+    /// Refuses to start when `check` finds the loaded configuration unfit for this application:
+    /// its `Err` is printed and the process exits with [`EXIT_CONFIG`], before logging, the
+    /// lock or any socket.
+    pub fn check(mut self, check: impl Fn(&Config) -> Result<(), String> + Send + 'static) -> Self {
+        self.checks.push(Box::new(check));
         self
     }
 
@@ -338,6 +351,9 @@ impl App {
             return ExitCode::SUCCESS;
         }
         let config = layered.config;
+        if let Some(why) = self.checks.iter().find_map(|check| check(&config).err()) {
+            return fail(EXIT_CONFIG, &why);
+        }
         let (log_level, log_guard) = match logging::init(&config) {
             Ok(logging) => logging,
             Err(e) => return fail(EXIT_CONFIG, &e),
@@ -366,6 +382,7 @@ impl App {
             defaults: Config::default(),
             setup: self.setup,
             queued: self.queued,
+            checks: Vec::new(),
         };
         let system = hubwire_actors::actix::System::new();
         let code = system.block_on(async move {

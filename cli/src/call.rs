@@ -7,6 +7,7 @@ use hubwire_core::client::{CallError, Client, ClientOptions};
 use hubwire_core::protocol::Headers;
 use hubwire_core::Address;
 
+use super::present::Show;
 use super::server::{is_address, ServerArg};
 use super::{
     EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE,
@@ -52,12 +53,13 @@ impl CallArgs {
             timeout: self.timeout,
             headers: self.headers,
             tls: self.server.tls,
+            show: Show::Json,
         })
     }
 }
 
 /// One call of a route, as `hubwire call`, `health`, `stats`, `queue` and `sender` make it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RouteCall {
     /// Server address: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or unix:///PATH.
     pub address: String,
@@ -71,6 +73,8 @@ pub struct RouteCall {
     pub headers: Vec<String>,
     /// For a tls:// server: the CA file and client certificate.
     pub tls: crate::TlsArgs,
+    /// How the reply is printed.
+    pub show: crate::present::Show,
 }
 
 /// `NAME=VALUE` pairs to request headers.
@@ -170,9 +174,13 @@ pub async fn call_route(args: RouteCall) -> i32 {
     match client.call_raw(&args.route, body, headers, timeout).await {
         Ok(reply) => match body_to_json(&reply.body) {
             Ok(json) => {
+                let text = match (args.show, serde_json::from_str(&json)) {
+                    (Show::Text(present), Ok(value)) => present(value),
+                    _ => json,
+                };
                 // A reader that went away (`| head`) is not an error of the call.
                 use std::io::Write;
-                let _ = writeln!(std::io::stdout(), "{json}");
+                let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
                 EXIT_OK
             }
             Err(e) => {

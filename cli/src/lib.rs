@@ -19,6 +19,7 @@
 mod bench;
 mod call;
 mod hub;
+pub mod present;
 mod pubsub;
 mod queue;
 mod server;
@@ -28,6 +29,7 @@ mod tls;
 pub use bench::{bench, BenchArgs};
 pub use call::{call, call_route, CallArgs, RouteCall};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
+pub use present::Show;
 pub use pubsub::{publish, reply, rpc, subscribe, HubTarget, PubArgs, ReplyArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
 pub use server::{ServerArg, SERVER_ENV};
@@ -67,14 +69,16 @@ pub enum Command {
     /// Call a route: JSON in, the reply printed as JSON.
     #[command(after_help = EXIT_CODES_HELP)]
     Call(CallArgs),
-    /// Measure requests/s and latency under pipelined load, against a bare echo floor.
+    /// Measure hubwire under load: requests, queued routes and senders, pub/sub, bridges and
+    /// memory bounds, each beside a floor or a nats-server.
     Bench(BenchArgs),
     /// Ask a hubwire application whether it is serving (calls hubwire.health).
     #[command(after_help = EXIT_CODES_HELP)]
     Health(StandardArgs),
-    /// Print a hubwire application's figures as JSON (calls hubwire.stats).
+    /// Print a hubwire application's figures: a table of those that are not zero, or with
+    /// --json everything as JSON (calls hubwire.stats).
     #[command(after_help = EXIT_CODES_HELP)]
-    Stats(StandardArgs),
+    Stats(StatsArgs),
     /// Operate an application's queued routes: figures, error queue, requeue, pause.
     #[command(after_help = EXIT_CODES_HELP)]
     Queue(QueueArgs),
@@ -115,6 +119,17 @@ pub struct StandardArgs {
     pub timeout: f64,
 }
 
+/// Arguments of `hubwire stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Where the application is.
+    #[command(flatten)]
+    pub standard: StandardArgs,
+    /// Print every figure as JSON (zeros included), for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
 impl StandardArgs {
     fn call(self, route: &str) -> Result<RouteCall, String> {
         Ok(RouteCall {
@@ -124,14 +139,16 @@ impl StandardArgs {
             timeout: self.timeout,
             headers: Vec::new(),
             tls: self.server.tls,
+            show: Show::Json,
         })
     }
 }
 
-/// Calls standard endpoint `route` for `hubwire health` and `hubwire stats`.
-async fn standard(command: &str, route: &str, args: StandardArgs) -> i32 {
+/// Calls standard endpoint `route` for `hubwire health` and `hubwire stats`, printing the
+/// reply as `show` says.
+async fn standard(command: &str, route: &str, args: StandardArgs, show: Show) -> i32 {
     match args.call(route) {
-        Ok(call) => call_route(call).await,
+        Ok(call) => call_route(RouteCall { show, ..call }).await,
         Err(e) => {
             eprintln!("hubwire {command}: {e}");
             EXIT_USAGE
@@ -183,8 +200,16 @@ fn run_command(command: Command) -> i32 {
         }
         Command::Call(args) => runtime.block_on(call(args)),
         Command::Bench(args) => runtime.block_on(bench(args)),
-        Command::Health(args) => runtime.block_on(standard("health", "hubwire.health", args)),
-        Command::Stats(args) => runtime.block_on(standard("stats", "hubwire.stats", args)),
+        Command::Health(args) => {
+            runtime.block_on(standard("health", "hubwire.health", args, Show::Json))
+        }
+        Command::Stats(args) => {
+            let show = match args.json {
+                true => Show::Json,
+                false => Show::Text(Box::new(|stats| present::stats_table(&stats))),
+            };
+            runtime.block_on(standard("stats", "hubwire.stats", args.standard, show))
+        }
         Command::Queue(args) => runtime.block_on(operate(Family::Queue, args)),
         Command::Sender(args) => runtime.block_on(operate(Family::Sender, args)),
     }

@@ -1,9 +1,11 @@
 //! `hubwire queue ...` and `hubwire sender ...`: the operator's view of an application's queued
 //! routes and senders, through the `hubwire.queue.*` and `hubwire.sender.*` endpoints. Each
-//! subcommand is one call, printed as JSON.
+//! subcommand is one call: its reply printed as JSON with times as dates, or what it did in
+//! words (`requeue`, `requeue-all`, `clear`); `--json` prints the reply unchanged.
 
 use serde_json::{json, Value};
 
+use super::present::{with_dates, Show};
 use super::server::{split_address, ServerArg};
 use super::{call_route, RouteCall, EXIT_USAGE};
 
@@ -45,6 +47,10 @@ pub struct QueueArgs {
     /// Seconds to wait for the reply.
     #[arg(long, global = true, default_value_t = 10.0)]
     pub timeout: f64,
+    /// Print the reply as it came, for scripts (times in milliseconds since the epoch, `null`
+    /// for a requeue).
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 /// The application's address and the queue (its queued route's key).
@@ -246,6 +252,10 @@ pub async fn operate(family: Family, args: QueueArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    let show = match args.json {
+        true => Show::Json,
+        false => show(family, &args.operation),
+    };
     call_route(RouteCall {
         address,
         route,
@@ -253,8 +263,42 @@ pub async fn operate(family: Family, args: QueueArgs) -> i32 {
         timeout: args.timeout,
         headers: Vec::new(),
         tls: args.server.tls,
+        show,
     })
     .await
+}
+
+/// How an operation's reply is shown to a person: what a change did in words, anything else
+/// as JSON with its times as dates.
+fn show(family: Family, operation: &QueueOperation) -> Show {
+    let what = family.field();
+    match operation {
+        QueueOperation::Requeue(item) => {
+            let (_, queue, id) = item.parts().expect("checked before the call");
+            let line = format!(
+                "requeued item {id} of {what} {queue}: back in its place, to be tried again at once"
+            );
+            Show::Text(Box::new(move |_| line))
+        }
+        QueueOperation::RequeueAll(bulk) | QueueOperation::Clear(bulk) => {
+            let (_, queue) = bulk.target.parts().expect("checked before the call");
+            let done = match operation {
+                QueueOperation::Clear(_) => "deleted",
+                _ => "requeued",
+            };
+            let queue = queue.to_string();
+            Show::Text(Box::new(move |reply| {
+                let count = reply["count"].as_u64().unwrap_or(0);
+                let items = if count == 1 { "item" } else { "items" };
+                let bound = match reply["up_to"].as_u64() {
+                    Some(id) => format!(" with ids up to {id}"),
+                    None => String::new(),
+                };
+                format!("{done} {count} errored {items}{bound} of {what} {queue}")
+            }))
+        }
+        _ => Show::Text(Box::new(|reply| with_dates(reply).to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ async fn a_chain_of_hub_processes_survives_its_middle_being_killed() {
     assert_eq!(&call_until_answered(&near, "svc/echo").await[..], b"hi");
 
     let stats = std::process::Command::new(env!("CARGO_BIN_EXE_hubwire"))
-        .args(["stats", &a.address("tcp").to_string()])
+        .args(["stats", "--json", &a.address("tcp").to_string()])
         .output()
         .expect("hubwire stats runs");
     let text = String::from_utf8_lossy(&stats.stdout);

@@ -31,6 +31,15 @@ fn queue_ok(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
+/// Runs `hubwire queue ARGS`, expects exit 0, and answers the line it printed.
+fn queue_says(args: &[&str]) -> String {
+    let mut all = vec!["queue"];
+    all.extend_from_slice(args);
+    let out = hubwire(&all);
+    assert_eq!(out.status.code(), Some(EXIT_OK), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
 /// Runs `hubwire queue ARGS`, expects exit `code`, and answers its standard error.
 fn queue_fails(code: i32, args: &[&str]) -> String {
     let mut all = vec!["queue"];
@@ -88,12 +97,23 @@ async fn the_error_queue_is_operated_from_the_shell() {
     assert_eq!(errors.len(), 3);
     for error in errors {
         assert_eq!(error["message"], format!("note {id0} asked to fail"));
+        // Times are shown as dates (`--json`: milliseconds since the epoch, as answered).
+        let at = error["at"].as_str().expect("a date");
+        humantime::parse_rfc3339(at).unwrap_or_else(|e| panic!("{at}: {e}"));
+    }
+    let raw = queue_ok(&["inspect", a, QUEUE, &id0, "--json"]);
+    for error in raw["errors"].as_array().unwrap() {
         assert!(error["at_ms"].as_u64().unwrap() > 0);
     }
     assert_eq!(item["body"]["note"], "bad0");
 
     // Requeued, it fails three more times and comes back with all six messages.
-    queue_ok(&["requeue", a, QUEUE, &id0]);
+    assert_eq!(
+        queue_says(&["requeue", a, QUEUE, &id0]),
+        format!(
+            "requeued item {id0} of queue {QUEUE}: back in its place, to be tried again at once"
+        )
+    );
     let data = wait_for(&client, "the requeued item fails again", |d| d.failed == 4).await;
     assert_eq!(data.errors, 3);
     let item = queue_ok(&["inspect", a, QUEUE, &id0]);
@@ -109,26 +129,32 @@ async fn the_error_queue_is_operated_from_the_shell() {
 
     // Bulk operations up to an id leave later ones alone.
     let id2 = failed[2].to_string();
-    let cleared = queue_ok(&["clear", a, QUEUE, "--up-to", &id0]);
-    assert_eq!(cleared["count"], 1);
+    assert_eq!(
+        queue_says(&["clear", a, QUEUE, "--up-to", &id0]),
+        format!("deleted 1 errored item with ids up to {id0} of queue {QUEUE}")
+    );
     assert_eq!(ids(&queue_ok(&["errors", a, QUEUE])), vec![failed[2]]);
-    let requeued = queue_ok(&["requeue-all", a, QUEUE]);
-    assert_eq!(requeued, serde_json::json!({"count": 1, "up_to": null}));
+    assert_eq!(
+        queue_says(&["requeue-all", a, QUEUE]),
+        format!("requeued 1 errored item of queue {QUEUE}")
+    );
     wait_for(&client, "it fails again", |d| {
         d.failed == 5 && d.errors == 1
     })
     .await;
-    let cleared = queue_ok(&["clear", a, QUEUE]);
-    assert_eq!(cleared["count"], 1);
     assert_eq!(
-        queue_ok(&["clear", a, QUEUE]),
+        queue_says(&["clear", a, QUEUE]),
+        format!("deleted 1 errored item of queue {QUEUE}")
+    );
+    assert_eq!(
+        queue_ok(&["clear", a, QUEUE, "--json"]),
         serde_json::json!({"count": 0, "up_to": null})
     );
     let e = queue_fails(EXIT_REMOTE_ERROR, &["requeue", a, QUEUE, &id2]);
     assert!(e.contains("not-found"), "{e}");
 
     // Figures in hubwire stats too.
-    let out = hubwire(&["stats", a]);
+    let out = hubwire(&["stats", "--json", a]);
     let stats: Value = serde_json::from_slice(&out.stdout).expect("stats JSON");
     assert_eq!(stats["queues"][QUEUE]["errors"], 0);
     assert_eq!(stats["queues"][QUEUE]["failed"], 5);

@@ -78,7 +78,11 @@ async fn the_errored_queue_of_a_sender_is_operated_from_the_shell() {
 
     // Paused sending holds a requeued message; unpaused, it fails again at once.
     sender_ok(&["pause", a, SENDER, "--processing"]);
-    sender_ok(&["requeue", a, SENDER, &first.to_string()]);
+    let said = hubwire(&["sender", "requeue", a, SENDER, &first.to_string()]);
+    assert_eq!(
+        String::from_utf8_lossy(&said.stdout).trim_end(),
+        format!("requeued item {first} of sender {SENDER}: back in its place, to be tried again at once")
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let data = sender_data(&client).await;
     assert_eq!((data.pending, data.errors), (1, 1), "{data:?}");
@@ -96,10 +100,10 @@ async fn the_errored_queue_of_a_sender_is_operated_from_the_shell() {
     }
     sender_ok(&["unpause", a, SENDER, "--receiving"]);
 
-    let stats: Value = serde_json::from_slice(&hubwire(&["stats", a]).stdout).unwrap();
+    let stats: Value = serde_json::from_slice(&hubwire(&["stats", "--json", a]).stdout).unwrap();
     assert_eq!(stats["senders"][SENDER]["errors"], 2);
     assert_eq!(
-        sender_ok(&["clear", a, SENDER]),
+        sender_ok(&["clear", a, SENDER, "--json"]),
         json!({"count": 2, "up_to": null})
     );
     let out = hubwire(&["sender", "inspect", a, SENDER, &first.to_string()]);

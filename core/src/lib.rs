@@ -39,6 +39,7 @@
 
 pub mod address;
 pub mod allow;
+pub mod auth;
 pub mod backoff;
 pub mod body;
 pub mod bridge;

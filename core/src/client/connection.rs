@@ -22,7 +22,7 @@ use crate::protocol::{
     decode_datagram, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Headers,
     Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES, PROTOCOL_VERSION,
 };
-use crate::stream::{exchange_hello, read_one_frame, HandshakeError, Outbound};
+use crate::stream::{exchange_hello_as, read_one_frame, HandshakeError, Outbound};
 
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -190,17 +190,20 @@ where
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    let (server, buf) = exchange_hello(&mut rd, &mut wr, &hello, options.max_frame, "server")
-        .await
-        .map_err(|e| match e {
-            HandshakeError::Refused { code, message } => CallError::Remote { code, message },
-            // Not connected yet, so not sent: the same failure as a refused connect.
-            HandshakeError::Lost(source) => CallError::Connect {
-                address: address.clone(),
-                source,
-            },
-            HandshakeError::Protocol(e) => CallError::from(e),
-        })?;
+    let credentials = options.credentials.as_ref();
+    let max_frame = options.max_frame;
+    let (server, buf) =
+        exchange_hello_as(&mut rd, &mut wr, &hello, credentials, max_frame, "server")
+            .await
+            .map_err(|e| match e {
+                HandshakeError::Refused { code, message } => CallError::Remote { code, message },
+                // Not connected yet, so not sent: the same failure as a refused connect.
+                HandshakeError::Lost(source) => CallError::Connect {
+                    address: address.clone(),
+                    source,
+                },
+                HandshakeError::Protocol(e) => CallError::from(e),
+            })?;
     let pending = Arc::new(Pending::default());
     let outbound = Arc::new(Outbound::default());
     tokio::spawn(write_loop(wr, outbound.clone(), pending.clone()));

@@ -39,6 +39,8 @@ mod refusal;
 mod server;
 
 #[cfg(test)]
+mod auth_tests;
+#[cfg(test)]
 mod bridge_end_tests;
 #[cfg(test)]
 mod hub_side_tests;

@@ -1,0 +1,62 @@
+//! [`Credentials`]: what a client presents in its AUTH frame.
+
+use std::fmt;
+
+/// A user name and password, or a token (or, rarely, both: the token then names the user and
+/// the name must agree). Never printed: `Debug` shows which parts are there, not their values.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub user: Option<String>,
+    /// The user's password (checked against its argon2 hash).
+    pub password: Option<String>,
+    /// A token (checked against the SHA-256 of the tokens in the config).
+    pub token: Option<String>,
+}
+
+impl Credentials {
+    /// A user name and password.
+    pub fn password(user: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials {
+            user: Some(user.into()),
+            password: Some(password.into()),
+            token: None,
+        }
+    }
+
+    /// A token.
+    pub fn token(token: impl Into<String>) -> Self {
+        Credentials {
+            token: Some(token.into()),
+            ..Credentials::default()
+        }
+    }
+
+    /// Whether nothing is given.
+    pub fn is_empty(&self) -> bool {
+        self.user.is_none() && self.password.is_none() && self.token.is_none()
+    }
+
+    /// Credentials from the environment: `HUBWIRE_USER`, `HUBWIRE_PASSWORD`, `HUBWIRE_TOKEN`
+    /// (`None` when none of them is set).
+    pub fn from_env() -> Option<Credentials> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let found = Credentials {
+            user: var("HUBWIRE_USER"),
+            password: var("HUBWIRE_PASSWORD"),
+            token: var("HUBWIRE_TOKEN"),
+        };
+        (!found.is_empty()).then_some(found)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |present: bool| if present { "<given>" } else { "<none>" };
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &hidden(self.password.is_some()))
+            .field("token", &hidden(self.token.is_some()))
+            .finish()
+    }
+}

@@ -36,7 +36,9 @@ mod tests;
 
 pub use credentials::Credentials;
 pub use matching::{covers, route_pattern, RoutePattern};
-pub use permissions::{is_mutating_operator_route, Denied, PermissionSpec, Permissions};
+pub use permissions::{
+    inbox_token, is_mutating_operator_route, own_inbox_token, Denied, PermissionSpec, Permissions,
+};
 pub use throttle::{FailureThrottle, ThrottleLimits};
 pub use users::{
     hash_password, hash_password_with, token_sha256, AuthFailure, User, UserSpec, Users, UsersError,

@@ -116,6 +116,27 @@ fn is_inbox_token(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The token of a reply-inbox channel (`_inbox/<token>/...`), if `channel` is one.
+pub fn inbox_token(channel: &Channel) -> Option<&str> {
+    let mut tokens = channel.tokens();
+    (tokens.next() == Some(INBOX))
+        .then(|| tokens.next())
+        .flatten()
+        .filter(|t| is_inbox_token(t))
+}
+
+/// The token of a caller's own inbox subscription (`_inbox/<token>/*`), if `pattern` is one.
+pub fn own_inbox_token(pattern: &Pattern) -> Option<&str> {
+    match pattern.tokens() {
+        [PatternToken::Literal(inbox), PatternToken::Literal(token), PatternToken::Star]
+            if &**inbox == INBOX && is_inbox_token(token) =>
+        {
+            Some(token)
+        }
+        _ => None,
+    }
+}
+
 impl Permissions {
     /// Checks a config form; the error names the pattern that does not parse.
     pub fn from_spec(spec: &PermissionSpec) -> Result<Permissions, String> {
@@ -172,10 +193,11 @@ impl Permissions {
 
     /// The check on a PUBLISH to `channel`. `answer` is a PUBLISH carrying ACK, REPLY or
     /// ERROR: answering a call on a reply inbox needs no grant (whoever got the call may
-    /// answer it), anything else on an inbox does.
+    /// answer it), anything else on an inbox does, unless it is the publisher's own inbox
+    /// (the server checks that against the connection's inbox subscriptions, see
+    /// [`own_inbox_token`]).
     pub fn check_publish(&self, channel: &Channel, answer: bool) -> Result<(), Denied> {
-        let mut tokens = channel.tokens();
-        let on_inbox = tokens.next() == Some(INBOX) && tokens.next().is_some_and(is_inbox_token);
+        let on_inbox = inbox_token(channel).is_some();
         if (answer && on_inbox) || self.publish.iter().any(|p| p.matches(channel)) {
             return Ok(());
         }
@@ -186,12 +208,7 @@ impl Permissions {
     /// channel it matches), or it is the caller's own reply inbox, `_inbox/<token>/*`, whose
     /// 128-bit token only the caller knows.
     pub fn check_subscribe(&self, pattern: &Pattern) -> Result<(), Denied> {
-        let own_inbox = matches!(
-            pattern.tokens(),
-            [PatternToken::Literal(inbox), PatternToken::Literal(token), PatternToken::Star]
-                if &**inbox == INBOX && is_inbox_token(token)
-        );
-        if own_inbox
+        if own_inbox_token(pattern).is_some()
             || self
                 .subscribe
                 .iter()

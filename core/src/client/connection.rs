@@ -254,6 +254,15 @@ fn on_frame(frame: Frame, pending: &Pending, pong: impl FnOnce(&Pong)) -> Option
                 code,
                 message,
             }) => pending.complete(id, Err(CallError::Remote { code, message })),
+            // Refused (a peer that did not authenticate): the server closes next, and the
+            // calls waiting fail with its words.
+            Ok(err) if err.code == ErrorCode::Denied => {
+                pending.refuse_all(err.code, &err.message);
+                return Some(format!(
+                    "the server refused the connection: {}",
+                    err.message
+                ));
+            }
             // An error about the connection, not a call: if it lost the framing the server
             // closes next, and the close fails the calls; otherwise the connection carries on.
             Ok(err) => {

@@ -7,7 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{Denied, User};
+use crate::auth::{inbox_token, own_inbox_token, Denied, User};
+
+/// Reply inboxes one connection is known to own (subscribed to as `_inbox/<token>/*`): its own
+/// may be published to without a grant. A spoke has one; the bound keeps the set small.
+pub const MAX_OWN_INBOXES: usize = 16;
 
 use crate::protocol::{
     kind, Envelope, ErrorCode, Frame, MessageFlags, Ping, ProtocolError, Publish, Refused,
@@ -60,6 +64,8 @@ pub struct HubSide {
     /// The authenticated user whose permissions every publish and subscription is checked
     /// against; `None` on a server without users.
     user: Option<Arc<User>>,
+    /// The inbox tokens this connection subscribed to, up to [`MAX_OWN_INBOXES`].
+    own_inboxes: Vec<String>,
 }
 
 impl HubSide {
@@ -71,6 +77,7 @@ impl HubSide {
             barrier: PingBarrier::default(),
             pings_out: 0,
             user: None,
+            own_inboxes: Vec::new(),
         }
     }
 
@@ -89,7 +96,14 @@ impl HubSide {
     }
 
     /// `wanted` if the user may subscribe to it, or the REFUSED saying it may not.
-    fn permitted(&self, wanted: Wanted) -> Result<Wanted, Refused> {
+    fn permitted(&mut self, wanted: Wanted) -> Result<Wanted, Refused> {
+        if let Some(token) = own_inbox_token(&wanted.pattern) {
+            if self.own_inboxes.len() < MAX_OWN_INBOXES
+                && !self.own_inboxes.iter().any(|t| t == token)
+            {
+                self.own_inboxes.push(token.to_owned());
+            }
+        }
         match &self.user {
             Some(user) => match user.permissions().check_subscribe(&wanted.pattern) {
                 Ok(()) => Ok(wanted),
@@ -108,7 +122,10 @@ impl HubSide {
                 Ok(publish) => match &self.user {
                     Some(user) => {
                         let answer = publish.flags.intersects(MessageFlags::STATUS);
+                        let own = inbox_token(&publish.channel)
+                            .is_some_and(|t| self.own_inboxes.iter().any(|o| o == t));
                         match user.permissions().check_publish(&publish.channel, answer) {
+                            _ if own => PubSubStep::Publish(publish),
                             Ok(()) => PubSubStep::Publish(publish),
                             Err(d) => PubSubStep::Refuse(vec![Self::denied(user, None, &d)]),
                         }

@@ -51,6 +51,7 @@ impl CallArgs {
             json,
             timeout: self.timeout,
             headers: self.headers,
+            credentials: self.server.auth.credentials(),
             tls: self.server.tls,
         })
     }
@@ -71,6 +72,8 @@ pub struct RouteCall {
     pub headers: Vec<String>,
     /// For a tls:// server: the CA file and client certificate.
     pub tls: crate::TlsArgs,
+    /// For a server with users, unless the address's user info gives them.
+    pub credentials: Option<hubwire_core::auth::Credentials>,
 }
 
 /// `NAME=VALUE` pairs to request headers.
@@ -128,7 +131,9 @@ pub async fn call(args: CallArgs) -> i32 {
 
 /// Makes one call and prints the reply as JSON; returns the exit code.
 pub async fn call_route(args: RouteCall) -> i32 {
-    let address: Address = match args.address.parse() {
+    let (address, credentials) =
+        crate::address_and_credentials(&args.address, args.credentials.clone());
+    let address: Address = match address.parse() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("hubwire call: {e}");
@@ -164,6 +169,7 @@ pub async fn call_route(args: RouteCall) -> i32 {
     let options = ClientOptions {
         connect_timeout: timeout,
         tls,
+        credentials,
         ..ClientOptions::default()
     };
     let client = Client::with_options(address, options);

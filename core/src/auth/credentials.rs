@@ -60,3 +60,48 @@ impl fmt::Debug for Credentials {
             .finish()
     }
 }
+
+/// Splits the credentials out of a URL's user info: `tcp://alice:s3cret@host:7400` gives
+/// `tcp://host:7400` and the user and password; `tcp://TOKEN@host:7400` (no `:`) a token.
+/// `%XX` escapes are decoded (a `@` or `:` in a password is written `%40`, `%3A`). A URL
+/// without user info comes back as it is, with `None`.
+pub fn split_userinfo(url: &str) -> (String, Option<Credentials>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_owned(), None);
+    };
+    let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
+    let credentials = match userinfo.split_once(':') {
+        Some((user, password)) => {
+            Credentials::password(percent_decode(user), percent_decode(password))
+        }
+        None => Credentials::token(percent_decode(userinfo)),
+    };
+    (format!("{scheme}://{host}"), Some(credentials))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

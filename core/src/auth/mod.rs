@@ -34,12 +34,13 @@ mod matching_props;
 #[cfg(test)]
 mod tests;
 
-pub use credentials::Credentials;
+pub use credentials::{split_userinfo, Credentials};
 pub use matching::{covers, route_pattern, RoutePattern};
 pub use permissions::{
     inbox_token, is_mutating_operator_route, own_inbox_token, Denied, PermissionSpec, Permissions,
 };
 pub use throttle::{FailureThrottle, ThrottleLimits};
 pub use users::{
-    hash_password, hash_password_with, token_sha256, AuthFailure, User, UserSpec, Users, UsersError,
+    hash_password, hash_password_with, new_token, token_sha256, AuthFailure, User, UserSpec, Users,
+    UsersError,
 };

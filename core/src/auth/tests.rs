@@ -210,3 +210,16 @@ fn credentials_never_print_secrets() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("alice"));
 }
+
+#[test]
+fn credentials_come_out_of_a_urls_user_info() {
+    let (url, c) = split_userinfo("tcp://alice:p%40ss%3Aw@hub.internal:7400");
+    assert_eq!(url, "tcp://hub.internal:7400");
+    assert_eq!(c, Some(Credentials::password("alice", "p@ss:w")));
+    let (url, c) = split_userinfo("tls://t0ken@[::1]:7443");
+    assert_eq!(url, "tls://[::1]:7443");
+    assert_eq!(c, Some(Credentials::token("t0ken")));
+    let (url, c) = split_userinfo("unix:///run/a@b.sock");
+    assert_eq!((url.as_str(), c), ("unix:///run/a@b.sock", None));
+    assert_eq!(split_userinfo("tcp://127.0.0.1:1").1, None);
+}

@@ -351,3 +351,12 @@ impl Users {
         }
     }
 }
+
+/// A fresh random token: 32 random bytes as 64 hex digits (what `hubwire passwd --token`
+/// hands out; the config keeps only its [`token_sha256`]).
+pub fn new_token() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex_lower(&bytes)
+}

@@ -364,3 +364,72 @@ async fn plain_text_passwords_and_udp_with_users_are_refused_at_start() {
     let err = TestServer::start(config, all_test_routes).err().unwrap();
     assert!(err.contains("UDP carries no authentication"), "{err}");
 }
+
+#[actix::test]
+async fn a_queued_sender_authenticates_and_one_without_credentials_parks_its_items() {
+    use hubwire::queue::{QueueAdmin, StoreHandle};
+    use hubwire::sender::{Destination, SenderSpec};
+    use hubwire::store::MemoryStore;
+    let server = hub_with_users();
+    let store = StoreHandle::start(Box::new(MemoryStore::new())).unwrap();
+    let registry = StatsRegistry::new();
+    let to_echo = || Destination::new(server.tcp(), "test.echo");
+    let (with, _with_supervisor) = SenderSpec::new("with", to_echo())
+        .credentials(Credentials::password("alice", "wonderland"))
+        .start(&store, &registry)
+        .unwrap();
+    let (without, _without_supervisor) = SenderSpec::new("without", to_echo())
+        .start(&store, &registry)
+        .unwrap();
+    let message = Message {
+        message: "queued".into(),
+    };
+    with.send(&message).await.unwrap();
+    without.send(&message).await.unwrap();
+    let admin = QueueAdmin::senders(store.clone());
+    recv_or_fail("the delivery and the parking", async {
+        loop {
+            let delivered = admin.data("with").await.unwrap().processed;
+            let parked = admin.data("without").await.unwrap().errors;
+            if delivered == 1 && parked == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        counter(&server, "requests.dispatched", &[("route", "test.echo")]),
+        1
+    );
+}
+
+#[actix::test]
+async fn bridges_between_hubs_with_users_keep_to_their_shared_secret() {
+    use support::bridge::{bridged_hub_config, probe, secret, target};
+    use support::hub::free_port;
+    let (a_port, b_port) = (free_port(), free_port());
+    let mut b_config = bridged_hub_config(b_port, Vec::new(), &secret());
+    b_config.users = users();
+    let b = TestServer::start(b_config, |b| b.hub(HubLimits::default())).unwrap();
+    let mut a_config = bridged_hub_config(a_port, vec![target(b_port)], &secret());
+    a_config.users = users();
+    let a = TestServer::start(a_config, |b| b.hub(HubLimits::default())).unwrap();
+    let spoke_as = |hub: &TestServer, credentials: Credentials| {
+        let mut options = quick_spoke_options();
+        options.credentials = Some(credentials);
+        SpokeSpec::new(hub.tcp())
+            .options(options)
+            .start(&StatsRegistry::new())
+    };
+    let (writer, _w) = spoke_as(&b, Credentials::password("writer", "quill"));
+    let (reader, _r) = spoke_as(&a, Credentials::token("reader-token-0123456789"));
+    writer.ready(support::PATIENCE).await.unwrap();
+    reader.ready(support::PATIENCE).await.unwrap();
+    let (_, mut rx) = reader
+        .subscribe(Pattern::parse("news/*").unwrap())
+        .await
+        .unwrap();
+    // The writer's publishes cross the bridge A dialled (no user, the secret) to the reader.
+    probe(&writer, "news/bridged", &mut rx).await;
+}

@@ -433,3 +433,59 @@ async fn bridges_between_hubs_with_users_keep_to_their_shared_secret() {
     // The writer's publishes cross the bridge A dialled (no user, the secret) to the reader.
     probe(&writer, "news/bridged", &mut rx).await;
 }
+
+#[actix::test]
+async fn a_call_over_pubsub_needs_only_a_publish_grant_and_its_answer_only_a_subscribe_grant() {
+    let server = hub_with_users();
+    let spoke_as = |credentials: Credentials| {
+        let mut options = quick_spoke_options();
+        options.credentials = Some(credentials);
+        SpokeSpec::new(server.tcp())
+            .options(options)
+            .start(&StatsRegistry::new())
+    };
+    // writer may publish to news/* (and so call there); reader may only subscribe (and so
+    // serve, answering into the caller's inbox without a grant).
+    let (caller, _c) = spoke_as(Credentials::password("writer", "quill"));
+    let (provider, _p) = spoke_as(Credentials::token("reader-token-0123456789"));
+    caller.ready(support::PATIENCE).await.unwrap();
+    provider.ready(support::PATIENCE).await.unwrap();
+    provider
+        .provide(Pattern::parse("news/echo").unwrap(), |request| async move {
+            Ok(request.body)
+        })
+        .await
+        .unwrap();
+    let reply = support::bridge::call_until_answered(&caller, "news/echo").await;
+    assert_eq!(&reply[..], b"hi");
+}
+
+hubwire::route!(pub Drill = "hubwire.fault.drill", () => ());
+
+#[actix::test]
+async fn a_mutating_operator_endpoint_needs_an_admin_user() {
+    use hubwire::routing::FnEndpoint;
+    let mut config = loopback_config();
+    config.users = users();
+    config.users.insert(
+        "ops".into(),
+        user(serde_json::json!({"password_hash": hash("root"), "permissions": {"call": ["**"], "admin": true}})),
+    );
+    config.users.insert(
+        "viewer".into(),
+        user(serde_json::json!({"password_hash": hash("look"), "permissions": {"call": ["**"]}})),
+    );
+    let server = TestServer::start(config, |b| {
+        let drill = FnEndpoint::<Drill>::new(b.registry(), |(), _peer| Ok(()));
+        all_test_routes(b).endpoint(drill)
+    })
+    .unwrap();
+    let viewer = client_as(&server, Some(Credentials::password("viewer", "look")));
+    let refused = recv_or_fail("a refusal", viewer.call::<Drill>(&())).await;
+    let message = denied_message(refused.unwrap_err());
+    assert!(message.contains("permissions.admin"), "{message}");
+    let ops = client_as(&server, Some(Credentials::password("ops", "root")));
+    recv_or_fail("the drill", ops.call::<Drill>(&()))
+        .await
+        .unwrap();
+}

@@ -39,6 +39,14 @@ impl Config {
             value: self.auth_failure_max_delay.as_millis().to_string(),
             reason,
         })?;
+        if let Some(tls) = &self.tls {
+            check(
+                tls.bridge_cert_file.is_some() == tls.bridge_key_file.is_some(),
+                "tls",
+                "{...}",
+                "bridge_cert_file and bridge_key_file go together: give both or neither",
+            )?;
+        }
         self.checked_users().map_err(|e| InvalidValue {
             key: "users",
             value: format!("{:?}", e.user),

@@ -489,3 +489,13 @@ async fn a_mutating_operator_endpoint_needs_an_admin_user() {
         .await
         .unwrap();
 }
+
+#[actix::test]
+async fn credentials_sent_to_a_server_without_users_change_nothing() {
+    let server = TestServer::with_test_routes(loopback_config());
+    let client = client_as(&server, Some(Credentials::password("alice", "anything")));
+    assert_eq!(echo(&client).await.unwrap().message, "hi");
+    let mut raw = raw_auth(&server, Credentials::token("whatever")).await;
+    let ok = AuthOk::from_frame(&raw.recv().await.expect("AUTH_OK")).unwrap();
+    assert_eq!(ok.user, "", "no user on a server without users");
+}

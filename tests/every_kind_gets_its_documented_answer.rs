@@ -10,9 +10,11 @@ use hubwire::Address;
 use support::*;
 
 /// Unassigned and reserved numbers: never served anywhere.
-const UNASSIGNED: [u16; 14] = [0, 3, 6, 7, 15, 20, 31, 38, 63, 71, 95, 96, 1000, 65535];
+const UNASSIGNED: [u16; 14] = [0, 3, 6, 9, 15, 20, 31, 38, 63, 71, 95, 96, 1000, 65535];
 /// Kinds only a server sends: a server takes none of them.
-const SERVER_ONLY: [u16; 3] = [kind::RESPONSE, kind::MESSAGE, kind::REFUSED];
+const SERVER_ONLY: [u16; 4] = [kind::AUTH_OK, kind::RESPONSE, kind::MESSAGE, kind::REFUSED];
+/// AUTH: a stream's handshake; a datagram carries no authentication.
+const STREAM_ONLY: [u16; 1] = [kind::AUTH];
 /// Pub/sub and bridge kinds: not served by a server that is not a hub.
 const HUB_ONLY: [u16; 5] = [
     kind::SUBSCRIBE,
@@ -59,7 +61,7 @@ async fn a_udp_endpoint_answers_every_kind_it_does_not_serve_unknown_kind() {
     let server = TestServer::with_test_routes(config);
     let to = server.udp().socket_addr().expect("a bound UDP address");
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let kinds: Vec<u16> = [&UNASSIGNED[..], &SERVER_ONLY, &HUB_ONLY].concat();
+    let kinds: Vec<u16> = [&UNASSIGNED[..], &SERVER_ONLY, &HUB_ONLY, &STREAM_ONLY].concat();
     for k in kinds {
         socket
             .send_to(&Frame::new(k, vec![0x90]).to_bytes(), to)

@@ -7,6 +7,7 @@
 //! - [`transport`]: listener and connection actors and the pool of I/O threads.
 //! - [`supervisor`]: supervisors that restart failed children, with limits and back-off.
 //! - [`server`]: starts routes, listeners and threads together.
+//! - [`auth`]: the gate that checks credentials and slows down failing addresses.
 //! - [`cache`]: a least-recently-used cache that handlers share (an actor owning an `LruStore`).
 //! - [`queue`]: queued routes: the store actor (group commit), the endpoint that stores and
 //!   acknowledges, the workers with retries and an error queue, and the operator's operations.
@@ -14,6 +15,7 @@
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
 
+pub mod auth;
 pub mod bridge;
 pub mod cache;
 pub mod handler;

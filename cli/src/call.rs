@@ -52,6 +52,7 @@ impl CallArgs {
             json,
             timeout: self.timeout,
             headers: self.headers,
+            credentials: self.server.auth.credentials(),
             tls: self.server.tls,
             show: Show::Json,
         })
@@ -75,6 +76,8 @@ pub struct RouteCall {
     pub tls: crate::TlsArgs,
     /// How the reply is printed.
     pub show: crate::present::Show,
+    /// For a server with users, unless the address's user info gives them.
+    pub credentials: Option<hubwire_core::auth::Credentials>,
 }
 
 /// `NAME=VALUE` pairs to request headers.
@@ -132,7 +135,9 @@ pub async fn call(args: CallArgs) -> i32 {
 
 /// Makes one call and prints the reply as JSON; returns the exit code.
 pub async fn call_route(args: RouteCall) -> i32 {
-    let address: Address = match args.address.parse() {
+    let (address, credentials) =
+        crate::address_and_credentials(&args.address, args.credentials.clone());
+    let address: Address = match address.parse() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("hubwire call: {e}");
@@ -168,6 +173,7 @@ pub async fn call_route(args: RouteCall) -> i32 {
     let options = ClientOptions {
         connect_timeout: timeout,
         tls,
+        credentials,
         ..ClientOptions::default()
     };
     let client = Client::with_options(address, options);

@@ -1,8 +1,9 @@
 //! `hubwire hub`: a pub/sub hub as an application: loopback by default, `--listen URL`
 //! (repeatable) or a config file, with everything the application base gives (lock, logging,
 //! standard endpoints, graceful shutdown); `--bridge URL` (repeatable) and `--secret` join it
-//! to other hubs.
+//! to other hubs; `--cert-file`, `--key-file`, `--ca-file`, `--client-auth` set its TLS.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hubwire_actors::hub::HubLimits;
@@ -23,9 +24,40 @@ pub struct HubArgs {
     /// which keeps it out of the process list).
     #[arg(long, value_name = "SECRET")]
     pub secret: Option<String>,
+    /// For tls:// listen addresses: the server's certificate chain, PEM (with --key-file).
+    #[arg(long, value_name = "PEM", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The private key of --cert-file, PEM.
+    #[arg(long, value_name = "PEM", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// CA certificates, PEM: whose client certificates are accepted, and which tls:// bridge
+    /// peers are trusted besides the system roots (with --cert-file).
+    #[arg(long, value_name = "PEM", requires = "cert_file")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificates: none, optional or required (optional and required need --ca-file).
+    #[arg(long, value_name = "MODE", requires = "cert_file")]
+    pub client_auth: Option<String>,
     /// The application's flags (`--listen`, `--config`, `--instance`, `--set`, ...).
     #[command(flatten)]
     pub app: AppArgs,
+}
+
+impl HubArgs {
+    /// The `tls` block the TLS flags make, as JSON for `--set tls=...`; `None` without them.
+    fn tls_setting(&self) -> Option<String> {
+        let cert_file = self.cert_file.as_ref()?;
+        let mut tls = serde_json::json!({
+            "cert_file": cert_file,
+            "key_file": self.key_file,
+        });
+        if let Some(ca_file) = &self.ca_file {
+            tls["ca_file"] = serde_json::json!(ca_file);
+        }
+        if let Some(mode) = &self.client_auth {
+            tls["client_auth"] = serde_json::json!(mode);
+        }
+        Some(tls.to_string())
+    }
 }
 
 /// Runs a hub until SIGINT or SIGTERM; the application base's exit codes.
@@ -35,6 +67,10 @@ pub fn hub(mut args: HubArgs) -> ExitCode {
         args.app
             .set
             .push(format!("bridges={}", args.bridges.join(",")));
+    }
+    // The whole `tls` block, replacing one from a config file.
+    if let Some(tls) = args.tls_setting() {
+        args.app.set.push(format!("tls={tls}"));
     }
     if let Some(secret) = args.secret.take() {
         args.app.set.push(format!("bridge_secret={secret}"));

@@ -9,6 +9,7 @@
 //! - `call`: `hubwire call`, and JSON to and from MessagePack bodies.
 //! - `queue`: `hubwire queue` and `hubwire sender`.
 //! - `hub`: `hubwire hub`, a pub/sub hub as an application.
+//! - `passwd`: `hubwire passwd`, password hashes and tokens for the config's users.
 //! - `pubsub`: `hubwire pub`, `sub`, `rpc` and `reply`, a spoke from the shell.
 //! - `spotty`: `hubwire spotty-spoke`, a recovery drill for a hub.
 //! - `bench`: `hubwire bench` and its modes.
@@ -19,6 +20,7 @@
 mod bench;
 mod call;
 mod hub;
+mod passwd;
 pub mod present;
 mod pubsub;
 mod queue;
@@ -29,10 +31,11 @@ mod tls;
 pub use bench::{bench, BenchArgs};
 pub use call::{call, call_route, CallArgs, RouteCall};
 pub use hub::{hub, HubArgs, DEFAULT_HUB_ADDRESS};
+pub use passwd::{passwd, PasswdArgs};
 pub use present::Show;
 pub use pubsub::{publish, reply, rpc, subscribe, HubTarget, PubArgs, ReplyArgs, RpcArgs, SubArgs};
 pub use queue::{operate, Family, QueueArgs, QueueOperation};
-pub use server::{ServerArg, SERVER_ENV};
+pub use server::{address_and_credentials, AuthArgs, ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
 pub use tls::TlsArgs;
 
@@ -100,6 +103,9 @@ pub enum Command {
     /// Answer calls on a channel from the shell: echo, a fixed body, or a command's output.
     #[command(after_help = EXIT_CODES_HELP)]
     Reply(ReplyArgs),
+    /// Print the argon2 hash of a password read from stdin, for a user's password_hash in the
+    /// config (or, with --token, a new token and its token_sha256).
+    Passwd(PasswdArgs),
     /// Connect, subscribe, check and disconnect over and over (cleanly and abruptly): a drill
     /// for a hub's recovery and leaks.
     SpottySpoke(SpottyArgs),
@@ -138,6 +144,7 @@ impl StandardArgs {
             json: None,
             timeout: self.timeout,
             headers: Vec::new(),
+            credentials: self.server.auth.credentials(),
             tls: self.server.tls,
             show: Show::Json,
         })
@@ -168,6 +175,7 @@ pub fn run() -> std::process::ExitCode {
         Command::Rpc(args) => return exit_code(rpc(args)),
         Command::Reply(args) => return exit_code(reply(args)),
         Command::SpottySpoke(args) => return exit_code(spotty_spoke(args)),
+        Command::Passwd(args) => return exit_code(passwd(args)),
         other => other,
     };
     exit_code(run_command(command))
@@ -195,6 +203,7 @@ fn run_command(command: Command) -> i32 {
         | Command::Sub(_)
         | Command::Rpc(_)
         | Command::Reply(_)
+        | Command::Passwd(_)
         | Command::SpottySpoke(_) => {
             unreachable!("run starts these itself")
         }

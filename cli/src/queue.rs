@@ -262,6 +262,7 @@ pub async fn operate(family: Family, args: QueueArgs) -> i32 {
         json: Some(body.to_string()),
         timeout: args.timeout,
         headers: Vec::new(),
+        credentials: args.server.auth.credentials(),
         tls: args.server.tls,
         show,
     })

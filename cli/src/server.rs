@@ -4,6 +4,8 @@
 //! more than the subcommand needs, or for `call`, when the first has a `:` or a `/`, which a
 //! route key never has).
 
+use hubwire_core::auth::{split_userinfo, Credentials};
+
 /// The environment variable that names the server when `--server` does not.
 pub const SERVER_ENV: &str = "HUBWIRE_URL";
 
@@ -23,6 +25,51 @@ pub struct ServerArg {
     /// How to check a tls:// server, and the certificate to show it.
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+    /// Who to authenticate as, on a server with users.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// `--user`, `--password`, `--token`: credentials for a server with users. The URL's user
+/// info (`tcp://alice:s3cret@host:7400`, `tcp://TOKEN@host:7400`) wins over these flags, and
+/// the flags over `HUBWIRE_USER`, `HUBWIRE_PASSWORD` and `HUBWIRE_TOKEN`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AuthArgs {
+    /// The user name to authenticate as (with --password).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+    /// The user's password (prefer HUBWIRE_PASSWORD: a flag shows in the process list).
+    #[arg(long, value_name = "PASSWORD", global = true)]
+    pub password: Option<String>,
+    /// A token to authenticate with (prefer HUBWIRE_TOKEN).
+    #[arg(long, value_name = "TOKEN", global = true)]
+    pub token: Option<String>,
+}
+
+impl AuthArgs {
+    /// The credentials the flags give, else the environment's; `None` when neither gives any.
+    pub fn credentials(&self) -> Option<Credentials> {
+        let flags = Credentials {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            token: self.token.clone(),
+        };
+        if flags.is_empty() {
+            Credentials::from_env()
+        } else {
+            Some(flags)
+        }
+    }
+}
+
+/// A server's address without its user info, and the credentials to present: the URL's user
+/// info, else `fallback` (the flags or the environment).
+pub fn address_and_credentials(
+    url: &str,
+    fallback: Option<Credentials>,
+) -> (String, Option<Credentials>) {
+    let (address, from_url) = split_userinfo(url);
+    (address, from_url.or(fallback))
 }
 
 impl ServerArg {

@@ -8,6 +8,9 @@
 //! - [`net`]: dialling: host names resolved at each connect, each address tried, TLS.
 //! - [`tls`]: TLS settings of diallers and listeners (rustls), PEM files, peer identities.
 //! - [`allow`]: the allow-list of peers (addresses, ranges, uids), deny by default.
+//! - [`auth`]: users (argon2 password hashes, tokens, TLS identities), their permissions over
+//!   routes and channels, and the delay that slows failing addresses: the hook every
+//!   front-end calls.
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`](mod@route): a route declared once (key, request type, reply type) for server and client.
 //! - [`body`]: request and reply values as MessagePack bodies.
@@ -39,6 +42,7 @@
 
 pub mod address;
 pub mod allow;
+pub mod auth;
 pub mod backoff;
 pub mod body;
 pub mod bridge;

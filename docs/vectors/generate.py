@@ -34,6 +34,7 @@ DEFAULT_MAX_FRAME = 1024 * 1024
 
 # Frame kinds (docs/protocol.md, "Frame kinds").
 CONN, DISCONN, PING, PONG = 1, 2, 4, 5
+AUTH, AUTH_OK = 7, 8
 REQUEST, RESPONSE, ERROR, CANCEL = 16, 17, 18, 19
 SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS, PUBLISH, MESSAGE, REFUSED = 32, 33, 34, 35, 36, 37
 BRIDGE_HELLO, BRIDGE_CHALLENGE, BRIDGE_PROOF, LINK_STATE = 64, 65, 66, 67
@@ -76,6 +77,15 @@ def hello(name: str, version: int, agent: str, max_frame: int, max_in_flight: in
     payload = pack([version, agent, max_frame, max_in_flight])
     fields = {"version": version, "agent": agent, "max_frame": max_frame, "max_in_flight": max_in_flight}
     return valid(name, CONN, payload, fields)
+
+
+def auth(name: str, user: str | None, password: str | None, token: str | None) -> dict:
+    payload = pack([user, password, token])
+    return valid(name, AUTH, payload, {"user": user, "password": password, "token": token})
+
+
+def auth_ok(name: str, user: str) -> dict:
+    return valid(name, AUTH_OK, pack([user]), {"user": user})
 
 
 def disconnect(name: str, reason: str) -> dict:
@@ -182,6 +192,9 @@ def valid_vectors() -> list[dict]:
     return [
         hello("conn-client", PROTOCOL_VERSION, "hubwire-client/0.1.0", DEFAULT_MAX_FRAME, 0),
         hello("conn-server", PROTOCOL_VERSION, "hubwire-server/0.1.0", DEFAULT_MAX_FRAME, 256),
+        auth("auth-password", "alice", "wonderland", None),
+        auth("auth-token", None, None, "0123456789abcdef0123456789abcdef"),
+        auth_ok("auth-ok", "alice"),
         disconnect("disconn-shutting-down", "shutting down"),
         ping("ping", PING, 42),
         ping("ping-max-nonce", PING, (1 << 64) - 1),
@@ -453,6 +466,9 @@ def invalid_vectors() -> list[dict]:
         bad_payload("error-code-over-u16", ERROR, pack([7, 70000, "x"])),
         bad_payload("conn-missing-max-in-flight", CONN, pack([1, "agent", DEFAULT_MAX_FRAME])),
         bad_payload("disconn-trailing-bytes", DISCONN, pack(["bye"]) + b"\xc0"),
+        bad_payload("auth-two-elements", AUTH, pack(["alice", "wonderland"])),
+        bad_payload("auth-password-as-bin", AUTH, pack(["alice", b"wonderland", None])),
+        bad_payload("auth-ok-without-user", AUTH_OK, pack([])),
         bad_payload("cancel-id-is-nil", CANCEL, pack([None])),
         bad_payload("response-body-missing", RESPONSE, pack([1, {}])),
     ] + pubsub_invalid_vectors() + bridge_invalid_vectors()

@@ -1,5 +1,5 @@
-//! The connection and call envelopes: CONN (`Hello`), DISCONN, PING, PONG, REQUEST, RESPONSE,
-//! ERROR and CANCEL, each decoded, round-tripped and written every way the code can write it.
+//! The connection and call envelopes: CONN (`Hello`), AUTH, AUTH_OK, DISCONN, PING, PONG,
+//! REQUEST, RESPONSE, ERROR and CANCEL, each decoded, round-tripped and written every way the code can write it.
 //!
 //! Input: a frame without its length field, `kind: u16 BE | payload` (the vectors' frames from
 //! byte 4 on). A kind this target does not know has its payload tried on every decoder here.
@@ -7,7 +7,7 @@
 
 use bytes::{Bytes, BytesMut};
 use hubwire_core::protocol::{
-    kind, peek_request_id, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Hello, Ping, Pong,
+    kind, peek_request_id, Auth, AuthOk, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Hello, Ping, Pong,
     Request, Response,
 };
 use hubwire_core::validate_route_key;
@@ -21,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let payload = Bytes::copy_from_slice(payload);
     match u16::from_be_bytes(*kind) {
         kind::CONN => hello(&payload),
+        kind::AUTH => auth(&payload),
+        kind::AUTH_OK => auth_ok(&payload),
         kind::DISCONN => disconnect(&payload),
         kind::PING => ping(&payload),
         kind::PONG => pong(&payload),
@@ -30,6 +32,8 @@ fuzz_target!(|data: &[u8]| {
         kind::CANCEL => cancel(&payload),
         _ => {
             hello(&payload);
+            auth(&payload);
+            auth_ok(&payload);
             disconnect(&payload);
             ping(&payload);
             pong(&payload);
@@ -43,6 +47,14 @@ fuzz_target!(|data: &[u8]| {
 
 fn hello(payload: &Bytes) {
     round_trip::<Hello>(kind::CONN, payload);
+}
+
+fn auth(payload: &Bytes) {
+    round_trip::<Auth>(kind::AUTH, payload);
+}
+
+fn auth_ok(payload: &Bytes) {
+    round_trip::<AuthOk>(kind::AUTH_OK, payload);
 }
 
 fn disconnect(payload: &Bytes) {

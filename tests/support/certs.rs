@@ -101,6 +101,8 @@ impl Pki {
             key_file: server.key_file.clone(),
             ca_file: Some(self.ca_file()),
             client_auth,
+            bridge_cert_file: None,
+            bridge_key_file: None,
         }
     }
 }

@@ -55,13 +55,28 @@ pub fn start_for_hub(
     hub
 }
 
-/// What bridges dialled over `tls://` trust: the system roots, and `tls.ca_file` when set.
+/// What bridges dialled over `tls://` trust (the system roots, and `tls.ca_file` when set),
+/// and the client certificate they show (`tls.bridge_cert_file`, when set).
 fn bridge_tls(config: &Config) -> Option<TlsClient> {
-    let ca_file = config.tls.as_ref()?.ca_file.as_ref()?;
-    match TlsClient::builder().ca_file(ca_file).build() {
+    let tls = config.tls.as_ref()?;
+    let client_cert = tls
+        .bridge_cert_file
+        .as_ref()
+        .zip(tls.bridge_key_file.as_ref());
+    if tls.ca_file.is_none() && client_cert.is_none() {
+        return None;
+    }
+    let mut builder = TlsClient::builder();
+    if let Some(ca_file) = &tls.ca_file {
+        builder = builder.ca_file(ca_file);
+    }
+    if let Some((cert, key)) = client_cert {
+        builder = builder.client_cert(cert, key);
+    }
+    match builder.build() {
         Ok(tls) => Some(tls),
         Err(e) => {
-            tracing::error!(error = %e, "bridges over tls:// trust the system roots only");
+            tracing::error!(error = %e, "bridges over tls:// trust the system roots only, and show no certificate");
             None
         }
     }

@@ -59,6 +59,8 @@ pub struct SenderSpec {
     clock: Option<Clock>,
     /// For a `tls://` destination: the roots trusted and the client certificate.
     tls: Option<TlsClient>,
+    /// For a destination with users: who the sender authenticates as.
+    credentials: Option<hubwire_core::auth::Credentials>,
 }
 
 impl std::fmt::Debug for SenderSpec {
@@ -81,6 +83,7 @@ impl SenderSpec {
             options: SenderOptions::default(),
             clock: None,
             tls: None,
+            credentials: None,
         }
     }
 
@@ -88,6 +91,13 @@ impl SenderSpec {
     /// (default: the system roots, no certificate).
     pub fn tls(mut self, tls: TlsClient) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// For a destination with users (`docs/security.md`): the user name and password, or the
+    /// token, sent in AUTH on every connection (default: none).
+    pub fn credentials(mut self, credentials: hubwire_core::auth::Credentials) -> Self {
+        self.credentials = Some(credentials);
         self
     }
 
@@ -181,6 +191,7 @@ impl SenderSpec {
         let client_options = ClientOptions {
             call_timeout: self.options.call_timeout,
             tls: self.tls,
+            credentials: self.credentials,
             ..ClientOptions::default()
         };
         let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(crate::queue::now_ms));

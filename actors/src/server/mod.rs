@@ -72,6 +72,12 @@ pub enum StartError {
     /// A `tls://` address is to be listened on, but the config has no `tls` block.
     #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
     TlsWithoutSettings(Address),
+    /// The users in the config are not acceptable (a plain-text password, a bad hash).
+    #[error("the users in the config are refused: {0}")]
+    Users(hubwire_core::auth::UsersError),
+    /// UDP carries no authentication, so a server with users does not listen on it.
+    #[error("cannot listen on {0}: this server has users and UDP carries no authentication; remove the udp:// address or the users")]
+    UdpWithUsers(Address),
     /// A non-loopback address would be open to every peer by default.
     #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file) to the addresses, CIDR ranges or uids that may connect")]
     OpenWithoutAllowList(Address),
@@ -297,6 +303,18 @@ impl ServerBuilder {
                 return Err(StartError::OpenWithoutAllowList(address.clone()));
             }
         }
+        let users = self.config.checked_users().map_err(StartError::Users)?;
+        if !users.is_empty() {
+            if let Some(udp) = listen.iter().find(|a| matches!(a, Address::Udp(_))) {
+                return Err(StartError::UdpWithUsers(udp.clone()));
+            }
+        }
+        let throttle = self.config.auth_throttle_limits().map_err(|e| {
+            StartError::Users(hubwire_core::auth::UsersError {
+                user: String::new(),
+                problem: e,
+            })
+        })?;
         let mode = self.config.unix_socket_mode_bits();
         let mut bound = Vec::new();
         let mut udp_bound = Vec::new();
@@ -343,6 +361,8 @@ impl ServerBuilder {
         if hub.is_none() && !self.config.bridges.is_empty() {
             tracing::warn!("bridges are configured but this server serves no hub: none is made");
         }
+        let auth = (!users.is_empty())
+            .then(|| crate::auth::Authenticator::start(users, throttle, &self.registry));
         let shared = Arc::new(ConnectionShared {
             routes: routes.clone(),
             limits: ConnectionLimits::from(&self.config),
@@ -352,6 +372,7 @@ impl ServerBuilder {
             registry: self.registry.clone(),
             hub,
             tls: tls.clone(),
+            auth,
         });
         let open_connections = ["tcp", "tls", "unix"]
             .map(|transport| shared.transport_stats(transport).open)

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
-    Actor, ActorContext, ArbiterHandle, AsyncContext, Context, Handler, Message, Recipient,
-    StreamHandler,
+    Actor, ActorContext, ActorFutureExt, ArbiterHandle, AsyncContext, Context, Handler, Message,
+    Recipient, StreamHandler, WrapFuture,
 };
+use hubwire_core::auth::{AuthFailure, Credentials, User};
 use hubwire_core::protocol::{
     peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Request,
 };
@@ -81,6 +82,9 @@ pub struct Connection {
     writer: Option<tokio::task::JoinHandle<()>>,
     /// How long this connection has owed its peer more than the bound.
     stall: StallWatch,
+    /// The user the peer authenticated as, whose permissions every request is checked
+    /// against; `None` on a server without users (or before the peer authenticated).
+    user: Option<Arc<User>>,
 }
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
@@ -167,7 +171,9 @@ impl Connection {
                 bridge: BridgeEnd::default(),
                 writer: None,
                 stall: StallWatch::default(),
+                user: None,
             };
+            connection.settle_identity();
             match open() {
                 Ok((rd, wr)) => {
                     let replies = connection.replies.clone();
@@ -265,7 +271,76 @@ impl Connection {
             Step::Ping(nonce) => self.on_ping(nonce, ctx),
             Step::PubSub(frame) => self.on_pubsub(frame, ctx),
             Step::Bridge(frame) => self.on_bridge_frame(frame, ctx),
+            Step::Authenticate(credentials) => self.authenticate(credentials, ctx),
             Step::Close(close) => self.close_as(close, ctx),
+        }
+    }
+
+    /// On a server with users: a peer whose TLS certificate names a user (`tls_identity`) is
+    /// that user from the start; any other must send AUTH.
+    fn settle_identity(&mut self) {
+        let Some(auth) = &self.shared.auth else {
+            return;
+        };
+        match self
+            .peer
+            .identity()
+            .and_then(|id| auth.users.by_tls_identity(id))
+        {
+            Some(user) => self.become_user(user),
+            None => self.session.require_auth(),
+        }
+    }
+
+    fn become_user(&mut self, user: Arc<User>) {
+        tracing::debug!(peer = %self.peer, user = user.name(), "authenticated");
+        self.pubsub.set_user(user.clone());
+        self.user = Some(user);
+    }
+
+    /// An AUTH: checked by the gate (off this thread, after the address's delay); on a server
+    /// without users it is accepted as it is.
+    fn authenticate(&mut self, credentials: Credentials, ctx: &mut Context<Self>) {
+        let Some(auth) = &self.shared.auth else {
+            let step = self.session.on_authenticated(Ok(""));
+            return self.after_auth(step, ctx);
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let check = crate::auth::Check {
+            ip: self.peer.ip(),
+            credentials,
+            reply,
+        };
+        if auth.gate.try_send(check).is_err() {
+            let message = "the server cannot check credentials now; try again later".to_owned();
+            return self.fail(ctx, ErrorCode::Busy, message);
+        }
+        ctx.spawn(answer.into_actor(self).map(|answer, this, ctx| {
+            if this.closed {
+                return;
+            }
+            let answer = answer.unwrap_or(Err(AuthFailure::Missing));
+            let step = match &answer {
+                Ok(user) => this.session.on_authenticated(Ok(user.name())),
+                Err(failure) => {
+                    tracing::info!(peer = %this.peer, %failure, "authentication failed");
+                    this.session.on_authenticated(Err(failure))
+                }
+            };
+            if let Ok(user) = answer {
+                this.become_user(user);
+            }
+            this.after_auth(step, ctx);
+        }));
+    }
+
+    fn after_auth(&mut self, step: Step, ctx: &mut Context<Self>) {
+        match step {
+            Step::Send(frame) => {
+                self.replies.outbound().lock().push(&frame);
+            }
+            Step::Close(close) => self.close_as(close, ctx),
+            _ => {}
         }
     }
 
@@ -287,6 +362,12 @@ impl Connection {
             }
         };
         let id = request.id;
+        if let Some(user) = &self.user {
+            if let Err(denied) = user.permissions().check_call(request.route, &request.body) {
+                tracing::info!(peer = %self.peer, user = user.name(), %denied, "denied");
+                return self.send_error(Some(id), ErrorCode::Denied, denied.message(user.name()));
+            }
+        }
         let limit = self.shared.limits.max_in_flight;
         // Counted in flight before the handler can see it, so that its reply finds it there.
         let admitted = self.replies.outbound().lock().state().admit(id, limit);

@@ -118,6 +118,9 @@ pub struct ConnectionShared {
     /// The certificate `tls://` listeners present, read at each handshake (so a reload
     /// reaches new connections only).
     pub tls: Option<Arc<hubwire_core::tls::ServerTls>>,
+    /// The users and the gate that checks them, on a server that has users: every peer must
+    /// then authenticate and is held to its permissions.
+    pub auth: Option<crate::auth::Authenticator>,
 }
 
 impl ConnectionShared {

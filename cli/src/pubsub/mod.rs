@@ -45,20 +45,30 @@ pub struct HubTarget {
 }
 
 /// What a command needs before it talks to the hub: a valid address and timeout.
-pub(crate) fn target(hub: &HubTarget) -> Result<(Address, Duration, Option<TlsClient>), String> {
+pub(crate) fn target(hub: &HubTarget) -> Result<(Address, Duration, Access), String> {
     let address = hub.server.resolve(None, Some(DEFAULT_ADDRESS))?;
+    let (address, credentials) =
+        crate::address_and_credentials(&address, hub.server.auth.credentials());
     let address = address.parse().map_err(|e| format!("{e}"))?;
     if !(hub.timeout.is_finite() && hub.timeout > 0.0) {
         return Err("--timeout must be a positive number of seconds".into());
     }
     let tls = hub.server.tls.client()?;
-    Ok((address, Duration::from_secs_f64(hub.timeout), tls))
+    let access = Access { tls, credentials };
+    Ok((address, Duration::from_secs_f64(hub.timeout), access))
+}
+
+/// How a spoke gets in: TLS settings and credentials.
+#[derive(Debug)]
+pub(crate) struct Access {
+    tls: Option<TlsClient>,
+    credentials: Option<hubwire_core::auth::Credentials>,
 }
 
 /// Runs `work` with a spoke connected to `address` in an actix system of its own.
 pub(crate) fn with_spoke<F, Fut>(
     command: &str,
-    (address, timeout, tls): (Address, Duration, Option<TlsClient>),
+    (address, timeout, access): (Address, Duration, Access),
     work: F,
 ) -> i32
 where
@@ -68,7 +78,8 @@ where
     let system = actix::System::new();
     system.block_on(async move {
         let options = SpokeOptions {
-            tls,
+            tls: access.tls,
+            credentials: access.credentials,
             ..SpokeOptions::default()
         };
         let (spoke, supervisor) = SpokeSpec::new(address.clone())

@@ -22,7 +22,7 @@ use crate::protocol::{
     decode_datagram, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Headers,
     Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES, PROTOCOL_VERSION,
 };
-use crate::stream::{exchange_hello, read_one_frame, HandshakeError, Outbound};
+use crate::stream::{exchange_hello_as, read_one_frame, HandshakeError, Outbound};
 
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -190,17 +190,20 @@ where
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    let (server, buf) = exchange_hello(&mut rd, &mut wr, &hello, options.max_frame, "server")
-        .await
-        .map_err(|e| match e {
-            HandshakeError::Refused { code, message } => CallError::Remote { code, message },
-            // Not connected yet, so not sent: the same failure as a refused connect.
-            HandshakeError::Lost(source) => CallError::Connect {
-                address: address.clone(),
-                source,
-            },
-            HandshakeError::Protocol(e) => CallError::from(e),
-        })?;
+    let credentials = options.credentials.as_ref();
+    let max_frame = options.max_frame;
+    let (server, buf) =
+        exchange_hello_as(&mut rd, &mut wr, &hello, credentials, max_frame, "server")
+            .await
+            .map_err(|e| match e {
+                HandshakeError::Refused { code, message } => CallError::Remote { code, message },
+                // Not connected yet, so not sent: the same failure as a refused connect.
+                HandshakeError::Lost(source) => CallError::Connect {
+                    address: address.clone(),
+                    source,
+                },
+                HandshakeError::Protocol(e) => CallError::from(e),
+            })?;
     let pending = Arc::new(Pending::default());
     let outbound = Arc::new(Outbound::default());
     tokio::spawn(write_loop(wr, outbound.clone(), pending.clone()));
@@ -251,6 +254,15 @@ fn on_frame(frame: Frame, pending: &Pending, pong: impl FnOnce(&Pong)) -> Option
                 code,
                 message,
             }) => pending.complete(id, Err(CallError::Remote { code, message })),
+            // Refused (a peer that did not authenticate): the server closes next, and the
+            // calls waiting fail with its words.
+            Ok(err) if err.code == ErrorCode::Denied => {
+                pending.refuse_all(err.code, &err.message);
+                return Some(format!(
+                    "the server refused the connection: {}",
+                    err.message
+                ));
+            }
             // An error about the connection, not a call: if it lost the framing the server
             // closes next, and the close fails the calls; otherwise the connection carries on.
             Ok(err) => {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::Credentials;
 use crate::config::DEFAULT_MAX_FRAME;
 use crate::net::DialOptions;
 use crate::tls::TlsClient;
@@ -25,6 +26,9 @@ pub struct ClientOptions {
     /// For `tls://` addresses: the roots trusted besides the system's, and the client
     /// certificate shown when the server asks. Default: the system roots only.
     pub tls: Option<TlsClient>,
+    /// A user name and password, or a token, sent in AUTH right after CONN, for a server that
+    /// has users (`docs/security.md`). Default: none.
+    pub credentials: Option<Credentials>,
 }
 
 impl ClientOptions {
@@ -48,6 +52,7 @@ impl Default for ClientOptions {
             tcp_nodelay: true,
             udp_resend_every: Duration::from_millis(100),
             tls: None,
+            credentials: None,
         }
     }
 }

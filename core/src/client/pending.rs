@@ -109,6 +109,22 @@ impl Pending {
 
     /// Fails every waiting call with connection-lost, and every later one at once.
     pub(crate) fn close(&self, reason: &str) {
+        self.close_with(reason, || CallError::ConnectionLost {
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Ends the connection because the server refused it (an ERROR about the connection, such
+    /// as `denied` for a peer that did not authenticate): the calls waiting get that error.
+    pub(crate) fn refuse_all(&self, code: crate::protocol::ErrorCode, message: &str) {
+        let reason = format!("the server refused the connection: {code}: {message}");
+        self.close_with(&reason, || CallError::Remote {
+            code,
+            message: message.to_owned(),
+        });
+    }
+
+    fn close_with(&self, reason: &str, error: impl Fn() -> CallError) {
         let (waiting, sweeper) = {
             let mut calls = self.lock();
             calls.closed.get_or_insert_with(|| reason.to_owned());
@@ -116,9 +132,7 @@ impl Pending {
             (std::mem::take(&mut calls.waiting), calls.sweeper.take())
         };
         for (_, call) in waiting {
-            let _ = call.reply.send(Err(CallError::ConnectionLost {
-                reason: reason.to_owned(),
-            }));
+            let _ = call.reply.send(Err(error()));
         }
         if let Some(sweeper) = sweeper {
             sweeper.wake();

@@ -178,6 +178,20 @@ pub struct Config {
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
+    /// The users of the server (`docs/security.md`): once there is one, every stream peer must
+    /// authenticate (AUTH after CONN, or a TLS client certificate mapped by `tls_identity`)
+    /// and may do only what its permissions grant. Default: none (every admitted peer may do
+    /// everything).
+    pub users: BTreeMap<String, crate::auth::UserSpec>,
+    /// The delay an address waits after its first failed authentication; it doubles with each
+    /// further failure. Default: 100 ms.
+    #[serde(rename = "auth_failure_delay_ms", with = "forms::millis")]
+    pub auth_failure_delay: Duration,
+    /// The longest such delay. Default: 10 s.
+    #[serde(rename = "auth_failure_max_delay_ms", with = "forms::millis")]
+    pub auth_failure_max_delay: Duration,
+    /// Failing addresses remembered at most (the least recent is forgotten). Default: 10,000.
+    pub auth_failure_addresses: usize,
     /// Free-form settings handed to the application's own code. Default: `{}`.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -234,6 +248,10 @@ impl Default for Config {
             bridge_max_outbound_bytes: 64 * 1024 * 1024,
             bridge_prune_grace: Duration::from_secs(30),
             fault_injection: false,
+            users: BTreeMap::new(),
+            auth_failure_delay: Duration::from_millis(100),
+            auth_failure_max_delay: Duration::from_secs(10),
+            auth_failure_addresses: 10_000,
             extra: serde_json::Map::new(),
         }
     }
@@ -254,6 +272,24 @@ impl Config {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
+    }
+
+    /// The checked users (plain-text passwords, bad hashes and bad patterns refused).
+    pub fn checked_users(&self) -> Result<crate::auth::Users, crate::auth::UsersError> {
+        crate::auth::Users::from_specs(self.users.clone())
+    }
+
+    /// How failed authentications are slowed down.
+    pub fn auth_throttle_limits(&self) -> Result<crate::auth::ThrottleLimits, String> {
+        if self.auth_failure_max_delay < self.auth_failure_delay {
+            return Err("must be at least auth_failure_delay_ms".to_owned());
+        }
+        Ok(crate::auth::ThrottleLimits {
+            base: self.auth_failure_delay,
+            max: self.auth_failure_max_delay,
+            addresses: self.auth_failure_addresses,
+            ..crate::auth::ThrottleLimits::default()
+        })
     }
 
     /// The peers allowed to connect: the configured list, or the default.

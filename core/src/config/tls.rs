@@ -35,4 +35,11 @@ pub struct TlsConfig {
     /// `none`, `optional` or `required`. Default: `none`.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// The client certificate chain, PEM, this hub shows when it dials a `tls://` bridge to a
+    /// hub that asks for one (with `bridge_key_file`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge_cert_file: Option<PathBuf>,
+    /// The private key of `bridge_cert_file`, PEM. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge_key_file: Option<PathBuf>,
 }

@@ -34,6 +34,24 @@ fn check(
 impl Config {
     /// Checks ranges and formats; the first problem found is returned.
     pub fn validate(&self) -> Result<(), InvalidValue> {
+        self.auth_throttle_limits().map_err(|reason| InvalidValue {
+            key: "auth_failure_max_delay_ms",
+            value: self.auth_failure_max_delay.as_millis().to_string(),
+            reason,
+        })?;
+        if let Some(tls) = &self.tls {
+            check(
+                tls.bridge_cert_file.is_some() == tls.bridge_key_file.is_some(),
+                "tls",
+                "{...}",
+                "bridge_cert_file and bridge_key_file go together: give both or neither",
+            )?;
+        }
+        self.checked_users().map_err(|e| InvalidValue {
+            key: "users",
+            value: format!("{:?}", e.user),
+            reason: e.problem,
+        })?;
         check(
             !self.listen.is_empty(),
             "listen",
@@ -61,6 +79,7 @@ impl Config {
                 self.max_connections_per_listener,
             ),
             ("max_connections_per_peer", self.max_connections_per_peer),
+            ("auth_failure_addresses", self.auth_failure_addresses),
             ("hub_max_outbound_bytes", self.hub_max_outbound_bytes),
             ("hub_max_outbound_messages", self.hub_max_outbound_messages),
             ("max_outbound_bytes", self.max_outbound_bytes),

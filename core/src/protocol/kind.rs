@@ -16,6 +16,10 @@ pub const PING: u16 = 4;
 pub const PONG: u16 = 5;
 /// Work-queue items (Net Queue); reserved for the network work queue.
 pub const ENQUEUE: u16 = 6;
+/// Client to server, right after CONN: credentials (payload: [`crate::protocol::Auth`]).
+pub const AUTH: u16 = 7;
+/// Server to client: the AUTH was accepted, and as whom (payload: [`crate::protocol::AuthOk`]).
+pub const AUTH_OK: u16 = 8;
 
 /// A call to a route (payload: [`crate::protocol::Request`]).
 pub const REQUEST: u16 = 16;
@@ -73,6 +77,8 @@ pub fn name(kind: u16) -> &'static str {
         PING => "PING",
         PONG => "PONG",
         ENQUEUE => "ENQUEUE",
+        AUTH => "AUTH",
+        AUTH_OK => "AUTH_OK",
         REQUEST => "REQUEST",
         RESPONSE => "RESPONSE",
         ERROR => "ERROR",

@@ -10,6 +10,7 @@
 //! - `bridge.rs`: the envelopes between bridged hubs.
 //! - `headers.rs`, `error_code.rs`, `kind.rs`: the header map, the error codes, the kinds.
 
+mod auth;
 mod bridge;
 mod call;
 mod envelope;
@@ -22,6 +23,7 @@ mod pubsub_message;
 mod pubsub_rpc;
 mod wire;
 
+pub use auth::{Auth, AuthOk};
 pub use bridge::{
     write_bridge_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,

@@ -4,11 +4,18 @@
 //! open; PINGs wait for the batches sent before them ([`PingBarrier`]); and a quiet peer is
 //! PINGed, then taken for dead.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::{inbox_token, own_inbox_token, Denied, User};
+
+/// Reply inboxes one connection is known to own (subscribed to as `_inbox/<token>/*`): its own
+/// may be published to without a grant. A spoke has one; the bound keeps the set small.
+pub const MAX_OWN_INBOXES: usize = 16;
+
 use crate::protocol::{
-    kind, Envelope, ErrorCode, Frame, Ping, ProtocolError, Publish, Refused, Subscribe,
-    SubscriptionFlags, Subscriptions, Unsubscribe,
+    kind, Envelope, ErrorCode, Frame, MessageFlags, Ping, ProtocolError, Publish, Refused,
+    Subscribe, SubscriptionFlags, Subscriptions, Unsubscribe,
 };
 use crate::pubsub::{Change, Declined, Wanted};
 
@@ -54,6 +61,11 @@ pub struct HubSide {
     barrier: PingBarrier,
     /// PINGs sent since the peer was last heard from.
     pings_out: u32,
+    /// The authenticated user whose permissions every publish and subscription is checked
+    /// against; `None` on a server without users.
+    user: Option<Arc<User>>,
+    /// The inbox tokens this connection subscribed to, up to [`MAX_OWN_INBOXES`].
+    own_inboxes: Vec<String>,
 }
 
 impl HubSide {
@@ -64,6 +76,40 @@ impl HubSide {
             changes: Vec::new(),
             barrier: PingBarrier::default(),
             pings_out: 0,
+            user: None,
+            own_inboxes: Vec::new(),
+        }
+    }
+
+    /// From now on, publishes and subscriptions are checked against `user`'s permissions.
+    pub fn set_user(&mut self, user: Arc<User>) {
+        self.user = Some(user);
+    }
+
+    /// The REFUSED for what `user` may not do.
+    fn denied(user: &User, sid: Option<u64>, denied: &Denied) -> Refused {
+        Refused {
+            sid,
+            code: ErrorCode::Denied,
+            message: denied.message(user.name()),
+        }
+    }
+
+    /// `wanted` if the user may subscribe to it, or the REFUSED saying it may not.
+    fn permitted(&mut self, wanted: Wanted) -> Result<Wanted, Refused> {
+        if let Some(token) = own_inbox_token(&wanted.pattern) {
+            if self.own_inboxes.len() < MAX_OWN_INBOXES
+                && !self.own_inboxes.iter().any(|t| t == token)
+            {
+                self.own_inboxes.push(token.to_owned());
+            }
+        }
+        match &self.user {
+            Some(user) => match user.permissions().check_subscribe(&wanted.pattern) {
+                Ok(()) => Ok(wanted),
+                Err(d) => Err(Self::denied(user, Some(wanted.sid), &d)),
+            },
+            None => Ok(wanted),
         }
     }
 
@@ -73,11 +119,26 @@ impl HubSide {
         let refuse = |e: ProtocolError| PubSubStep::Refuse(vec![refused(&e)]);
         match frame.kind {
             kind::PUBLISH => match Publish::from_frame(frame) {
-                Ok(publish) => PubSubStep::Publish(publish),
+                Ok(publish) => match &self.user {
+                    Some(user) => {
+                        let answer = publish.flags.intersects(MessageFlags::STATUS);
+                        let own = inbox_token(&publish.channel)
+                            .is_some_and(|t| self.own_inboxes.iter().any(|o| o == t));
+                        match user.permissions().check_publish(&publish.channel, answer) {
+                            _ if own => PubSubStep::Publish(publish),
+                            Ok(()) => PubSubStep::Publish(publish),
+                            Err(d) => PubSubStep::Refuse(vec![Self::denied(user, None, &d)]),
+                        }
+                    }
+                    None => PubSubStep::Publish(publish),
+                },
                 Err(e) => refuse(e),
             },
             kind::SUBSCRIBE => match Subscribe::from_frame(frame) {
-                Ok(subscribe) => self.gather(Change::Subscribe(wanted(subscribe))),
+                Ok(subscribe) => match self.permitted(wanted(subscribe)) {
+                    Ok(wanted) => self.gather(Change::Subscribe(wanted)),
+                    Err(refused) => PubSubStep::Refuse(vec![refused]),
+                },
                 Err(e) => refuse(e),
             },
             kind::UNSUBSCRIBE => match Unsubscribe::from_frame(frame) {
@@ -86,12 +147,19 @@ impl HubSide {
             },
             kind::SUBSCRIPTIONS => match Subscriptions::read_each(&frame.payload) {
                 Ok((list, invalid)) => {
-                    let list = list.subscriptions.into_iter().map(wanted).collect();
-                    self.changes.push(Change::ReplaceAll(list));
-                    if invalid.is_empty() {
+                    let mut refusals: Vec<Refused> = invalid.iter().map(refused).collect();
+                    let mut allowed = Vec::new();
+                    for entry in list.subscriptions {
+                        match self.permitted(wanted(entry)) {
+                            Ok(wanted) => allowed.push(wanted),
+                            Err(denied) => refusals.push(denied),
+                        }
+                    }
+                    self.changes.push(Change::ReplaceAll(allowed));
+                    if refusals.is_empty() {
                         PubSubStep::Gathered
                     } else {
-                        PubSubStep::Refuse(invalid.iter().map(refused).collect())
+                        PubSubStep::Refuse(refusals)
                     }
                 }
                 // The whole list is refused: the hub holds none of it.

@@ -39,6 +39,8 @@ mod refusal;
 mod server;
 
 #[cfg(test)]
+mod auth_tests;
+#[cfg(test)]
 mod bridge_end_tests;
 #[cfg(test)]
 mod hub_side_tests;
@@ -52,7 +54,7 @@ pub use bridge_end::{
     BridgeEnd, BridgeKeys, BridgeStep, BridgeTick, ADMISSION_TIMEOUT, LINK_PING_EVERY,
 };
 pub use datagram::on_datagram;
-pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep};
+pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep, MAX_OWN_INBOXES};
 pub use phase::{abandoned_request, Phase, Wind};
 pub use refusal::{InFlightScope, RequestRefusal};
 pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};

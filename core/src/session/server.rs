@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
+use crate::auth::{AuthFailure, Credentials};
 use crate::protocol::{
-    kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping, PROTOCOL_VERSION,
+    kind, Auth, AuthOk, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
+    PROTOCOL_VERSION,
 };
 use crate::stream::MIN_PEER_MAX_FRAME;
 
@@ -68,6 +70,10 @@ pub enum Step {
     PubSub(Frame),
     /// A bridge frame, for the hub's bridges.
     Bridge(Frame),
+    /// An AUTH: check these credentials and report with
+    /// [`on_authenticated`](ServerSession::on_authenticated). Frames that come before the
+    /// answer close the connection.
+    Authenticate(Credentials),
     /// Close the connection.
     Close(Close),
 }
@@ -79,6 +85,18 @@ enum State {
     Closed,
 }
 
+/// Where the connection is with authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthState {
+    /// Nothing owed: the server has no users, or the peer is authenticated.
+    Settled,
+    /// The server has users and the peer has not authenticated yet: only AUTH (and bridge
+    /// admission, which has its own secret) is taken.
+    Required,
+    /// An AUTH is being checked; nothing else is taken before the answer.
+    Checking,
+}
+
 /// One stream connection's protocol state on the server side.
 #[derive(Debug, Clone)]
 pub struct ServerSession {
@@ -86,6 +104,7 @@ pub struct ServerSession {
     limits: SessionLimits,
     serves: Serves,
     state: State,
+    auth: AuthState,
     /// The last time the peer was heard from, or the connection was busy.
     last_activity: Instant,
     /// The server's phase, as last told.
@@ -159,9 +178,41 @@ impl ServerSession {
             limits,
             serves,
             state: State::AwaitingHello,
+            auth: AuthState::Settled,
             last_activity: now,
             phase: Phase::Running,
             read_closed: false,
+        }
+    }
+
+    /// The server has users and this peer is not authenticated yet (its TLS certificate did
+    /// not name one): it must send AUTH after CONN, within the handshake timeout.
+    pub fn require_auth(&mut self) {
+        self.auth = AuthState::Required;
+    }
+
+    /// Whether the peer still owes an authentication (or one is being checked).
+    pub fn awaits_auth(&self) -> bool {
+        self.auth != AuthState::Settled
+    }
+
+    /// The result of the check asked for by [`Step::Authenticate`]: `Ok` with the user's name
+    /// (AUTH_OK is written), or the failure (ERROR 200 `denied`, then the close).
+    pub fn on_authenticated(&mut self, result: Result<&str, &AuthFailure>) -> Step {
+        if self.state != State::Open || self.auth != AuthState::Checking {
+            return Step::Nothing;
+        }
+        match result {
+            Ok(user) => {
+                self.auth = AuthState::Settled;
+                Step::Send(encode(&AuthOk {
+                    user: user.to_owned(),
+                }))
+            }
+            Err(failure) => {
+                let last = error_about_connection(ErrorCode::Denied, failure.message());
+                self.close(Some(last), format!("authentication failed: {failure}"))
+            }
         }
     }
 
@@ -242,6 +293,31 @@ impl ServerSession {
     }
 
     fn on_open_frame(&mut self, frame: Frame) -> Step {
+        if frame.kind == kind::AUTH && self.auth != AuthState::Checking {
+            return match Auth::from_frame(&frame) {
+                Ok(auth) => {
+                    self.auth = AuthState::Checking;
+                    Step::Authenticate(auth.credentials)
+                }
+                Err(e) => self.fail(e.code(), format!("bad AUTH: {e}")),
+            };
+        }
+        match self.auth {
+            AuthState::Settled => {}
+            _ if frame.kind == kind::DISCONN => {}
+            AuthState::Checking => {
+                let message = format!(
+                    "{} came before the answer to AUTH: wait for AUTH_OK before sending more",
+                    kind::name(frame.kind)
+                );
+                return self.fail(ErrorCode::Protocol, message);
+            }
+            // Bridge admission proves the bridge secret instead.
+            AuthState::Required if kind::BRIDGE_ASSIGNED.contains(&frame.kind) => {}
+            AuthState::Required => {
+                return self.fail(ErrorCode::Denied, AuthFailure::Missing.message())
+            }
+        }
         let skipped =
             |code: ErrorCode, message: String| Step::Send(error_about_connection(code, message));
         match frame.kind {
@@ -285,6 +361,15 @@ impl ServerSession {
             State::AwaitingHello if quiet >= self.limits.handshake_timeout => {
                 let message = format!("no CONN frame within {:?}", self.limits.handshake_timeout);
                 self.fail(ErrorCode::Timeout, message)
+            }
+            State::Open
+                if self.auth == AuthState::Required && quiet >= self.limits.handshake_timeout =>
+            {
+                let message = format!(
+                    "no AUTH within {:?}: this server has users",
+                    self.limits.handshake_timeout
+                );
+                self.fail(ErrorCode::Denied, message)
             }
             State::Open if quiet >= self.limits.idle_timeout => {
                 let reason = format!("idle for {:?}", self.limits.idle_timeout);

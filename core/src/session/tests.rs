@@ -35,16 +35,16 @@ fn hello(version: u32, max_frame: u32) -> Frame {
     decode(&hello.to_frame_bytes().unwrap())
 }
 
-fn decode(bytes: &[u8]) -> Frame {
+pub(super) fn decode(bytes: &[u8]) -> Frame {
     let mut buf = BytesMut::from(bytes);
     decode_frame(&mut buf, usize::MAX).unwrap().unwrap()
 }
 
-fn error_of(bytes: &Bytes) -> ErrorFrame {
+pub(super) fn error_of(bytes: &Bytes) -> ErrorFrame {
     ErrorFrame::from_frame(&decode(bytes)).unwrap()
 }
 
-fn open(hub: bool, now: Instant) -> ServerSession {
+pub(super) fn open(hub: bool, now: Instant) -> ServerSession {
     let mut s = session(hub, now);
     assert!(matches!(
         s.on_frame(hello(PROTOCOL_VERSION, 4096), now),
@@ -234,7 +234,7 @@ fn pongs_wait_for_every_batch_sent_before_their_ping_and_keep_their_order() {
     assert_eq!(barrier.ping(4), Some(4));
 }
 
-fn any_frame() -> impl Strategy<Value = Frame> {
+pub(super) fn any_frame() -> impl Strategy<Value = Frame> {
     let kinds = prop_oneof![
         Just(kind::CONN),
         Just(kind::PING),
@@ -243,6 +243,7 @@ fn any_frame() -> impl Strategy<Value = Frame> {
         Just(kind::DISCONN),
         Just(kind::SUBSCRIBE),
         Just(kind::BRIDGE_HELLO),
+        Just(kind::AUTH),
         any::<u16>(),
     ];
     let payload = prop_oneof![
@@ -279,7 +280,7 @@ proptest! {
                 Step::PubSub(_) | Step::Bridge(_) => {
                     prop_assert!(welcomed && hub, "pub/sub and bridges: a hub's, after CONN")
                 }
-                Step::Request(_) | Step::Cancel(_) | Step::Ping(_) => {
+                Step::Request(_) | Step::Cancel(_) | Step::Ping(_) | Step::Authenticate(_) => {
                     prop_assert!(welcomed, "nothing is served before CONN")
                 }
                 Step::Refuse(_) => prop_assert!(false, "requests are refused only when stopping"),

@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{SpokeError, SpokeOptions};
 use crate::protocol::{Hello, PROTOCOL_VERSION};
-use crate::stream::{exchange_hello, FrameBatches, HandshakeError, Outbound};
+use crate::stream::{exchange_hello_as, FrameBatches, HandshakeError, Outbound};
 use crate::Address;
 
 /// The read half of a link's stream, whatever the transport.
@@ -110,7 +110,9 @@ where
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    let (hub, buf) = exchange_hello(&mut rd, &mut wr, &hello, options.max_frame, "hub")
+    let credentials = options.credentials.as_ref();
+    let max_frame = options.max_frame;
+    let (hub, buf) = exchange_hello_as(&mut rd, &mut wr, &hello, credentials, max_frame, "hub")
         .await
         .map_err(|e| match e {
             HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },

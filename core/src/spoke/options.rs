@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::Credentials;
 use crate::backoff::BackoffPolicy;
 use crate::config::DEFAULT_MAX_FRAME;
 use crate::net::DialOptions;
@@ -37,6 +38,9 @@ pub struct SpokeOptions {
     /// For a `tls://` hub: the roots trusted besides the system's, and the client certificate
     /// shown when the hub asks. Default: the system roots only.
     pub tls: Option<TlsClient>,
+    /// A user name and password, or a token, sent in AUTH right after CONN, for a hub that
+    /// has users (`docs/security.md`). Default: none.
+    pub credentials: Option<Credentials>,
 }
 
 impl SpokeOptions {
@@ -64,6 +68,7 @@ impl Default for SpokeOptions {
             tcp_nodelay: true,
             subscriber_capacity: DEFAULT_SUBSCRIBER_CAPACITY,
             tls: None,
+            credentials: None,
         }
     }
 }

@@ -4,9 +4,10 @@
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::auth::Credentials;
 use crate::protocol::{
-    decode_frame, kind, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, ProtocolError,
-    PROTOCOL_VERSION,
+    decode_frame, kind, Auth, AuthOk, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello,
+    ProtocolError, PROTOCOL_VERSION,
 };
 
 /// Bytes read at a time while waiting for the peer's CONN.
@@ -119,9 +120,68 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    wr.write_all(&ours.to_frame_bytes()?)
+    exchange_hello_as(rd, wr, ours, None, max_frame, peer).await
+}
+
+/// [`exchange_hello`], authenticating with `credentials` when given: AUTH goes out with CONN
+/// in one write, and after the peer's CONN its AUTH_OK is read (an ERROR there, `denied`, is
+/// the refusal). Answers the peer's CONN and the read buffer.
+pub async fn exchange_hello_as<R, W>(
+    rd: &mut R,
+    wr: &mut W,
+    ours: &Hello,
+    credentials: Option<&Credentials>,
+    max_frame: usize,
+    peer: &str,
+) -> Result<(Hello, BytesMut), HandshakeError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut first_write = BytesMut::new();
+    ours.write_frame(&mut first_write)?;
+    if let Some(credentials) = credentials {
+        let auth = Auth {
+            credentials: credentials.clone(),
+        };
+        auth.write_frame(&mut first_write)?;
+    }
+    wr.write_all(&first_write)
         .await
         .map_err(HandshakeError::Lost)?;
+    let (theirs, mut buf) = read_hello(rd, max_frame, peer).await?;
+    if credentials.is_some() {
+        let answer = read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
+        match answer.kind {
+            kind::AUTH_OK => {
+                let AuthOk { user } = AuthOk::from_frame(&answer)?;
+                tracing::debug!(%user, "authenticated");
+            }
+            kind::ERROR => {
+                let err = ErrorFrame::from_frame(&answer)?;
+                return Err(HandshakeError::Refused {
+                    code: err.code,
+                    message: err.message,
+                });
+            }
+            got => {
+                return Err(ProtocolError::UnexpectedKind {
+                    expected: kind::AUTH_OK,
+                    got,
+                }
+                .into())
+            }
+        }
+    }
+    Ok((theirs, buf))
+}
+
+/// Reads the peer's first frame, which must be a CONN of our protocol version.
+async fn read_hello<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    max_frame: usize,
+    peer: &str,
+) -> Result<(Hello, BytesMut), HandshakeError> {
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let first = match read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await {
         Ok(frame) => frame,

@@ -10,14 +10,15 @@ use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
 use hmac::{Hmac, Mac};
+use hubwire_core::auth::Credentials;
 use hubwire_core::bridge::auth::{LinkParties, Role};
 use hubwire_core::bridge::{FullPart, HubId, Interest, InterestUpdate, LinkState};
 use hubwire_core::protocol::{
-    decode_datagram, decode_frame, kind, peek_request_id, BridgeChallenge, BridgeHello,
-    BridgeMessage, BridgeProof, BridgeResync, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame,
-    Frame, Headers, Hello, Message, MessageFlags, MessageTail, Nonce, Ping, Pong, ProtocolError,
-    Publish, Refused, Request, Response, Subscribe, SubscriptionFlags, Subscriptions, Unsubscribe,
-    LENGTH_BYTES, PROTOCOL_VERSION,
+    decode_datagram, decode_frame, kind, peek_request_id, Auth, AuthOk, BridgeChallenge,
+    BridgeHello, BridgeMessage, BridgeProof, BridgeResync, Cancel, Disconnect, Envelope, ErrorCode,
+    ErrorFrame, Frame, Headers, Hello, Message, MessageFlags, MessageTail, Nonce, Ping, Pong,
+    ProtocolError, Publish, Refused, Request, Response, Subscribe, SubscriptionFlags,
+    Subscriptions, Unsubscribe, LENGTH_BYTES, PROTOCOL_VERSION,
 };
 use hubwire_core::pubsub::{Channel, Pattern};
 use serde_json::{Map, Value};
@@ -31,8 +32,10 @@ const PROTOCOL_MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/pro
 const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 
 /// The kinds that have an envelope, each of which needs at least one valid vector.
-const ENVELOPE_KINDS: [u16; 21] = [
+const ENVELOPE_KINDS: [u16; 23] = [
     kind::CONN,
+    kind::AUTH,
+    kind::AUTH_OK,
     kind::DISCONN,
     kind::PING,
     kind::PONG,
@@ -296,6 +299,25 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
             };
             decode_and_encode(name, frame, expected)
         }
+        kind::AUTH => {
+            f.has_exactly(&["user", "password", "token"]);
+            let text = |key: &str| f.get(key).as_str().map(str::to_owned);
+            let expected = Auth {
+                credentials: Credentials {
+                    user: text("user"),
+                    password: text("password"),
+                    token: text("token"),
+                },
+            };
+            decode_and_encode(name, frame, expected)
+        }
+        kind::AUTH_OK => {
+            f.has_exactly(&["user"]);
+            let expected = AuthOk {
+                user: f.str("user").to_owned(),
+            };
+            decode_and_encode(name, frame, expected)
+        }
         kind::DISCONN => {
             f.has_exactly(&["reason"]);
             let expected = Disconnect {
@@ -448,6 +470,8 @@ fn read_payload_of_kind(frame: &Frame) -> Result<(), ProtocolError> {
     match frame.kind {
         kind::CONN => Hello::from_frame(frame).map(drop),
         kind::DISCONN => Disconnect::from_frame(frame).map(drop),
+        kind::AUTH => Auth::from_frame(frame).map(drop),
+        kind::AUTH_OK => AuthOk::from_frame(frame).map(drop),
         kind::PING => Ping::from_frame(frame).map(drop),
         kind::PONG => Pong::from_frame(frame).map(drop),
         kind::CANCEL => Cancel::from_frame(frame).map(drop),

@@ -301,3 +301,55 @@ async fn a_ws_subscriber_that_never_reads_is_cut_off_as_a_slow_consumer() {
     })
     .await;
 }
+
+/// A client that speaks plain WebSocket to a `wss://` port fails the TLS handshake: counted
+/// as such, and the listener carries on.
+#[tokio::test]
+async fn a_plain_client_on_a_wss_port_is_a_failed_tls_handshake() {
+    let pki = support::certs::Pki::new("wss-plain");
+    let config = Config {
+        listen: vec!["wss://127.0.0.1:0".parse().unwrap()],
+        tls: Some(pki.server_config(&pki.server(&["localhost"]), hubwire::tls::ClientAuth::None)),
+        ..loopback_config()
+    };
+    let server = TestServer::with_test_routes(config);
+    let wss = server
+        .addresses
+        .iter()
+        .find(|a| a.scheme() == "wss")
+        .cloned()
+        .unwrap();
+    let plain: Address = wss.to_string().replace("wss://", "ws://").parse().unwrap();
+    assert!(WsPeer::open(&plain, "/", None, None).await.is_err());
+    recv_or_fail("the failed handshake to be counted", async {
+        loop {
+            let failed = server
+                .registry
+                .snapshot()
+                .counter("connections.tls_handshakes_failed", &[("transport", "wss")])
+                .unwrap_or(0);
+            if failed == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+/// A connection that ends normally (here, the idle timeout) says DISCONN and closes with the
+/// normal close code, 1000.
+#[tokio::test]
+async fn an_idle_connection_is_closed_with_disconn_and_code_1000() {
+    let config = Config {
+        idle_timeout: Duration::from_millis(200),
+        ..ws_config()
+    };
+    let server = TestServer::with_test_routes(config);
+    let mut peer = WsPeer::handshake(&ws_address(&server)).await;
+    match peer.next().await {
+        Seen::Frame(frame) => assert_eq!(frame.kind, kind::DISCONN),
+        other => panic!("expected DISCONN, saw {other:?}"),
+    }
+    assert_eq!(peer.expect_close().await, Some(1000));
+}

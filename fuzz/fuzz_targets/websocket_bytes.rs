@@ -1,7 +1,8 @@
 //! The server's view of a WebSocket as frame bytes (`WebSocketBytes`, `core/src/websocket/`),
 //! over whatever a client sends after the upgrade: WebSocket frames (masked or not, fragmented,
 //! control frames, text, close) read in pieces the fuzzer cuts. Whatever it is, the bytes
-//! handed on are whole hubwire frames (one per binary message, within the frame bound), and
+//! handed on are whole frames by their length fields (one per binary message, within the frame
+//! bound; a length under 2 is left for the frame reader to refuse), and
 //! the stream ends cleanly, with a typed violation (its error and close codes as documented),
 //! or with an I/O error: never a panic, never a partial frame.
 //!
@@ -14,7 +15,7 @@ use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use futures::executor::block_on;
-use hubwire_core::protocol::{decode_frame, ErrorCode};
+use hubwire_core::protocol::{decode_frame, ErrorCode, ProtocolError};
 use hubwire_core::websocket::{WebSocketBytes, WebSocketViolation};
 use hubwire_fuzz::Chunked;
 use libfuzzer_sys::fuzz_target;
@@ -41,13 +42,23 @@ fuzz_target!(|data: &[u8]| {
     let mut read = Vec::new();
     let ending = block_on(bytes.read_to_end(&mut read));
 
-    // What was handed on is whole frames, each within the bound.
+    // What was handed on is whole frames by their length fields (one per message), each
+    // within the bound; one whose length is under 2 is for the frame reader to refuse.
     let mut buf = BytesMut::from(&read[..]);
     while !buf.is_empty() {
-        let frame = decode_frame(&mut buf, MAX_FRAME)
-            .expect("a frame within the bound")
-            .expect("a whole frame");
-        assert!(frame.payload.len() + 2 <= MAX_FRAME);
+        assert!(buf.len() >= 4, "a partial length field was handed on");
+        let length = u32::from_be_bytes(buf[..4].try_into().expect("a length field")) as usize;
+        assert!(length <= MAX_FRAME, "a frame of {length} bytes passed the bound");
+        assert!(buf.len() >= 4 + length, "a partial frame was handed on");
+        match decode_frame(&mut buf, MAX_FRAME) {
+            Ok(Some(frame)) => assert_eq!(frame.payload.len() + 2, length),
+            Ok(None) => unreachable!("the frame is whole"),
+            Err(ProtocolError::FrameTooShort { .. }) => {
+                assert!(length < 2);
+                let _ = buf.split_to(4 + length);
+            }
+            Err(e) => panic!("a frame of {length} bytes was refused: {e}"),
+        }
     }
     if let Err(e) = ending {
         if let Some(violation) = WebSocketViolation::in_io(&e) {

@@ -37,11 +37,13 @@ pub(crate) struct PendingWebSocket {
 /// Why a socket did not become a WebSocket.
 #[derive(Debug, thiserror::Error)]
 enum HandshakeFailed {
-    #[error("no TLS handshake and HTTP upgrade within {0:?}")]
+    /// Nothing, or not all of the handshakes, within the handshake timeout.
+    #[error("no WebSocket upgrade (after the TLS handshake, for wss://) within {0:?}")]
     TimedOut(Duration),
     /// The socket could not be taken over, or (for `wss://`) the TLS handshake failed.
     #[error("{0}")]
     Stream(io::Error),
+    /// The upgrade was refused (origin, path) or was no upgrade.
     #[error(transparent)]
     Upgrade(#[from] UpgradeError),
 }

@@ -15,8 +15,8 @@ pub struct AppArgs {
     /// A JSON configuration file (never searched for: only this file is read).
     #[arg(short = 'c', long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Where to listen (repeatable): tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or
-    /// unix:///PATH.
+    /// Where to listen (repeatable): tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT,
+    /// unix:///PATH, ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH].
     #[arg(long, value_name = "URL")]
     pub listen: Vec<String>,
     /// Peers allowed to connect (repeatable): an IP, a CIDR range, loopback, uid:N or uid:self.

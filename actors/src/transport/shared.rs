@@ -78,6 +78,11 @@ pub struct TransportStats {
     /// TLS handshakes that failed (a bad or missing client certificate, a plain client, a
     /// timeout).
     pub handshakes_failed: Counter,
+    /// WebSocket upgrades that failed (no upgrade request within the handshake timeout, a
+    /// request that was no upgrade, a path not served).
+    pub upgrades_failed: Counter,
+    /// WebSocket upgrades refused for a browser origin not in `ws_allowed_origins`.
+    pub origins_refused: Counter,
 }
 
 impl TransportStats {
@@ -94,6 +99,8 @@ impl TransportStats {
             outbound_bytes: registry.gauge("connections.outbound_bytes", &labels),
             writers: registry.gauge("connections.writers", &labels),
             handshakes_failed: registry.counter("connections.tls_handshakes_failed", &labels),
+            upgrades_failed: registry.counter("connections.ws_upgrades_failed", &labels),
+            origins_refused: registry.counter("connections.ws_origins_refused", &labels),
         }
     }
 }
@@ -121,6 +128,8 @@ pub struct ConnectionShared {
     /// The users and the gate that checks them, on a server that has users: every peer must
     /// then authenticate and is held to its permissions.
     pub auth: Option<crate::auth::Authenticator>,
+    /// The browser origins `ws://` and `wss://` listeners let in.
+    pub ws_origins: hubwire_core::websocket::OriginPolicy,
 }
 
 impl ConnectionShared {

@@ -122,7 +122,11 @@ export function within(ms, promise, what = "the operation") {
 /** The next event of `type` from a status() iterator. */
 export async function nextStatus(status, type, ms = 10_000) {
   return within(ms, (async () => {
-    for await (const event of status) if (event.type === type) return event;
-    throw new Error(`status ended before a ${type} event`);
+    // next() by hand: leaving a for-await loop would end the iterator.
+    for (;;) {
+      const { value, done } = await status.next();
+      if (done) throw new Error(`status ended before a ${type} event`);
+      if (value.type === type) return value;
+    }
   })(), `a ${type} event`);
 }

@@ -75,15 +75,6 @@ describe("calls to the dice server over TCP", () => {
     assert.doesNotMatch(error.message, /timed out after/, "the server's answer, not the local timer");
   });
 
-  test("enqueue stores once per idempotency key and answers the item's id", async () => {
-    const first = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 }, { idempotencyKey: "order-1" });
-    const again = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 }, { idempotencyKey: "order-1" });
-    const other = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 });
-    assert.equal(typeof first.id, "number");
-    assert.equal(again.id, first.id);
-    assert.notEqual(other.id, first.id);
-  });
-
   test("64-bit integers come back without loss", async () => {
     // hubwire.queue.data counts are u64; a literal check: encode/decode keeps 2^63 exact.
     const { codec } = await import("../dist/esm/node.js");
@@ -99,7 +90,25 @@ describe("calls to the dice server over TCP", () => {
   });
 });
 
-describe("paused queued route", () => {
+describe("queued routes", () => {
+  test("enqueue stores once per idempotency key and answers the item's id", async (t) => {
+    const dice = await startExample("dice_server");
+    t.after(() => dice.stop());
+    const client = await connect({ servers: dice.url("tcp") });
+    t.after(() => client.close());
+    // Processing paused, so the item stays pending and holds its key (a completed item
+    // releases it).
+    await client.call("hubwire.queue.pause", { queue: "dice.roll_times", processing: true });
+    const first = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 }, { idempotencyKey: "order-1" });
+    const again = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 }, { idempotencyKey: "order-1" });
+    const other = await client.enqueue("dice.roll_times", { sides: 6, how_many: 10 });
+    assert.equal(typeof first.id, "number");
+    assert.equal(again.id, first.id);
+    assert.notEqual(other.id, first.id);
+    const data = await client.call("hubwire.queue.data", { queue: "dice.roll_times" });
+    assert.equal(data.pending, 2, "stored once for the key, once without");
+  });
+
   test("enqueue to a paused route: PausedError, 501", async (t) => {
     const dice = await startExample("dice_server");
     t.after(() => dice.stop());

@@ -2,6 +2,7 @@
 // with the checks the text adds beyond types (flags, sid lists, channels and patterns).
 import { CodecError } from "./codec-error.js";
 import { Flag, Kind, SubscribeFlag } from "./kinds.js";
+import { readMessageFast } from "./fast-message.js";
 import { decodeValue, encodeValue } from "./msgpack.js";
 import { readRecord, writeRecord, type FieldType } from "./schema.js";
 import { canonicalPattern, checkGroup, normalChannel, TextError } from "./text.js";
@@ -68,6 +69,19 @@ export function encodePayload(kind: number, fields: Fields): Uint8Array {
  * Throws CodecError carrying the code (and the request id or sid) the peer would answer.
  */
 export function decodePayload(kind: number, payload: Uint8Array): Fields {
+  if (kind === Kind.MESSAGE) {
+    const fast = readMessageFast(payload);
+    // The flag combinations are still checked here, like the generic path's.
+    if (fast !== null) {
+      CHECKS[Kind.MESSAGE](fast);
+      return fast;
+    }
+  }
+  return decodeGeneric(kind, payload);
+}
+
+/** decodePayload without the hand-written fast paths (the reference they are tested against). */
+export function decodeGeneric(kind: number, payload: Uint8Array): Fields {
   const record = ENVELOPES[kind];
   if (!record) throw new CodecError(103, `kind ${kind} is not known`);
   let fields: Fields;

@@ -1,6 +1,8 @@
 // Framing (docs/protocol.md, section 1): length u32 BE | kind u16 BE | payload.
 import { CodecError } from "./codec-error.js";
 import { encodePayload, type Fields } from "./envelopes.js";
+import { publishFrame, requestFrame } from "./fast-frames.js";
+import { Kind } from "./kinds.js";
 
 /** The default largest frame `length`, 1 MiB. */
 export const DEFAULT_MAX_FRAME = 1_048_576;
@@ -23,6 +25,10 @@ export function frameBytes(kind: number, payload: Uint8Array): Uint8Array {
 
 /** Encodes an envelope as a whole frame. */
 export function encodeFrame(kind: number, fields: Fields): Uint8Array {
+  if (kind === Kind.PUBLISH) {
+    return publishFrame(fields.channel, fields.flags, fields.reply_to ?? null, fields.headers ?? {}, fields.body);
+  }
+  if (kind === Kind.REQUEST) return requestFrame(fields.id, fields.route, fields.headers ?? {}, fields.body);
   return frameBytes(kind, encodePayload(kind, fields));
 }
 

@@ -32,8 +32,21 @@ function tokensOf(input: string): string[] {
   return input.split("/").filter((token) => token.length > 0);
 }
 
+// Channels are published to again and again: remember the last few thousand checked.
+const checkedChannels = new Map<string, string>();
+const CHECKED_CHANNELS_MAX = 4096;
+
 /** Parses a channel (no wildcards) and returns its normal form (`/a//b/` is `a/b`). */
 export function normalChannel(input: string): string {
+  const known = checkedChannels.get(input);
+  if (known !== undefined) return known;
+  const normal = parseChannel(input);
+  if (checkedChannels.size >= CHECKED_CHANNELS_MAX) checkedChannels.clear();
+  checkedChannels.set(input, normal);
+  return normal;
+}
+
+function parseChannel(input: string): string {
   checkText("channel", input);
   const tokens = tokensOf(input);
   const wildcard = tokens.findIndex((t) => t === "*" || t === "**");

@@ -202,6 +202,11 @@ export class HubwireClient {
   }
 
   private connected(link: Link): void {
+    if (this.state === "closed") {
+      // close() came while this attempt was in flight.
+      link.transport.close();
+      return;
+    }
     const again = this.everConnected;
     this.everConnected = true;
     this.link = link;

@@ -51,23 +51,37 @@ export class FrameReader {
 
   constructor(public maxFrame = DEFAULT_MAX_FRAME) {}
 
-  /** Adds `chunk` and returns every frame now whole. */
+  /** Adds `chunk` and returns every frame now whole. Frames are views into `chunk` where
+   * they lie whole in it (the caller must not reuse `chunk`), else copies. */
   push(chunk: Uint8Array): Frame[] {
-    this.append(chunk);
     const frames: Frame[] = [];
-    while (this.end - this.start >= 4) {
-      const b = this.buffer;
-      const s = this.start;
-      const length = ((b[s] << 24) >>> 0) + (b[s + 1] << 16) + (b[s + 2] << 8) + b[s + 3];
-      checkLength(length, this.maxFrame);
-      if (this.end - s < 4 + length) break;
-      const kind = (b[s + 4] << 8) | b[s + 5];
-      // A copy, so a frame handed on stays valid when the buffer is reused.
-      frames.push({ kind, payload: b.slice(s + 6, s + 4 + length) });
-      this.start = s + 4 + length;
+    let from = 0;
+    if (this.start === this.end) {
+      // Nothing held back: read straight from the chunk, no copy.
+      from = this.cut(chunk, 0, chunk.length, frames, false);
+      if (from === chunk.length) return frames;
+      chunk = chunk.subarray(from);
     }
+    this.append(chunk);
+    this.start = this.cut(this.buffer, this.start, this.end, frames, true);
     if (this.start === this.end) this.start = this.end = 0;
     return frames;
+  }
+
+  // Reads whole frames from bytes[at..end) into `frames`; returns where the first incomplete
+  // one starts.
+  private cut(bytes: Uint8Array, at: number, end: number, frames: Frame[], copy: boolean): number {
+    while (end - at >= 4) {
+      const length = ((bytes[at] << 24) >>> 0) + (bytes[at + 1] << 16) + (bytes[at + 2] << 8) + bytes[at + 3];
+      checkLength(length, this.maxFrame);
+      if (end - at < 4 + length) break;
+      const kind = (bytes[at + 4] << 8) | bytes[at + 5];
+      // A copy out of the held buffer, so a frame handed on stays valid when it is reused.
+      const payload = copy ? bytes.slice(at + 6, at + 4 + length) : bytes.subarray(at + 6, at + 4 + length);
+      frames.push({ kind, payload });
+      at += 4 + length;
+    }
+    return at;
   }
 
   private append(chunk: Uint8Array): void {

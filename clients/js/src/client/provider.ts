@@ -57,7 +57,14 @@ export function answerCall(calls: ProviderCalls, message: Message, handler: Prov
     const needsAck = calls.end(call);
     answer(replyTo, needsAck ? flags | Flag.ACK : flags, body);
   };
-  new Promise((resolve) => resolve(handler(message.body, message))).then(
+  let request: unknown;
+  try {
+    request = message.body;
+  } catch (error) {
+    finish(Flag.ERROR, encodeValue([300, `the request body is not MessagePack: ${(error as Error).message}`]));
+    return;
+  }
+  new Promise((resolve) => resolve(handler(request, message))).then(
     (value) => {
       let body: Uint8Array;
       try {

@@ -2,12 +2,15 @@
 // throughput, each through its own broker on loopback: `hubwire hub` (release) for hubwire,
 // nats-server for nats.js. Prints a JSON report and a Markdown table.
 //
-//   cargo build --release -p hubwire-cli --bin hubwire
+//   cargo build --release -p hubwire-cli --bin hubwire && cargo build --release -p hubwire --example echo_server
 //   cd clients/js && npm run build && npm ci --prefix bench
-//   node bench/bench.mjs [--calls 20000] [--messages 500000] [--size 16]
+//   node bench/bench.mjs [--calls 20000] [--messages 500000] [--size 16] [--rounds 5]
 //
-// HUBWIRE_BIN (default target/release/hubwire) and NATS_SERVER (default nats-server) name the
-// brokers.
+// Each round measures all four, alternating hubwire and nats; the table gives each measure's
+// median over the rounds (the machine is shared, so single runs are noisy).
+//
+// HUBWIRE_BIN (default target/release/hubwire), HUBWIRE_ECHO (default
+// target/release/examples/echo_server) and NATS_SERVER (default nats-server) name the servers.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +26,7 @@ const args = Object.fromEntries(
 const CALLS = Number(args.calls ?? 20_000);
 const MESSAGES = Number(args.messages ?? 500_000);
 const SIZE = Number(args.size ?? 16);
+const ROUNDS = Number(args.rounds ?? 5);
 const WARMUP = 2000;
 const payload = new Uint8Array(SIZE).fill(7);
 
@@ -84,15 +88,27 @@ const hubwire = await startBroker(
   ["hub", "--listen", "tcp://127.0.0.1:0", "--lock-dir", dir, "--data-dir", dir, "--log-level", "warn"],
   /listening on (tcp:\/\/\S+)/,
 );
+const echo = await startBroker(
+  process.env.HUBWIRE_ECHO ?? join(REPO, "target", "release", "examples", "echo_server"),
+  ["--listen", "tcp://127.0.0.1:0", "--lock-dir", dir, "--data-dir", dir, "--log-level", "warn"],
+  /listening on (tcp:\/\/\S+)/,
+);
 const nats = await startBroker(process.env.NATS_SERVER ?? "nats-server", ["-a", "127.0.0.1", "-p", "-1"], /Listening for client connections on (\S+:\d+)/);
-const results = [];
+const rounds = [];
 try {
+ for (let round = 0; round < ROUNDS; round++) {
+  const results = [];
   // Request/reply: a provider and a caller on two connections, one call at a time.
   const hwProvider = await hubwireConnect({ servers: hubwire.url });
   const hwCaller = await hubwireConnect({ servers: hubwire.url });
   hwProvider.provide("bench/echo", (body) => body);
   await hwProvider.flush();
   results.push(await latency("hubwire-js request", () => hwCaller.request("bench/echo", payload, { raw: true })));
+  // A route call to a Rust server: no provider hop.
+  const hwRoute = await hubwireConnect({ servers: echo.url });
+  const text = "x".repeat(SIZE);
+  results.push(await latency("hubwire-js call", () => hwRoute.call("echo", { message: text })));
+  await hwRoute.close();
 
   const ncProvider = await natsConnect({ servers: nats.url });
   const ncCaller = await natsConnect({ servers: nats.url });
@@ -125,18 +141,29 @@ try {
   ));
   for (const c of [hwProvider, hwCaller, hwSub, hwPub]) await c.close();
   for (const c of [ncProvider, ncCaller, ncSub, ncPub]) await c.close();
+  rounds.push(results);
+  console.error(`round ${round + 1}: ${JSON.stringify(results)}`);
+ }
 } finally {
   hubwire.child.kill("SIGKILL");
+  echo.child.kill("SIGKILL");
   nats.child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 }
 
-const [hwReq, ncReq, hwPs, ncPs] = results;
-console.log(JSON.stringify({ calls: CALLS, messages: MESSAGES, size: SIZE, results }, null, 2));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const results = rounds[0].map((first, i) => {
+  const out = { label: first.label };
+  for (const key of Object.keys(first)) if (key !== "label" && key !== "messages") out[key] = median(rounds.map((r) => r[i][key]));
+  return out;
+});
+const [hwReq, hwCall, ncReq, hwPs, ncPs] = results;
+console.log(JSON.stringify({ calls: CALLS, messages: MESSAGES, size: SIZE, rounds: ROUNDS, medians: results }, null, 2));
 console.log(`
 | measure | hubwire-js + hubwire hub | nats.js + nats-server | ratio (hubwire / nats) |
 | --- | ---: | ---: | ---: |
 | request/reply p50 | ${hwReq.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${(hwReq.p50_us / ncReq.p50_us).toFixed(2)} (lower is better) |
+| route call p50 (hubwire-js \`call\` to the Rust echo_server; nats.js request as above) | ${hwCall.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${(hwCall.p50_us / ncReq.p50_us).toFixed(2)} |
 | request/reply p99 | ${hwReq.p99_us.toFixed(1)} µs | ${ncReq.p99_us.toFixed(1)} µs | ${(hwReq.p99_us / ncReq.p99_us).toFixed(2)} |
 | pub/sub, ${SIZE}-byte messages | ${hwPs.msgs_per_s} msg/s | ${ncPs.msgs_per_s} msg/s | ${(hwPs.msgs_per_s / ncPs.msgs_per_s).toFixed(2)} (higher is better) |
 `);

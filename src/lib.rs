@@ -55,7 +55,7 @@ pub use hubwire_actors::{
 };
 pub use hubwire_core::{
     backoff, client, decode_body, encode_body, net, protocol, pubsub, route, stats, store, tls,
-    Address, AddressError, AllowEntry, AllowList, BodyError, Config, Route,
+    websocket, Address, AddressError, AllowEntry, AllowList, BodyError, Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.

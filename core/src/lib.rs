@@ -7,6 +7,8 @@
 //!   literal or by name.
 //! - [`net`]: dialling: host names resolved at each connect, each address tried, TLS.
 //! - [`tls`]: TLS settings of diallers and listeners (rustls), PEM files, peer identities.
+//! - [`websocket`]: WebSocket (`ws://`, `wss://`) as a byte stream of frames, one per binary
+//!   message; the upgrade with its path and browser-origin checks.
 //! - [`allow`]: the allow-list of peers (addresses, ranges, uids), deny by default.
 //! - [`config`]: the plain [`Config`] struct with documented defaults.
 //! - [`route`](mod@route): a route declared once (key, request type, reply type) for server and client.
@@ -59,6 +61,7 @@ pub mod stream;
 pub mod supervision;
 mod sync;
 pub mod tls;
+pub mod websocket;
 
 pub use address::{Address, AddressError};
 pub use allow::{AllowEntry, AllowList, BadAllowEntry};

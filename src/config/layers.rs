@@ -37,7 +37,13 @@ impl Layered {
 }
 
 /// Keys whose values are lists, written in text as comma-separated items.
-const LIST_KEYS: [&str; 4] = ["listen", "allow", "admin_allow", "bridges"];
+const LIST_KEYS: [&str; 5] = [
+    "listen",
+    "allow",
+    "admin_allow",
+    "bridges",
+    "ws_allowed_origins",
+];
 
 /// Keys whose values are secrets: always text, never printed.
 const SECRET_KEYS: [&str; 1] = ["bridge_secret"];

@@ -147,7 +147,7 @@ pub fn loopback_and_unix_config() -> Config {
 /// timeouts. Returns the address it listens on; the task stops when aborted.
 pub async fn silent_server(address: &Address) -> (Address, tokio::task::JoinHandle<()>) {
     match address {
-        Address::Tcp(_) | Address::Tls(_) => {
+        Address::Tcp(_) | Address::Tls(_) | Address::Ws { .. } | Address::Wss { .. } => {
             let addr = address.socket_addr().expect("an IP literal");
             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
             let bound = address.with_socket_addr(listener.local_addr().unwrap());
@@ -341,7 +341,13 @@ impl Raw {
                     .await
                     .expect("connects"),
             ),
-            Address::Udp(_) => panic!("Raw speaks stream transports"),
+            // Through hubwire's own dialer: the upgrade, then frames as bytes.
+            Address::Ws { .. } => Box::new(
+                recv_or_fail("connect", hubwire::net::dial(address, &Default::default()))
+                    .await
+                    .expect("connects and upgrades"),
+            ),
+            Address::Udp(_) | Address::Wss { .. } => panic!("Raw speaks tcp, unix and ws"),
         };
         Raw {
             stream,

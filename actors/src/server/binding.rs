@@ -1,5 +1,5 @@
 //! What a server's listen addresses stand for when it starts: host names resolved to the
-//! addresses they name, and the TLS settings that `tls://` ones need.
+//! addresses they name, and the TLS settings that `tls://` and `wss://` ones need.
 
 use std::sync::Arc;
 
@@ -29,14 +29,14 @@ pub(super) async fn resolve_all(listen: &[Address]) -> Result<Vec<Address>, Star
     Ok(resolved)
 }
 
-/// The TLS settings, read from their files when the config has them; a `tls://` address
-/// without them is an error.
+/// The TLS settings, read from their files when the config has them; a `tls://` or `wss://`
+/// address without them is an error.
 pub(super) fn load_tls(
     config: &Config,
     listen: &[Address],
 ) -> Result<Option<Arc<ServerTls>>, StartError> {
     let Some(files) = &config.tls else {
-        return match listen.iter().find(|a| matches!(a, Address::Tls(_))) {
+        return match listen.iter().find(|a| a.uses_tls()) {
             Some(address) => Err(StartError::TlsWithoutSettings(address.clone())),
             None => Ok(None),
         };

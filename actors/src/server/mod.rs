@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use hubwire_core::stats::{Gauge, StatsRegistry};
 use hubwire_core::tls::ServerTls;
+use hubwire_core::websocket::OriginPolicy;
 use tokio::sync::watch;
 
 use actix::{Actor, Context, Handler, SyncContext};
@@ -69,9 +70,12 @@ pub enum StartError {
     /// The TLS settings (certificate, key, CA file) could not be loaded.
     #[error(transparent)]
     Tls(#[from] hubwire_core::tls::TlsError),
-    /// A `tls://` address is to be listened on, but the config has no `tls` block.
+    /// A `tls://` or `wss://` address is to be listened on, but the config has no `tls` block.
     #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
     TlsWithoutSettings(Address),
+    /// An entry of `ws_allowed_origins` is not a browser origin.
+    #[error("ws_allowed_origins: {0}")]
+    BadOrigin(#[from] hubwire_core::websocket::BadOrigin),
     /// A non-loopback address would be open to every peer by default.
     #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file) to the addresses, CIDR ranges or uids that may connect")]
     OpenWithoutAllowList(Address),
@@ -289,6 +293,7 @@ impl ServerBuilder {
         // Host names are resolved now: what they stand for is what gets bound and checked.
         let listen = binding::resolve_all(&self.config.listen).await?;
         let tls = binding::load_tls(&self.config, &listen)?;
+        let ws_origins = OriginPolicy::new(&self.config.ws_allowed_origins)?;
         if self.config.allow.is_none() {
             let open = listen
                 .iter()
@@ -352,8 +357,9 @@ impl ServerBuilder {
             registry: self.registry.clone(),
             hub,
             tls: tls.clone(),
+            ws_origins,
         });
-        let open_connections = ["tcp", "tls", "unix"]
+        let open_connections = ["tcp", "tls", "unix", "ws", "wss"]
             .map(|transport| shared.transport_stats(transport).open)
             .to_vec();
         let mut addresses = Vec::new();

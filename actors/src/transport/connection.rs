@@ -30,6 +30,7 @@ use hubwire_core::session::{
 use hubwire_core::stream::{
     hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
 };
+use hubwire_core::websocket::WebSocketViolation;
 
 use super::listener::ConnectionClosed;
 use super::listener::OpenStream;
@@ -485,6 +486,11 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
                 self.flush_hub_changes(ctx);
                 self.replies.end_read();
             }),
+            // A WebSocket message that is not one binary frame: its own error, then the close.
+            Err(ProtocolError::Io(e)) if WebSocketViolation::in_io(&e).is_some() => {
+                let violation = WebSocketViolation::in_io(&e).expect("checked");
+                self.fail(ctx, violation.code(), violation.to_string());
+            }
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");
                 self.close(ctx);

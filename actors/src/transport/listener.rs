@@ -12,10 +12,12 @@ use actix::{
 };
 use futures::stream::{self, BoxStream, StreamExt};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame};
+use hubwire_core::websocket::UpgradeSettings;
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::tls::PendingTls;
+use super::websocket::PendingWebSocket;
 use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
 use crate::supervisor::{ExitReporter, StopChild};
 use hubwire_core::net::TlsSniff;
@@ -80,7 +82,8 @@ pub enum Bound {
     Unix(tokio::net::UnixListener, std::path::PathBuf),
 }
 
-/// Binds `address` (an IP literal or a path; `tls://` binds TCP, its listener does the TLS);
+/// Binds `address` (an IP literal or a path; `tls://`, `ws://` and `wss://` bind TCP, their
+/// listener does the TLS and the upgrade);
 /// returns the socket and the address actually bound (port 0 resolved).
 /// Unix socket files get permissions `mode`.
 pub async fn bind(
@@ -89,7 +92,10 @@ pub async fn bind(
     mode: u32,
 ) -> io::Result<(Bound, Address)> {
     match address {
-        Address::Tcp(hp) | Address::Tls(hp) => {
+        Address::Tcp(hp)
+        | Address::Tls(hp)
+        | Address::Ws { at: hp, .. }
+        | Address::Wss { at: hp, .. } => {
             let addr = hp.socket_addr().ok_or_else(|| unresolved(address))?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;
@@ -168,6 +174,8 @@ pub struct Listener {
     on_close: Option<Recipient<ConnectionClosed>>,
     /// When to give closed connections' memory back to the operating system.
     free_memory: hubwire_core::stream::FreeMemory,
+    /// For `ws://` and `wss://`: what an upgrade request must satisfy.
+    websocket: Option<Arc<UpgradeSettings>>,
 }
 
 /// The connections a listener has open, in all and per peer address (for its limits). They
@@ -212,7 +220,15 @@ impl Listener {
             Bound::Tcp(..) => None,
         };
         let stats = shared.transport_stats(address.scheme());
+        let websocket = address.web_path().map(|path| {
+            Arc::new(UpgradeSettings {
+                origins: shared.ws_origins.clone(),
+                path: path.to_owned(),
+                max_frame: shared.limits.max_frame,
+            })
+        });
         Listener {
+            websocket,
             address,
             bound: Some(bound),
             unix_path,
@@ -322,6 +338,31 @@ impl Listener {
     }
 }
 
+impl Listener {
+    /// A socket of a `ws://` or `wss://` listener: refused or admitted as any other, on its
+    /// address (a refused peer still gets the upgrade, to read why), then its upgrade runs on
+    /// the connection's I/O thread.
+    fn accept_websocket(
+        &mut self,
+        socket: tokio::net::TcpStream,
+        addr: std::net::SocketAddr,
+        peer: Peer,
+        settings: Arc<UpgradeSettings>,
+        ctx: &mut Context<Self>,
+    ) {
+        let tls = self.address.uses_tls();
+        let pending = match PendingWebSocket::new(socket, addr, tls, settings, &self.shared) {
+            Ok(pending) => pending,
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
+        };
+        if let Some((code, message)) = self.refusal(&peer) {
+            return pending.refuse(code, message);
+        }
+        let (thread, on_close) = self.admit(&peer, ctx);
+        pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
+    }
+}
+
 impl Actor for Listener {
     type Context = Context<Self>;
 
@@ -352,6 +393,10 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
             (AcceptedStream::Tcp(socket), Peer::Ip(addr), Address::Tls(_)) => {
                 let addr = *addr;
                 return self.accept_tls(socket, addr, peer, ctx);
+            }
+            (AcceptedStream::Tcp(socket), Peer::Ip(addr), _) if self.websocket.is_some() => {
+                let (addr, settings) = (*addr, self.websocket.clone().expect("checked"));
+                return self.accept_websocket(socket, addr, peer, settings, ctx);
             }
             (stream, ..) => stream,
         };

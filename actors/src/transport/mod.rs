@@ -1,6 +1,8 @@
 //! Stream transports as actors: a listener per address, a connection per peer, spread over a
 //! pool of I/O threads. A `tls://` listener does each TLS handshake on the connection's I/O
-//! thread (`tls.rs`) and hands the connection the decrypted stream.
+//! thread (`tls.rs`) and hands the connection the decrypted stream; a `ws://` or `wss://`
+//! listener does the same with the HTTP upgrade (`websocket.rs`) and hands it the WebSocket
+//! read and written as frame bytes.
 
 mod connection;
 mod io_pool;
@@ -10,6 +12,7 @@ mod shared;
 mod socket_options;
 mod tls;
 mod udp;
+mod websocket;
 
 pub use connection::Connection;
 pub use io_pool::IoPool;

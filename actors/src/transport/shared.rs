@@ -75,9 +75,11 @@ pub struct TransportStats {
     pub outbound_bytes: Gauge,
     /// Writer tasks alive: open connections, and closed ones still writing their last bytes.
     pub writers: Gauge,
-    /// TLS handshakes that failed (a bad or missing client certificate, a plain client, a
-    /// timeout).
+    /// TLS handshakes and WebSocket upgrades that failed (a bad or missing client
+    /// certificate, a plain client, a timeout, a request that was no upgrade).
     pub handshakes_failed: Counter,
+    /// WebSocket upgrades refused for a browser origin not in `ws_allowed_origins`.
+    pub origins_refused: Counter,
 }
 
 impl TransportStats {
@@ -94,6 +96,7 @@ impl TransportStats {
             outbound_bytes: registry.gauge("connections.outbound_bytes", &labels),
             writers: registry.gauge("connections.writers", &labels),
             handshakes_failed: registry.counter("connections.tls_handshakes_failed", &labels),
+            origins_refused: registry.counter("connections.ws_origins_refused", &labels),
         }
     }
 }
@@ -118,6 +121,8 @@ pub struct ConnectionShared {
     /// The certificate `tls://` listeners present, read at each handshake (so a reload
     /// reaches new connections only).
     pub tls: Option<Arc<hubwire_core::tls::ServerTls>>,
+    /// The browser origins `ws://` and `wss://` listeners let in.
+    pub ws_origins: hubwire_core::websocket::OriginPolicy,
 }
 
 impl ConnectionShared {

@@ -84,6 +84,10 @@ impl Conn {
                 std::io::ErrorKind::Unsupported,
                 "udp:// is not a stream transport",
             )),
+            Address::Ws { .. } | Address::Wss { .. } => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "the bare echo floor speaks tcp:// and unix:// only",
+            )),
         }
     }
 }
@@ -225,6 +229,10 @@ fn bind(listen: &Address) -> std::io::Result<(FloorListener, Address)> {
         Address::Udp(_) => Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "udp:// is not a stream transport",
+        )),
+        Address::Ws { .. } | Address::Wss { .. } => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "the bare echo floor speaks tcp:// and unix:// only",
         )),
     }
 }

@@ -1,11 +1,13 @@
 //! Addresses are URLs everywhere: `tcp://127.0.0.1:7400`, `tls://hub.example.com:7443`,
-//! `udp://[::1]:7401`, `unix:///run/hubwire/app.sock`.
+//! `udp://[::1]:7401`, `unix:///run/hubwire/app.sock`, `ws://127.0.0.1:7480/hubwire`,
+//! `wss://hub.example.com:7443`.
 //!
 //! The host of an IP address is an IP literal or a host name; a name is resolved each time the
 //! address is used (every connect and reconnect, every bind), never when it is parsed
 //! (`crate::net` does the resolving and dialling).
 
 mod host;
+mod web_path;
 
 pub use host::{Host, HostPort};
 
@@ -25,6 +27,21 @@ pub enum Address {
     Udp(HostPort),
     /// A Unix stream socket path.
     Unix(PathBuf),
+    /// WebSocket over TCP (one protocol frame per binary message, `docs/websocket.md`).
+    Ws {
+        /// Where the TCP connection goes.
+        at: HostPort,
+        /// The request path as written (`/hubwire`), or empty when none was: a listener then
+        /// accepts any path, a client asks for `/`.
+        path: String,
+    },
+    /// WebSocket over TLS; the host is what the server's certificate must name.
+    Wss {
+        /// Where the TCP connection goes.
+        at: HostPort,
+        /// The request path, as for [`Address::Ws`].
+        path: String,
+    },
 }
 
 /// Why a string is not an address.
@@ -32,11 +49,13 @@ pub enum Address {
 pub enum AddressError {
     /// No `scheme://` in front.
     #[error(
-        "address {0:?} has no scheme: write it as tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or unix:///PATH"
+        "address {0:?} has no scheme: write it as tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH]"
     )]
     MissingScheme(String),
-    /// A scheme other than tcp, tls, udp or unix.
-    #[error("address {0:?} has an unknown scheme: use tcp://, tls://, udp:// or unix://")]
+    /// A scheme other than tcp, tls, udp, unix, ws or wss.
+    #[error(
+        "address {0:?} has an unknown scheme: use tcp://, tls://, udp://, unix://, ws:// or wss://"
+    )]
     UnknownScheme(String),
     /// The host and port part did not parse.
     #[error("address {0:?} needs a host (an IP address or a host name) and a port from 0 to 65535 (IPv6 in brackets: tcp://[::1]:7400)")]
@@ -44,6 +63,9 @@ pub enum AddressError {
     /// A unix address without a path.
     #[error("address {0:?} needs a socket path: unix:///path/to/app.sock")]
     EmptyPath(String),
+    /// A WebSocket path with characters a request path cannot hold, or a query or fragment.
+    #[error("address {0:?} has a bad WebSocket path: write it as ws://HOST:PORT/PATH, the path of letters, digits and -._~!$&'()*+,;=:@%/ (no query or fragment)")]
+    BadWebPath(String),
 }
 
 impl Address {
@@ -67,13 +89,23 @@ impl Address {
         Address::Udp(addr.into())
     }
 
-    /// `"tcp"`, `"tls"`, `"udp"` or `"unix"`.
+    /// A WebSocket address of an IP literal, with no path (a listener accepts any).
+    pub fn ws(addr: SocketAddr) -> Address {
+        Address::Ws {
+            at: addr.into(),
+            path: String::new(),
+        }
+    }
+
+    /// `"tcp"`, `"tls"`, `"udp"`, `"unix"`, `"ws"` or `"wss"`.
     pub fn scheme(&self) -> &'static str {
         match self {
             Address::Tcp(_) => "tcp",
             Address::Tls(_) => "tls",
             Address::Udp(_) => "udp",
             Address::Unix(_) => "unix",
+            Address::Ws { .. } => "ws",
+            Address::Wss { .. } => "wss",
         }
     }
 
@@ -81,8 +113,23 @@ impl Address {
     pub fn host_port(&self) -> Option<&HostPort> {
         match self {
             Address::Tcp(hp) | Address::Tls(hp) | Address::Udp(hp) => Some(hp),
+            Address::Ws { at, .. } | Address::Wss { at, .. } => Some(at),
             Address::Unix(_) => None,
         }
+    }
+
+    /// The WebSocket request path of a `ws://` or `wss://` address (empty when none was
+    /// written).
+    pub fn web_path(&self) -> Option<&str> {
+        match self {
+            Address::Ws { path, .. } | Address::Wss { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Whether the stream is encrypted with TLS (`tls://`, `wss://`).
+    pub fn uses_tls(&self) -> bool {
+        matches!(self, Address::Tls(_) | Address::Wss { .. })
     }
 
     /// The socket address, for the IP transports whose host is an IP literal (a bound
@@ -99,6 +146,14 @@ impl Address {
             Address::Tls(_) => Address::tls(addr),
             Address::Udp(_) => Address::udp(addr),
             Address::Unix(_) => self.clone(),
+            Address::Ws { path, .. } => Address::Ws {
+                at: addr.into(),
+                path: path.clone(),
+            },
+            Address::Wss { path, .. } => Address::Wss {
+                at: addr.into(),
+                path: path.clone(),
+            },
         }
     }
 
@@ -139,6 +194,14 @@ impl FromStr for Address {
             "udp" => Ok(Address::Udp(parse_host_port(raw, rest)?)),
             "unix" if rest.is_empty() => Err(AddressError::EmptyPath(raw.to_owned())),
             "unix" => Ok(Address::Unix(PathBuf::from(rest))),
+            "ws" => {
+                let (at, path) = web_path::split(raw, rest)?;
+                Ok(Address::Ws { at, path })
+            }
+            "wss" => {
+                let (at, path) = web_path::split(raw, rest)?;
+                Ok(Address::Wss { at, path })
+            }
             _ => Err(AddressError::UnknownScheme(raw.to_owned())),
         }
     }
@@ -151,6 +214,8 @@ impl fmt::Display for Address {
             Address::Tls(hp) => write!(f, "tls://{hp}"),
             Address::Udp(hp) => write!(f, "udp://{hp}"),
             Address::Unix(p) => write!(f, "unix://{}", p.display()),
+            Address::Ws { at, path } => write!(f, "ws://{at}{path}"),
+            Address::Wss { at, path } => write!(f, "wss://{at}{path}"),
         }
     }
 }
@@ -169,6 +234,10 @@ mod tests {
             "tcp://localhost:1",
             "tls://hub.example.com:7443",
             "udp://my_host-2.internal:9",
+            "ws://127.0.0.1:7480",
+            "ws://127.0.0.1:7480/",
+            "ws://[::1]:7480/hubwire/v1",
+            "wss://hub.example.com:7443/a%20b",
         ] {
             let addr: Address = raw.parse().unwrap();
             assert_eq!(addr.to_string(), raw);
@@ -188,6 +257,21 @@ mod tests {
     }
 
     #[test]
+    fn websocket_urls_keep_their_path() {
+        let ws: Address = "ws://127.0.0.1:7480/hubwire".parse().unwrap();
+        assert_eq!(ws.scheme(), "ws");
+        assert_eq!(ws.web_path(), Some("/hubwire"));
+        assert_eq!(ws.socket_addr(), Some("127.0.0.1:7480".parse().unwrap()));
+        assert!(!ws.uses_tls());
+        let moved = ws.with_socket_addr("127.0.0.1:9".parse().unwrap());
+        assert_eq!(moved.to_string(), "ws://127.0.0.1:9/hubwire");
+        let wss: Address = "WSS://localhost:7443".parse().unwrap();
+        assert_eq!(wss.web_path(), Some(""));
+        assert!(wss.uses_tls() && wss.is_stream());
+        assert_eq!(wss.host_port().unwrap().host_str(), "localhost");
+    }
+
+    #[test]
     fn malformed_urls_say_what_is_wrong() {
         let cases = [
             ("127.0.0.1:7400", "no scheme"),
@@ -199,6 +283,11 @@ mod tests {
             ("tcp://a..b:80", "host"),
             ("tls://:80", "host"),
             ("unix://", "socket path"),
+            ("ws://127.0.0.1", "port"),
+            ("ws://127.0.0.1:80/a?b=c", "WebSocket path"),
+            ("ws://127.0.0.1:80/a#b", "WebSocket path"),
+            ("wss://127.0.0.1:80/a b", "WebSocket path"),
+            ("ws:///path", "host"),
         ];
         for (raw, says) in cases {
             let err = raw.parse::<Address>().unwrap_err().to_string();

@@ -34,6 +34,7 @@ impl ClientOptions {
             connect_timeout: self.connect_timeout,
             tcp_nodelay: self.tcp_nodelay,
             tls: self.tls.clone(),
+            max_frame: self.max_frame,
         }
     }
 }

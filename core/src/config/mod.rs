@@ -66,6 +66,11 @@ pub struct Config {
     /// Peers allowed to connect; `None` means the default (loopback and the own uid). Binding a
     /// non-loopback address needs an explicit list.
     pub allow: Option<AllowList>,
+    /// Browser origins whose pages may open a WebSocket to the `ws://` and `wss://` listeners
+    /// (`https://app.example.com`, `http://localhost:8080`, `null`, or `*` for any); a request
+    /// with an `Origin` header not listed gets HTTP 403. Requests without one (programs, not
+    /// pages) are not concerned. Default: none (`docs/websocket.md`).
+    pub ws_allowed_origins: Vec<String>,
     /// Peers allowed to call endpoints that change state (log level, queue operations).
     /// Default: loopback and the own uid.
     pub admin_allow: AllowList,
@@ -188,6 +193,7 @@ impl Default for Config {
             listen: vec![Address::default_listen()],
             tls: None,
             allow: None,
+            ws_allowed_origins: Vec::new(),
             admin_allow: AllowList::default(),
             lock_dir: std::env::temp_dir().join("hubwire"),
             data_dir: PathBuf::from("hubwire-data"),

@@ -114,6 +114,13 @@ impl Config {
             "\"\"",
             "must name a level (error, warn, info, debug, trace) or tracing directives",
         )?;
+        if let Err(bad) = crate::websocket::OriginPolicy::new(&self.ws_allowed_origins) {
+            return Err(InvalidValue {
+                key: "ws_allowed_origins",
+                value: format!("{:?}", bad.0),
+                reason: bad.to_string(),
+            });
+        }
         check(
             self.bridges.is_empty() || self.bridge_secret.is_some(),
             "bridges",
@@ -171,6 +178,13 @@ mod tests {
                     ..Config::default()
                 },
                 "listen",
+            ),
+            (
+                Config {
+                    ws_allowed_origins: vec!["app.example.com".into()],
+                    ..Config::default()
+                },
+                "ws_allowed_origins",
             ),
         ];
         for (config, key) in cases {

@@ -22,8 +22,12 @@ pub struct DialOptions {
     pub connect_timeout: Duration,
     /// Set TCP_NODELAY on the socket.
     pub tcp_nodelay: bool,
-    /// For `tls://`: the roots trusted and the client certificate. Default: the system roots.
+    /// For `tls://` and `wss://`: the roots trusted and the client certificate. Default: the
+    /// system roots.
     pub tls: Option<TlsClient>,
+    /// For `ws://` and `wss://`: the largest frame, hence WebSocket message, accepted.
+    /// Default: 1 MiB.
+    pub max_frame: usize,
 }
 
 impl Default for DialOptions {
@@ -32,17 +36,20 @@ impl Default for DialOptions {
             connect_timeout: Duration::from_secs(5),
             tcp_nodelay: true,
             tls: None,
+            max_frame: crate::config::DEFAULT_MAX_FRAME,
         }
     }
 }
 
-/// Opens a stream to `address` (`tcp://`, `tls://` or `unix://`). A host name is resolved now,
-/// and its addresses (IPv6 ones included) are tried in the resolver's order, each given an
-/// equal share of the time left, until one connects.
+/// Opens a stream to `address` (`tcp://`, `tls://`, `unix://`, `ws://` or `wss://`). A host
+/// name is resolved now, and its addresses (IPv6 ones included) are tried in the resolver's
+/// order, each given an equal share of the time left, until one connects. A WebSocket is
+/// upgraded within the same time, and read and written as frame bytes like the others.
 pub async fn dial(address: &Address, options: &DialOptions) -> Result<NetStream, DialError> {
     let deadline = Instant::now() + options.connect_timeout;
     let hp = match address {
         Address::Tcp(hp) | Address::Tls(hp) => hp,
+        Address::Ws { at, .. } | Address::Wss { at, .. } => at,
         Address::Unix(path) => {
             let io = |source| DialError::Io {
                 target: address.to_string(),
@@ -63,6 +70,17 @@ pub async fn dial(address: &Address, options: &DialOptions) -> Result<NetStream,
     let _ = tcp.set_nodelay(options.tcp_nodelay);
     match address {
         Address::Tls(_) => tls_handshake(tcp, address, hp, deadline, options).await,
+        Address::Wss { .. } => {
+            let tls = tls_handshake(tcp, address, hp, deadline, options).await?;
+            upgrade(tls, address, deadline, options).await
+        }
+        Address::Ws { .. } => {
+            let message = format!(
+                "the server at {address} answered with TLS: this looks like a TLS server, use wss://{hp}"
+            );
+            let tcp = NetStream::Tcp(TlsSniff::new(tcp, message, false));
+            upgrade(tcp, address, deadline, options).await
+        }
         _ => {
             let message = format!(
                 "the server at {address} answered with TLS: this looks like a TLS server, use tls://{hp}"
@@ -70,6 +88,24 @@ pub async fn dial(address: &Address, options: &DialOptions) -> Result<NetStream,
             Ok(NetStream::Tcp(TlsSniff::new(tcp, message, false)))
         }
     }
+}
+
+/// The WebSocket upgrade over `stream`, before `deadline`.
+async fn upgrade(
+    stream: NetStream,
+    address: &Address,
+    deadline: Instant,
+    options: &DialOptions,
+) -> Result<NetStream, DialError> {
+    let upgraded = crate::websocket::connect(stream, address, options.max_frame);
+    let ws = tokio::time::timeout_at(deadline, upgraded)
+        .await
+        .map_err(|_| timeout("in the WebSocket upgrade", address.to_string(), options))?
+        .map_err(|source| DialError::WebSocket {
+            address: address.clone(),
+            source,
+        })?;
+    Ok(NetStream::WebSocket(Box::new(WriteThrough::new(ws))))
 }
 
 fn timeout(stage: &'static str, target: String, options: &DialOptions) -> DialError {

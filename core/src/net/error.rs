@@ -85,8 +85,17 @@ pub enum DialError {
     #[error("{0}")]
     Settings(#[from] TlsError),
     /// A UDP address where a stream was wanted.
-    #[error("{0} is not a stream address (use tcp://, tls:// or unix://)")]
+    #[error("{0} is not a stream address (use tcp://, tls://, unix://, ws:// or wss://)")]
     NotAStream(Address),
+    /// The server did not switch to WebSocket (an HTTP error such as 403 or 404, or not a
+    /// WebSocket server at all).
+    #[error("{address}: {source}")]
+    WebSocket {
+        /// The address dialled.
+        address: Address,
+        /// What the upgrade met.
+        source: crate::websocket::ConnectError,
+    },
 }
 
 fn list(failures: &[DialError]) -> String {
@@ -108,6 +117,10 @@ impl DialError {
             DialError::Certificate { .. } | DialError::NotTls { .. } => io::ErrorKind::InvalidData,
             DialError::Settings(_) => io::ErrorKind::InvalidInput,
             DialError::NotAStream(_) => io::ErrorKind::Unsupported,
+            DialError::WebSocket { source, .. } => match source {
+                crate::websocket::ConnectError::Refused { .. } => io::ErrorKind::PermissionDenied,
+                crate::websocket::ConnectError::Handshake(_) => io::ErrorKind::InvalidData,
+            },
         }
     }
 

@@ -31,5 +31,5 @@ pub use dial::{dial, DialOptions};
 pub use error::{explain_tls_alert, DialError};
 pub use resolve::resolve;
 pub use sniff::{starts_tls_record, TlsSniff};
-pub use stream::{NetStream, TlsClientStream};
+pub use stream::{NetStream, TlsClientStream, WebSocketClientStream};
 pub use write_through::WriteThrough;

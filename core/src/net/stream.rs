@@ -8,11 +8,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
 use super::{TlsSniff, WriteThrough};
+use crate::websocket::WebSocketBytes;
 
 /// A TLS client stream over TCP.
 pub type TlsClientStream = WriteThrough<tokio_rustls::client::TlsStream<TcpStream>>;
 
-/// An open stream to a server: TCP, TLS over TCP, or a Unix socket.
+/// A WebSocket client stream (over TCP or TLS), read and written as frame bytes.
+pub type WebSocketClientStream = WriteThrough<WebSocketBytes<NetStream>>;
+
+/// An open stream to a server: TCP, TLS over TCP, a Unix socket, or a WebSocket.
 #[derive(Debug)]
 pub enum NetStream {
     /// Plain TCP (a TLS answer is reported as such, not as a bad frame).
@@ -21,6 +25,8 @@ pub enum NetStream {
     Tls(Box<TlsClientStream>),
     /// A Unix socket.
     Unix(UnixStream),
+    /// A WebSocket (`ws://` over TCP, `wss://` over TLS), one frame per binary message.
+    WebSocket(Box<WebSocketClientStream>),
 }
 
 impl NetStream {
@@ -31,6 +37,7 @@ impl NetStream {
                 let certs = tls.get_ref().1.peer_certificates()?;
                 crate::tls::subject_common_name(certs.first()?)
             }),
+            NetStream::WebSocket(ws) => ws.with_inner(|ws| ws.get_ref().server_identity()),
             _ => None,
         }
     }
@@ -42,6 +49,7 @@ macro_rules! each {
             NetStream::Tcp($s) => $e,
             NetStream::Tls($s) => $e,
             NetStream::Unix($s) => $e,
+            NetStream::WebSocket($s) => $e,
         }
     };
 }
@@ -78,6 +86,7 @@ impl AsyncWrite for NetStream {
             NetStream::Tcp(s) => s.is_write_vectored(),
             NetStream::Tls(s) => s.is_write_vectored(),
             NetStream::Unix(s) => s.is_write_vectored(),
+            NetStream::WebSocket(s) => s.is_write_vectored(),
         }
     }
 

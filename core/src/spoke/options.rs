@@ -46,6 +46,7 @@ impl SpokeOptions {
             connect_timeout: self.connect_timeout,
             tcp_nodelay: self.tcp_nodelay,
             tls: self.tls.clone(),
+            max_frame: self.max_frame,
         }
     }
 }

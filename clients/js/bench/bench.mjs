@@ -158,12 +158,14 @@ const results = rounds[0].map((first, i) => {
   return out;
 });
 const [hwReq, hwCall, ncReq, hwPs, ncPs] = results;
+// The median of the per-round ratios of measure `a` over measure `b` (indexes into a round).
+const ratio = (a, b, key) => median(rounds.map((r) => r[a][key] / r[b][key])).toFixed(2);
 console.log(JSON.stringify({ calls: CALLS, messages: MESSAGES, size: SIZE, rounds: ROUNDS, medians: results }, null, 2));
 console.log(`
-| measure | hubwire-js + hubwire hub | nats.js + nats-server | ratio (hubwire / nats) |
+| measure (medians) | hubwire-js + hubwire hub | nats.js + nats-server | median of the rounds' ratios (hubwire / nats) |
 | --- | ---: | ---: | ---: |
-| request/reply p50 | ${hwReq.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${(hwReq.p50_us / ncReq.p50_us).toFixed(2)} (lower is better) |
-| route call p50 (hubwire-js \`call\` to the Rust echo_server; nats.js request as above) | ${hwCall.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${(hwCall.p50_us / ncReq.p50_us).toFixed(2)} |
-| request/reply p99 | ${hwReq.p99_us.toFixed(1)} µs | ${ncReq.p99_us.toFixed(1)} µs | ${(hwReq.p99_us / ncReq.p99_us).toFixed(2)} |
-| pub/sub, ${SIZE}-byte messages | ${hwPs.msgs_per_s} msg/s | ${ncPs.msgs_per_s} msg/s | ${(hwPs.msgs_per_s / ncPs.msgs_per_s).toFixed(2)} (higher is better) |
+| request/reply p50 | ${hwReq.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${ratio(0, 2, "p50_us")} (lower is better) |
+| route call p50 (hubwire-js \`call\` to the Rust echo_server; nats.js request as above) | ${hwCall.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${ratio(1, 2, "p50_us")} |
+| request/reply p99 | ${hwReq.p99_us.toFixed(1)} µs | ${ncReq.p99_us.toFixed(1)} µs | ${ratio(0, 2, "p99_us")} |
+| pub/sub, ${SIZE}-byte messages | ${hwPs.msgs_per_s} msg/s | ${ncPs.msgs_per_s} msg/s | ${ratio(3, 4, "msgs_per_s")} (higher is better) |
 `);

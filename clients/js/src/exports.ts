@@ -8,7 +8,7 @@ export { Subscription, type SubscribeOptions } from "./client/subscription.js";
 export type { StatusEvent } from "./client/status.js";
 export type { ConnectOptions, AuthOptions } from "./client/options.js";
 export type { Transport, TransportFactory, TransportEvents, TransportOptions, TlsOptions } from "./transport/transport.js";
-export { webSocketTransport, type WebSocketConstructor, type WebSocketLike } from "./transport/websocket.js";
+export { webSocketTransport, WEBSOCKET_PROTOCOL, type WebSocketConstructor, type WebSocketLike, type WebSocketOpener } from "./transport/websocket.js";
 export * from "./errors.js";
 export { encodeBody, decodeBody } from "./codec/msgpack.js";
 export * as codec from "./codec/index.js";

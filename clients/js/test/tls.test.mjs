@@ -49,6 +49,21 @@ describe("tls://", () => {
     assert.equal(value.body, "over tls");
   });
 
+  test("wss:// takes the same auth.tls: calls and pub/sub over TLS WebSocket", async (t) => {
+    const hub = await startHub({ listen: ["wss://127.0.0.1:0"], extra: hubConfig("none") });
+    t.after(() => hub.stop());
+    const client = await connect({ servers: hub.url("wss"), auth: { tls: { ca: certs.ca } } });
+    t.after(() => client.close());
+    assert.equal((await client.call("hubwire.health")).status, "ok");
+    const sub = client.subscribe("secure/ws");
+    await client.flush();
+    client.publish("secure/ws", "over wss");
+    const { value } = await sub[Symbol.asyncIterator]().next();
+    assert.equal(value.body, "over wss");
+    const refused = await connect({ servers: hub.url("wss"), timeout: 3000, reconnect: false }).catch((e) => e);
+    assert.equal(refused.name, "cannot-connect", "without the CA");
+  });
+
   test("without the CA the hub's certificate is refused: cannot-connect", async (t) => {
     const hub = await startHub({ listen: ["tls://127.0.0.1:0"], extra: hubConfig("none") });
     t.after(() => hub.stop());

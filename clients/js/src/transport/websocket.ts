@@ -19,23 +19,35 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** A factory for `ws://` and `wss://` over `WebSocketClass` (the global one by default). */
-export function webSocketTransport(WebSocketClass?: WebSocketConstructor): TransportFactory {
+/** Opens a WebSocket to `url` asking for `protocol`, with the transport's options. */
+export type WebSocketOpener = (url: string, protocol: string, options: TransportOptions) => WebSocketLike;
+
+/** The subprotocol asked for: a hubwire listener agrees to it. */
+export const WEBSOCKET_PROTOCOL = "hubwire";
+
+/** A factory for `ws://` and `wss://` over `WebSocketClass` (the global one by default), or
+ * over an opener function that builds the socket itself (Node passes TLS settings that way). */
+export function webSocketTransport(WebSocketClass?: WebSocketConstructor | { open: WebSocketOpener }): TransportFactory {
   return (url, options, events) => openWebSocket(WebSocketClass, url, options, events);
 }
 
 function openWebSocket(
-  WebSocketClass: WebSocketConstructor | undefined,
+  WebSocketClass: WebSocketConstructor | { open: WebSocketOpener } | undefined,
   url: URL,
   options: TransportOptions,
   events: TransportEvents,
 ): Promise<Transport> {
-  const Ctor = WebSocketClass ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!Ctor) return Promise.reject(new Error("no WebSocket implementation in this environment"));
+  let openSocket: WebSocketOpener;
+  if (WebSocketClass && "open" in WebSocketClass) openSocket = WebSocketClass.open;
+  else {
+    const Ctor = WebSocketClass ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) return Promise.reject(new Error("no WebSocket implementation in this environment"));
+    openSocket = (href, protocol) => new Ctor(href, protocol);
+  }
   return new Promise((resolve, reject) => {
     let socket: WebSocketLike;
     try {
-      socket = new Ctor(url.href);
+      socket = openSocket(url.href, WEBSOCKET_PROTOCOL, options);
     } catch (error) {
       reject(error);
       return;

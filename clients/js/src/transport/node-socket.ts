@@ -37,7 +37,9 @@ export const socketTransport: TransportFactory = (url, options, events) =>
       if (done) return;
       let frames;
       try {
-        frames = reader.push(chunk);
+        // A plain Uint8Array view of the Buffer (no copy), so bodies read as bytes are the
+        // same type as in browsers.
+        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       } catch (error) {
         finish(error as Error);
         return;

@@ -59,6 +59,24 @@ describe("the browser build in Chromium", () => {
     await page.close();
   });
 
+  test("examples/hub.html shows a hub's messages and publishes from its form", async () => {
+    node.publish("rooms/kitchen/temp", { celsius: 21 }, { retain: true });
+    await node.flush();
+    const fromPage = node.subscribe("rooms/hall/*");
+    await node.flush();
+    const page = await browser.newPage();
+    await page.goto(`${origin}/examples/hub.html?hub=${encodeURIComponent(hub.url("ws"))}`);
+    await page.waitForFunction(() => document.getElementById("log").textContent.includes("rooms/kitchen/temp"), null, { timeout: 20_000 });
+    assert.match(await page.textContent("#log"), /rooms\/kitchen\/temp \(retained\): \{"celsius":21\}/);
+    await page.fill("#channel", "rooms/hall/temp");
+    await page.fill("#body", '{"celsius": 19}');
+    await page.click("button");
+    const { value } = await within(5000, fromPage[Symbol.asyncIterator]().next(), "the page's publish");
+    assert.deepEqual(value.body, { celsius: 19 });
+    await page.waitForFunction(() => document.getElementById("log").textContent.includes("rooms/hall/temp"), null, { timeout: 5000 });
+    await page.close();
+  });
+
   test("a page from an origin the hub does not allow cannot connect", async () => {
     const page = await browser.newPage();
     // localhost is another origin than 127.0.0.1 for the browser.

@@ -176,3 +176,28 @@ describe("drain and close", () => {
     assert.equal(error.name, "no-responders", "the provider's subscription is gone from the hub");
   });
 });
+
+describe("slow consumer at the hub", () => {
+  test("a subscriber the hub cuts off hears slowConsumer, then reconnects with its subscriptions", async (t) => {
+    const hub = await startHub({ listen: ["tcp://127.0.0.1:0"], extra: ["--set", "hub_max_outbound_bytes=4096"] });
+    t.after(() => hub.stop());
+    const subscriber = await connect({ servers: hub.url("tcp"), reconnectTimeWait: 100 });
+    const publisher = await connect({ servers: hub.url("tcp") });
+    t.after(() => subscriber.close());
+    t.after(() => publisher.close());
+    const status = subscriber.status();
+    const received = [];
+    subscriber.subscribe("big/*", { callback: (_e, m) => received.push(m.body.length) });
+    await subscriber.flush();
+    publisher.publish("big/one", new Uint8Array(10_000)); // over the bound: cut off at once
+    const event = await nextStatus(status, "slowConsumer");
+    assert.equal(event.sid, undefined, "the hub's, not a subscription's");
+    assert.match(event.message, /slow consumer/);
+    await nextStatus(status, "disconnect");
+    await nextStatus(status, "subscribed", 10_000);
+    publisher.publish("big/two", new Uint8Array(100));
+    await publisher.flush();
+    await subscriber.flush();
+    assert.deepEqual(received, [100], "the small one arrives on the replayed subscription");
+  });
+});

@@ -1,9 +1,9 @@
 // The client: one connection at a time to one of the servers, reconnected with jittered
 // back-off; route calls, and a pub/sub spoke (subscriptions replayed after every connect).
 import { CodecError } from "../codec/codec-error.js";
-import { DEFAULT_MAX_FRAME, encodeFrame, type Frame } from "../codec/frames.js";
+import { encodeFrame, type Frame } from "../codec/frames.js";
 import { decodePayload } from "../codec/envelopes.js";
-import { Flag, Kind, PROTOCOL_VERSION, SubscribeFlag } from "../codec/kinds.js";
+import { Flag, Kind, SubscribeFlag } from "../codec/kinds.js";
 import { encodeBody } from "../codec/msgpack.js";
 import { checkGroup, normalChannel, canonicalPattern, TextError } from "../codec/text.js";
 import {
@@ -18,12 +18,12 @@ import {
   ProtocolError,
   TimeoutError,
 } from "../errors.js";
-import type { Transport } from "../transport/transport.js";
 import { CallBook, type CallOptions, type PendingCall } from "./calls.js";
 import { Message } from "./message.js";
 import { reconnectDelay, resolveOptions, type ConnectOptions, type ResolvedOptions } from "./options.js";
 import { answerCall, type ProvideOptions, type ProvideHandler, ProviderCalls } from "./provider.js";
-import { RpcBook, type RequestOptions } from "./rpc.js";
+import { inboxToken, RpcBook, type RequestOptions } from "./rpc.js";
+import { dial, type Link } from "./dial.js";
 import type { StatusEvent } from "./status.js";
 import { PushStream } from "./stream.js";
 import { Subscription, type SubscribeOptions } from "./subscription.js";
@@ -39,16 +39,6 @@ export interface PublishOptions {
 }
 
 type State = "connecting" | "connected" | "reconnecting" | "draining" | "closed";
-
-/** One open connection and what the server announced in its CONN. */
-interface Link {
-  transport: Transport;
-  server: URL;
-  maxFrame: number;
-  maxInFlight: number;
-  handshake: { resolve(): void; reject(error: Error): void } | null;
-  disconnectReason: string | null;
-}
 
 /** Connects to the first server that answers (see ConnectOptions); rejects with ConnectError
  * when none does. */
@@ -79,7 +69,6 @@ export class HubwireClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
   private everConnected = false;
-  private closeError: HubwireError | undefined;
   private settleClosed!: (error: HubwireError | undefined) => void;
   private readonly closedPromise = new Promise<HubwireError | undefined>((resolve) => (this.settleClosed = resolve));
 
@@ -131,7 +120,11 @@ export class HubwireClient {
     for (const server of this.options.servers) {
       if (this.state === "closed" || this.state === "draining") throw new ConnectionClosedError();
       try {
-        await this.dial(server);
+        await dial(server, this.options, {
+          established: (link) => this.connected(link),
+          frames: (link, frames) => this.onFrames(link, frames),
+          closed: (link, error) => this.onClosed(link, error),
+        });
         return;
       } catch (error) {
         failures.push(`${server.href}: ${(error as Error).message}`);
@@ -139,66 +132,6 @@ export class HubwireClient {
       }
     }
     throw new ConnectError(`cannot connect: ${failures.join("; ")}`);
-  }
-
-  private dial(server: URL): Promise<void> {
-    const factory = this.options.transports[server.protocol];
-    if (!factory) {
-      return Promise.reject(new ConnectError(`no transport for ${server.protocol} in this build (${Object.keys(this.options.transports).join(" ")})`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      let link: Link | null = null;
-      let settled = false;
-      const timer = setTimeout(() => {
-        fail(new ConnectError(`no CONN answer within ${this.options.timeout} ms`));
-        link?.transport.close();
-      }, this.options.timeout);
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(error);
-      };
-      const events = {
-        frames: (frames: Frame[]) => link && this.onFrames(link, frames),
-        closed: (error?: Error) => link && this.onClosed(link, error),
-      };
-      factory(server, { maxFrame: this.options.maxFrame, tls: this.options.auth.tls }, events).then(
-        (transport) => {
-          if (settled) {
-            transport.close();
-            return;
-          }
-          link = {
-            transport,
-            server,
-            maxFrame: DEFAULT_MAX_FRAME,
-            maxInFlight: 0,
-            disconnectReason: null,
-            handshake: {
-              resolve: () => {
-                if (settled) return;
-                settled = true;
-                clearTimeout(timer);
-                this.connected(link!);
-                resolve();
-              },
-              reject: (error) => {
-                fail(error);
-                transport.close();
-              },
-            },
-          };
-          transport.send(encodeFrame(Kind.CONN, {
-            version: PROTOCOL_VERSION,
-            agent: this.options.name,
-            max_frame: this.options.maxFrame,
-            max_in_flight: 0,
-          }));
-        },
-        (error) => fail(new ConnectError((error as Error).message, { cause: error })),
-      );
-    });
   }
 
   private connected(link: Link): void {
@@ -267,13 +200,6 @@ export class HubwireClient {
   }
 
   private onClosed(link: Link, error?: Error): void {
-    if (link.handshake && this.link !== link) {
-      // Closed during the handshake: a failure to connect (the server may soon be back).
-      const handshake = link.handshake;
-      link.handshake = null;
-      handshake.reject(new ConnectError(link.disconnectReason ?? error?.message ?? "closed before its CONN answer"));
-      return;
-    }
     if (this.link !== link) return;
     this.link = null;
     this.stopKeepalive();
@@ -349,7 +275,6 @@ export class HubwireClient {
   private finishClose(error?: HubwireError): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.closeError = error;
     this.stopKeepalive();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const closed = () => new ConnectionClosedError(error ? `the client is closed: ${error.message}` : undefined);
@@ -370,12 +295,6 @@ export class HubwireClient {
   // ---------------------------------------------------------------- frames in
 
   private onFrames(link: Link, frames: Frame[]): void {
-    if (link.handshake) {
-      const first = frames[0];
-      frames = frames.slice(1);
-      this.onHandshakeFrame(link, first);
-      if (this.link !== link) return;
-    }
     if (this.link !== link) return;
     this.sawTraffic = true;
     for (const frame of frames) {
@@ -388,33 +307,6 @@ export class HubwireClient {
       }
     }
     this.providers.endOfReadPass((replyTo) => this.publishAnswer(replyTo, Flag.ACK, new Uint8Array(0)));
-  }
-
-  private onHandshakeFrame(link: Link, frame: Frame): void {
-    const handshake = link.handshake!;
-    link.handshake = null;
-    try {
-      if (frame.kind === Kind.CONN) {
-        const hello = decodePayload(Kind.CONN, frame.payload);
-        if (hello.version !== PROTOCOL_VERSION) {
-          throw errorForCode(101, `the server speaks protocol version ${hello.version}, this client ${PROTOCOL_VERSION}`);
-        }
-        if (hello.max_frame < 64) throw new ProtocolError(`the server announced a max_frame of ${hello.max_frame}, under 64`);
-        link.maxFrame = hello.max_frame;
-        link.maxInFlight = hello.max_in_flight;
-        handshake.resolve();
-      } else if (frame.kind === Kind.ERROR) {
-        const error = decodePayload(Kind.ERROR, frame.payload);
-        throw errorForCode(error.code, error.message);
-      } else if (frame.kind === Kind.DISCONN) {
-        const goodbye = decodePayload(Kind.DISCONN, frame.payload);
-        throw new ConnectError(`the server said goodbye before its CONN: ${goodbye.reason}`);
-      } else {
-        throw new ProtocolError(`the server's first frame is of kind ${frame.kind}, not CONN`);
-      }
-    } catch (error) {
-      handshake.reject(error instanceof HubwireError ? error : new ProtocolError((error as Error).message));
-    }
   }
 
   private onFrame(link: Link, frame: Frame): void {
@@ -586,7 +478,7 @@ export class HubwireClient {
    * idempotency key (a fresh random one unless given) makes retries safe: until `timeout`,
    * a lost connection or a reconnect is retried with the same key, so the item is stored once. */
   async enqueue(route: string, body: unknown, options: CallOptions & { idempotencyKey?: string } = {}): Promise<unknown> {
-    const key = options.idempotencyKey ?? `js-${inboxToken32()}`;
+    const key = options.idempotencyKey ?? `js-${inboxToken()}`;
     const timeout = options.timeout ?? this.options.callTimeout;
     const deadline = Date.now() + timeout;
     for (;;) {
@@ -743,10 +635,4 @@ function checked<T>(parse: () => T): T {
     if (error instanceof TextError) throw new InvalidBodyError(error.message);
     throw error;
   }
-}
-
-function inboxToken32(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

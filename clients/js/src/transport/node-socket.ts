@@ -3,7 +3,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { FrameReader } from "../codec/frames.js";
-import type { Transport, TransportEvents, TransportFactory, TransportOptions } from "./transport.js";
+import type { Transport, TransportFactory, TransportOptions } from "./transport.js";
 
 /** `tcp://HOST:PORT`, `unix:///PATH`, `tls://HOST:PORT`. */
 export const socketTransport: TransportFactory = (url, options, events) =>

@@ -72,3 +72,26 @@ test("the browser build imports no Node built-in", () => {
   assert.deepEqual([...bare], ["@msgpack/msgpack"]);
   assert.ok(!seen.has(join(root, "transport", "node-socket.js")));
 });
+
+// The package's exports map, resolved by name (Node's self-reference): ESM and CommonJS for
+// Node, the browser build under "hubwire/browser", declarations first in every entry.
+test("the package exports ESM and CommonJS builds with types first", async () => {
+  const { createRequire } = await import("node:module");
+  const { existsSync } = await import("node:fs");
+  const require = createRequire(import.meta.url);
+  const esm = await import("hubwire");
+  const cjs = require("hubwire");
+  const browser = await import("hubwire/browser");
+  for (const entry of [esm, cjs, browser]) {
+    assert.equal(typeof entry.connect, "function");
+    assert.equal(typeof entry.HubwireError, "function");
+  }
+  assert.notEqual(cjs.HubwireError, esm.HubwireError, "two builds, not one module twice");
+  assert.equal(new cjs.TimeoutError("x").code, 700);
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  for (const [name, entry] of Object.entries(pkg.exports)) {
+    if (typeof entry === "string") continue;
+    assert.equal(Object.keys(entry)[0], "types", `${name}: types first`);
+    assert.ok(existsSync(new URL(`../${entry.types}`, import.meta.url)), `${name}: ${entry.types} built`);
+  }
+});

@@ -148,7 +148,8 @@ export class HubwireClient {
     this.sawTraffic = true;
     this.pingsOut = 0;
     this.startKeepalive();
-    this.emit(again ? { type: "reconnect", server: link.server.href } : { type: "connect", server: link.server.href });
+    // The first connection is connect()'s answer; status() can only hear later ones.
+    if (again) this.emit({ type: "reconnect", server: link.server.href });
     if (this.spoke) this.sendSubscriptions();
     this.calls.pump(this.callLink());
   }

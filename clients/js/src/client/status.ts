@@ -2,8 +2,6 @@
 import type { HubwireError } from "../errors.js";
 
 export type StatusEvent =
-  /** Connected for the first time. */
-  | { type: "connect"; server: string }
   /** The connection is gone; `reason` says why. In-flight calls failed with connection-lost. */
   | { type: "disconnect"; server: string; reason: string }
   /** Waiting `delay` ms before reconnect attempt `attempt` (1 first). */

@@ -103,3 +103,28 @@ test(`the hand-written MESSAGE reader agrees with the generic one, on good and m
     }
   }
 });
+
+test("envelopes are read strictly: UTF-8 text, text keys, no floats, no oversized counts", () => {
+  const refuse = (kind, bytes, pattern) => {
+    assert.throws(() => codec.decodePayload(kind, Uint8Array.from(bytes)), (error) => {
+      assert.ok(error instanceof codec.CodecError, String(error));
+      assert.equal(error.code, 100);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  };
+  // REQUEST [5, route "\xff\xfe", {}, bin 0]: not UTF-8, and the ERROR would still name id 5.
+  refuse(codec.Kind.REQUEST, [0x94, 0x05, 0xa2, 0xff, 0xfe, 0x80, 0xc4, 0x00], /not UTF-8/);
+  assert.equal(codec.peekFirstUint(Uint8Array.from([0x94, 0x05, 0xa2, 0xff, 0xfe, 0x80, 0xc4, 0x00])), 5);
+  // A header map with an integer key.
+  refuse(codec.Kind.REQUEST, [0x94, 0x05, 0xa1, 0x61, 0x81, 0x01, 0xa1, 0x62, 0xc4, 0x00], /map key that is not text/);
+  // A float where the nonce belongs.
+  refuse(codec.Kind.PING, [0x91, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0], /float/);
+  // An array announcing 65535 elements in 3 bytes: refused before anything is reserved.
+  refuse(codec.Kind.SUBSCRIPTIONS, [0x91, 0xdc, 0xff, 0xff, 0x90], /array of 65535 elements in 1 bytes/);
+  // A MESSAGE whose channel is not UTF-8 is refused by the fast reader's fallback too.
+  const message = codec.encodePayload(codec.Kind.MESSAGE, { sids: [1], channel: "ab", flags: 0, reply_to: null, headers: {}, body: new Uint8Array(0) });
+  const bad = message.slice();
+  bad[bad.indexOf(0x61)] = 0xff;
+  refuse(codec.Kind.MESSAGE, bad, /not UTF-8/);
+});

@@ -3,7 +3,8 @@
 import { CodecError } from "./codec-error.js";
 import { Flag, Kind, SubscribeFlag } from "./kinds.js";
 import { readMessageFast } from "./fast-message.js";
-import { decodeValue, encodeValue } from "./msgpack.js";
+import { encodeValue } from "./msgpack.js";
+import { readStrict } from "./strict-reader.js";
 import { readRecord, writeRecord, type FieldType } from "./schema.js";
 import { canonicalPattern, checkGroup, normalChannel, TextError } from "./text.js";
 
@@ -86,7 +87,7 @@ export function decodeGeneric(kind: number, payload: Uint8Array): Fields {
   if (!record) throw new CodecError(103, `kind ${kind} is not known`);
   let fields: Fields;
   try {
-    fields = readRecord(record, decodeValue(payload), kindName(kind));
+    fields = readRecord(record, readStrict(payload), kindName(kind));
   } catch (error) {
     const id = kind === Kind.REQUEST || kind === Kind.SUBSCRIBE || kind === Kind.UNSUBSCRIBE ? peekFirstUint(payload) : null;
     if (error instanceof CodecError) throw new CodecError(error.code, error.message, false, id);

@@ -67,6 +67,8 @@ CONFIGS = [
      "hub_max_outbound_bytes": 1048576, "hub_ping_interval_ms": 30000,
      "extra": {"feature": {"on": True, "ratio": 0.1, "list": [1, -2, 3.5e300, None]}}},
     {"max_frame": 10, "listen": []},
+    {"listen": ["ws://127.0.0.1:7480", "wss://[::1]:7443/hubwire", "ws://localhost:0/a%20b"],
+     "ws_allowed_origins": ["https://app.example.com", "http://localhost:8080", "null", "*"]},
 ]
 
 BACKOFFS = [
@@ -97,6 +99,22 @@ def msgpack_str_map(pairs: dict[str, str]) -> bytes:
     for key, value in sorted(pairs.items()):
         out += msgpack_str(key) + msgpack_str(value)
     return out
+
+
+def ws_frame(opcode: int, payload: bytes, fin: bool = True, masked: bool = True) -> bytes:
+    """One WebSocket frame as a client sends it (RFC 6455, section 5.2): masked by default."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    mask_bit = 0x80 if masked else 0
+    if len(payload) < 126:
+        head += bytes([mask_bit | len(payload)])
+    elif len(payload) < 65536:
+        head += bytes([mask_bit | 126]) + len(payload).to_bytes(2, "big")
+    else:
+        head += bytes([mask_bit | 127]) + len(payload).to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    key = b"\x37\xfa\x21\x3d"
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
 def frame_kind(frame: bytes) -> int | None:
@@ -138,6 +156,21 @@ def main() -> None:
     add("frame_batches", "all-valid-frames-whole", b"\x00" + stream)
     add("frame_batches", "all-valid-frames-cut", b"\x04\x01\x07\x02\x20" + stream)
     add("frame_batches", "all-valid-frames-bytewise", b"\x01\x01" + stream)
+    # The websocket_bytes target: what a client sends after the upgrade (binary 0x2, text 0x1,
+    # continuation 0x0, close 0x8, ping 0x9, pong 0xA).
+    small = [f for f in valid_frames if len(f) <= 200]
+    messages = b"".join(ws_frame(0x2, f) for f in small)
+    add("websocket_bytes", "binary-messages-whole", b"\x00" + messages)
+    add("websocket_bytes", "binary-messages-cut", b"\x03\x01\x05\x20" + messages)
+    one = small[0]
+    add("websocket_bytes", "ping-then-frame-then-close",
+        b"\x00" + ws_frame(0x9, b"hi") + ws_frame(0x2, one) + ws_frame(0x8, b"\x03\xe8"))
+    add("websocket_bytes", "fragmented", b"\x00" + ws_frame(0x2, one[:3], fin=False)
+        + ws_frame(0x9, b"") + ws_frame(0x0, one[3:]))
+    add("websocket_bytes", "text", b"\x00" + ws_frame(0x1, b'{"route":"dice.roll"}'))
+    add("websocket_bytes", "two-frames-one-message", b"\x00" + ws_frame(0x2, one + one))
+    add("websocket_bytes", "oversized", b"\x00" + ws_frame(0x2, (300).to_bytes(4, "big") + bytes(300)))
+    add("websocket_bytes", "unmasked", b"\x00" + ws_frame(0x2, one, masked=False))
     add("headers", "repeated-key", b"\x82\xa1a\xa11\xa1a\xa12")
     add("headers", "bin-key", b"\x81\xc4\x01a\xa1b")
     for i, text in enumerate(PATTERN_CHANNEL):

@@ -198,6 +198,17 @@ async fn a_listen_path_is_the_only_one_served() {
         .await
         .unwrap();
     peer.hello().await;
+    // hubwire's client says why a path is refused.
+    let elsewhere: Address = address
+        .to_string()
+        .replace("/hubwire", "/else")
+        .parse()
+        .unwrap();
+    let err = Client::connect(elsewhere, ClientOptions::default())
+        .await
+        .unwrap_err();
+    let says = format!("{err}: {:?}", std::error::Error::source(&err));
+    assert!(says.contains("HTTP 404"), "{says}");
     // hubwire's client asks for the address's path.
     let client = Client::new(address);
     let echo = Message {
@@ -209,4 +220,39 @@ async fn a_listen_path_is_the_only_one_served() {
             .unwrap(),
         echo
     );
+}
+
+route!(pub WhoAmI = "test.whoami", () => Option<String>);
+
+/// Over `wss://` a client certificate gives the peer its identity, as over `tls://`.
+#[actix::test]
+async fn a_client_certificate_over_wss_gives_the_peer_its_identity() {
+    let pki = Pki::new("wss-mtls");
+    let config = Config {
+        listen: vec!["wss://127.0.0.1:0".parse().unwrap()],
+        tls: Some(pki.server_config(&pki.server(&["127.0.0.1"]), ClientAuth::Required)),
+        ..loopback_config()
+    };
+    let server = TestServer::start(config, |builder| {
+        let whoami = hubwire::routing::FnEndpoint::<WhoAmI>::new(builder.registry(), |(), peer| {
+            Ok(peer.identity().map(str::to_owned))
+        });
+        builder.endpoint(whoami)
+    })
+    .unwrap();
+    let alice = pki.client("alice");
+    let tls = TlsClient::builder()
+        .ca_file(pki.ca_file())
+        .client_cert(&alice.cert_file, &alice.key_file)
+        .build()
+        .unwrap();
+    let options = ClientOptions {
+        tls: Some(tls),
+        ..ClientOptions::default()
+    };
+    let client = Client::with_options(ws_address(&server), options);
+    let who = recv_or_fail("who am I", client.call::<WhoAmI>(&()))
+        .await
+        .unwrap();
+    assert_eq!(who.as_deref(), Some("alice"));
 }

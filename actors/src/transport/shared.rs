@@ -75,9 +75,12 @@ pub struct TransportStats {
     pub outbound_bytes: Gauge,
     /// Writer tasks alive: open connections, and closed ones still writing their last bytes.
     pub writers: Gauge,
-    /// TLS handshakes and WebSocket upgrades that failed (a bad or missing client
-    /// certificate, a plain client, a timeout, a request that was no upgrade).
+    /// TLS handshakes that failed (a bad or missing client certificate, a plain client, a
+    /// timeout).
     pub handshakes_failed: Counter,
+    /// WebSocket upgrades that failed (no upgrade request within the handshake timeout, a
+    /// request that was no upgrade, a path not served).
+    pub upgrades_failed: Counter,
     /// WebSocket upgrades refused for a browser origin not in `ws_allowed_origins`.
     pub origins_refused: Counter,
 }
@@ -96,6 +99,7 @@ impl TransportStats {
             outbound_bytes: registry.gauge("connections.outbound_bytes", &labels),
             writers: registry.gauge("connections.writers", &labels),
             handshakes_failed: registry.counter("connections.tls_handshakes_failed", &labels),
+            upgrades_failed: registry.counter("connections.ws_upgrades_failed", &labels),
             origins_refused: registry.counter("connections.ws_origins_refused", &labels),
         }
     }

@@ -96,7 +96,10 @@ impl PendingWebSocket {
                     HandshakeFailed::Upgrade(refused) if refused.is_origin_refused() => {
                         stats.origins_refused.inc()
                     }
-                    _ => stats.handshakes_failed.inc(),
+                    HandshakeFailed::Stream(_) => stats.handshakes_failed.inc(),
+                    HandshakeFailed::Upgrade(_) | HandshakeFailed::TimedOut(_) => {
+                        stats.upgrades_failed.inc()
+                    }
                 }
                 tracing::warn!(peer = %addr, error = %e, "WebSocket handshake failed");
                 on_close.do_send(ConnectionClosed {

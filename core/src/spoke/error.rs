@@ -27,8 +27,8 @@ pub enum SpokeError {
         /// The connect timeout.
         after: Duration,
     },
-    /// A spoke speaks to hubs over streams (TCP or Unix sockets), not UDP.
-    #[error("a spoke needs a stream address (tcp:// or unix://), not {0}")]
+    /// A spoke speaks to hubs over streams (TCP, TLS, Unix sockets, WebSocket), not UDP.
+    #[error("a spoke needs a stream address (tcp://, tls://, unix://, ws:// or wss://), not {0}")]
     NotAStream(Address),
     /// The hub answered the handshake with an error, or speaks another protocol version.
     #[error("the hub refused the connection: {code}: {message}")]

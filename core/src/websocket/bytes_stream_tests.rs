@@ -152,3 +152,20 @@ fn close_reasons_are_cut_at_a_character_boundary() {
     assert_eq!(truncate("héllo", 2), "h");
     assert_eq!(truncate("abc", 10), "abc");
 }
+
+#[tokio::test]
+async fn an_unmasked_client_frame_breaks_the_websocket_protocol_and_closes_with_1002() {
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let server =
+        WebSocketStream::from_raw_socket(a, Role::Server, Some(super::super::config(1024)));
+    let mut server = WebSocketBytes::new(server.await);
+    // A peer in the server role does not mask its frames, which a client must.
+    let mut unmasking = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+    unmasking.send(Message::binary(frame(1))).await.unwrap();
+    let violation = read_error(&mut server).await;
+    assert!(
+        matches!(violation, WebSocketViolation::Protocol(_)),
+        "{violation:?}"
+    );
+    assert_eq!(violation.close_code(), 1002);
+}

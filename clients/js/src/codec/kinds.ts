@@ -1,0 +1,41 @@
+// Frame kinds (docs/protocol.md, section 2). A number never changes meaning.
+export const Kind = {
+  CONN: 1,
+  DISCONN: 2,
+  PING: 4,
+  PONG: 5,
+  REQUEST: 16,
+  RESPONSE: 17,
+  ERROR: 18,
+  CANCEL: 19,
+  SUBSCRIBE: 32,
+  UNSUBSCRIBE: 33,
+  SUBSCRIPTIONS: 34,
+  PUBLISH: 35,
+  MESSAGE: 36,
+  REFUSED: 37,
+  BRIDGE_HELLO: 64,
+  BRIDGE_CHALLENGE: 65,
+  BRIDGE_PROOF: 66,
+  BRIDGE_LINK_STATE: 67,
+  BRIDGE_INTEREST: 68,
+  BRIDGE_RESYNC: 69,
+  BRIDGE_MESSAGE: 70,
+} as const;
+
+/** Publish and message flags (docs/protocol.md, section 10.2). */
+export const Flag = {
+  NO_ECHO: 0x01,
+  RETAIN: 0x02,
+  REQUEST: 0x04,
+  ACK: 0x08,
+  REPLY: 0x10,
+  ERROR: 0x20,
+  RETAINED: 0x40,
+} as const;
+
+/** Subscribe flags. */
+export const SubscribeFlag = { NO_RETAINED: 0x01 } as const;
+
+/** The protocol version this client speaks. */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,14 @@
+// Everything both entry points export besides connect().
+export { HubwireClient, type PublishOptions } from "./client/client.js";
+export type { CallOptions } from "./client/calls.js";
+export type { RequestOptions } from "./client/rpc.js";
+export type { ProvideOptions, ProvideHandler } from "./client/provider.js";
+export { Message } from "./client/message.js";
+export { Subscription, type SubscribeOptions } from "./client/subscription.js";
+export type { StatusEvent } from "./client/status.js";
+export type { ConnectOptions, AuthOptions } from "./client/options.js";
+export type { Transport, TransportFactory, TransportEvents, TransportOptions, TlsOptions } from "./transport/transport.js";
+export { webSocketTransport, WEBSOCKET_PROTOCOL, type WebSocketConstructor, type WebSocketLike, type WebSocketOpener } from "./transport/websocket.js";
+export * from "./errors.js";
+export { encodeBody, decodeBody } from "./codec/msgpack.js";
+export * as codec from "./codec/index.js";

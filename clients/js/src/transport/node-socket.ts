@@ -1,0 +1,110 @@
+// TCP, Unix-domain socket and TLS transports for Node: frames follow each other in one byte
+// stream, cut apart by a FrameReader. Writes made in one tick go out as one write.
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { FrameReader } from "../codec/frames.js";
+import type { Transport, TransportFactory, TransportOptions } from "./transport.js";
+
+/** `tcp://HOST:PORT`, `unix:///PATH`, `tls://HOST:PORT`. */
+export const socketTransport: TransportFactory = (url, options, events) =>
+  new Promise((resolve, reject) => {
+    const socket = openSocket(url, options);
+    const reader = new FrameReader(options.maxFrame);
+    let open = false;
+    let done = false;
+    let queued: Uint8Array[] = [];
+    let queuedBytes = 0;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      if (open) events.closed(error);
+      else reject(error ?? new Error(`${url.href}: closed before it opened`));
+    };
+    const flush = () => {
+      if (done || queued.length === 0) return;
+      const chunk = queued.length === 1 ? queued[0] : concat(queued, queuedBytes);
+      queued = [];
+      queuedBytes = 0;
+      socket.write(chunk);
+    };
+    socket.setNoDelay?.(true);
+    socket.once(url.protocol === "tls:" ? "secureConnect" : "connect", () => {
+      open = true;
+      resolve(transport);
+    });
+    socket.on("data", (chunk: Uint8Array) => {
+      if (done) return;
+      let frames;
+      try {
+        // A plain Uint8Array view of the Buffer (no copy), so bodies read as bytes are the
+        // same type as in browsers.
+        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        finish(error as Error);
+        return;
+      }
+      if (frames.length > 0) events.frames(frames);
+    });
+    socket.on("error", (error) => finish(error));
+    socket.on("close", () => finish(open ? new Error("the server closed the connection") : undefined));
+    const transport: Transport = {
+      send(frame) {
+        if (done) return;
+        if (queued.length === 0) queueMicrotask(flush);
+        queued.push(frame);
+        queuedBytes += frame.length;
+      },
+      get pending() {
+        return queuedBytes + socket.writableLength;
+      },
+      close() {
+        flush();
+        if (!done) {
+          done = true;
+          socket.end();
+          setTimeout(() => socket.destroy(), 1000).unref?.();
+          if (open) events.closed();
+        }
+      },
+    };
+  });
+
+function openSocket(url: URL, options: TransportOptions): net.Socket {
+  switch (url.protocol) {
+    case "tcp:":
+      return net.connect({ host: hostOf(url), port: Number(url.port) });
+    case "unix:":
+      return net.connect({ path: decodeURIComponent(url.pathname) });
+    case "tls:":
+      return tls.connect({
+        host: hostOf(url),
+        port: Number(url.port),
+        servername: options.tls?.servername ?? (net.isIP(hostOf(url)) ? undefined : hostOf(url)),
+        ca: options.tls?.ca ? [...tls.rootCertificates, toText(options.tls.ca)] : undefined,
+        cert: options.tls?.cert ? toText(options.tls.cert) : undefined,
+        key: options.tls?.key ? toText(options.tls.key) : undefined,
+      });
+    default:
+      throw new Error(`no socket transport for ${url.protocol}`);
+  }
+}
+
+// URL keeps IPv6 hosts in brackets; sockets want them bare.
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, "$1");
+}
+
+function toText(pem: string | Uint8Array): string {
+  return typeof pem === "string" ? pem : new TextDecoder().decode(pem);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
-// One connection attempt: open the transport, send CONN, read the server's CONN (or its
-// refusal) within the connect timeout (docs/protocol.md, section 5, "Handshake").
+// One connection attempt: open the transport, send CONN (and AUTH with credentials), read the
+// server's CONN (and AUTH_OK) or its refusal within the connect timeout (docs/protocol.md,
+// section 5, "Handshake" and "Authentication").
 import { DEFAULT_MAX_FRAME, encodeFrame, type Frame } from "../codec/frames.js";
 import { decodePayload } from "../codec/envelopes.js";
 import { Kind, PROTOCOL_VERSION } from "../codec/kinds.js";
@@ -36,6 +37,10 @@ export function dial(server: URL, options: ResolvedOptions, hooks: DialHooks): P
   return new Promise<void>((resolve, reject) => {
     let link: Link | null = null;
     let shaking = true;
+    const { user, password, token } = options.auth;
+    const credentials = user !== undefined || password !== undefined || token !== undefined;
+    // With credentials, the handshake ends at AUTH_OK, not at the server's CONN.
+    let awaitingAuth = credentials;
     let settled = false;
     const settle = (error?: Error) => {
       if (settled) return;
@@ -59,18 +64,33 @@ export function dial(server: URL, options: ResolvedOptions, hooks: DialHooks): P
             settle(error ?? undefined);
             return;
           }
+          frames = frames.slice(1);
+          if (!awaitingAuth) {
+            settle();
+            hooks.established(link);
+          }
+        }
+        if (awaitingAuth) {
+          if (frames.length === 0) return;
+          awaitingAuth = false;
+          const error = readAuthAnswer(frames[0]);
+          if (error || settled) {
+            settle(error ?? undefined);
+            return;
+          }
           settle();
           hooks.established(link);
           frames = frames.slice(1);
-          if (frames.length === 0) return;
         }
+        if (frames.length === 0) return;
         hooks.frames(link, frames);
       },
       closed: (error?: Error) => {
         if (!link) return;
-        if (shaking) {
+        if (shaking || awaitingAuth) {
           // Closed before the server's CONN: a failure to connect (the server may soon be back).
           shaking = false;
+          awaitingAuth = false;
           settle(new ConnectError(link.disconnectReason ?? error?.message ?? "closed before its CONN answer"));
           return;
         }
@@ -90,6 +110,10 @@ export function dial(server: URL, options: ResolvedOptions, hooks: DialHooks): P
           max_frame: options.maxFrame,
           max_in_flight: 0,
         }));
+        if (credentials) {
+          // Right behind CONN: no round trip is added.
+          transport.send(encodeFrame(Kind.AUTH, { user: user ?? null, password: password ?? null, token: token ?? null }));
+        }
       },
       (error) => settle(new ConnectError((error as Error).message, { cause: error })),
     );
@@ -121,5 +145,26 @@ function readHello(link: Link, frame: Frame): HubwireError | null {
     }
   } catch (error) {
     return new ProtocolError(`the server's first frame cannot be read: ${(error as Error).message}`);
+  }
+}
+
+// The server's answer to AUTH: AUTH_OK, or why it refused (ERROR 200 denied, then it closes).
+function readAuthAnswer(frame: Frame): HubwireError | null {
+  try {
+    switch (frame.kind) {
+      case Kind.AUTH_OK:
+        decodePayload(Kind.AUTH_OK, frame.payload);
+        return null;
+      case Kind.ERROR: {
+        const error = decodePayload(Kind.ERROR, frame.payload);
+        return errorForCode(error.code, error.message);
+      }
+      case Kind.DISCONN:
+        return new ConnectError(`the server said goodbye before accepting the credentials: ${decodePayload(Kind.DISCONN, frame.payload).reason}`);
+      default:
+        return new ProtocolError(`the server answered the credentials with a frame of kind ${frame.kind}, not AUTH_OK`);
+    }
+  } catch (error) {
+    return new ProtocolError(`the server's answer to the credentials cannot be read: ${(error as Error).message}`);
   }
 }

@@ -1,9 +1,16 @@
 // Connection options and their defaults.
 import type { TlsOptions, TransportFactory } from "../transport/transport.js";
 
-/** How to authenticate. The protocol has no user credentials yet (docs/security.md); a TLS
- * client certificate is what a server can check today. */
+/** How to authenticate (docs/security.md): a user and password, or a token, sent in an AUTH
+ * frame right after CONN; and/or a TLS client certificate. A server without users accepts
+ * any credentials; one with users refuses a connection without them (DeniedError). */
 export interface AuthOptions {
+  /** The user name (with `password`, or the token's own user with `token`). */
+  user?: string;
+  /** The user's password. */
+  password?: string;
+  /** A token, instead of a user and password. */
+  token?: string;
   /** TLS for `tls://` (Node): a CA to trust besides the system roots, a client certificate. */
   tls?: TlsOptions;
 }

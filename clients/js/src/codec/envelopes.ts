@@ -24,6 +24,8 @@ export const ENVELOPES: Record<number, Record<string, FieldType>> = {
   [Kind.DISCONN]: { reason: "str" },
   [Kind.PING]: { nonce: "u64" },
   [Kind.PONG]: { nonce: "u64" },
+  [Kind.AUTH]: { user: { nullable: "str" }, password: { nullable: "str" }, token: { nullable: "str" } },
+  [Kind.AUTH_OK]: { user: "str" },
   [Kind.REQUEST]: { id: "u64", route: "str", headers: "headers", body: "bin" },
   [Kind.RESPONSE]: { id: "u64", headers: "headers", body: "bin" },
   [Kind.ERROR]: { id: { nullable: "u64" }, code: "u16", message: "str" },

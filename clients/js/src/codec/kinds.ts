@@ -4,6 +4,8 @@ export const Kind = {
   DISCONN: 2,
   PING: 4,
   PONG: 5,
+  AUTH: 7,
+  AUTH_OK: 8,
   REQUEST: 16,
   RESPONSE: 17,
   ERROR: 18,

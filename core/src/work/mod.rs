@@ -25,6 +25,7 @@
 //!   was taken, so a long job is not cut off and a stuck one is not held for ever.
 //!
 //! # Layout
+//! - `client/`: the [`Producer`] and the [`Worker`] (plain tokio).
 //! - `ids.rs`: [`WorkerId`], [`LeaseId`].
 //! - `config.rs`: [`QueueConfig`], [`DispatchLimits`].
 //! - `item.rs`: [`WorkItem`], [`Delivery`], [`Settled`].
@@ -35,6 +36,7 @@
 //! - `dispatch.rs`: [`Dispatch`], the whole state machine; `error.rs`: [`WorkError`],
 //!   [`LeaseError`]; `stats.rs`: [`QueueFigures`], [`WorkerFigures`].
 
+mod client;
 mod config;
 mod dispatch;
 mod error;
@@ -50,6 +52,7 @@ mod dispatch_tests;
 #[cfg(test)]
 mod model_tests;
 
+pub use client::{DrainHandle, Job, JobOutcome, Producer, WorkClientError, Worker, WorkerOptions};
 pub use config::{DispatchLimits, QueueConfig};
 pub use dispatch::{Dispatch, Tick};
 pub use error::{LeaseError, WorkError};

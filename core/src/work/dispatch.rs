@@ -455,6 +455,17 @@ impl Dispatch {
         keys
     }
 
+    /// Ids of the items of `queue` waiting or leased.
+    pub fn item_keys_of(&self, queue: &str) -> Vec<u64> {
+        let waiting = self.queues.get(queue).into_iter().flat_map(|w| w.ids());
+        let leased = self
+            .leased_items
+            .keys()
+            .filter(|(q, _)| q == queue)
+            .map(|(_, id)| *id);
+        waiting.chain(leased).collect()
+    }
+
     fn worker_mut(&mut self, worker: WorkerId) -> Result<&mut WorkerState, WorkError> {
         self.workers
             .get_mut(&worker)

@@ -1,9 +1,9 @@
 //! Figures per queue and per worker, as `hubwire.stats` shows them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One queue's figures. Counters count since the dispatcher started.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueFigures {
     /// Items waiting (ready or delayed), not leased.
     pub pending: u64,
@@ -30,7 +30,7 @@ pub struct QueueFigures {
 }
 
 /// One worker's figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerFigures {
     /// The worker's number at this dispatcher.
     pub worker: u64,

@@ -183,3 +183,86 @@ pub async fn producer(work: &Address) -> Producer {
         .expect("the producer connects in time")
         .expect("the producer connects")
 }
+
+/// A worker spoken by hand over a raw socket, for behaviour the `Worker` never shows: leases
+/// never extended, answers never sent, a socket never read.
+pub struct RawWorker {
+    pub stream: tokio::net::TcpStream,
+    buf: bytes::BytesMut,
+}
+
+impl RawWorker {
+    /// Connects, says CONN and TAKE `queue` with `credit`; reads up to TAKEN.
+    pub async fn connect(work: &Address, queue: &str, credit: u32) -> RawWorker {
+        use hubwire::protocol::{kind, Envelope, Hello, Take, PROTOCOL_VERSION};
+        use tokio::io::AsyncWriteExt;
+        let hp = work.to_string().trim_start_matches("tcp://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(hp).await.unwrap();
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            agent: "raw-worker".into(),
+            max_frame: 1 << 20,
+            max_in_flight: 0,
+        };
+        let take = Take {
+            queues: vec![queue.into()],
+            credit,
+        };
+        let mut out = bytes::BytesMut::new();
+        hello.write_frame(&mut out).unwrap();
+        take.write_frame(&mut out).unwrap();
+        stream.write_all(&out).await.unwrap();
+        let mut raw = RawWorker {
+            stream,
+            buf: bytes::BytesMut::new(),
+        };
+        loop {
+            let frame = raw.next_frame().await;
+            if frame.kind == kind::WORK_TAKEN {
+                return raw;
+            }
+        }
+    }
+
+    /// The next frame the dispatcher sends.
+    pub async fn next_frame(&mut self) -> hubwire::protocol::Frame {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if let Some(frame) = hubwire::protocol::decode_frame(&mut self.buf, 1 << 20).unwrap() {
+                return frame;
+            }
+            let read = tokio::time::timeout(PATIENCE, self.stream.read_buf(&mut self.buf))
+                .await
+                .expect("a frame in time")
+                .unwrap();
+            assert!(read > 0, "the dispatcher closed the connection");
+        }
+    }
+
+    /// Reads frames, answering PINGs, until a DELIVER; returns it.
+    pub async fn next_delivery(&mut self) -> hubwire::protocol::Deliver {
+        use hubwire::protocol::{kind, Deliver, Envelope};
+        loop {
+            let frame = self.next_frame().await;
+            match frame.kind {
+                kind::WORK_DELIVER => return Deliver::from_frame(&frame).unwrap(),
+                kind::PING => self.pong(&frame).await,
+                _ => {}
+            }
+        }
+    }
+
+    /// Answers a PING frame.
+    pub async fn pong(&mut self, ping: &hubwire::protocol::Frame) {
+        use hubwire::protocol::{Envelope, Ping, Pong};
+        let nonce = Ping::from_frame(ping).unwrap().nonce;
+        self.send(&Pong { nonce }).await;
+    }
+
+    /// Sends one envelope.
+    pub async fn send(&mut self, envelope: &impl hubwire::protocol::Envelope) {
+        use tokio::io::AsyncWriteExt;
+        let bytes = envelope.to_frame_bytes().unwrap();
+        self.stream.write_all(&bytes).await.unwrap();
+    }
+}

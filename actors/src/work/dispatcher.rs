@@ -88,6 +88,8 @@ struct Conn {
     outbox: Outbox,
     /// Sent a TAKE: joined to the dispatch as a worker.
     worker: bool,
+    /// A STATUS sent before the first TAKE, applied when it joins.
+    early_status: Option<Bytes>,
 }
 
 /// The dispatcher actor.
@@ -196,11 +198,13 @@ impl Dispatcher {
             },
             kind::PONG | kind::ERROR => {}
             kind::STATUS => match WorkStatus::from_frame(&frame) {
-                Ok(status) => {
-                    let _ = self
-                        .dispatch
-                        .set_status(worker, WorkerStatus::new(status.body), now);
-                }
+                Ok(status) => match self.conns.get_mut(&conn) {
+                    Some(c) if !c.worker => c.early_status = Some(status.body),
+                    _ => {
+                        let status = WorkerStatus::new(status.body);
+                        let _ = self.dispatch.set_status(worker, status, now);
+                    }
+                },
                 Err(e) => skipped(self, e),
             },
             kind::ENQUEUE => match Enqueue::from_frame(&frame) {
@@ -242,8 +246,13 @@ impl Dispatcher {
                 return self.error(conn, None, ErrorCode::NotFound, message);
             }
             c.worker = true;
-            let name = c.name.clone();
+            let (name, early) = (c.name.clone(), c.early_status.take());
             self.dispatch.join(worker, name, now);
+            if let Some(status) = early {
+                let _ = self
+                    .dispatch
+                    .set_status(worker, WorkerStatus::new(status), now);
+            }
         }
         match self.dispatch.take(worker, take.queues, take.credit, now) {
             Ok(credit) => {
@@ -564,6 +573,7 @@ impl Handler<Joined> for Dispatcher {
                 name: joined.name,
                 outbox: joined.outbox,
                 worker: false,
+                early_status: None,
             },
         );
     }

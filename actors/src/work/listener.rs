@@ -182,7 +182,32 @@ async fn serve<R, W>(
             max_frame: settings.max_frame,
         },
     );
+    // Whole frames that came with the CONN go first: FramedRead reads the socket before it
+    // decodes what it was given, so only a partial frame may be handed to it.
+    let mut early = Vec::new();
+    loop {
+        match hubwire_core::protocol::decode_frame(&mut buf, settings.max_frame) {
+            Ok(Some(frame)) => early.push(frame),
+            Ok(None) => break,
+            Err(e) => {
+                lost_framing(&outbox, &e);
+                dispatcher.do_send(Left { conn: id });
+                return;
+            }
+        }
+    }
     reader.read_buffer_mut().extend_from_slice(&buf);
+    if !early.is_empty()
+        && dispatcher
+            .send(Frames {
+                conn: id,
+                frames: early,
+            })
+            .await
+            .is_err()
+    {
+        return;
+    }
     loop {
         let first = tokio::select! {
             next = reader.next() => next,

@@ -1,6 +1,8 @@
 //! One connection to a dispatcher, after the CONN handshake: frames in through a reader, frames
 //! out through a writer task that writes whatever is queued in one go.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::{AsyncWriteExt, ReadHalf};
@@ -10,12 +12,17 @@ use tokio_util::codec::FramedRead;
 use super::WorkClientError;
 use crate::config::DEFAULT_MAX_FRAME;
 use crate::net::{dial, DialOptions, NetStream};
-use crate::protocol::{Envelope, Frame, FrameCodec, Hello, PROTOCOL_VERSION};
+use crate::protocol::{decode_frame, Envelope, Frame, FrameCodec, Hello, PROTOCOL_VERSION};
 use crate::stream::exchange_hello;
 use crate::Address;
 
-/// Frames read from the dispatcher.
-pub(super) type FrameReader = FramedRead<ReadHalf<NetStream>, FrameCodec>;
+/// Frames read from the dispatcher: those that came with its CONN first (FramedRead reads the
+/// socket before it decodes what it was given, so it only ever gets a partial frame).
+#[derive(Debug)]
+pub(super) struct FrameReader {
+    early: VecDeque<Frame>,
+    framed: FramedRead<ReadHalf<NetStream>, FrameCodec>,
+}
 
 /// Where frames for the dispatcher go; the writer task ends when every sender is dropped, or
 /// at an empty frame (shut the write side down).
@@ -52,13 +59,19 @@ pub(super) async fn open(
     };
     let (_theirs, rest) =
         exchange_hello(&mut rd, &mut wr, &hello, DEFAULT_MAX_FRAME, "dispatcher").await?;
-    let mut reader = FramedRead::new(
+    let mut rest = rest;
+    let mut early = VecDeque::new();
+    while let Some(frame) = decode_frame(&mut rest, DEFAULT_MAX_FRAME)? {
+        early.push_back(frame);
+    }
+    let mut framed = FramedRead::new(
         rd,
         FrameCodec {
             max_frame: DEFAULT_MAX_FRAME,
         },
     );
-    reader.read_buffer_mut().extend_from_slice(&rest);
+    framed.read_buffer_mut().extend_from_slice(&rest);
+    let reader = FrameReader { early, framed };
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
     tokio::spawn(async move {
         let mut out = BytesMut::new();
@@ -85,7 +98,10 @@ pub(super) async fn open(
 
 /// The next frame, `None` at the end of the stream or a broken one.
 pub(super) async fn next_frame(reader: &mut FrameReader) -> Option<Frame> {
-    match reader.next().await {
+    if let Some(frame) = reader.early.pop_front() {
+        return Some(frame);
+    }
+    match reader.framed.next().await {
         Some(Ok(frame)) => Some(frame),
         _ => None,
     }

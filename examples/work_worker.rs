@@ -8,7 +8,8 @@
 //! `--journal` (a file; default: none), `--name` (default `worker`), `--status` (a JSON map
 //! sent as its STATUS, e.g. `{"busy": true}`).
 //!
-//! Journal lines: `start <id> <delivery> <name>`, `done <id> <name>`.
+//! Journal lines: `start <id> <delivery> <name> <body>`, `done <id> <name> <body>` (the body
+//! as text, spaces replaced by `_`).
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -75,12 +76,11 @@ fn main() -> std::process::ExitCode {
             .run(move |job: Job| {
                 let (journal, name) = (journal.clone(), name.clone());
                 async move {
-                    note(
-                        &journal,
-                        &format!("start {} {} {name}", job.id, job.delivery),
-                    );
+                    let body = String::from_utf8_lossy(&job.body).replace([' ', '\n'], "_");
+                    let (id, delivery) = (job.id, job.delivery);
+                    note(&journal, &format!("start {id} {delivery} {name} {body}"));
                     tokio::time::sleep(delay).await;
-                    note(&journal, &format!("done {} {name}", job.id));
+                    note(&journal, &format!("done {id} {name} {body}"));
                     JobOutcome::Done
                 }
             })

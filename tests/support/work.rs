@@ -123,11 +123,11 @@ pub fn journal(dir: &TempDir, name: &str) -> Vec<Event> {
         .filter_map(|line| {
             let parts: Vec<&str> = line.split(' ').collect();
             match parts[..] {
-                ["start", id, delivery, _] => Some(Event::Start {
+                ["start", id, delivery, _, ..] => Some(Event::Start {
                     id: id.parse().ok()?,
                     delivery: delivery.parse().ok()?,
                 }),
-                ["done", id, _] => Some(Event::Done {
+                ["done", id, _, ..] => Some(Event::Done {
                     id: id.parse().ok()?,
                 }),
                 _ => None,
@@ -265,4 +265,39 @@ impl RawWorker {
         let bytes = envelope.to_frame_bytes().unwrap();
         self.stream.write_all(&bytes).await.unwrap();
     }
+}
+
+/// The bodies a worker finished, in order (as its journal writes them).
+pub fn done_bodies(dir: &TempDir, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.path(&format!("{name}.log"))).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| match line.split(' ').collect::<Vec<_>>()[..] {
+            ["done", _, _, body] => Some(body.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Starts the `work_relay` example under the dispatcher at `parent`, its lock in
+/// `dir/<name>`; returns it and its work address.
+pub fn relay(dir: &TempDir, parent: &Address, name: &str, credit: u32) -> (AppProcess, Address) {
+    let lock = dir.path(&format!("{name}-lock")).display().to_string();
+    let data = dir.path(&format!("{name}-data")).display().to_string();
+    let extra = format!(
+        r#"extra={{"parent": "{parent}", "work_listen": "tcp://127.0.0.1:0", "credit": {credit}, "heartbeat_ms": 3000}}"#
+    );
+    let args = [
+        "--lock-dir",
+        &lock,
+        "--data-dir",
+        &data,
+        "--listen",
+        "tcp://127.0.0.1:0",
+        "--set",
+        &extra,
+    ];
+    let env = [("HUBWIRE_DATA_DIR", data.as_str())];
+    let process = AppProcess::start_program(&example_path("work_relay"), &args, &env, 2);
+    let work = process.addresses[0].clone();
+    (process, work)
 }

@@ -15,6 +15,7 @@ use hubwire_core::work::{
     Delivery, Dispatch, LeaseId, QueueFigures, Settled, WorkItem, WorkerFigures, WorkerId,
     WorkerStatus,
 };
+use tokio::sync::oneshot;
 
 use super::durable::Durable;
 use super::options::{WorkQueue, STORE_SCAN_EVERY, TICK_EVERY};
@@ -104,6 +105,8 @@ pub struct Dispatcher {
     next_broadcast_id: u64,
     ping_every: Duration,
     next_nonce: u64,
+    /// Relayed items whose end someone waits for (a relay's worker, to answer its parent).
+    watchers: HashMap<(String, u64), oneshot::Sender<Settled>>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -133,6 +136,7 @@ impl Dispatcher {
             next_broadcast_id: BROADCAST_IDS_FROM,
             ping_every,
             next_nonce: 1,
+            watchers: HashMap::new(),
         }
     }
 
@@ -317,7 +321,7 @@ impl Dispatcher {
             },
         };
         match settled {
-            Ok(Ok(settled)) => self.persist(vec![settled], ctx),
+            Ok(Ok(settled)) => self.settled(vec![settled], ctx),
             Ok(Err(e)) => self.error(conn, None, ErrorCode::NotFound, e.to_string()),
             Err(e) => self.error(conn, None, e.code(), e.to_string()),
         }
@@ -439,6 +443,20 @@ impl Dispatcher {
             .is_some_and(|p| p.receiving_paused)
     }
 
+    /// What became of items: those a relay waits for are told (when acked or dead), and
+    /// durable ones recorded.
+    fn settled(&mut self, settled: Vec<Settled>, ctx: &mut Context<Self>) {
+        for s in &settled {
+            if matches!(s, Settled::Acked { .. } | Settled::Dead { .. }) {
+                let key = (s.item().0.to_owned(), s.item().1);
+                if let Some(watcher) = self.watchers.remove(&key) {
+                    let _ = watcher.send(s.clone());
+                }
+            }
+        }
+        self.persist(settled, ctx);
+    }
+
     /// Records in the store what became of durable items.
     fn persist(&mut self, settled: Vec<Settled>, ctx: &mut Context<Self>) {
         let Some(durable) = &mut self.durable else {
@@ -481,7 +499,7 @@ impl Dispatcher {
         }
         let mut settled = tick.lapsed;
         settled.extend(tick.lost.into_iter().flat_map(|(_, s)| s));
-        self.persist(settled, ctx);
+        self.settled(settled, ctx);
         self.pump();
     }
 
@@ -622,5 +640,31 @@ impl Handler<SetPaused> for Dispatcher {
         let done = self.dispatch.set_paused(&msg.queue, msg.paused).is_ok();
         self.pump();
         done
+    }
+}
+
+/// A relay hands an item from its parent to this dispatcher's (in-memory) queue and learns
+/// what became of it: the receiver gets [`Settled::Acked`] or [`Settled::Dead`].
+#[derive(Message, Debug)]
+#[rtype(result = "Result<oneshot::Receiver<Settled>, hubwire_core::work::WorkError>")]
+pub struct RelayItem {
+    /// The local queue.
+    pub queue: String,
+    /// The item's body, as the parent delivered it.
+    pub body: Bytes,
+}
+
+impl Handler<RelayItem> for Dispatcher {
+    type Result = Result<oneshot::Receiver<Settled>, hubwire_core::work::WorkError>;
+
+    fn handle(&mut self, item: RelayItem, _: &mut Context<Self>) -> Self::Result {
+        let id = self.next_memory_id;
+        self.next_memory_id += 1;
+        self.dispatch
+            .add_item(&item.queue, WorkItem::new(id, item.body), now_ms())?;
+        let (tx, rx) = oneshot::channel();
+        self.watchers.insert((item.queue, id), tx);
+        self.pump();
+        Ok(rx)
     }
 }

@@ -16,19 +16,25 @@
 //! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
 //! - `listener.rs`: the listener and each connection's reader.
 //! - `outbox.rs`: each connection's bounded outbound queue and writer task.
+//! - `relay.rs`: [`run_relay`], a node that is a worker of its parent and a dispatcher for its
+//!   children.
 
 mod dispatcher;
 mod durable;
 mod listener;
 mod options;
 mod outbox;
+mod relay;
 
 use actix::{Actor, Addr};
 use hubwire_core::work::Dispatch;
 use hubwire_core::Address;
 
-pub use dispatcher::{Dispatcher, GetFigures, SetPaused, WorkFigures, BROADCAST_IDS_FROM};
+pub use dispatcher::{
+    Dispatcher, GetFigures, RelayItem, SetPaused, WorkFigures, BROADCAST_IDS_FROM,
+};
 pub use options::{DispatcherOptions, WorkQueue, DEFAULT_MAX_OUTBOUND_BYTES, DEFAULT_MAX_PENDING};
+pub use relay::run_relay;
 
 use crate::queue::{QueueError, StoreHandle};
 

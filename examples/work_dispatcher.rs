@@ -3,9 +3,9 @@
 //! answered once committed to the app's store, and a restart delivers again what was not acked.
 //!
 //! Run: `cargo run --example work_dispatcher`, then `cargo run --example work_worker` and
-//! `cargo run --bin hubwire -- work enqueue tcp://127.0.0.1:7460 jobs '"hello"'`.
+//! `cargo run --bin hubwire -- work enqueue tcp://127.0.0.1:7470 jobs '"hello"'`.
 //! Settings (in `extra`, e.g. `--set 'extra={"visibility_ms": 2000}'`): `work_listen`
-//! (default `tcp://127.0.0.1:7460`), `queue`, `durable` (default true), `visibility_ms`,
+//! (default `tcp://127.0.0.1:7470`), `queue`, `durable` (default true), `visibility_ms`,
 //! `max_deliveries`, `heartbeat_ms`, `policy` (`least-in-flight`, `round-robin`,
 //! `weighted-by-status`).
 
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
                     .to_owned()
             };
             let number = |key: &str| extra.get(key).and_then(|v| v.as_u64());
-            let listen = text("work_listen", "tcp://127.0.0.1:7460");
+            let listen = text("work_listen", "tcp://127.0.0.1:7470");
             let name = text("queue", "jobs");
             let durable = extra
                 .get("durable")

@@ -4,9 +4,9 @@
 //! relay dies, the parent delivers what it held elsewhere.
 //!
 //! Run: `cargo run --example work_dispatcher`, then
-//! `cargo run --example work_relay -- --set 'extra={"parent": "tcp://127.0.0.1:7460"}'`, then
-//! `cargo run --example work_worker -- --address tcp://127.0.0.1:7461`.
-//! Settings (in `extra`): `parent` (required), `work_listen` (default `tcp://127.0.0.1:7461`),
+//! `cargo run --example work_relay -- --set 'extra={"parent": "tcp://127.0.0.1:7470"}'`, then
+//! `cargo run --example work_worker -- --address tcp://127.0.0.1:7471`.
+//! Settings (in `extra`): `parent` (required), `work_listen` (default `tcp://127.0.0.1:7471`),
 //! `queue` (default `jobs`, the same name up and down), `credit` (items taken from the parent
 //! at once, default 16), `heartbeat_ms`.
 
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             let parent: Address = text("parent", "")
                 .parse()
                 .map_err(|e| format!("extra.parent must be the parent's work address: {e}"))?;
-            let listen: Address = text("work_listen", "tcp://127.0.0.1:7461").parse()?;
+            let listen: Address = text("work_listen", "tcp://127.0.0.1:7471").parse()?;
             let queue = text("queue", "jobs");
             let credit = extra.get("credit").and_then(|v| v.as_u64()).unwrap_or(16) as u32;
             let mut options = DispatcherOptions::new(listen)

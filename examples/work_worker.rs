@@ -3,7 +3,7 @@
 //! often. Each item takes `--delay-ms`; SIGTERM drains (finishes what it holds, takes nothing
 //! new, disconnects).
 //!
-//! Run: `cargo run --example work_worker -- --address tcp://127.0.0.1:7460 --queue jobs`.
+//! Run: `cargo run --example work_worker -- --address tcp://127.0.0.1:7470 --queue jobs`.
 //! Flags: `--address`, `--queue`, `--credit` (default 1), `--delay-ms` (default 0),
 //! `--journal` (a file; default: none), `--name` (default `worker`), `--status` (a JSON map
 //! sent as its STATUS, e.g. `{"busy": true}`).
@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
         })
         .collect();
     let flag = |key: &str, default: &str| flags.get(key).cloned().unwrap_or(default.to_owned());
-    let address: Address = flag("address", "tcp://127.0.0.1:7460")
+    let address: Address = flag("address", "tcp://127.0.0.1:7470")
         .parse()
         .expect("--address is an address");
     let name = flag("name", "worker");

@@ -32,7 +32,7 @@ pub struct WorkArgs {
 pub enum WorkOperation {
     /// Enqueue a JSON value (sent as MessagePack) and print the ids it was stored under.
     Enqueue {
-        /// The dispatcher's work listener (`tcp://127.0.0.1:7460`).
+        /// The dispatcher's work listener (`tcp://127.0.0.1:7470`).
         address: String,
         /// The queue.
         queue: String,

@@ -6,7 +6,7 @@
 //! `cargo run --bin hubwire -- work enqueue tcp://127.0.0.1:7470 jobs '"hello"'`.
 //! Settings (in `extra`, e.g. `--set 'extra={"visibility_ms": 2000}'`): `work_listen`
 //! (default `tcp://127.0.0.1:7470`), `queue`, `durable` (default true), `visibility_ms`,
-//! `max_deliveries`, `heartbeat_ms`, `policy` (`least-in-flight`, `round-robin`,
+//! `max_deliveries`, `heartbeat_ms`, `max_connections`, `policy` (`least-in-flight`, `round-robin`,
 //! `weighted-by-status`).
 
 use std::process::ExitCode;
@@ -48,6 +48,9 @@ fn main() -> ExitCode {
                 DispatcherOptions::new(listen.parse().expect("work_listen is an address"))
                     .name("work_dispatcher")
                     .queue(queue);
+            if let Some(n) = number("max_connections") {
+                options = options.max_connections(n as usize);
+            }
             if let Some(ms) = number("heartbeat_ms") {
                 options = options.heartbeat_timeout(Duration::from_millis(ms));
             }

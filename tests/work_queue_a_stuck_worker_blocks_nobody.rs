@@ -1,6 +1,7 @@
 //! Guards the dispatcher against a worker that stops reading: producers are answered and the
 //! other workers served while it is stuck, and once it misses its heartbeat it is taken for
-//! lost and what it held is delivered to others.
+//! lost and what it held is delivered to others. Connections past the dispatcher's bound are
+//! refused with ERROR 500 `busy`, and those it holds are still served.
 
 mod support;
 
@@ -43,4 +44,46 @@ async fn a_worker_that_stops_reading_never_blocks_the_others() {
     );
     assert_eq!(figures.queues["jobs"].released, 100);
     drop(stuck);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn connections_past_the_bound_are_refused_busy() {
+    use hubwire::protocol::{kind, Envelope, ErrorCode, ErrorFrame, Hello, PROTOCOL_VERSION};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = TempDir::new("work-max-conns");
+    let d = dispatcher(&dir, r#""durable": false, "max_connections": 2"#);
+    let mut first = RawWorker::connect(&d.work, "jobs", 1).await;
+    let producer = producer(&d.work).await;
+    let hp = d.work.to_string().trim_start_matches("tcp://").to_owned();
+    let mut third = tokio::net::TcpStream::connect(hp).await.unwrap();
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        agent: "third".into(),
+        max_frame: 1 << 20,
+        max_in_flight: 0,
+    };
+    third
+        .write_all(&hello.to_frame_bytes().unwrap())
+        .await
+        .unwrap();
+    let mut buf = bytes::BytesMut::new();
+    let frame = loop {
+        if let Some(frame) = hubwire::protocol::decode_frame(&mut buf, 1 << 20).unwrap() {
+            break frame;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), third.read_buf(&mut buf))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(n > 0, "closed without a word");
+    };
+    assert_eq!(frame.kind, kind::ERROR);
+    assert_eq!(
+        ErrorFrame::from_frame(&frame).unwrap().code,
+        ErrorCode::Busy
+    );
+    // The two it holds are served.
+    let id = producer.enqueue("jobs", "still served").await.unwrap();
+    assert_eq!(first.next_delivery().await.id, id);
 }

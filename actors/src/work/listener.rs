@@ -2,7 +2,7 @@
 //! then hands every batch of frames to the dispatcher actor, waiting for it to take each batch
 //! (so a flooding peer is read no faster than the dispatcher works).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ const MAX_BATCH: usize = 256;
 #[derive(Debug, Clone)]
 pub(crate) struct ConnSettings {
     pub(crate) agent: String,
+    pub(crate) max_connections: usize,
     pub(crate) max_frame: usize,
     pub(crate) max_outbound_bytes: usize,
 }
@@ -71,6 +72,7 @@ pub(crate) fn serve_bound(
     settings: ConnSettings,
 ) -> std::io::Result<Address> {
     let ids = Arc::new(AtomicU64::new(1));
+    let open = Arc::new(AtomicUsize::new(0));
     match bound {
         Bound::Tcp(listener) => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -82,8 +84,7 @@ pub(crate) fn serve_bound(
                     };
                     let _ = stream.set_nodelay(true);
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    let (rd, wr) = tokio::io::split(stream);
-                    tokio::spawn(serve(id, rd, wr, dispatcher.clone(), settings.clone()));
+                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
                 }
             });
             Ok(format!("tcp://{at}")
@@ -98,13 +99,39 @@ pub(crate) fn serve_bound(
                         continue;
                     };
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    let (rd, wr) = tokio::io::split(stream);
-                    tokio::spawn(serve(id, rd, wr, dispatcher.clone(), settings.clone()));
+                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
                 }
             });
             Ok(address)
         }
     }
+}
+
+/// Serves a new connection, or refuses it (ERROR 500 `busy`) over `max_connections`.
+fn admit<S>(
+    id: u64,
+    stream: S,
+    open: &Arc<AtomicUsize>,
+    dispatcher: Addr<Dispatcher>,
+    settings: ConnSettings,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, mut wr) = tokio::io::split(stream);
+    if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
+        open.fetch_sub(1, Ordering::AcqRel);
+        let message = format!(
+            "this dispatcher holds its maximum of {} connections; try again later",
+            settings.max_connections
+        );
+        tokio::spawn(async move { refuse(&mut wr, ErrorCode::Busy, message).await });
+        return;
+    }
+    let open = open.clone();
+    tokio::spawn(async move {
+        serve(id, rd, wr, dispatcher, settings).await;
+        open.fetch_sub(1, Ordering::AcqRel);
+    });
 }
 
 async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, code: ErrorCode, message: String) {

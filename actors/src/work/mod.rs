@@ -33,7 +33,10 @@ use hubwire_core::Address;
 pub use dispatcher::{
     Dispatcher, GetFigures, RelayItem, SetPaused, WorkFigures, BROADCAST_IDS_FROM,
 };
-pub use options::{DispatcherOptions, WorkQueue, DEFAULT_MAX_OUTBOUND_BYTES, DEFAULT_MAX_PENDING};
+pub use options::{
+    DispatcherOptions, WorkQueue, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_BYTES,
+    DEFAULT_MAX_PENDING,
+};
 pub use relay::run_relay;
 
 use crate::queue::{QueueError, StoreHandle};
@@ -127,6 +130,7 @@ pub fn start_dispatcher(
     let addr = actor.start();
     let settings = listener::ConnSettings {
         agent: options.name.clone(),
+        max_connections: options.max_connections,
         max_frame: options.max_frame,
         max_outbound_bytes: options.max_outbound_bytes,
     };

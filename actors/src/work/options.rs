@@ -9,6 +9,8 @@ use hubwire_core::Address;
 pub const DEFAULT_MAX_PENDING: usize = 100_000;
 /// Default bytes owed to one connection before it is cut off (a peer that stops reading).
 pub const DEFAULT_MAX_OUTBOUND_BYTES: usize = 8 * 1024 * 1024;
+/// Default connections (producers and workers) a dispatcher keeps open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// How often the dispatcher checks leases, heartbeats and delayed items.
 pub const TICK_EVERY: Duration = Duration::from_millis(20);
 /// How often a durable queue's store is looked at for items requeued by an operator.
@@ -79,6 +81,7 @@ pub struct DispatcherOptions {
     pub(crate) ping_every: Duration,
     pub(crate) max_outbound_bytes: usize,
     pub(crate) max_frame: usize,
+    pub(crate) max_connections: usize,
 }
 
 impl DispatcherOptions {
@@ -94,6 +97,7 @@ impl DispatcherOptions {
             limits,
             max_outbound_bytes: DEFAULT_MAX_OUTBOUND_BYTES,
             max_frame: hubwire_core::config::DEFAULT_MAX_FRAME,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -132,6 +136,13 @@ impl DispatcherOptions {
     /// The largest credit a worker is granted (default 1024).
     pub fn max_credit(mut self, credit: u32) -> Self {
         self.limits.max_credit = credit;
+        self
+    }
+
+    /// Connections open at once (default 10 000); one more is answered ERROR 500 `busy` and
+    /// closed.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
         self
     }
 

@@ -39,6 +39,7 @@
 //! - [`app`]: the application base: `App::new(name).route(..).run()` with config, logging,
 //!   single-instance lock, standard endpoints and graceful shutdown.
 //! - [`standard`]: the standard `hubwire.*` endpoints' routes and types.
+//! - [`work`]: the network work queue: dispatcher, policies, producer, worker.
 //! - [`config`]: layered configuration (defaults < file < environment < flags) with sources.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -47,6 +48,13 @@
 pub mod app;
 pub mod config;
 pub mod standard;
+
+/// The network work queue: the dispatcher (`hubwire_actors::work`) and its bookkeeping,
+/// policies, producer and worker (`hubwire_core::work`). See `docs/work-queue.md`.
+pub mod work {
+    pub use hubwire_actors::work::*;
+    pub use hubwire_core::work::*;
+}
 
 pub use app::App;
 pub use hubwire_actors::{

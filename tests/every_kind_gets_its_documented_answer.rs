@@ -9,7 +9,8 @@ use hubwire::protocol::{decode_frame, kind, Envelope, ErrorCode, ErrorFrame, Fra
 use hubwire::Address;
 use support::*;
 
-/// Unassigned and reserved numbers: never served anywhere.
+/// Unassigned and reserved numbers, and the work queue's kinds (3, 6, 96: served only on a
+/// work-queue dispatcher's own listener, never by an application server or a hub).
 const UNASSIGNED: [u16; 14] = [0, 3, 6, 9, 15, 20, 31, 38, 63, 71, 95, 96, 1000, 65535];
 /// Kinds only a server sends: a server takes none of them.
 const SERVER_ONLY: [u16; 4] = [kind::AUTH_OK, kind::RESPONSE, kind::MESSAGE, kind::REFUSED];

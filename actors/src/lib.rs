@@ -11,6 +11,7 @@
 //! - [`cache`]: a least-recently-used cache that handlers share (an actor owning an `LruStore`).
 //! - [`queue`]: queued routes: the store actor (group commit), the endpoint that stores and
 //!   acknowledges, the workers with retries and an error queue, and the operator's operations.
+//! - [`work`]: the network work queue's dispatcher: remote workers with credit and leases.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
@@ -27,6 +28,7 @@ pub mod server;
 pub mod spoke;
 pub mod supervisor;
 pub mod transport;
+pub mod work;
 
 pub use actix;
 pub use server::{Server, ServerBuilder, StartError};

@@ -13,6 +13,7 @@
 //! - `pubsub`: `hubwire pub`, `sub`, `rpc` and `reply`, a spoke from the shell.
 //! - `spotty`: `hubwire spotty-spoke`, a recovery drill for a hub.
 //! - `bench`: `hubwire bench` and its modes.
+//! - `work`: `hubwire work enqueue|stats|workers`, a work queue from the shell.
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(unused_must_use)]
@@ -27,6 +28,7 @@ mod queue;
 mod server;
 mod spotty;
 mod tls;
+mod work;
 
 pub use bench::{bench, BenchArgs};
 pub use call::{call, call_route, CallArgs, RouteCall};
@@ -38,6 +40,7 @@ pub use queue::{operate, Family, QueueArgs, QueueOperation};
 pub use server::{address_and_credentials, AuthArgs, ServerArg, SERVER_ENV};
 pub use spotty::{spotty_spoke, SpottyArgs};
 pub use tls::TlsArgs;
+pub use work::{work, WorkArgs, WorkOperation};
 
 use clap::{Parser, Subcommand};
 
@@ -109,6 +112,9 @@ pub enum Command {
     /// Connect, subscribe, check and disconnect over and over (cleanly and abruptly): a drill
     /// for a hub's recovery and leaks.
     SpottySpoke(SpottyArgs),
+    /// A work queue from the shell: enqueue items, print dispatcher and worker figures.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Work(WorkArgs),
 }
 
 /// Arguments of the subcommands that call one standard endpoint.
@@ -221,5 +227,6 @@ fn run_command(command: Command) -> i32 {
         }
         Command::Queue(args) => runtime.block_on(operate(Family::Queue, args)),
         Command::Sender(args) => runtime.block_on(operate(Family::Sender, args)),
+        Command::Work(args) => runtime.block_on(work(args)),
     }
 }

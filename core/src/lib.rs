@@ -33,6 +33,8 @@
 //! - [`spoke`]: the plain layers of a spoke (a hub client): link, subscription list, calls.
 //! - [`store`]: the durable store of queued endpoints (pending and error queues, idempotency
 //!   keys, pause states) on redb, or in memory; group-committed batches of operations.
+//! - [`work`]: the network work queue's bookkeeping: queues, workers with credit, leases with
+//!   deadlines, acks, redelivery, the dispatch policies; time passed in.
 //! - `sync`: the locks and atomics threads share on the outbound path, std's or (under
 //!   `--cfg hubwire_loom`) loom's for the concurrency models (`docs/concurrency.md`).
 //!
@@ -66,6 +68,7 @@ pub mod supervision;
 mod sync;
 pub mod tls;
 pub mod websocket;
+pub mod work;
 
 pub use address::{Address, AddressError};
 pub use allow::{AllowEntry, AllowList, BadAllowEntry};

@@ -67,6 +67,7 @@ pub(crate) fn add_standard_endpoints(
                 stats: figures.snapshot(),
                 queues: by_queue,
                 senders: by_sender,
+                work: hubwire_actors::work::figures_of_all().await,
             })
         }
     });

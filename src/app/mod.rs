@@ -252,6 +252,24 @@ impl App {
         self
     }
 
+    /// Serves work queues to remote workers (`docs/work-queue.md`): a dispatcher with the
+    /// options `options` makes from the loaded configuration, its durable queues in the
+    /// application's store (so they share its group commit and the `hubwire.queue.*` operator
+    /// endpoints). It prints `<app> work queue listening on <address>` before the app's own
+    /// listeners.
+    pub fn work(
+        self,
+        options: impl FnOnce(&Config) -> hubwire_actors::work::DispatcherOptions + Send + 'static,
+    ) -> Self {
+        let app = self.name.clone();
+        self.with_store(move |builder, config, store| {
+            let handle = hubwire_actors::work::start_dispatcher(options(config), Some(store))?;
+            println!("{app} work queue listening on {}", handle.address);
+            tracing::info!(address = %handle.address, "work queue dispatcher serving");
+            Ok(builder)
+        })
+    }
+
     /// Whether the application has queued routes or senders (and so needs a queue store).
     pub fn has_queued_routes(&self) -> bool {
         !self.queued.is_empty()

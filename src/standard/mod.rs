@@ -46,6 +46,11 @@ pub struct StatsReply {
     /// `processed`: delivered).
     #[serde(default)]
     pub senders: BTreeMap<String, QueueData>,
+    /// Every work-queue dispatcher's figures, by dispatcher name: per queue (pending, in
+    /// flight, delivered, redelivered, acked, nacked, lapsed, released, dead-lettered) and per
+    /// connected worker (queues, credit, in flight, its last STATUS, when last heard from).
+    #[serde(default)]
+    pub work: BTreeMap<String, hubwire_actors::work::WorkFigures>,
 }
 
 /// The request of `hubwire.log.level`: no level to ask for the current filter, a level to set

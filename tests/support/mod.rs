@@ -8,6 +8,7 @@ pub mod forwarder;
 pub mod hub;
 pub mod journal;
 pub mod process;
+pub mod work;
 
 use std::sync::Arc;
 use std::time::Duration;

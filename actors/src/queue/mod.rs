@@ -91,6 +91,7 @@ pub(crate) use read_ahead::ReadAhead;
 pub use route::{
     QueuedRoute, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_STORING, DEFAULT_WORKERS,
 };
+pub(crate) use store_actor::PauseMirror;
 pub use store_actor::{QueueTotals, StoreHandle, StoreView, MAX_BATCH_OPS};
 pub use worker::POLL_INTERVAL;
 

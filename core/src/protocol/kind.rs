@@ -8,13 +8,14 @@
 pub const CONN: u16 = 1;
 /// Orderly goodbye with a reason (payload: [`crate::protocol::Disconnect`]).
 pub const DISCONN: u16 = 2;
-/// Work-queue status (Net Queue); reserved for the network work queue.
+/// Work queue, both ways: what the sender reports about itself (payload:
+/// [`crate::protocol::WorkStatus`]).
 pub const STATUS: u16 = 3;
 /// Keepalive probe (payload: [`crate::protocol::Ping`]).
 pub const PING: u16 = 4;
 /// Answer to a PING, echoing its nonce.
 pub const PONG: u16 = 5;
-/// Work-queue items (Net Queue); reserved for the network work queue.
+/// Work queue, producer to dispatcher: items for a queue (payload: [`crate::protocol::Enqueue`]).
 pub const ENQUEUE: u16 = 6;
 /// Client to server, right after CONN: credentials (payload: [`crate::protocol::Auth`]).
 pub const AUTH: u16 = 7;
@@ -61,6 +62,29 @@ pub const BRIDGE_RESYNC: u16 = 69;
 /// A publish forwarded between hubs ([`crate::protocol::BridgeMessage`]).
 pub const BRIDGE_MESSAGE: u16 = 70;
 
+/// Work queue, dispatcher to producer: an ENQUEUE's items are stored
+/// ([`crate::protocol::Enqueued`]).
+pub const WORK_ENQUEUED: u16 = 96;
+/// Work queue, worker to dispatcher: the queues taken and the credit ([`crate::protocol::Take`]).
+pub const WORK_TAKE: u16 = 97;
+/// Work queue, dispatcher to worker: a TAKE applied ([`crate::protocol::Taken`]).
+pub const WORK_TAKEN: u16 = 98;
+/// Work queue, dispatcher to worker: an item under a lease ([`crate::protocol::Deliver`]).
+pub const WORK_DELIVER: u16 = 99;
+/// Work queue, worker to dispatcher: an item done ([`crate::protocol::Ack`]).
+pub const WORK_ACK: u16 = 100;
+/// Work queue, worker to dispatcher: an item failed, deliver it again later
+/// ([`crate::protocol::Nack`]).
+pub const WORK_NACK: u16 = 101;
+/// Work queue, worker to dispatcher: an item refused for good ([`crate::protocol::Reject`]).
+pub const WORK_REJECT: u16 = 102;
+/// Work queue, worker to dispatcher: still working, extend the lease
+/// ([`crate::protocol::Progress`]).
+pub const WORK_PROGRESS: u16 = 103;
+
+/// Kinds 96..=127 belong to the network work queue (with STATUS and ENQUEUE).
+pub const WORK_RANGE: std::ops::RangeInclusive<u16> = 96..=127;
+
 /// Kinds 32..=63 belong to pub/sub (publish, subscribe, ...).
 pub const PUBSUB_RANGE: std::ops::RangeInclusive<u16> = 32..=63;
 /// Kinds 64..=95 belong to links between hubs.
@@ -96,6 +120,15 @@ pub fn name(kind: u16) -> &'static str {
         BRIDGE_INTEREST => "BRIDGE_INTEREST",
         BRIDGE_RESYNC => "BRIDGE_RESYNC",
         BRIDGE_MESSAGE => "BRIDGE_MESSAGE",
+        WORK_ENQUEUED => "ENQUEUED",
+        WORK_TAKE => "TAKE",
+        WORK_TAKEN => "TAKEN",
+        WORK_DELIVER => "DELIVER",
+        WORK_ACK => "ACK",
+        WORK_NACK => "NACK",
+        WORK_REJECT => "REJECT",
+        WORK_PROGRESS => "PROGRESS",
+        k if WORK_RANGE.contains(&k) => "work queue (reserved)",
         k if PUBSUB_RANGE.contains(&k) => "pub/sub (reserved)",
         k if BRIDGE_RANGE.contains(&k) => "bridge (reserved)",
         _ => "unknown",

@@ -8,6 +8,7 @@
 //!   PONG, CANCEL, ERROR); `call.rs`: REQUEST and RESPONSE, the hot path.
 //! - `pubsub.rs`, `pubsub_message.rs`, `pubsub_rpc.rs`: the pub/sub envelopes and calls.
 //! - `bridge.rs`: the envelopes between bridged hubs.
+//! - `work.rs`: the network work queue's envelopes (STATUS, ENQUEUE, TAKE, DELIVER, ACK...).
 //! - `headers.rs`, `error_code.rs`, `kind.rs`: the header map, the error codes, the kinds.
 
 mod auth;
@@ -22,6 +23,7 @@ mod pubsub;
 mod pubsub_message;
 mod pubsub_rpc;
 mod wire;
+mod work;
 
 pub use auth::{Auth, AuthOk};
 pub use bridge::{
@@ -40,6 +42,10 @@ pub use pubsub::{
 pub use pubsub_message::{Message, MessageFlags, MessageTail, Publish};
 pub use pubsub_rpc::{Inbox, ReplyError, INBOX_PREFIX};
 pub use wire::WireError;
+pub use work::{
+    Ack, Deliver, Enqueue, Enqueued, Nack, Progress, Reject, Take, Taken, WorkStatus, BROADCAST,
+    SEND_ALL,
+};
 
 /// Why bytes could not be read or written as protocol frames.
 #[derive(Debug, thiserror::Error)]

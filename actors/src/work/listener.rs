@@ -1,0 +1,279 @@
+//! The dispatcher's work listener: accepts stream connections, does the CONN handshake, and
+//! then hands every batch of frames to the dispatcher actor, waiting for it to take each batch
+//! (so a flooding peer is read no faster than the dispatcher works).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+use bytes::BytesMut;
+use futures::{FutureExt, StreamExt};
+use hubwire_core::protocol::{kind, Hello};
+use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Frame, FrameCodec, ProtocolError};
+use hubwire_core::session::answer_hello;
+use hubwire_core::stream::read_one_frame;
+use hubwire_core::Address;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_util::codec::FramedRead;
+
+use super::dispatcher::{Dispatcher, Frames, Joined, Left};
+use super::outbox::Outbox;
+
+/// Time a new connection has to send CONN.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most frames handed to the dispatcher in one batch.
+const MAX_BATCH: usize = 256;
+
+/// What each connection needs to know.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnSettings {
+    pub(crate) agent: String,
+    pub(crate) max_connections: usize,
+    pub(crate) max_frame: usize,
+    pub(crate) max_outbound_bytes: usize,
+}
+
+/// A listener bound but not yet serving.
+#[derive(Debug)]
+pub(crate) enum Bound {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener, Address),
+}
+
+/// Binds `address` (`tcp://` or `unix://`) at once, so a bad address fails the start.
+pub(crate) fn bind(address: &Address) -> std::io::Result<Bound> {
+    match address {
+        Address::Tcp(hp) => {
+            let listener = match hp.socket_addr() {
+                Some(at) => std::net::TcpListener::bind(at)?,
+                None => std::net::TcpListener::bind((hp.host_str(), hp.port))?,
+            };
+            listener.set_nonblocking(true)?;
+            Ok(Bound::Tcp(listener))
+        }
+        Address::Unix(path) => {
+            let _ = std::fs::remove_file(path);
+            let listener = std::os::unix::net::UnixListener::bind(path)?;
+            listener.set_nonblocking(true)?;
+            Ok(Bound::Unix(listener, address.clone()))
+        }
+        other => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!("a work dispatcher listens on tcp:// or unix://, not {other}"),
+        )),
+    }
+}
+
+/// Serves a bound listener on the current runtime; the address bound (port 0 resolved).
+pub(crate) fn serve_bound(
+    bound: Bound,
+    dispatcher: Addr<Dispatcher>,
+    settings: ConnSettings,
+) -> std::io::Result<Address> {
+    let ids = Arc::new(AtomicU64::new(1));
+    let open = Arc::new(AtomicUsize::new(0));
+    match bound {
+        Bound::Tcp(listener) => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let at = listener.local_addr()?;
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let id = ids.fetch_add(1, Ordering::Relaxed);
+                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
+                }
+            });
+            Ok(format!("tcp://{at}")
+                .parse()
+                .expect("a socket address is an address"))
+        }
+        Bound::Unix(listener, address) => {
+            let listener = tokio::net::UnixListener::from_std(listener)?;
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let id = ids.fetch_add(1, Ordering::Relaxed);
+                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
+                }
+            });
+            Ok(address)
+        }
+    }
+}
+
+/// Serves a new connection, or refuses it (ERROR 500 `busy`) over `max_connections`.
+fn admit<S>(
+    id: u64,
+    stream: S,
+    open: &Arc<AtomicUsize>,
+    dispatcher: Addr<Dispatcher>,
+    settings: ConnSettings,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, mut wr) = tokio::io::split(stream);
+    if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
+        open.fetch_sub(1, Ordering::AcqRel);
+        let message = format!(
+            "this dispatcher holds its maximum of {} connections; try again later",
+            settings.max_connections
+        );
+        tokio::spawn(async move { refuse(&mut wr, ErrorCode::Busy, message).await });
+        return;
+    }
+    let open = open.clone();
+    tokio::spawn(async move {
+        serve(id, rd, wr, dispatcher, settings).await;
+        open.fetch_sub(1, Ordering::AcqRel);
+    });
+}
+
+async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, code: ErrorCode, message: String) {
+    let error = ErrorFrame {
+        id: None,
+        code,
+        message,
+    };
+    if let Ok(bytes) = error.to_frame_bytes() {
+        let _ = wr.write_all(&bytes).await;
+    }
+    let _ = wr.shutdown().await;
+}
+
+/// One connection: the handshake, then batches of frames to the dispatcher until the end.
+async fn serve<R, W>(
+    id: u64,
+    mut rd: R,
+    mut wr: W,
+    dispatcher: Addr<Dispatcher>,
+    settings: ConnSettings,
+) where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let mut buf = BytesMut::new();
+    let first = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        read_one_frame(&mut rd, &mut buf, settings.max_frame, 64 * 1024),
+    )
+    .await;
+    let first = match first {
+        Ok(Ok(frame)) => frame,
+        Ok(Err(e)) => return refuse(&mut wr, e.code(), e.to_string()).await,
+        Err(_) => {
+            let message = format!("no CONN frame within {HANDSHAKE_TIMEOUT:?}");
+            return refuse(&mut wr, ErrorCode::Timeout, message).await;
+        }
+    };
+    if first.kind != kind::CONN {
+        let message = format!(
+            "expected CONN as the first frame, got {}",
+            kind::name(first.kind)
+        );
+        return refuse(&mut wr, ErrorCode::Protocol, message).await;
+    }
+    let hello = match Hello::from_frame(&first) {
+        Ok(hello) => hello,
+        Err(e) => return refuse(&mut wr, ErrorCode::Protocol, format!("bad CONN: {e}")).await,
+    };
+    match answer_hello(&hello, &settings.agent, settings.max_frame, 0) {
+        Ok(ours) => {
+            let Ok(bytes) = ours.to_frame_bytes() else {
+                return;
+            };
+            if wr.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        Err((code, message)) => return refuse(&mut wr, code, message).await,
+    }
+    let outbox = Outbox::start(wr, settings.max_outbound_bytes);
+    let closed = outbox.closed.clone();
+    let joined = Joined {
+        conn: id,
+        name: hello.agent,
+        outbox: outbox.clone(),
+    };
+    if dispatcher.send(joined).await.is_err() {
+        return;
+    }
+    let mut reader = FramedRead::new(
+        rd,
+        FrameCodec {
+            max_frame: settings.max_frame,
+        },
+    );
+    // Whole frames that came with the CONN go first: FramedRead reads the socket before it
+    // decodes what it was given, so only a partial frame may be handed to it.
+    let mut early = Vec::new();
+    loop {
+        match hubwire_core::protocol::decode_frame(&mut buf, settings.max_frame) {
+            Ok(Some(frame)) => early.push(frame),
+            Ok(None) => break,
+            Err(e) => {
+                lost_framing(&outbox, &e);
+                dispatcher.do_send(Left { conn: id });
+                return;
+            }
+        }
+    }
+    reader.read_buffer_mut().extend_from_slice(&buf);
+    if !early.is_empty()
+        && dispatcher
+            .send(Frames {
+                conn: id,
+                frames: early,
+            })
+            .await
+            .is_err()
+    {
+        return;
+    }
+    loop {
+        let first = tokio::select! {
+            next = reader.next() => next,
+            _ = closed.notified() => break,
+        };
+        let frame = match first {
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => {
+                lost_framing(&outbox, &e);
+                break;
+            }
+            None => break,
+        };
+        let mut frames: Vec<Frame> = vec![frame];
+        let mut lost = false;
+        while frames.len() < MAX_BATCH {
+            match reader.next().now_or_never() {
+                Some(Some(Ok(frame))) => frames.push(frame),
+                Some(Some(Err(e))) => {
+                    lost_framing(&outbox, &e);
+                    lost = true;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        if dispatcher.send(Frames { conn: id, frames }).await.is_err() || lost {
+            break;
+        }
+    }
+    dispatcher.do_send(Left { conn: id });
+}
+
+/// The framing is lost: say why where possible, then close.
+fn lost_framing(outbox: &Outbox, e: &ProtocolError) {
+    outbox.push(&ErrorFrame {
+        id: None,
+        code: e.code(),
+        message: e.to_string(),
+    });
+    outbox.close();
+}

@@ -1,0 +1,140 @@
+//! The network work queue's dispatcher: a [`Dispatcher`] actor serving work queues to remote
+//! workers over its own listener (`docs/work-queue.md`, wire format in `docs/protocol.md`
+//! section 12). The bookkeeping is [`hubwire_core::work::Dispatch`]; the clients are
+//! [`hubwire_core::work::Producer`] and [`hubwire_core::work::Worker`].
+//!
+//! ```text
+//!  producer ─ENQUEUE─▶ ┐                     ┌─▶ store (durable queues: enqueue committed
+//!  worker  ─TAKE/ACK─▶ ├ listener ─Frames─▶ Dispatcher   before ENQUEUED; acks recorded)
+//!                      │  (one task per     │  owns Dispatch: queues, credit, leases
+//!  worker ◀─DELIVER─── ┘   connection)  ◀───┘  Outbox per connection (bounded, own writer)
+//! ```
+//!
+//! # Layout
+//! - `options.rs`: [`DispatcherOptions`], [`WorkQueue`].
+//! - `dispatcher.rs`: the actor: frames in, deliveries out, ticks for leases and heartbeats.
+//! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
+//! - `listener.rs`: the listener and each connection's reader.
+//! - `outbox.rs`: each connection's bounded outbound queue and writer task.
+//! - `relay.rs`: [`run_relay`], a node that is a worker of its parent and a dispatcher for its
+//!   children.
+
+mod dispatcher;
+mod durable;
+mod listener;
+mod options;
+mod outbox;
+mod relay;
+
+use actix::{Actor, Addr};
+use hubwire_core::work::Dispatch;
+use hubwire_core::Address;
+
+pub use dispatcher::{
+    Dispatcher, GetFigures, RelayItem, SetPaused, WorkFigures, BROADCAST_IDS_FROM,
+};
+pub use options::{
+    DispatcherOptions, WorkQueue, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_BYTES,
+    DEFAULT_MAX_PENDING,
+};
+pub use relay::run_relay;
+
+use crate::queue::{QueueError, StoreHandle};
+
+/// Why a dispatcher could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkSetupError {
+    /// A durable queue needs the process's store.
+    #[error("work queue {0:?} is durable and needs a store; give the dispatcher one, or make the queue in_memory")]
+    NoStore(String),
+    /// The store refused (a queue name already in use in this process, or a read failed).
+    #[error("work queue store: {0}")]
+    Store(#[from] QueueError),
+    /// The listener could not bind.
+    #[error("work listener on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Two queues with one name.
+    #[error("work queue {0:?} is declared twice")]
+    Duplicate(String),
+}
+
+/// A running dispatcher.
+#[derive(Debug, Clone)]
+pub struct DispatcherHandle {
+    /// The actor.
+    pub addr: Addr<Dispatcher>,
+    /// Where it listens (port 0 resolved).
+    pub address: Address,
+}
+
+impl DispatcherHandle {
+    /// The figures of every queue and worker.
+    pub async fn figures(&self) -> Option<WorkFigures> {
+        self.addr.send(GetFigures).await.ok()
+    }
+}
+
+/// The dispatchers started in this process, for `hubwire.stats` (addresses only: each
+/// dispatcher's state stays in its actor).
+static RUNNING: std::sync::Mutex<Vec<(String, Addr<Dispatcher>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The figures of every dispatcher running in this process, by name.
+pub async fn figures_of_all() -> std::collections::BTreeMap<String, WorkFigures> {
+    let running: Vec<(String, Addr<Dispatcher>)> = RUNNING.lock().unwrap().clone();
+    let mut all = std::collections::BTreeMap::new();
+    for (name, addr) in running {
+        if let Ok(figures) = addr.send(GetFigures).await {
+            all.insert(name, figures);
+        }
+    }
+    all
+}
+
+/// Starts a dispatcher on the current actix system (call it from inside one): binds its
+/// listener, and serves; its durable queues are loaded from `store` as it starts (items
+/// enqueued meanwhile are served too).
+pub fn start_dispatcher(
+    options: DispatcherOptions,
+    store: Option<&StoreHandle>,
+) -> Result<DispatcherHandle, WorkSetupError> {
+    let mut dispatch = Dispatch::new(options.policy, options.limits);
+    for queue in &options.queues {
+        if dispatch.has_queue(&queue.name) {
+            return Err(WorkSetupError::Duplicate(queue.name.clone()));
+        }
+        dispatch.declare_queue(&queue.name, queue.config);
+    }
+    let durable = match (options.queues.iter().find(|q| q.durable), store) {
+        (None, _) => None,
+        (Some(q), None) => return Err(WorkSetupError::NoStore(q.name.clone())),
+        (Some(_), Some(store)) => Some(durable::Durable::open(store, &options.queues)?),
+    };
+    let bind_error = |source| WorkSetupError::Bind {
+        address: options.listen.to_string(),
+        source,
+    };
+    let bound = listener::bind(&options.listen).map_err(bind_error)?;
+    let actor = Dispatcher::new(
+        options.name.clone(),
+        dispatch,
+        options.queues,
+        durable,
+        options.ping_every,
+    );
+    let addr = actor.start();
+    let settings = listener::ConnSettings {
+        agent: options.name.clone(),
+        max_connections: options.max_connections,
+        max_frame: options.max_frame,
+        max_outbound_bytes: options.max_outbound_bytes,
+    };
+    let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
+    RUNNING.lock().unwrap().push((options.name, addr.clone()));
+    Ok(DispatcherHandle { addr, address })
+}

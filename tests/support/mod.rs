@@ -169,7 +169,7 @@ pub async fn silent_server(address: &Address) -> (Address, tokio::task::JoinHand
             });
             (address.clone(), task)
         }
-        Address::Udp(_) => panic!("a silent server is a stream server"),
+        Address::Udp(_) | Address::Nats(_) => panic!("a silent server is a hubwire stream server"),
     }
 }
 
@@ -341,7 +341,7 @@ impl Raw {
                     .await
                     .expect("connects"),
             ),
-            Address::Udp(_) => panic!("Raw speaks stream transports"),
+            Address::Udp(_) | Address::Nats(_) => panic!("Raw speaks hubwire stream transports"),
         };
         Raw {
             stream,

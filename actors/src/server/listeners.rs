@@ -34,7 +34,7 @@ use crate::transport::{
 /// in TIME_WAIT do not block it; a Unix socket file of the old one is replaced).
 fn rebind(address: &Address, options: SocketOptions, mode: u32) -> io::Result<Bound> {
     match address {
-        Address::Tcp(hp) | Address::Tls(hp) => {
+        Address::Tcp(hp) | Address::Tls(hp) | Address::Nats(hp) => {
             let addr = hp
                 .socket_addr()
                 .ok_or_else(|| crate::transport::listener::unresolved(address))?;

@@ -1,5 +1,6 @@
 //! Addresses are URLs everywhere: `tcp://127.0.0.1:7400`, `tls://hub.example.com:7443`,
-//! `udp://[::1]:7401`, `unix:///run/hubwire/app.sock`.
+//! `udp://[::1]:7401`, `unix:///run/hubwire/app.sock`, and `nats://127.0.0.1:4222` for a hub's
+//! NATS listener.
 //!
 //! The host of an IP address is an IP literal or a host name; a name is resolved each time the
 //! address is used (every connect and reconnect, every bind), never when it is parsed
@@ -25,6 +26,9 @@ pub enum Address {
     Udp(HostPort),
     /// A Unix stream socket path.
     Unix(PathBuf),
+    /// TCP speaking the NATS client protocol (a hub's listener for NATS clients,
+    /// `docs/nats-compatibility.md`).
+    Nats(HostPort),
 }
 
 /// Why a string is not an address.
@@ -35,8 +39,8 @@ pub enum AddressError {
         "address {0:?} has no scheme: write it as tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or unix:///PATH"
     )]
     MissingScheme(String),
-    /// A scheme other than tcp, tls, udp or unix.
-    #[error("address {0:?} has an unknown scheme: use tcp://, tls://, udp:// or unix://")]
+    /// A scheme other than tcp, tls, udp, unix or nats.
+    #[error("address {0:?} has an unknown scheme: use tcp://, tls://, udp://, unix:// or nats://")]
     UnknownScheme(String),
     /// The host and port part did not parse.
     #[error("address {0:?} needs a host (an IP address or a host name) and a port from 0 to 65535 (IPv6 in brackets: tcp://[::1]:7400)")]
@@ -67,9 +71,10 @@ impl Address {
         Address::Udp(addr.into())
     }
 
-    /// `"tcp"`, `"tls"`, `"udp"` or `"unix"`.
+    /// `"tcp"`, `"tls"`, `"udp"`, `"unix"` or `"nats"`.
     pub fn scheme(&self) -> &'static str {
         match self {
+            Address::Nats(_) => "nats",
             Address::Tcp(_) => "tcp",
             Address::Tls(_) => "tls",
             Address::Udp(_) => "udp",
@@ -80,7 +85,7 @@ impl Address {
     /// The host and port, for the IP transports.
     pub fn host_port(&self) -> Option<&HostPort> {
         match self {
-            Address::Tcp(hp) | Address::Tls(hp) | Address::Udp(hp) => Some(hp),
+            Address::Tcp(hp) | Address::Tls(hp) | Address::Udp(hp) | Address::Nats(hp) => Some(hp),
             Address::Unix(_) => None,
         }
     }
@@ -98,11 +103,13 @@ impl Address {
             Address::Tcp(_) => Address::tcp(addr),
             Address::Tls(_) => Address::tls(addr),
             Address::Udp(_) => Address::udp(addr),
+            Address::Nats(_) => Address::Nats(addr.into()),
             Address::Unix(_) => self.clone(),
         }
     }
 
-    /// Whether the address is a stream transport (everything but UDP).
+    /// Whether the address is a stream transport (everything but UDP; `nats://` is one, of
+    /// the NATS protocol).
     pub fn is_stream(&self) -> bool {
         !matches!(self, Address::Udp(_))
     }
@@ -137,6 +144,7 @@ impl FromStr for Address {
             "tcp" => Ok(Address::Tcp(parse_host_port(raw, rest)?)),
             "tls" => Ok(Address::Tls(parse_host_port(raw, rest)?)),
             "udp" => Ok(Address::Udp(parse_host_port(raw, rest)?)),
+            "nats" => Ok(Address::Nats(parse_host_port(raw, rest)?)),
             "unix" if rest.is_empty() => Err(AddressError::EmptyPath(raw.to_owned())),
             "unix" => Ok(Address::Unix(PathBuf::from(rest))),
             _ => Err(AddressError::UnknownScheme(raw.to_owned())),
@@ -150,6 +158,7 @@ impl fmt::Display for Address {
             Address::Tcp(hp) => write!(f, "tcp://{hp}"),
             Address::Tls(hp) => write!(f, "tls://{hp}"),
             Address::Udp(hp) => write!(f, "udp://{hp}"),
+            Address::Nats(hp) => write!(f, "nats://{hp}"),
             Address::Unix(p) => write!(f, "unix://{}", p.display()),
         }
     }

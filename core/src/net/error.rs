@@ -84,8 +84,9 @@ pub enum DialError {
     /// The TLS settings could not be loaded.
     #[error("{0}")]
     Settings(#[from] TlsError),
-    /// A UDP address where a stream was wanted.
-    #[error("{0} is not a stream address (use tcp://, tls:// or unix://)")]
+    /// A UDP address, or a hub's NATS listener (for NATS clients), where a hubwire stream was
+    /// wanted.
+    #[error("{0} is not a hubwire stream address (use tcp://, tls:// or unix://; nats:// is for NATS clients)")]
     NotAStream(Address),
 }
 

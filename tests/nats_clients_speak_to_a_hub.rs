@@ -37,7 +37,7 @@ async fn wildcards_match_as_on_nats() {
     client.publish("a.b", Bytes::from("one")).await.unwrap();
     client.publish("a.b.c", Bytes::from("two")).await.unwrap();
     client.publish("a", Bytes::from("none")).await.unwrap();
-    client.flush().await.unwrap();
+    subscribed(&client).await;
 
     let m = next(&mut star, "a.b on a.*").await;
     assert_eq!((m.subject.as_str(), &m.payload[..]), ("a.b", &b"one"[..]));
@@ -63,15 +63,15 @@ async fn a_queue_group_shares_the_messages_and_others_get_them_all() {
     let mut worker1 = one.queue_subscribe("jobs", "workers".into()).await.unwrap();
     let mut worker2 = two.queue_subscribe("jobs", "workers".into()).await.unwrap();
     let mut audit = publisher.subscribe("jobs").await.unwrap();
-    one.flush().await.unwrap();
-    two.flush().await.unwrap();
+    subscribed(&one).await;
+    subscribed(&two).await;
     for n in 0..200 {
         publisher
             .publish("jobs", Bytes::from(n.to_string()))
             .await
             .unwrap();
     }
-    publisher.flush().await.unwrap();
+    subscribed(&publisher).await;
     for _ in 0..200 {
         next(&mut audit, "every job on the plain subscription").await;
     }
@@ -97,7 +97,7 @@ async fn requests_are_answered_and_a_request_to_nobody_is_told_so_at_once() {
     let url = hub.nats_url();
     let responder = nats_client(&url).await;
     let mut calls = responder.subscribe("svc.upper").await.unwrap();
-    responder.flush().await.unwrap();
+    subscribed(&responder).await;
     tokio::spawn(async move {
         while let Some(call) = calls.next().await {
             let upper = Bytes::from(call.payload.to_ascii_uppercase());
@@ -159,7 +159,7 @@ async fn unsubscribe_after_a_maximum_and_drain_end_the_subscription() {
             .await
             .unwrap();
     }
-    client.flush().await.unwrap();
+    subscribed(&client).await;
     let mut got = Vec::new();
     while let Some(m) = recv_or_fail("the limited subscription", limited.next()).await {
         got.push(m.payload);
@@ -188,9 +188,9 @@ async fn echo_off_keeps_a_clients_own_messages_from_it() {
     let quiet = nats_client_with(&url, async_nats::ConnectOptions::new().no_echo()).await;
     let other = nats_client(&url).await;
     let mut sub = quiet.subscribe("e.x").await.unwrap();
-    quiet.flush().await.unwrap();
+    subscribed(&quiet).await;
     quiet.publish("e.x", Bytes::from("mine")).await.unwrap();
-    quiet.flush().await.unwrap();
+    subscribed(&quiet).await;
     other.publish("e.x", Bytes::from("theirs")).await.unwrap();
     let m = next(&mut sub, "the other client's message").await;
     assert_eq!(&m.payload[..], b"theirs", "its own came first: echo is on");
@@ -240,7 +240,7 @@ async fn a_client_reconnects_after_a_hub_restart_and_replays_its_subscriptions()
         });
     let subscriber = nats_client_with(&url, options).await;
     let mut sub = subscriber.subscribe("r.x").await.unwrap();
-    subscriber.flush().await.unwrap();
+    subscribed(&subscriber).await;
 
     drop(hub);
     recv_or_fail("the client to see the hub go", async {

@@ -67,3 +67,20 @@ pub async fn nats_client_with(
         .unwrap_or_else(|_| panic!("no connection to {url} in {PATIENCE:?}"))
         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
 }
+
+/// Waits until every subscription `client` sent so far is in force at the hub. `async-nats`'s
+/// `flush` only writes out what the client queued (it sends no PING), so it is no barrier
+/// for other connections' publishes; a request is: the hub takes a client's operations in
+/// order, so its no-responders answer comes after the subscriptions before it are applied.
+pub async fn subscribed(client: &async_nats::Client) {
+    let subject = format!("barrier.{}", fastrand::u64(..));
+    let answer = tokio::time::timeout(PATIENCE, client.request(subject, bytes::Bytes::new()))
+        .await
+        .expect("an answer to the barrier request");
+    let err = answer.expect_err("nobody answers a barrier request");
+    assert_eq!(
+        err.kind(),
+        async_nats::RequestErrorKind::NoResponders,
+        "{err}"
+    );
+}

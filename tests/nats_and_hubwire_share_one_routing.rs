@@ -4,6 +4,10 @@
 //! NATS responder), errors and no-responders carry over, and NATS messages cross a bridge
 //! between two hubs like any other.
 
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
 mod support;
 
 use std::time::Duration;
@@ -15,9 +19,9 @@ use hubwire::hub::HubLimits;
 use hubwire::protocol::{ErrorCode, Headers};
 use hubwire::pubsub::{Channel, Pattern};
 use hubwire::spoke::{PublishOptions, RpcError};
+use nats_support::*;
 use support::bridge::{bridged_hub_config, converged, ports, secret, target};
 use support::hub::ready_spoke;
-use support::nats::*;
 use support::*;
 
 fn channel(s: &str) -> Channel {

@@ -3,6 +3,10 @@
 //! a maximum, drain, echo off, max_payload, and a reconnect after the hub restarts, with the
 //! client's subscriptions replayed.
 
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -10,8 +14,8 @@ use std::time::{Duration, Instant};
 use async_nats::{HeaderMap, Message, Subscriber};
 use bytes::Bytes;
 use futures::StreamExt;
+use nats_support::*;
 use support::hub::free_port;
-use support::nats::*;
 use support::*;
 
 async fn next(sub: &mut Subscriber, what: &str) -> Message {

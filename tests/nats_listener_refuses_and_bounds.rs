@@ -5,15 +5,19 @@
 //! publish or subscribe to by its permissions (`-ERR 'Permissions Violation for ...'`); and a
 //! subscriber that stops reading is cut off as a slow consumer, `-ERR 'Slow Consumer'` last.
 
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
 mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use hubwire::hub::HubLimits;
-use hubwire::nats::{AllowEverything, Credentials, NatsGate, NatsPermissions};
+use hubwire::nats::{Credentials, NatsGate, NatsPermissions};
 use hubwire::pubsub::{Channel, Pattern};
-use support::nats::*;
+use nats_support::*;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

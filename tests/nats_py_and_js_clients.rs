@@ -4,6 +4,10 @@
 //! spoke that provides `svc/double` and `svc/fail` (so requests cross to hubwire). The clients
 //! are installed by `.ci/setup`; a missing tool or package fails with what to run, never skips.
 
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
 mod support;
 
 use std::path::Path;
@@ -14,10 +18,10 @@ use bytes::Bytes;
 use hubwire::protocol::ErrorCode;
 use hubwire::pubsub::Pattern;
 use hubwire::spoke::Spoke;
+use nats_support::*;
 use std::io::Read;
 use std::process::{Child, Command};
 use support::hub::ready_spoke;
-use support::nats::*;
 use support::*;
 
 /// How long one client's whole script may take.

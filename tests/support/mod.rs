@@ -7,7 +7,6 @@ pub mod certs;
 pub mod forwarder;
 pub mod hub;
 pub mod journal;
-pub mod nats;
 pub mod process;
 
 use std::sync::Arc;

@@ -1,11 +1,12 @@
 //! Hubs with a `nats://` listener for tests, and NATS clients of them.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
 use hubwire::hub::HubLimits;
 use hubwire::Config;
 
-use super::{loopback_config, TestServer, PATIENCE};
+use crate::support::{loopback_config, TestServer, PATIENCE};
 
 /// A hub configuration listening on `tcp://127.0.0.1:<tcp>` and `nats://127.0.0.1:<nats>`
 /// (0: any free port).

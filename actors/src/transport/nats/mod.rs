@@ -20,7 +20,7 @@ use actix::{
 };
 use bytes::{Bytes, BytesMut};
 use hubwire_core::nats::{BookChange, ClientParser, Info, NatsLimits, NatsSession, NatsStep, Tick};
-use hubwire_core::stream::{hold_wakes, spawn_timer, ReplyQueue};
+use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
 
 use self::reads::{NatsReads, ReadPause};
 use super::listener::{ConnectionClosed, OpenStream};
@@ -53,6 +53,8 @@ pub struct NatsConnection {
     phase_watch: Option<tokio::task::JoinHandle<()>>,
     /// Scratch space for what the session writes.
     out: BytesMut,
+    /// How long this connection has owed its client more than the bound.
+    stall: StallWatch,
 }
 
 impl std::fmt::Debug for NatsConnection {
@@ -148,6 +150,7 @@ impl NatsConnection {
                 ticker: None,
                 phase_watch: None,
                 out: BytesMut::new(),
+                stall: StallWatch::default(),
             };
             match open() {
                 Ok((rd, wr)) => {
@@ -278,7 +281,30 @@ impl NatsConnection {
             ctx.stop();
             return;
         }
-        match self.session.on_tick(Instant::now(), &mut self.out) {
+        let now = Instant::now();
+        // A client that sends without reading what it is owed is not read from (the outbound
+        // buffer's gate); one that stays so past the stall timeout is cut off.
+        let backlog = self.outbound.outbound().lock().backlog();
+        let limits = &self.shared.limits;
+        let verdict = self.stall.tick(
+            now,
+            backlog,
+            limits.max_outbound_bytes,
+            limits.outbound_stall_timeout,
+        );
+        if verdict == Backlog::Stalled {
+            self.stats.stalled.inc();
+            tracing::info!(peer = %self.peer, "NATS client stalled: it does not read what it is owed");
+            self.outbound
+                .outbound()
+                .lock()
+                .cut_off(b"-ERR 'Slow Consumer'\r\n");
+            self.closed = true;
+            self.abort_writer_after(CUT_OFF_GRACE);
+            ctx.stop();
+            return;
+        }
+        match self.session.on_tick(now, &mut self.out) {
             Tick::Quiet => {}
             Tick::Ping => {
                 self.outbound.outbound().lock().push_urgent(b"PING\r\n");
@@ -312,8 +338,11 @@ impl Actor for NatsConnection {
             return;
         }
         let limits = &self.shared.limits;
-        let period = (limits.hub_ping_interval.min(limits.handshake_timeout) / 4)
-            .clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let shortest = limits
+            .hub_ping_interval
+            .min(limits.handshake_timeout)
+            .min(limits.outbound_stall_timeout);
+        let period = (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
         let me = ctx.address().downgrade();
         self.ticker = Some(spawn_timer(async move {
             let mut ticks = tokio::time::interval(period);

@@ -170,7 +170,7 @@ pub async fn silent_server(address: &Address) -> (Address, tokio::task::JoinHand
             });
             (address.clone(), task)
         }
-        Address::Udp(_) => panic!("a silent server is a stream server"),
+        Address::Udp(_) | Address::Nats(_) => panic!("a silent server is a hubwire stream server"),
     }
 }
 
@@ -348,7 +348,9 @@ impl Raw {
                     .await
                     .expect("connects and upgrades"),
             ),
-            Address::Udp(_) | Address::Wss { .. } => panic!("Raw speaks tcp, unix and ws"),
+            Address::Udp(_) | Address::Wss { .. } | Address::Nats(_) => {
+                panic!("Raw speaks tcp, unix and ws")
+            },
         };
         Raw {
             stream,

@@ -9,7 +9,9 @@ mod table;
 #[cfg(test)]
 mod table_tests;
 
-pub use router::{Hub, HubLimits, SlowConsumer, SLOW_CONSUMER_MESSAGE};
+pub use router::{
+    Hub, HubLimits, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded, SLOW_CONSUMER_MESSAGE,
+};
 pub use table::{
     Changes, ConnId, Disconnected, Figures, GroupId, HubSnapshot, Retain, Sid, Subscriber,
     SubscriptionTable, TableFigures, NO_GROUP,

@@ -12,10 +12,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
+use hubwire_core::nats::{nats_view, Delivered, NatsForms, Reader, SidBook};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
@@ -79,6 +80,16 @@ struct Peer {
     slow: Recipient<SlowConsumer>,
     /// Set once it is found slow: counted and told once, however many messages follow.
     found_slow: Arc<AtomicBool>,
+    /// The wire it reads.
+    flavour: Flavour,
+}
+
+/// The wire a subscriber reads: hubwire's MESSAGE frames (the fast path: one frame encoded
+/// once per publish, only the sid list per connection), or NATS's MSG lines.
+#[derive(Clone)]
+enum Flavour {
+    Hubwire,
+    Nats(Arc<NatsPeer>),
 }
 
 /// The hub's counters.
@@ -163,11 +174,32 @@ impl Hub {
 
     /// Registers a connection's outbound buffer; answers its id.
     pub fn join(&self, outbound: Arc<ReplyQueue>, slow: Recipient<SlowConsumer>) -> ConnId {
+        self.join_as(outbound, slow, Flavour::Hubwire)
+    }
+
+    /// Registers a NATS client's connection: its messages are written as NATS's MSG lines,
+    /// with the sids of `nats`'s book.
+    pub fn join_nats(
+        &self,
+        outbound: Arc<ReplyQueue>,
+        slow: Recipient<SlowConsumer>,
+        nats: Arc<NatsPeer>,
+    ) -> ConnId {
+        self.join_as(outbound, slow, Flavour::Nats(nats))
+    }
+
+    fn join_as(
+        &self,
+        outbound: Arc<ReplyQueue>,
+        slow: Recipient<SlowConsumer>,
+        flavour: Flavour,
+    ) -> ConnId {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let peer = Peer {
             outbound,
             slow,
             found_slow: Arc::default(),
+            flavour,
         };
         self.peers
             .write()
@@ -284,6 +316,8 @@ impl Hub {
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids = Vec::new();
+        // The NATS forms of this publish, made when the first NATS subscriber is met.
+        let mut nats_forms: Option<NatsForms> = None;
         // Sorted by (connection, sid): one frame per connection.
         let mut rest = &chosen[..];
         while let Some(first) = rest.first() {
@@ -296,7 +330,14 @@ impl Hub {
             sids.extend(rest[..end].iter().map(|s| s.sid));
             rest = &rest[end..];
             if let Some(peer) = peers.get(&conn) {
-                if self.push(peer, &tail, &sids, urgent) {
+                let pushed = match &peer.flavour {
+                    Flavour::Hubwire => self.push(peer, &tail, &sids, urgent),
+                    Flavour::Nats(nats) => {
+                        let forms = nats_forms.get_or_insert_with(|| nats_forms_of(publish));
+                        self.push_nats(peer, nats, forms, &sids)
+                    }
+                };
+                if pushed {
                     delivered += 1;
                 }
             }
@@ -324,19 +365,102 @@ impl Hub {
         if outbound.backlog() + frame.len() > self.limits.max_outbound_bytes
             || outbound.queued_frames() >= self.limits.max_outbound_messages
         {
-            if !peer.found_slow.swap(true, Ordering::Relaxed) {
-                // Cut off here, under the lock: the backlog is freed now and the error goes
-                // ahead of it, whatever the connection's own thread is busy with.
-                outbound.cut_off(&slow_consumer_frame());
-                drop(outbound);
-                self.counters.slow_consumers.inc();
-                peer.slow.do_send(SlowConsumer);
-            }
+            drop(outbound);
+            self.found_slow(peer, &slow_consumer_frame());
             return false;
         }
         outbound.push(&frame)
     }
+
+    /// Cuts a subscriber off as a slow consumer (once), with `last` as the last thing it
+    /// reads.
+    #[cold]
+    fn found_slow(&self, peer: &Peer, last: &[u8]) {
+        if !peer.found_slow.swap(true, Ordering::Relaxed) {
+            // Cut off here: the backlog is freed now and the error goes ahead of it, whatever
+            // the connection's own thread is busy with.
+            peer.outbound.outbound().lock().cut_off(last);
+            self.counters.slow_consumers.inc();
+            peer.slow.do_send(SlowConsumer);
+        }
+    }
+
+    /// Appends one MSG per subscription in `sids` (those the NATS client still has) to a NATS
+    /// subscriber's buffer, unless that would pass its bound.
+    fn push_nats(&self, peer: &Peer, nats: &NatsPeer, forms: &mut NatsForms, sids: &[u64]) -> bool {
+        let mut lines = BytesMut::new();
+        let mut ended = Vec::new();
+        {
+            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(msg) = forms.for_reader(delivery.reader) else {
+                return false;
+            };
+            for &sid in sids {
+                if delivery
+                    .book
+                    .deliver(sid, |text| msg.write(text, &mut lines))
+                    == Delivered::Last
+                {
+                    ended.push(sid);
+                }
+            }
+        }
+        for sid in ended {
+            nats.ended.do_send(SubscriptionEnded(sid));
+        }
+        if lines.is_empty() {
+            return false;
+        }
+        let mut outbound = peer.outbound.outbound().lock();
+        if outbound.backlog() + lines.len() > self.limits.max_outbound_bytes
+            || outbound.queued_frames() >= self.limits.max_outbound_messages
+        {
+            drop(outbound);
+            self.found_slow(peer, NATS_SLOW_CONSUMER);
+            return false;
+        }
+        outbound.push(&lines)
+    }
 }
+
+/// What a NATS subscriber cut off as a slow consumer reads last.
+const NATS_SLOW_CONSUMER: &[u8] = b"-ERR 'Slow Consumer'\r\n";
+
+/// A publish as NATS subscribers see it, to be encoded for each kind of reader.
+fn nats_forms_of(publish: &Publish) -> NatsForms {
+    NatsForms::new(nats_view(
+        &publish.channel,
+        publish.flags,
+        publish.reply_to.as_ref(),
+        &publish.headers,
+        &publish.body,
+    ))
+}
+
+/// A NATS client's delivery side: its subscriptions' sids and what it reads, which the
+/// router consults for each MSG it writes (a lock per delivery to that connection, as its
+/// outbound buffer takes), and where to say a subscription has had its last message.
+#[derive(Debug)]
+pub struct NatsPeer {
+    /// The book and the reader.
+    pub delivery: Mutex<NatsDelivery>,
+    /// Told when a subscription has had its `UNSUB` maximum.
+    pub ended: Recipient<SubscriptionEnded>,
+}
+
+/// What the router needs to write a NATS client's MSGs.
+#[derive(Debug, Default)]
+pub struct NatsDelivery {
+    /// Its subscriptions.
+    pub book: SidBook,
+    /// What it reads (from its CONNECT).
+    pub reader: Reader,
+}
+
+/// A NATS client's subscription has had the last message its `UNSUB` allowed.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SubscriptionEnded(pub u64);
 
 /// The ERROR frame a slow consumer gets.
 pub(super) fn slow_consumer_frame() -> BytesMut {

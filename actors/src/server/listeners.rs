@@ -36,6 +36,7 @@ fn rebind(address: &Address, options: SocketOptions, mode: u32) -> io::Result<Bo
     match address {
         Address::Tcp(hp)
         | Address::Tls(hp)
+        | Address::Nats(hp)
         | Address::Ws { at: hp, .. }
         | Address::Wss { at: hp, .. } => {
             let addr = hp

@@ -85,6 +85,9 @@ pub enum StartError {
     /// A non-loopback address would be open to every peer by default.
     #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file) to the addresses, CIDR ranges or uids that may connect")]
     OpenWithoutAllowList(Address),
+    /// A `nats://` listener on a server that serves no hub.
+    #[error("cannot listen on {0}: a nats:// listener speaks to a hub, and this server serves none (serve one with ServerBuilder::hub, or run `hubwire hub`)")]
+    NatsWithoutHub(Address),
 }
 
 /// Collects routes and settings, then starts a [`Server`].
@@ -96,6 +99,8 @@ pub struct ServerBuilder {
     on_escalation: Option<Box<dyn FnOnce(GaveUp) + Send>>,
     services: Vec<ChildSpec>,
     hub: Option<crate::hub::HubLimits>,
+    /// Who `nats://` listeners admit (everyone, on a hub without users).
+    nats_gate: Option<Arc<dyn hubwire_core::nats::NatsGate>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -119,6 +124,7 @@ impl ServerBuilder {
             on_escalation: None,
             services: Vec::new(),
             hub: None,
+            nats_gate: None,
         }
     }
 
@@ -143,6 +149,14 @@ impl ServerBuilder {
     /// section 10) with `limits`.
     pub fn hub(mut self, limits: crate::hub::HubLimits) -> Self {
         self.hub = Some(limits);
+        self
+    }
+
+    /// Who the hub's `nats://` listeners admit, and what each client may publish and
+    /// subscribe to (`docs/nats-compatibility.md`). Without it, every NATS client is admitted
+    /// and may do everything, as on a hub with no users.
+    pub fn nats_gate(mut self, gate: Arc<dyn hubwire_core::nats::NatsGate>) -> Self {
+        self.nats_gate = Some(gate);
         self
     }
 
@@ -296,6 +310,12 @@ impl ServerBuilder {
         if self.config.listen.is_empty() {
             return Err(StartError::NoListeners);
         }
+        if let (None, Some(nats)) = (
+            &self.hub,
+            self.config.listen.iter().find(|a| a.scheme() == "nats"),
+        ) {
+            return Err(StartError::NatsWithoutHub(nats.clone()));
+        }
         // Host names are resolved now: what they stand for is what gets bound and checked.
         let listen = binding::resolve_all(&self.config.listen).await?;
         let tls = binding::load_tls(&self.config, &listen)?;
@@ -376,11 +396,17 @@ impl ServerBuilder {
             phase: phase_rx,
             registry: self.registry.clone(),
             hub,
+            nats: crate::transport::NatsSettings::new(
+                &self.config,
+                self.nats_gate
+                    .take()
+                    .unwrap_or_else(|| Arc::new(hubwire_core::nats::OpenGate)),
+            ),
             tls: tls.clone(),
             auth,
             ws_origins,
         });
-        let open_connections = ["tcp", "tls", "unix", "ws", "wss"]
+        let open_connections = ["tcp", "tls", "unix", "ws", "wss", "nats"]
             .map(|transport| shared.transport_stats(transport).open)
             .to_vec();
         let mut addresses = Vec::new();

@@ -94,6 +94,7 @@ pub async fn bind(
     match address {
         Address::Tcp(hp)
         | Address::Tls(hp)
+        | Address::Nats(hp)
         | Address::Ws { at: hp, .. }
         | Address::Wss { at: hp, .. } => {
             let addr = hp.socket_addr().ok_or_else(|| unresolved(address))?;
@@ -361,6 +362,46 @@ impl Listener {
         let (thread, on_close) = self.admit(&peer, ctx);
         pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
     }
+
+    /// A socket of a `nats://` listener: refused with a NATS `-ERR`, or admitted as any other
+    /// and served by a [`NatsConnection`](super::NatsConnection).
+    fn accept_nats(&mut self, socket: tokio::net::TcpStream, peer: Peer, ctx: &mut Context<Self>) {
+        if let Some((code, message)) = self.refusal(&peer) {
+            let text = match code {
+                ErrorCode::Denied => "Authorization Violation".to_owned(),
+                _ => format!("maximum connections exceeded: {message}"),
+            };
+            let mut line = bytes::BytesMut::new();
+            hubwire_core::nats::write_err(&mut line, &text);
+            let mut socket = socket;
+            actix::spawn(async move {
+                let _ = socket.write_all(&line).await.and(socket.shutdown().await);
+            });
+            return;
+        }
+        let listening = match socket.local_addr() {
+            Ok(addr) => addr,
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot read a local address"),
+        };
+        let open: OpenStream = match socket.into_std() {
+            Ok(std) => Box::new(move || {
+                let (rd, wr) = tokio::net::TcpStream::from_std(std)?.into_split();
+                Ok((Box::new(rd) as _, Box::new(wr) as _))
+            }),
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
+        };
+        let (thread, on_close) = self.admit(&peer, ctx);
+        let stats = self.stats.clone();
+        super::NatsConnection::start_on(
+            &thread,
+            peer,
+            self.shared.clone(),
+            open,
+            on_close,
+            stats,
+            listening,
+        );
+    }
 }
 
 impl Actor for Listener {
@@ -397,6 +438,9 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
             (AcceptedStream::Tcp(socket), Peer::Ip(addr), _) if self.websocket.is_some() => {
                 let (addr, settings) = (*addr, self.websocket.clone().expect("checked"));
                 return self.accept_websocket(socket, addr, peer, settings, ctx);
+            }
+            (AcceptedStream::Tcp(socket), Peer::Ip(_), Address::Nats(_)) => {
+                return self.accept_nats(socket, peer, ctx);
             }
             (stream, ..) => stream,
         };

@@ -7,6 +7,7 @@
 mod connection;
 mod io_pool;
 pub(crate) mod listener;
+mod nats;
 mod peer;
 mod shared;
 mod socket_options;
@@ -17,7 +18,8 @@ mod websocket;
 pub use connection::Connection;
 pub use io_pool::IoPool;
 pub use listener::{bind, Listener};
+pub use nats::NatsConnection;
 pub use peer::{Peer, Phase};
-pub use shared::{ConnectionLimits, ConnectionShared, TransportStats};
+pub use shared::{ConnectionLimits, ConnectionShared, NatsSettings, TransportStats};
 pub use socket_options::SocketOptions;
 pub use udp::{bind_udp, UdpEndpoint, UdpStats, MAX_DATAGRAM};

@@ -36,6 +36,10 @@ pub struct ConnectionLimits {
     pub hub_ping_interval: Duration,
     /// Hub connections: PINGs unanswered before the peer is taken for dead.
     pub hub_max_pings_out: u32,
+    /// NATS clients: the largest payload they may publish.
+    pub nats_max_payload: usize,
+    /// NATS clients: the longest control line they may send.
+    pub nats_max_control_line: usize,
 }
 
 impl From<&Config> for ConnectionLimits {
@@ -52,6 +56,8 @@ impl From<&Config> for ConnectionLimits {
             outbound_stall_timeout: config.outbound_stall_timeout,
             hub_ping_interval: config.hub_ping_interval,
             hub_max_pings_out: config.hub_max_pings_out,
+            nats_max_payload: config.nats_max_payload,
+            nats_max_control_line: config.nats_max_control_line,
         }
     }
 }
@@ -122,6 +128,8 @@ pub struct ConnectionShared {
     pub registry: StatsRegistry,
     /// The pub/sub hub, on a server that serves one.
     pub hub: Option<crate::hub::Hub>,
+    /// What `nats://` listeners tell NATS clients, and who they admit.
+    pub nats: NatsSettings,
     /// The certificate `tls://` listeners present, read at each handshake (so a reload
     /// reaches new connections only).
     pub tls: Option<Arc<hubwire_core::tls::ServerTls>>,
@@ -130,6 +138,29 @@ pub struct ConnectionShared {
     pub auth: Option<crate::auth::Authenticator>,
     /// The browser origins `ws://` and `wss://` listeners let in.
     pub ws_origins: hubwire_core::websocket::OriginPolicy,
+}
+
+/// What a server's `nats://` listeners need beyond the limits.
+#[derive(Debug, Clone)]
+pub struct NatsSettings {
+    /// Admits NATS clients and says what they may do (everyone, everything, on a hub without
+    /// users).
+    pub gate: Arc<dyn hubwire_core::nats::NatsGate>,
+    /// The `server_name` in INFO.
+    pub server_name: String,
+    /// The `server_id` in INFO: unique per server run.
+    pub server_id: String,
+}
+
+impl NatsSettings {
+    /// Settings from `config`, with `gate` and a fresh server id.
+    pub fn new(config: &Config, gate: Arc<dyn hubwire_core::nats::NatsGate>) -> Self {
+        NatsSettings {
+            gate,
+            server_name: config.nats_server_name.clone(),
+            server_id: format!("HUBWIRE{:016X}", fastrand::u64(..)),
+        }
+    }
 }
 
 impl ConnectionShared {

@@ -80,7 +80,7 @@ impl Conn {
                 Ok(Conn::Tcp(stream))
             }
             Address::Unix(path) => Ok(Conn::Unix(tokio::net::UnixStream::connect(path).await?)),
-            Address::Udp(_) => Err(std::io::Error::new(
+            Address::Udp(_) | Address::Nats(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 "udp:// is not a stream transport",
             )),
@@ -226,7 +226,7 @@ fn bind(listen: &Address) -> std::io::Result<(FloorListener, Address)> {
             let listener = tokio::net::UnixListener::bind(path)?;
             Ok((FloorListener::Unix(listener), listen.clone()))
         }
-        Address::Udp(_) => Err(std::io::Error::new(
+        Address::Udp(_) | Address::Nats(_) => Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "udp:// is not a stream transport",
         )),

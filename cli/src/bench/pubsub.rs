@@ -56,6 +56,11 @@ pub struct PubsubArgs {
     /// Only this shape, `PUBLISHERS-SUBSCRIBERS` (`1-1`, `1-4`, `4-1`); default: all three.
     #[arg(long, value_parser = parse_shape)]
     pub shape: Option<Shape>,
+    /// Measure the in-process hub through its `nats://` listener with the NATS client (the
+    /// client of --nats), instead of hubwire's own protocol: the hub and a nats-server side by
+    /// side with the same client.
+    #[arg(long)]
+    pub via_nats: bool,
 }
 
 /// `P-S` as a [`Shape`] of at least one publisher and one subscriber.
@@ -230,6 +235,69 @@ pub(super) fn start_hub() -> Result<(InProcessServer, SocketAddr), Failure> {
     Ok((server, addr))
 }
 
+/// An in-process hub (default limits) with only a `nats://` listener on 127.0.0.1, stopped
+/// when dropped, and its URL.
+pub(super) fn start_nats_hub() -> Result<(InProcessServer, String), Failure> {
+    let listen: Address = "nats://127.0.0.1:0".parse().expect("a valid address");
+    let server = InProcessServer::start(listen, Box::new(|b| Ok(b.hub(HubLimits::default()))))
+        .map_err(|e| Failure::new(1, e))?;
+    let url = server.address.to_string();
+    Ok((server, url))
+}
+
+/// `hubwire bench pubsub --via-nats`: every row through the in-process hub's `nats://`
+/// listener and, with --nats, against that nats-server, both with the NATS client.
+async fn bench_pubsub_via_nats(args: &PubsubArgs, timing: Timing) -> Result<Report, Failure> {
+    let (server, url) = start_nats_hub()?;
+    println!(
+        "bench pubsub --via-nats: hub at {url} (in-process, {} I/O threads){}; {} s measured \
+         after {} s warmup; the NATS client on both sides; {} client threads",
+        server.io_threads,
+        args.run
+            .nats
+            .as_deref()
+            .map_or(String::new(), |u| format!(", NATS at {u}")),
+        timing.duration.as_secs_f64(),
+        timing.warmup.as_secs_f64(),
+        args.run.client_threads
+    );
+    let mut rows = Vec::new();
+    let mut received = 0;
+    for &size in &args.sizes {
+        for shape in args.shape.map_or(SHAPES.to_vec(), |one| vec![one]) {
+            let threads = args.run.client_threads;
+            let hub = nats_pubsub(threads, Ends::one(url.clone()), shape, size, timing).await?;
+            received += hub.received_in_window;
+            let nats = match &args.run.nats {
+                Some(nats) => {
+                    Some(nats_pubsub(threads, Ends::one(nats.clone()), shape, size, timing).await?)
+                }
+                None => None,
+            };
+            let row = pubsub_row(shape, size, timing.duration, &hub, nats.as_ref());
+            println!(
+                "  {}: hub (NATS client) {}{}",
+                row.name,
+                thousands(row.hub),
+                drops_note("", &hub, shape)
+            );
+            if let Some(n) = &nats {
+                println!(
+                    "  {}: nats-server       {}{}",
+                    row.name,
+                    thousands(n.per_second(timing.duration)),
+                    drops_note("", n, shape)
+                );
+            }
+            rows.push(row);
+        }
+    }
+    drop(server);
+    println!("\npub/sub through the NATS client, messages/s received by subscribers:");
+    print!("{}", side_by_side(&rows));
+    Ok(count_only(received, timing.duration))
+}
+
 /// Runs `hubwire bench pubsub`.
 pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
     let timing = args.run.check().map_err(|e| Failure::new(EXIT_USAGE, e))?;
@@ -238,6 +306,9 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
             EXIT_USAGE,
             "--sizes must be 0..=1048576 bytes each",
         ));
+    }
+    if args.via_nats {
+        return bench_pubsub_via_nats(args, timing).await;
     }
     let (server, addr) = start_hub()?;
     println!(

@@ -34,6 +34,10 @@ pub struct RpcArgs {
     /// Concurrent callers (one connection and one call in flight each) of the throughput row.
     #[arg(long, default_value_t = 16)]
     pub callers: usize,
+    /// Measure the in-process hub through its `nats://` listener with the NATS client (the
+    /// client of --nats: a NATS responder, NATS requests), instead of hubwire's own protocol.
+    #[arg(long)]
+    pub via_nats: bool,
 }
 
 /// Runs `hubwire bench rpc`.
@@ -59,10 +63,22 @@ pub(super) async fn bench_rpc(args: &RpcArgs) -> Result<Report, Failure> {
     );
     let threads = args.run.client_threads;
     let (size, callers) = (args.size, args.callers);
-    let ends = Ends::one(addr);
-    let sync = on_client_runtime(threads, move |_| hub_rpc(ends, 1, size, timing)).await?;
-    let many = on_client_runtime(threads, move |_| hub_rpc(ends, callers, size, timing)).await?;
-    drop(server);
+    let (sync, many) = if args.via_nats {
+        drop(server);
+        let (server, url) = super::pubsub::start_nats_hub()?;
+        println!("  (--via-nats: the hub measured at {url} with the NATS client)");
+        let sync = nats_rpc(threads, Ends::one(url.clone()), 1, size, timing).await?;
+        let many = nats_rpc(threads, Ends::one(url), callers, size, timing).await?;
+        drop(server);
+        (sync, many)
+    } else {
+        let ends = Ends::one(addr);
+        let sync = on_client_runtime(threads, move |_| hub_rpc(ends, 1, size, timing)).await?;
+        let many =
+            on_client_runtime(threads, move |_| hub_rpc(ends, callers, size, timing)).await?;
+        drop(server);
+        (sync, many)
+    };
     let (nats_sync, nats_many) = match &args.run.nats {
         Some(url) => (
             Some(nats_rpc(threads, Ends::one(url.clone()), 1, args.size, timing).await?),

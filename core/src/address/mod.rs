@@ -1,6 +1,6 @@
 //! Addresses are URLs everywhere: `tcp://127.0.0.1:7400`, `tls://hub.example.com:7443`,
 //! `udp://[::1]:7401`, `unix:///run/hubwire/app.sock`, `ws://127.0.0.1:7480/hubwire`,
-//! `wss://hub.example.com:7443`.
+//! `wss://hub.example.com:7443`, and `nats://127.0.0.1:4222` for a hub's NATS listener.
 //!
 //! The host of an IP address is an IP literal or a host name; a name is resolved each time the
 //! address is used (every connect and reconnect, every bind), never when it is parsed
@@ -42,6 +42,9 @@ pub enum Address {
         /// The request path, as for [`Address::Ws`].
         path: String,
     },
+    /// TCP speaking the NATS client protocol (a hub's listener for NATS clients,
+    /// `docs/nats-compatibility.md`).
+    Nats(HostPort),
 }
 
 /// Why a string is not an address.
@@ -52,9 +55,9 @@ pub enum AddressError {
         "address {0:?} has no scheme: write it as tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH]"
     )]
     MissingScheme(String),
-    /// A scheme other than tcp, tls, udp, unix, ws or wss.
+    /// A scheme other than tcp, tls, udp, unix, ws, wss or nats.
     #[error(
-        "address {0:?} has an unknown scheme: use tcp://, tls://, udp://, unix://, ws:// or wss://"
+        "address {0:?} has an unknown scheme: use tcp://, tls://, udp://, unix://, ws://, wss:// or nats://"
     )]
     UnknownScheme(String),
     /// The host and port part did not parse.
@@ -97,9 +100,10 @@ impl Address {
         }
     }
 
-    /// `"tcp"`, `"tls"`, `"udp"`, `"unix"`, `"ws"` or `"wss"`.
+    /// `"tcp"`, `"tls"`, `"udp"`, `"unix"`, `"ws"`, `"wss"` or `"nats"`.
     pub fn scheme(&self) -> &'static str {
         match self {
+            Address::Nats(_) => "nats",
             Address::Tcp(_) => "tcp",
             Address::Tls(_) => "tls",
             Address::Udp(_) => "udp",
@@ -112,7 +116,7 @@ impl Address {
     /// The host and port, for the IP transports.
     pub fn host_port(&self) -> Option<&HostPort> {
         match self {
-            Address::Tcp(hp) | Address::Tls(hp) | Address::Udp(hp) => Some(hp),
+            Address::Tcp(hp) | Address::Tls(hp) | Address::Udp(hp) | Address::Nats(hp) => Some(hp),
             Address::Ws { at, .. } | Address::Wss { at, .. } => Some(at),
             Address::Unix(_) => None,
         }
@@ -145,6 +149,7 @@ impl Address {
             Address::Tcp(_) => Address::tcp(addr),
             Address::Tls(_) => Address::tls(addr),
             Address::Udp(_) => Address::udp(addr),
+            Address::Nats(_) => Address::Nats(addr.into()),
             Address::Unix(_) => self.clone(),
             Address::Ws { path, .. } => Address::Ws {
                 at: addr.into(),
@@ -157,7 +162,8 @@ impl Address {
         }
     }
 
-    /// Whether the address is a stream transport (everything but UDP).
+    /// Whether the address is a stream transport (everything but UDP; `nats://` is one, of
+    /// the NATS protocol).
     pub fn is_stream(&self) -> bool {
         !matches!(self, Address::Udp(_))
     }
@@ -192,6 +198,7 @@ impl FromStr for Address {
             "tcp" => Ok(Address::Tcp(parse_host_port(raw, rest)?)),
             "tls" => Ok(Address::Tls(parse_host_port(raw, rest)?)),
             "udp" => Ok(Address::Udp(parse_host_port(raw, rest)?)),
+            "nats" => Ok(Address::Nats(parse_host_port(raw, rest)?)),
             "unix" if rest.is_empty() => Err(AddressError::EmptyPath(raw.to_owned())),
             "unix" => Ok(Address::Unix(PathBuf::from(rest))),
             "ws" => {
@@ -213,6 +220,7 @@ impl fmt::Display for Address {
             Address::Tcp(hp) => write!(f, "tcp://{hp}"),
             Address::Tls(hp) => write!(f, "tls://{hp}"),
             Address::Udp(hp) => write!(f, "udp://{hp}"),
+            Address::Nats(hp) => write!(f, "nats://{hp}"),
             Address::Unix(p) => write!(f, "unix://{}", p.display()),
             Address::Ws { at, path } => write!(f, "ws://{at}{path}"),
             Address::Wss { at, path } => write!(f, "wss://{at}{path}"),

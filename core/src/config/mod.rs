@@ -180,6 +180,17 @@ pub struct Config {
     /// brings it back) before it is dropped. Default: 30 s.
     #[serde(rename = "bridge_prune_grace_ms", with = "forms::millis")]
     pub bridge_prune_grace: Duration,
+    /// A hub's `nats://` listeners: the largest payload (headers included) a NATS client may
+    /// publish; a larger one is refused with `-ERR 'Maximum Payload Violation'` and the
+    /// connection closed. Sent to clients in INFO. Default: 1 MiB (as nats-server).
+    pub nats_max_payload: usize,
+    /// A hub's `nats://` listeners: the longest control line (an operation without its
+    /// payload) a NATS client may send; longer closes the connection with `-ERR 'Maximum
+    /// Control Line Exceeded'`. Default: 4096 (as nats-server).
+    pub nats_max_control_line: usize,
+    /// A hub's `nats://` listeners: the `server_name` NATS clients are told in INFO. Default:
+    /// `"hubwire"`.
+    pub nats_server_name: String,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -253,6 +264,9 @@ impl Default for Config {
             .with_reset_after(Some(Duration::from_secs(30))),
             bridge_max_outbound_bytes: 64 * 1024 * 1024,
             bridge_prune_grace: Duration::from_secs(30),
+            nats_max_payload: 1024 * 1024,
+            nats_max_control_line: 4096,
+            nats_server_name: "hubwire".to_owned(),
             fault_injection: false,
             users: BTreeMap::new(),
             auth_failure_delay: Duration::from_millis(100),

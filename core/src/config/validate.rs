@@ -104,6 +104,18 @@ impl Config {
             "must be at least 1 ms",
         )?;
         check(
+            self.nats_max_payload > 0 && self.nats_max_payload <= 64 * 1024 * 1024,
+            "nats_max_payload",
+            self.nats_max_payload,
+            "must be from 1 byte to 64 MiB",
+        )?;
+        check(
+            self.nats_max_control_line >= 256,
+            "nats_max_control_line",
+            self.nats_max_control_line,
+            "must be at least 256 bytes",
+        )?;
+        check(
             !self.hub_ping_interval.is_zero(),
             "hub_ping_interval_ms",
             0,

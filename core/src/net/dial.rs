@@ -61,7 +61,7 @@ pub async fn dial(address: &Address, options: &DialOptions) -> Result<NetStream,
                 .map_err(io)?;
             return Ok(NetStream::Unix(stream));
         }
-        Address::Udp(_) => return Err(DialError::NotAStream(address.clone())),
+        Address::Udp(_) | Address::Nats(_) => return Err(DialError::NotAStream(address.clone())),
     };
     let addrs = tokio::time::timeout_at(deadline, resolve(hp))
         .await

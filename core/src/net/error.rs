@@ -84,8 +84,9 @@ pub enum DialError {
     /// The TLS settings could not be loaded.
     #[error("{0}")]
     Settings(#[from] TlsError),
-    /// A UDP address where a stream was wanted.
-    #[error("{0} is not a stream address (use tcp://, tls://, unix://, ws:// or wss://)")]
+    /// A UDP address, or a hub's NATS listener (for NATS clients), where a hubwire stream was
+    /// wanted.
+    #[error("{0} is not a hubwire stream address (use tcp://, tls://, unix://, ws:// or wss://; nats:// is for NATS clients)")]
     NotAStream(Address),
     /// The server did not switch to WebSocket (an HTTP error such as 403 or 404, or not a
     /// WebSocket server at all).

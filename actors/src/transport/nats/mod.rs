@@ -1,0 +1,446 @@
+//! [`NatsConnection`]: the driver of one NATS client's connection to a hub. The protocol is
+//! the sans-IO [`NatsSession`] in `hubwire-core`; here are the socket, the timers, the hub's
+//! table and router, and the connection's [`SidBook`](hubwire_core::nats::SidBook), which the
+//! router reads to write this client's MSG lines (`docs/nats-compatibility.md`).
+//!
+//! ```text
+//! socket ─read─▶ NatsReads ─chunk─▶ NatsConnection ─▶ NatsSession ─steps─▶ hub (publish,
+//!                                        │                                  table, book)
+//! socket ◀─write─ writer task ◀── ReplyQueue ◀── router (MSG lines), INFO, +OK, PONG, -ERR
+//! ```
+
+mod reads;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, ArbiterHandle, AsyncContext, Context, Handler, Message,
+    Recipient, StreamHandler, WrapFuture,
+};
+use bytes::{Bytes, BytesMut};
+use hubwire_core::nats::{BookChange, ClientParser, Info, NatsLimits, NatsSession, NatsStep, Tick};
+use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
+
+use self::reads::{NatsReads, ReadPause};
+use super::listener::{ConnectionClosed, OpenStream};
+use super::{ConnectionShared, Peer, Phase, TransportStats};
+use crate::hub::{self, ConnId, Hub, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded};
+
+/// How long a client cut off (slow consumer) has to take its `-ERR` before its socket is shut.
+const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
+
+/// One NATS client's connection.
+pub struct NatsConnection {
+    peer: Peer,
+    on_close: Recipient<ConnectionClosed>,
+    stats: TransportStats,
+    shared: Arc<ConnectionShared>,
+    hub: Hub,
+    /// Everything written to the client: the router appends MSG lines to it directly.
+    outbound: Arc<ReplyQueue>,
+    /// The protocol.
+    session: NatsSession,
+    /// This connection at the hub.
+    conn: ConnId,
+    /// The book and reader the router reads.
+    delivery: Arc<NatsPeer>,
+    /// Holds reading while the session waits for the table.
+    pause: Arc<ReadPause>,
+    closed: bool,
+    writer: Option<tokio::task::JoinHandle<()>>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+    phase_watch: Option<tokio::task::JoinHandle<()>>,
+    /// Scratch space for what the session writes.
+    out: BytesMut,
+    /// How long this connection has owed its client more than the bound.
+    stall: StallWatch,
+}
+
+impl std::fmt::Debug for NatsConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsConnection")
+            .field("peer", &self.peer)
+            .field("conn", &self.conn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Time to check the timers.
+struct CheckTimers;
+
+impl Message for CheckTimers {
+    type Result = ();
+}
+
+/// The server's phase changed.
+struct PhaseChanged(Phase);
+
+impl Message for PhaseChanged {
+    type Result = ();
+}
+
+impl NatsConnection {
+    /// Starts a NATS connection on `thread` over the stream `open` produces there; `port` is
+    /// the listener's, for INFO.
+    pub(crate) fn start_on(
+        thread: &ArbiterHandle,
+        peer: Peer,
+        shared: Arc<ConnectionShared>,
+        open: OpenStream,
+        on_close: Recipient<ConnectionClosed>,
+        stats: TransportStats,
+        listening: std::net::SocketAddr,
+    ) {
+        let Some(hub) = shared.hub.clone() else {
+            tracing::error!("a nats:// listener on a server without a hub");
+            return;
+        };
+        NatsConnection::start_in_arbiter(thread, move |ctx| {
+            stats.open.inc();
+            let limits = &shared.limits;
+            let outbound = Arc::new(ReplyQueue::with_limit(limits.max_outbound_bytes, || {}));
+            let delivery = Arc::new(NatsPeer {
+                delivery: Mutex::new(NatsDelivery::default()),
+                ended: ctx.address().recipient(),
+            });
+            let conn = hub.join_nats(
+                outbound.clone(),
+                ctx.address().recipient(),
+                delivery.clone(),
+            );
+            let info = Info {
+                server_id: shared.nats.server_id.clone(),
+                server_name: shared.nats.server_name.clone(),
+                version: concat!("hubwire-", env!("CARGO_PKG_VERSION")).to_owned(),
+                proto: 1,
+                headers: true,
+                max_payload: limits.nats_max_payload,
+                host: listening.ip().to_string(),
+                port: listening.port(),
+                auth_required: false,
+            };
+            let session = NatsSession::new(
+                NatsLimits {
+                    parser: ClientParser {
+                        max_control_line: limits.nats_max_control_line,
+                        max_payload: limits.nats_max_payload,
+                    },
+                    ping_interval: limits.hub_ping_interval,
+                    max_pings_out: limits.hub_max_pings_out,
+                    auth_timeout: limits.handshake_timeout,
+                },
+                info,
+                shared.nats.gate.clone(),
+                Instant::now(),
+            );
+            let mut connection = NatsConnection {
+                peer,
+                on_close,
+                stats,
+                shared,
+                hub,
+                outbound,
+                session,
+                conn,
+                delivery,
+                pause: Arc::default(),
+                closed: false,
+                writer: None,
+                ticker: None,
+                phase_watch: None,
+                out: BytesMut::new(),
+                stall: StallWatch::default(),
+            };
+            match open() {
+                Ok((rd, wr)) => {
+                    let outbound = connection.outbound.clone();
+                    let peer = connection.peer.to_string();
+                    connection.writer = Some(actix::spawn(async move {
+                        if let Err(e) = outbound.outbound().write_to(wr).await {
+                            tracing::debug!(%peer, error = %e, "write side failed");
+                        }
+                    }));
+                    connection.session.greet(&mut connection.out);
+                    connection.write_out();
+                    let gate = connection.outbound.clone();
+                    ctx.add_stream(NatsReads::new(rd, gate, connection.pause.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
+                    connection.closed = true;
+                    ctx.stop();
+                }
+            }
+            connection
+        });
+    }
+
+    /// Queues what the session wrote, in order with the messages.
+    fn write_out(&mut self) {
+        if !self.out.is_empty() {
+            self.outbound.outbound().lock().push(&self.out);
+            self.out.clear();
+        }
+    }
+
+    /// Carries out the session's steps until it needs more bytes or waits for the table.
+    fn drive(&mut self, ctx: &mut Context<Self>) {
+        while !self.closed {
+            let step = self.session.next(&mut self.out);
+            self.write_out();
+            let Some(step) = step else { break };
+            match step {
+                NatsStep::Connected { reader, name } => {
+                    tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
+                    self.delivery().reader = reader;
+                }
+                NatsStep::Publish(publish) => self.hub.publish(self.conn, &publish),
+                NatsStep::Book(change) => self.on_book(change),
+                NatsStep::Changes(changes) => self.send_changes(changes, ctx),
+                NatsStep::Close(reason) => {
+                    tracing::debug!(peer = %self.peer, %reason, "closing NATS connection");
+                    self.close(ctx);
+                }
+            }
+        }
+        self.pause.set(self.session.is_paused());
+    }
+
+    fn delivery(&self) -> std::sync::MutexGuard<'_, NatsDelivery> {
+        self.delivery
+            .delivery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn on_book(&mut self, change: BookChange) {
+        match change {
+            BookChange::Add { sid, text } => self.delivery().book.add(sid, &text),
+            BookChange::Remove { sid } => self.delivery().book.remove(sid),
+            BookChange::Limit { sid, max } => {
+                let reached = self.delivery().book.limit(sid, max);
+                if reached {
+                    self.session.ended(sid);
+                }
+            }
+        }
+    }
+
+    /// Sends a batch to the table; reading waits for its answer.
+    fn send_changes(
+        &mut self,
+        changes: Vec<hubwire_core::pubsub::Change>,
+        ctx: &mut Context<Self>,
+    ) {
+        let batch = hub::Changes {
+            conn: self.conn,
+            outbound: None,
+            changes,
+        };
+        let answer = self.hub.table().send(batch);
+        ctx.spawn(answer.into_actor(self).map(|declined, this, ctx| {
+            if this.closed {
+                return;
+            }
+            let gone = this
+                .session
+                .on_applied(declined.unwrap_or_default(), &mut this.out);
+            for sid in gone {
+                this.delivery().book.remove(sid);
+            }
+            this.write_out();
+            hold_wakes(|| this.drive(ctx));
+        }));
+    }
+
+    fn close(&mut self, ctx: &mut Context<Self>) {
+        self.closed = true;
+        self.pause.set(true);
+        self.outbound.outbound().lock().close();
+        self.abort_writer_after(self.shared.limits.outbound_stall_timeout);
+        ctx.stop();
+    }
+
+    fn abort_writer_after(&mut self, grace: Duration) {
+        if let Some(mut writer) = self.writer.take() {
+            spawn_timer(async move {
+                tokio::select! {
+                    _ = &mut writer => {}
+                    () = tokio::time::sleep(grace) => writer.abort(),
+                }
+            });
+        }
+    }
+
+    fn check_timers(&mut self, ctx: &mut Context<Self>) {
+        if !self.outbound.outbound().is_open() {
+            // Cut off by the router (a slow consumer), or the writer failed.
+            self.closed = true;
+            self.abort_writer_after(CUT_OFF_GRACE);
+            ctx.stop();
+            return;
+        }
+        let now = Instant::now();
+        // A client that sends without reading what it is owed is not read from (the outbound
+        // buffer's gate); one that stays so past the stall timeout is cut off.
+        let backlog = self.outbound.outbound().lock().backlog();
+        let limits = &self.shared.limits;
+        let verdict = self.stall.tick(
+            now,
+            backlog,
+            limits.max_outbound_bytes,
+            limits.outbound_stall_timeout,
+        );
+        if verdict == Backlog::Stalled {
+            self.stats.stalled.inc();
+            tracing::info!(peer = %self.peer, "NATS client stalled: it does not read what it is owed");
+            self.outbound
+                .outbound()
+                .lock()
+                .cut_off(b"-ERR 'Slow Consumer'\r\n");
+            self.closed = true;
+            self.abort_writer_after(CUT_OFF_GRACE);
+            ctx.stop();
+            return;
+        }
+        match self.session.on_tick(now, &mut self.out) {
+            Tick::Quiet => {}
+            Tick::Ping => {
+                self.outbound.outbound().lock().push_urgent(b"PING\r\n");
+            }
+            Tick::Close(reason) => {
+                tracing::info!(peer = %self.peer, %reason, "closing NATS connection");
+                self.write_out();
+                self.close(ctx);
+            }
+        }
+    }
+}
+
+impl Actor for NatsConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let mut phases = self.shared.phase.clone();
+        let me = ctx.address().downgrade();
+        self.phase_watch = Some(actix::spawn(async move {
+            while phases.changed().await.is_ok() {
+                let phase = *phases.borrow_and_update();
+                match me.upgrade() {
+                    Some(me) => me.do_send(PhaseChanged(phase)),
+                    None => break,
+                }
+            }
+        }));
+        if *self.shared.phase.borrow() != Phase::Running {
+            self.close(ctx);
+            return;
+        }
+        let limits = &self.shared.limits;
+        let shortest = limits
+            .hub_ping_interval
+            .min(limits.handshake_timeout)
+            .min(limits.outbound_stall_timeout);
+        let period = (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let me = ctx.address().downgrade();
+        self.ticker = Some(spawn_timer(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                match me.upgrade() {
+                    Some(me) => me.do_send(CheckTimers),
+                    None => break,
+                }
+            }
+        }));
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.outbound.outbound().lock().close();
+        self.abort_writer_after(self.shared.limits.outbound_stall_timeout);
+        self.hub.leave(self.conn);
+        for task in [self.phase_watch.take(), self.ticker.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+        self.stats.open.dec();
+        self.on_close
+            .do_send(ConnectionClosed { ip: self.peer.ip() });
+        tracing::debug!(peer = %self.peer, "NATS connection closed");
+    }
+}
+
+impl StreamHandler<std::io::Result<Bytes>> for NatsConnection {
+    fn handle(&mut self, chunk: std::io::Result<Bytes>, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        match chunk {
+            Ok(bytes) => {
+                self.session.receive(&bytes, Instant::now());
+                hold_wakes(|| self.drive(ctx));
+            }
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, error = %e, "NATS stream ended badly");
+                self.close(ctx);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        if !self.closed {
+            self.close(ctx);
+        }
+    }
+}
+
+impl Handler<CheckTimers> for NatsConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: CheckTimers, ctx: &mut Context<Self>) {
+        if !self.closed {
+            self.check_timers(ctx);
+        }
+    }
+}
+
+impl Handler<PhaseChanged> for NatsConnection {
+    type Result = ();
+
+    fn handle(&mut self, PhaseChanged(phase): PhaseChanged, ctx: &mut Context<Self>) {
+        if phase != Phase::Running && !self.closed {
+            self.close(ctx);
+        }
+    }
+}
+
+impl Handler<SlowConsumer> for NatsConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: SlowConsumer, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        tracing::warn!(peer = %self.peer, "NATS slow consumer: its outbound buffer is full; cut off");
+        self.closed = true;
+        self.abort_writer_after(CUT_OFF_GRACE);
+        ctx.stop();
+    }
+}
+
+impl Handler<SubscriptionEnded> for NatsConnection {
+    type Result = ();
+
+    fn handle(&mut self, SubscriptionEnded(sid): SubscriptionEnded, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        self.session.ended(sid);
+        hold_wakes(|| self.drive(ctx));
+    }
+}

@@ -1,0 +1,99 @@
+//! [`NatsReads`]: the bytes a NATS client sends, read in chunks, and held back while the
+//! connection owes its client more than its bound (the outbound buffer's gate) or while its
+//! session waits for the hub's table ([`ReadPause`]), so a client never decides how much the
+//! server buffers.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures::task::AtomicWaker;
+use futures::Stream;
+use hubwire_core::stream::ReadGate;
+use tokio::io::AsyncRead;
+
+/// How much one read takes at most.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Pauses reading while set.
+#[derive(Debug, Default)]
+pub(super) struct ReadPause {
+    paused: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl ReadPause {
+    /// Pauses (true) or resumes (false) reading.
+    pub(super) fn set(&self, paused: bool) {
+        let was = self.paused.swap(paused, Ordering::AcqRel);
+        if was && !paused {
+            self.waker.wake();
+        }
+    }
+}
+
+impl ReadGate for ReadPause {
+    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.paused.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.paused.load(Ordering::Acquire) {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+}
+
+/// Chunks read from `R`, each read waiting for both gates first.
+pub(super) struct NatsReads<R> {
+    rd: R,
+    gates: [Arc<dyn ReadGate>; 2],
+    buf: BytesMut,
+    done: bool,
+}
+
+impl<R> NatsReads<R> {
+    pub(super) fn new(rd: R, outbound: Arc<dyn ReadGate>, pause: Arc<ReadPause>) -> Self {
+        NatsReads {
+            rd,
+            gates: [outbound, pause],
+            buf: BytesMut::new(),
+            done: false,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> Stream for NatsReads<R> {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        for gate in &this.gates {
+            if gate.poll_room(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        if this.buf.capacity() < READ_CHUNK / 4 {
+            this.buf.reserve(READ_CHUNK);
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(&mut this.rd), cx, &mut this.buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => {
+                this.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(Ok(0)) => {
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Ok(_)) => Poll::Ready(Some(Ok(this.buf.split().freeze()))),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! [`EncodedMsg`]: a message as NATS subscribers get it, encoded once per publish. Only the sid
+//! differs from one subscription to the next, so the line is kept in two parts, the text
+//! before the sid and everything after it (reply, sizes, header block, payload), and each
+//! delivery writes the two around its sid.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::headers::write_headers;
+use super::mapping::{NatsView, NO_RESPONDERS_STATUS};
+use crate::protocol::Headers;
+
+/// A message as one kind of NATS client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedMsg {
+    /// `MSG subject ` or `HMSG subject `.
+    before_sid: Bytes,
+    /// ` [reply] [header_size] total_size\r\n[headers]payload\r\n`.
+    after_sid: Bytes,
+}
+
+/// What kind of client reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reader {
+    /// It declared headers: it reads HMSG.
+    pub headers: bool,
+    /// It asked for no-responders statuses.
+    pub no_responders: bool,
+}
+
+impl EncodedMsg {
+    /// `view` as `reader` gets it, or `None` if it gets nothing.
+    pub fn new(view: &NatsView, reader: Reader) -> Option<EncodedMsg> {
+        match view {
+            NatsView::Hidden => None,
+            NatsView::NoResponders { subject } => {
+                if !(reader.headers && reader.no_responders) {
+                    return None;
+                }
+                let mut block = BytesMut::new();
+                write_headers(
+                    &mut block,
+                    Some((NO_RESPONDERS_STATUS, "")),
+                    &Headers::new(),
+                );
+                Some(Self::encode(subject, None, Some(&block), &[]))
+            }
+            NatsView::Message {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => {
+                let mut block = BytesMut::new();
+                let block = (reader.headers && !headers.is_empty()).then(|| {
+                    write_headers(&mut block, None, headers);
+                    &block[..]
+                });
+                Some(Self::encode(subject, reply.as_deref(), block, payload))
+            }
+        }
+    }
+
+    fn encode(subject: &str, reply: Option<&str>, block: Option<&[u8]>, payload: &[u8]) -> Self {
+        let verb: &[u8] = if block.is_some() { b"HMSG " } else { b"MSG " };
+        let mut before = BytesMut::with_capacity(verb.len() + subject.len() + 1);
+        before.put_slice(verb);
+        before.put_slice(subject.as_bytes());
+        before.put_u8(b' ');
+        let header_len = block.map_or(0, <[u8]>::len);
+        let mut after = BytesMut::with_capacity(header_len + payload.len() + 48);
+        if let Some(reply) = reply {
+            after.put_u8(b' ');
+            after.put_slice(reply.as_bytes());
+        }
+        if block.is_some() {
+            after.put_slice(format!(" {header_len}").as_bytes());
+        }
+        after.put_slice(format!(" {}\r\n", header_len + payload.len()).as_bytes());
+        if let Some(block) = block {
+            after.put_slice(block);
+        }
+        after.put_slice(payload);
+        after.put_slice(b"\r\n");
+        EncodedMsg {
+            before_sid: before.freeze(),
+            after_sid: after.freeze(),
+        }
+    }
+
+    /// Appends the message for subscription `sid`.
+    pub fn write(&self, sid: &str, out: &mut BytesMut) {
+        out.reserve(self.len() + sid.len());
+        out.put_slice(&self.before_sid);
+        out.put_slice(sid.as_bytes());
+        out.put_slice(&self.after_sid);
+    }
+
+    /// Its length without the sid.
+    pub fn len(&self) -> usize {
+        self.before_sid.len() + self.after_sid.len()
+    }
+
+    /// Never empty (a MSG line is always written); for clippy's sake.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// A publish encoded lazily for each kind of reader, once each: what the router keeps while
+/// it delivers one publish to every NATS subscriber.
+#[derive(Debug)]
+pub struct NatsForms {
+    view: NatsView,
+    /// Indexed by `headers as usize * 2 + no_responders as usize`; `Some(None)`: that reader
+    /// gets nothing.
+    forms: [Option<Option<EncodedMsg>>; 4],
+}
+
+impl NatsForms {
+    /// The forms of a message seen as `view`.
+    pub fn new(view: NatsView) -> Self {
+        NatsForms {
+            view,
+            forms: Default::default(),
+        }
+    }
+
+    /// The message as `reader` gets it (encoded on first use), or `None`.
+    pub fn for_reader(&mut self, reader: Reader) -> Option<&EncodedMsg> {
+        let slot = usize::from(reader.headers) * 2 + usize::from(reader.no_responders);
+        let view = &self.view;
+        self.forms[slot]
+            .get_or_insert_with(|| EncodedMsg::new(view, reader))
+            .as_ref()
+    }
+}

@@ -1,0 +1,252 @@
+//! Guards what a NATS client is refused on a hub's `nats://` listener, raw bytes in and out,
+//! with nats-server's texts: an oversized control line or payload and an unknown operation
+//! close the connection after their `-ERR`; an invalid subject does not; credentials are
+//! checked through the hub's gate (`-ERR 'Authorization Violation'`) and what a client may
+//! publish or subscribe to by its permissions (`-ERR 'Permissions Violation for ...'`); and a
+//! subscriber that stops reading is cut off as a slow consumer, `-ERR 'Slow Consumer'` last.
+
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubwire::hub::HubLimits;
+use hubwire::nats::{Credentials, NatsGate, NatsPermissions};
+use hubwire::pubsub::{Channel, Pattern};
+use nats_support::*;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A raw NATS connection: sends bytes, reads lines.
+struct RawNats {
+    stream: TcpStream,
+    read: Vec<u8>,
+}
+
+impl RawNats {
+    /// Connects and reads the INFO line.
+    async fn connect(hub: &TestServer) -> RawNats {
+        let stream = TcpStream::connect(("127.0.0.1", hub.nats_port()))
+            .await
+            .unwrap();
+        let mut raw = RawNats {
+            stream,
+            read: Vec::new(),
+        };
+        let info = raw.line().await.expect("INFO");
+        assert!(info.starts_with("INFO {"), "{info}");
+        raw
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// The next line, or `None` once the hub has closed.
+    async fn line(&mut self) -> Option<String> {
+        recv_or_fail("a line from the hub", async {
+            loop {
+                if let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") {
+                    let line = self.read.drain(..end + 2).collect::<Vec<u8>>();
+                    return Some(String::from_utf8_lossy(&line[..end]).into_owned());
+                }
+                let mut buf = [0u8; 4096];
+                match self.stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => self.read.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Asserts the next line is `want`, then that the hub closes.
+    async fn refused_and_closed(&mut self, want: &str) {
+        assert_eq!(self.line().await.as_deref(), Some(want));
+        assert_eq!(self.line().await, None, "closed after {want}");
+    }
+}
+
+#[actix::test]
+async fn an_oversized_control_line_or_payload_or_an_unknown_operation_closes() {
+    let mut config = nats_hub_config(0, 0);
+    config.nats_max_payload = 64;
+    config.nats_max_control_line = 256;
+    let hub = start_nats_hub(config);
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"CONNECT {}\r\nPUB a.b 65\r\n").await;
+    raw.refused_and_closed("-ERR 'Maximum Payload Violation'")
+        .await;
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(format!("SUB {} 1\r\n", "a".repeat(300)).as_bytes())
+        .await;
+    raw.refused_and_closed("-ERR 'Maximum Control Line Exceeded'")
+        .await;
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"HELLO\r\n").await;
+    raw.refused_and_closed("-ERR 'Unknown Protocol Operation'")
+        .await;
+
+    // The hub serves everyone else meanwhile.
+    let client = nats_client(&hub.nats_url()).await;
+    client.publish("still.here", "ok".into()).await.unwrap();
+}
+
+#[actix::test]
+async fn invalid_subjects_are_refused_and_the_connection_stays() {
+    let hub = nats_hub();
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"CONNECT {\"verbose\":true}\r\n").await;
+    assert_eq!(raw.line().await.as_deref(), Some("+OK"));
+    raw.send(b"PUB a.* 1\r\nx\r\n").await;
+    assert_eq!(
+        raw.line().await.as_deref(),
+        Some("-ERR 'Invalid Publish Subject'")
+    );
+    raw.send(b"SUB a..b 1\r\n").await;
+    assert_eq!(raw.line().await.as_deref(), Some("-ERR 'Invalid Subject'"));
+    raw.send(b"SUB a.>.b 1\r\n").await;
+    assert_eq!(raw.line().await.as_deref(), Some("-ERR 'Invalid Subject'"));
+    raw.send(b"SUB a.b 1\r\nPUB a.b 2\r\nhi\r\nPING\r\n").await;
+    for want in ["+OK", "+OK", "MSG a.b 1 2", "hi", "PONG"] {
+        assert_eq!(raw.line().await.as_deref(), Some(want));
+    }
+}
+
+/// A gate with one user, `alice`/`secret`, who may publish and subscribe under `ok.` only.
+#[derive(Debug)]
+struct OneUser;
+
+#[derive(Debug)]
+struct UnderOk;
+
+impl NatsPermissions for UnderOk {
+    fn may_publish(&self, channel: &Channel) -> bool {
+        channel.as_str().starts_with("ok/")
+    }
+
+    fn may_subscribe(&self, pattern: &Pattern) -> bool {
+        pattern.to_string().starts_with("ok/")
+    }
+}
+
+impl NatsGate for OneUser {
+    fn auth_required(&self) -> bool {
+        true
+    }
+
+    fn admit(&self, c: Credentials<'_>) -> Option<Arc<dyn NatsPermissions>> {
+        (c.user == Some("alice") && c.pass == Some("secret")).then(|| Arc::new(UnderOk) as _)
+    }
+}
+
+fn hub_with_one_user() -> TestServer {
+    TestServer::start(nats_hub_config(0, 0), |b| {
+        b.hub(HubLimits::default()).nats_gate(Arc::new(OneUser))
+    })
+    .expect("the hub starts")
+}
+
+#[actix::test]
+async fn credentials_are_checked_and_permissions_enforced_through_the_gate() {
+    let hub = hub_with_one_user();
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"CONNECT {\"user\":\"alice\",\"pass\":\"wrong\"}\r\n")
+        .await;
+    raw.refused_and_closed("-ERR 'Authorization Violation'")
+        .await;
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"SUB ok.x 1\r\n").await;
+    raw.refused_and_closed("-ERR 'Authorization Violation'")
+        .await;
+
+    let mut raw = RawNats::connect(&hub).await;
+    raw.send(b"CONNECT {\"user\":\"alice\",\"pass\":\"secret\"}\r\n")
+        .await;
+    raw.send(b"PUB no.x 1\r\nx\r\nSUB no.> 1\r\nSUB ok.> 2\r\nPUB ok.x 1\r\ny\r\nPING\r\n")
+        .await;
+    for want in [
+        "-ERR 'Permissions Violation for Publish to \"no.x\"'",
+        "-ERR 'Permissions Violation for Subscription to \"no.>\"'",
+        "MSG ok.x 2 1",
+        "y",
+        "PONG",
+    ] {
+        assert_eq!(raw.line().await.as_deref(), Some(want));
+    }
+
+    // The official client with the same credentials.
+    let options =
+        async_nats::ConnectOptions::with_user_and_password("alice".into(), "secret".into());
+    let client = nats_client_with(&hub.nats_url(), options).await;
+    assert!(client.server_info().auth_required);
+    let wrong = async_nats::ConnectOptions::with_user_and_password("alice".into(), "nope".into())
+        .connect(hub.nats_url())
+        .await;
+    assert!(wrong.is_err(), "refused");
+}
+
+#[actix::test]
+async fn a_nats_subscriber_that_stops_reading_is_cut_off_as_a_slow_consumer() {
+    let mut config = nats_hub_config(0, 0);
+    config.send_buffer_bytes = 64 * 1024;
+    let limits = HubLimits {
+        max_outbound_bytes: 256 * 1024,
+        ..HubLimits::default()
+    };
+    let hub = TestServer::start(config, move |b| b.hub(limits)).expect("the hub starts");
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(32 * 1024).unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", hub.nats_port()).parse().unwrap();
+    socket.connect(&addr.into()).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let mut raw = RawNats {
+        stream: TcpStream::from_std(socket.into()).unwrap(),
+        read: Vec::new(),
+    };
+    assert!(raw.line().await.unwrap().starts_with("INFO"));
+    raw.send(b"CONNECT {}\r\nSUB load.> 1\r\nPING\r\n").await;
+    assert_eq!(raw.line().await.as_deref(), Some("PONG"));
+
+    let publisher = nats_client(&hub.nats_url()).await;
+    let slow = || {
+        hub.registry
+            .snapshot()
+            .counter("hub.slow_consumers", &[])
+            .unwrap_or(0)
+    };
+    recv_or_fail("the subscriber to be found slow", async {
+        while slow() == 0 {
+            for _ in 0..64 {
+                publisher
+                    .publish("load.x", vec![7u8; 1024].into())
+                    .await
+                    .unwrap();
+            }
+            publisher.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    // What was already on its way comes first, whole messages only, then the error, then the
+    // end.
+    let mut last = None;
+    while let Some(line) = raw.line().await {
+        assert!(
+            line.starts_with("MSG load.x 1 1024") || line.len() == 1024 || line.starts_with("-ERR"),
+            "{line:.60}"
+        );
+        last = Some(line);
+    }
+    assert_eq!(last.as_deref(), Some("-ERR 'Slow Consumer'"));
+}

@@ -1,0 +1,149 @@
+//! Guards the hub's `nats://` listener with the official Python (`nats-py`) and JavaScript
+//! (npm `nats`) clients, unchanged: `tests/nats_py/check_hub.py` and
+//! `tests/nats_js/check_hub.mjs` run against a hub on a free loopback port, next to a hubwire
+//! spoke that provides `svc/double` and `svc/fail` (so requests cross to hubwire). The clients
+//! are installed by `.ci/setup`; a missing tool or package fails with what to run, never skips.
+
+/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
+/// CLI's tests share and which has no NATS client).
+#[path = "support/nats.rs"]
+mod nats_support;
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hubwire::protocol::ErrorCode;
+use hubwire::pubsub::Pattern;
+use hubwire::spoke::Spoke;
+use nats_support::*;
+use std::io::Read;
+use std::process::{Child, Command};
+use support::hub::ready_spoke;
+use support::*;
+
+/// How long one client's whole script may take.
+const SCRIPT_TIME: Duration = Duration::from_secs(120);
+
+/// A spoke on `hub` that answers `svc/double` with the number doubled and `svc/fail` with an
+/// invalid-body error.
+async fn providers(hub: &TestServer) -> Spoke {
+    let spoke = ready_spoke(hub.tcp(), "providers").await;
+    spoke
+        .provide(
+            Pattern::parse("svc/double").unwrap(),
+            |request| async move {
+                let n: i64 = std::str::from_utf8(&request.body)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .ok_or((ErrorCode::InvalidBody, "not a number".to_owned()))?;
+                Ok(Bytes::from((n * 2).to_string()))
+            },
+        )
+        .await
+        .unwrap();
+    spoke
+        .provide(Pattern::parse("svc/fail").unwrap(), |_| async move {
+            Err((ErrorCode::InvalidBody, "always fails".to_owned()))
+        })
+        .await
+        .unwrap();
+    spoke
+}
+
+/// Kills the child when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `program args` (killed if the test ends first) and fails the test with its output
+/// unless it exits 0 within [`SCRIPT_TIME`] with every check `ok`.
+async fn run_script(program: &str, args: &[&str], missing: &str) {
+    let child = Command::new(program)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}. {missing}"));
+    let mut child = KillOnDrop(child);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < SCRIPT_TIME,
+            "{program} {args:?} did not finish in {SCRIPT_TIME:?}"
+        );
+        // The hub runs on its own thread; this one only waits for the script.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        status.success(),
+        "{program} {args:?} failed ({status}):\n{stdout}\n{stderr}\n{missing}"
+    );
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+    assert!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 5,
+        "{stdout}"
+    );
+}
+
+#[actix::test]
+async fn nats_py_pub_sub_queue_groups_requests_headers_drain_and_echo() {
+    let installed = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status();
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
+    );
+    let hub = nats_hub();
+    let _providers = providers(&hub).await;
+    run_script(
+        "python3",
+        &["tests/nats_py/check_hub.py", &hub.nats_url()],
+        "Install the client with `bash .ci/setup`.",
+    )
+    .await;
+}
+
+#[actix::test]
+async fn nats_js_pub_sub_queue_groups_requests_headers_drain_and_echo() {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nats_js/node_modules/nats");
+    assert!(
+        modules.is_dir(),
+        "the npm package `nats` is needed in tests/nats_js: run `bash .ci/setup` (npm ci there)"
+    );
+    let hub = nats_hub();
+    let _providers = providers(&hub).await;
+    run_script(
+        "node",
+        &["tests/nats_js/check_hub.mjs", &hub.nats_url()],
+        "Node.js and `bash .ci/setup` are needed.",
+    )
+    .await;
+}

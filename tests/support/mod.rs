@@ -350,7 +350,7 @@ impl Raw {
             ),
             Address::Udp(_) | Address::Wss { .. } | Address::Nats(_) => {
                 panic!("Raw speaks tcp, unix and ws")
-            },
+            }
         };
         Raw {
             stream,

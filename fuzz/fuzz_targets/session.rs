@@ -60,6 +60,20 @@ fuzz_target!(|data: &[u8]| {
             }
             Step::PubSub(_) | Step::Bridge(_) => assert!(welcomed && hub),
             Step::Request(_) | Step::Cancel(_) | Step::Ping(_) => assert!(welcomed),
+            Step::Authenticate(_) => {
+                assert!(welcomed);
+                // Accepted: AUTH_OK is written and the session goes on with what follows.
+                match session.on_authenticated(Ok("fuzz")) {
+                    Step::Send(frame) => whole_frame(&frame),
+                    Step::Close(close) => {
+                        closed = true;
+                        if let Some(last) = close.last {
+                            whole_frame(&last);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             Step::Nothing => {}
         }
         if session.on_tick(now, false) != Step::Nothing {

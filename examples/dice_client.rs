@@ -1,7 +1,7 @@
 //! Calls the dice server's three routes with the typed client (`dice.roll_times` is queued: it
 //! answers with an id).
 //!
-//! Run: `cargo run --example dice_client` (or `-- --address tcp://127.0.0.1:7500`).
+//! Run: `cargo run --example dice_client` (or `-- --address tcp://127.0.0.1:7401`).
 
 #[path = "routes/dice.rs"]
 mod dice;

@@ -3,7 +3,7 @@
 //! whose total is below 60% of the most it could be counts as a failure, is retried twice,
 //! then waits in the error queue (`hubwire queue errors tcp://127.0.0.1:7400 dice.roll_times`).
 //!
-//! Run: `cargo run --example dice_server` (or `-- --listen tcp://127.0.0.1:7500`; `-- --help`
+//! Run: `cargo run --example dice_server` (or `-- --listen tcp://127.0.0.1:7401`; `-- --help`
 //! lists every flag of the application base).
 
 #[path = "routes/dice.rs"]

@@ -128,6 +128,36 @@ async fn a_peer_without_credentials_is_refused_and_closed() {
     assert!(counter(&server, "requests.dispatched", &[("route", "test.echo")]) == 0);
 }
 
+/// A WebSocket peer goes through the same session: refused without credentials, served with
+/// them, and held to the same grant.
+#[actix::test]
+async fn a_websocket_peer_authenticates_like_any_other() {
+    let mut config = loopback_config();
+    config.users = users();
+    config.listen.push("ws://127.0.0.1:0".parse().unwrap());
+    let server =
+        TestServer::start(config, |b| all_test_routes(b).hub(HubLimits::default())).unwrap();
+    let ws = server
+        .addresses
+        .iter()
+        .find(|a| a.scheme() == "ws")
+        .cloned()
+        .expect("a ws listener");
+    let over_ws = |credentials| {
+        let options = ClientOptions {
+            credentials,
+            ..ClientOptions::default()
+        };
+        Client::with_options(ws.clone(), options)
+    };
+    let err = echo(&over_ws(None)).await.unwrap_err();
+    assert!(denied_message(err).contains("authentication required"));
+    let alice = over_ws(Some(Credentials::password("alice", "wonderland")));
+    assert_eq!(echo(&alice).await.unwrap().message, "hi");
+    let reader = over_ws(Some(Credentials::token("reader-token-0123456789")));
+    assert!(denied_message(echo(&reader).await.unwrap_err()).contains("test.echo"));
+}
+
 #[actix::test]
 async fn a_wrong_password_and_an_unknown_user_are_refused_alike_and_counted_apart() {
     let server = hub_with_users();

@@ -28,9 +28,7 @@ use hubwire_core::session::{
     abandoned_request, BridgeEnd, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
     ServerSession, Serves, SessionLimits, Step, Wind,
 };
-use hubwire_core::stream::{
-    hold_wakes, spawn_timer, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch,
-};
+use hubwire_core::stream::{hold_wakes, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch};
 use hubwire_core::websocket::WebSocketViolation;
 
 use super::listener::ConnectionClosed;
@@ -501,22 +499,12 @@ impl Actor for Connection {
         if now != Phase::Running {
             self.enter_phase(now, ctx);
         }
-        // Ticked from the timer thread: a timer on this I/O thread would cost every sleep of
-        // its event loop a kernel timer.
         let period = check_period(&self.shared.limits);
-        let me = ctx.address().downgrade();
-        self.ticker = Some(spawn_timer(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                match me.upgrade() {
-                    Some(me) => me.do_send(CheckTimeouts),
-                    None => break,
-                }
-            }
-        }));
+        self.ticker = Some(super::ticker::tick_every(
+            ctx.address().downgrade(),
+            period,
+            || CheckTimeouts,
+        ));
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {

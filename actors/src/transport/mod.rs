@@ -11,6 +11,7 @@ mod nats;
 mod peer;
 mod shared;
 mod socket_options;
+mod ticker;
 mod tls;
 mod udp;
 mod websocket;

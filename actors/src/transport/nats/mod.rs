@@ -343,19 +343,11 @@ impl Actor for NatsConnection {
             .min(limits.handshake_timeout)
             .min(limits.outbound_stall_timeout);
         let period = (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
-        let me = ctx.address().downgrade();
-        self.ticker = Some(spawn_timer(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                match me.upgrade() {
-                    Some(me) => me.do_send(CheckTimers),
-                    None => break,
-                }
-            }
-        }));
+        self.ticker = Some(crate::transport::ticker::tick_every(
+            ctx.address().downgrade(),
+            period,
+            || CheckTimers,
+        ));
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {

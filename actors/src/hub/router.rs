@@ -10,6 +10,7 @@
 //! consumer: the message is not queued, the connection is told to close, and it is counted;
 //! the other subscribers are not slowed.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,6 +21,7 @@ use hubwire_core::nats::{nats_view, Delivered, NatsForms, Reader, SidBook};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
+use smallvec::SmallVec;
 use tokio::sync::watch;
 
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
@@ -29,6 +31,17 @@ use hubwire_core::pubsub::HubTable;
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
+
+/// Every hub connection's delivery side, by id. The ids are the hub's own counter, not a
+/// peer's choice, so a fast unkeyed-quality hash will do.
+type Peers = HashMap<ConnId, Peer, foldhash::fast::RandomState>;
+
+thread_local! {
+    /// The matches of the publish being routed on this thread, kept between publishes so that
+    /// routing allocates nothing per message. Taken out while in use: a publish routed from
+    /// inside another one just starts with an empty vector.
+    static MATCHED: Cell<Vec<Subscriber>> = const { Cell::new(Vec::new()) };
+}
 
 /// Bounds of a hub.
 #[derive(Debug, Clone, Copy)]
@@ -107,7 +120,7 @@ struct HubCounters {
 pub struct Hub {
     table: Addr<SubscriptionTable>,
     snapshots: watch::Receiver<Arc<HubSnapshot>>,
-    peers: Arc<RwLock<HashMap<ConnId, Peer>>>,
+    peers: Arc<RwLock<Peers>>,
     next_conn: Arc<AtomicU64>,
     limits: HubLimits,
     counters: HubCounters,
@@ -299,27 +312,44 @@ impl Hub {
         publish: &Publish,
         group_ok: impl Fn(GroupId) -> bool,
     ) -> usize {
-        let snapshot = self.snapshots.borrow().clone();
-        let matched = snapshot.trie.matches(&publish.channel);
-        if matched.is_empty() {
-            return 0;
-        }
+        let mut matched = MATCHED.take();
+        self.snapshots
+            .borrow()
+            .trie
+            .matches_into(&publish.channel, &mut matched);
+        let delivered = if matched.is_empty() {
+            0
+        } else {
+            self.deliver_to(from, publish, group_ok, &mut matched)
+        };
+        matched.clear();
+        MATCHED.set(matched);
+        delivered
+    }
+
+    fn deliver_to(
+        &self,
+        from: ConnId,
+        publish: &Publish,
+        group_ok: impl Fn(GroupId) -> bool,
+        matched: &mut Vec<Subscriber>,
+    ) -> usize {
         let Ok(tail) = MessageTail::for_publish(publish) else {
             return 0;
         };
         let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
         // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
         let urgent = publish.flags == MessageFlags::ACK;
-        let chosen = choose(&matched, |s| {
+        choose(matched, |s| {
             !(no_echo && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
         });
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
-        let mut sids = Vec::new();
+        let mut sids: SmallVec<[u64; 8]> = SmallVec::new();
         // The NATS forms of this publish, made when the first NATS subscriber is met.
         let mut nats_forms: Option<NatsForms> = None;
         // Sorted by (connection, sid): one frame per connection.
-        let mut rest = &chosen[..];
+        let mut rest = &matched[..];
         while let Some(first) = rest.first() {
             let conn = first.conn;
             let end = rest
@@ -349,27 +379,28 @@ impl Hub {
     /// Appends one MESSAGE to a subscriber's buffer, unless that would pass its bound; an
     /// `urgent` one goes ahead of bulk data not yet written (and is not held to the bound).
     fn push(&self, peer: &Peer, tail: &MessageTail, sids: &[u64], urgent: bool) -> bool {
-        let mut frame = BytesMut::with_capacity(16 + 9 * sids.len() + tail.len());
-        if tail.write_frame(sids, &mut frame).is_err() {
-            return false;
-        }
-        if !peer.outbound.fits_peer(frame.len()) {
+        let length = tail.frame_len(sids);
+        if !peer.outbound.fits_peer(length) {
             // Over the subscriber's own max_frame: it never gets a frame it said it refuses.
             self.counters.too_large.inc();
             return false;
         }
         let mut outbound = peer.outbound.outbound().lock();
         if urgent {
-            return outbound.push_urgent(&frame);
+            let mut frame = BytesMut::with_capacity(length);
+            return tail.write_frame(sids, &mut frame).is_ok() && outbound.push_urgent(&frame);
         }
-        if outbound.backlog() + frame.len() > self.limits.max_outbound_bytes
+        if outbound.backlog() + length > self.limits.max_outbound_bytes
             || outbound.queued_frames() >= self.limits.max_outbound_messages
         {
             drop(outbound);
             self.found_slow(peer, &slow_consumer_frame());
             return false;
         }
-        outbound.push(&frame)
+        // Encoded straight into the buffer: no frame of its own to copy from.
+        outbound
+            .push_with(|out| tail.write_frame(sids, out))
+            .unwrap_or(false)
     }
 
     /// Cuts a subscriber off as a slow consumer (once), with `last` as the last thing it
@@ -476,28 +507,29 @@ pub(super) fn slow_consumer_frame() -> BytesMut {
     frame
 }
 
-/// The subscriptions a message goes to among those that match and `eligible` lets through:
-/// every one in no group, and one member, picked at random, of each queue group. Sorted by
-/// (connection, sid), each once.
-fn choose(matched: &[Subscriber], eligible: impl Fn(&Subscriber) -> bool) -> Vec<Subscriber> {
-    let mut chosen: Vec<Subscriber> = Vec::with_capacity(matched.len());
+/// Keeps, of the subscriptions in `matched` (sorted by (connection, sid), each once), those a
+/// message goes to among the ones `eligible` lets through: every one in no group, and one
+/// member, picked at random, of each queue group. They stay sorted and each once.
+fn choose(matched: &mut Vec<Subscriber>, eligible: impl Fn(&Subscriber) -> bool) {
     let mut groups: HashMap<GroupId, Vec<Subscriber>> = HashMap::new();
-    for s in matched.iter().filter(|s| eligible(s)) {
-        if s.group == NO_GROUP {
-            chosen.push(*s);
-        } else {
-            groups.entry(s.group).or_default().push(*s);
+    matched.retain(|s| {
+        if !eligible(s) {
+            return false;
         }
-    }
+        if s.group != NO_GROUP {
+            groups.entry(s.group).or_default().push(*s);
+            return false;
+        }
+        true
+    });
     if groups.is_empty() {
-        return chosen;
+        return;
     }
     for members in groups.into_values() {
-        chosen.push(members[fastrand::usize(..members.len())]);
+        matched.push(members[fastrand::usize(..members.len())]);
     }
-    chosen.sort_unstable_by_key(|s| (s.conn, s.sid));
-    chosen.dedup_by_key(|s| (s.conn, s.sid));
-    chosen
+    matched.sort_unstable_by_key(|s| (s.conn, s.sid));
+    matched.dedup_by_key(|s| (s.conn, s.sid));
 }
 
 #[cfg(test)]
@@ -520,7 +552,8 @@ mod tests {
         ];
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
-            let chosen = choose(&matched, |_| true);
+            let mut chosen = matched.to_vec();
+            choose(&mut chosen, |_| true);
             assert_eq!(chosen.len(), 4, "{chosen:?}");
             assert!(chosen.contains(&sub(1, 1, NO_GROUP)) && chosen.contains(&sub(4, 1, NO_GROUP)));
             assert_eq!(chosen.iter().filter(|s| s.group == 7).count(), 1);
@@ -535,7 +568,8 @@ mod tests {
             3,
             "every member of group 7 is picked some of the time"
         );
-        let no_echo = choose(&matched, |s| s.conn != 1);
+        let mut no_echo = matched.to_vec();
+        choose(&mut no_echo, |s| s.conn != 1);
         assert!(no_echo.iter().all(|s| s.conn != 1));
         assert_eq!(no_echo.iter().filter(|s| s.group == 7).count(), 1);
     }

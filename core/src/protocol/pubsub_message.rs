@@ -467,6 +467,13 @@ impl MessageTail {
         }
     }
 
+    /// Bytes of the whole MESSAGE frame [`write_frame`](Self::write_frame) appends for `sids`,
+    /// known before it is written (so a bound can be checked first).
+    pub fn frame_len(&self, sids: &[u64]) -> usize {
+        let sid_bytes: usize = sids.iter().map(|&sid| wire::uint_len(sid)).sum();
+        HEADER_BYTES + 1 + wire::array_len_len(sids.len()) + sid_bytes + self.len()
+    }
+
     /// Appends a whole MESSAGE frame for `sids` to `out`.
     pub fn write_frame(&self, sids: &[u64], out: &mut BytesMut) -> Result<(), ProtocolError> {
         self.write_head(sids, out)?;

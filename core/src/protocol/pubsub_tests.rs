@@ -452,7 +452,7 @@ proptest! {
 
     #[test]
     fn publishes_and_their_messages_round_trip(p in arb_publish(),
-                                               sids in proptest::collection::btree_set(any::<u64>(), 1..6)) {
+                                               sids in proptest::collection::btree_set(any::<u64>(), 1..20)) {
         prop_assert_eq!(&Publish::from_frame(&p.to_frame().unwrap()).unwrap(), &p);
         let sids: Vec<u64> = sids.into_iter().collect();
         let message = Message {
@@ -465,8 +465,11 @@ proptest! {
         };
         let bytes = message.to_frame_bytes().unwrap();
         let mut from_tail = BytesMut::new();
-        MessageTail::for_publish(&p).unwrap().write_frame(&sids, &mut from_tail).unwrap();
+        let tail = MessageTail::for_publish(&p).unwrap();
+        tail.write_frame(&sids, &mut from_tail).unwrap();
         prop_assert_eq!(&from_tail[..], &bytes[..]);
+        // The hub checks its bounds on this length before it writes the frame.
+        prop_assert_eq!(tail.frame_len(&sids), bytes.len());
         prop_assert_eq!(Message::from_frame(&message.to_frame().unwrap()).unwrap(), message);
     }
 

@@ -9,13 +9,23 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::{Channel, PatternToken};
+
+/// Children by literal token. Hashed with foldhash, seeded at random per process: SipHash was
+/// a tenth of a publish's instructions, and the keys come from peers, so the seed stays secret
+/// (and the subscriptions a connection may hold are bounded).
+type Literals<S> = HashMap<Box<str>, Arc<Node<S>>, foldhash::quality::RandomState>;
+
+/// The nodes a match is at; most channels keep a handful active, so they live on the stack.
+type Active<'a, S> = SmallVec<[&'a Node<S>; 8]>;
 
 /// A trie node: the pattern prefix that leads here is implied by the path from the root.
 #[derive(Debug)]
 pub(crate) struct Node<S> {
     /// Children by literal token.
-    literals: HashMap<Box<str>, Arc<Node<S>>>,
+    literals: Literals<S>,
     /// The child for `*`.
     star: Option<Arc<Node<S>>>,
     /// The child for `**`.
@@ -45,7 +55,7 @@ impl<S> Clone for Node<S> {
 impl<S> Default for Node<S> {
     fn default() -> Self {
         Node {
-            literals: HashMap::new(),
+            literals: Literals::default(),
             star: None,
             double_star: None,
             subscribers: None,
@@ -123,7 +133,7 @@ impl<S: Copy + Ord> Node<S> {
                     node.literals.remove(&**literal);
                     if node.literals.is_empty() {
                         // Give back the table's memory, not just its entries.
-                        node.literals = HashMap::new();
+                        node.literals = Literals::default();
                     }
                 }
                 removed
@@ -168,11 +178,11 @@ impl<S: Copy + Ord> Node<S> {
     /// keeps a `**` child (`loops`) where it is; every node brings its `**` child along, since
     /// `**` may match nothing. The work is bounded by tokens × active nodes, however many `**`s
     /// the patterns have (backtracking could take exponential time on `**/a/**/a/...`), and it
-    /// allocates two small vectors per call, never per token.
+    /// allocates only when more than eight nodes are active at once.
     pub(crate) fn collect_matches(root: &Node<S>, channel: &Channel, out: &mut Vec<S>) {
         out.clear();
-        let mut active: Vec<&Node<S>> = Vec::with_capacity(8);
-        let mut next: Vec<&Node<S>> = Vec::with_capacity(8);
+        let mut active: Active<'_, S> = SmallVec::new();
+        let mut next: Active<'_, S> = SmallVec::new();
         active.push(root);
         add_double_star_children(&mut active);
         for token in channel.tokens() {
@@ -221,7 +231,7 @@ impl<S: Copy + Ord> Node<S> {
 }
 
 /// Appends the `**` child of every node (and theirs in turn).
-fn add_double_star_children<S>(nodes: &mut Vec<&Node<S>>) {
+fn add_double_star_children<S>(nodes: &mut Active<'_, S>) {
     let mut i = 0;
     while i < nodes.len() {
         if let Some(child) = &nodes[i].double_star {

@@ -55,6 +55,15 @@ pub(crate) fn put_uint(out: &mut impl BufMut, n: u64) {
     }
 }
 
+/// Bytes [`put_array_len`] writes for `len` (when it fits 32 bits).
+pub(crate) fn array_len_len(len: usize) -> usize {
+    match len {
+        0..=15 => 1,
+        16..=0xffff => 3,
+        _ => 5,
+    }
+}
+
 pub(crate) fn put_opt_uint(out: &mut impl BufMut, n: Option<u64>) {
     match n {
         Some(n) => put_uint(out, n),

@@ -12,6 +12,7 @@
 //! - `headers.rs`, `error_code.rs`, `kind.rs`: the header map, the error codes, the kinds.
 
 mod auth;
+mod compress;
 mod bridge;
 mod call;
 mod envelope;
@@ -26,6 +27,7 @@ mod wire;
 mod work;
 
 pub use auth::{Auth, AuthOk};
+pub use compress::Compress;
 pub use bridge::{
     write_bridge_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,

@@ -103,6 +103,15 @@ pub fn choose(offered: &[String], allowed: &[Algorithm]) -> Option<Algorithm> {
         .find(|a| offered.iter().any(|name| name == a.name()))
 }
 
+/// What a client offers on a connection to `address`: `wanted`, except over WebSocket, whose
+/// messages carry one whole frame each and are never compressed by hubwire.
+pub fn offer_for<'a>(address: &crate::Address, wanted: &'a [Algorithm]) -> &'a [Algorithm] {
+    match address {
+        crate::Address::Ws { .. } | crate::Address::Wss { .. } => &[],
+        _ => wanted,
+    }
+}
+
 /// Where one direction of a stream starts being compressed: set once by whoever runs the
 /// handshake, read by the stream's reader or writer.
 #[derive(Clone, Debug, Default)]

@@ -17,7 +17,11 @@ fn compress_all(algorithm: Algorithm, writes: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Decompresses with `room` bytes of output at a time.
-fn decompress_all(algorithm: Algorithm, input: &[u8], room: usize) -> Result<Vec<u8>, CompressionError> {
+fn decompress_all(
+    algorithm: Algorithm,
+    input: &[u8],
+    room: usize,
+) -> Result<Vec<u8>, CompressionError> {
     let mut d = Decompressor::new(algorithm)?;
     let mut out = Vec::new();
     let mut at = 0;
@@ -36,9 +40,15 @@ fn decompress_all(algorithm: Algorithm, input: &[u8], room: usize) -> Result<Vec
 fn the_server_picks_its_own_first_choice_among_the_offer() {
     let offer = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let both = [Algorithm::Zstd, Algorithm::Gzip];
-    assert_eq!(choose(&offer(&["gzip", "zstd"]), &both), Some(Algorithm::Zstd));
+    assert_eq!(
+        choose(&offer(&["gzip", "zstd"]), &both),
+        Some(Algorithm::Zstd)
+    );
     assert_eq!(choose(&offer(&["gzip"]), &both), Some(Algorithm::Gzip));
-    assert_eq!(choose(&offer(&["brotli", "gzip"]), &[Algorithm::Gzip]), Some(Algorithm::Gzip));
+    assert_eq!(
+        choose(&offer(&["brotli", "gzip"]), &[Algorithm::Gzip]),
+        Some(Algorithm::Gzip)
+    );
     assert_eq!(choose(&offer(&["brotli"]), &both), None);
     assert_eq!(choose(&offer(&["zstd"]), &[]), None);
     assert_eq!(choose(&[], &both), None);
@@ -67,7 +77,12 @@ fn repeated_text_compresses_well() {
     let text = b"{\"channel\":\"sensors/kitchen/temp\",\"value\":21.5,\"unit\":\"C\"}".repeat(100);
     for algorithm in Algorithm::ALL {
         let out = compress_all(algorithm, &[&text]);
-        assert!(out.len() * 10 < text.len(), "{algorithm}: {} of {}", out.len(), text.len());
+        assert!(
+            out.len() * 10 < text.len(),
+            "{algorithm}: {} of {}",
+            out.len(),
+            text.len()
+        );
     }
 }
 
@@ -89,25 +104,48 @@ fn a_bomb_is_read_a_buffer_at_a_time() {
 fn a_zstd_window_over_the_bound_is_refused_by_name() {
     let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
     encoder
-        .set_parameter(zstd::stream::raw::CParameter::WindowLog(ZSTD_MAX_WINDOW_LOG + 2))
+        .set_parameter(zstd::stream::raw::CParameter::WindowLog(
+            ZSTD_MAX_WINDOW_LOG + 2,
+        ))
         .unwrap();
     encoder.write_all(&vec![7u8; 1 << 20]).unwrap();
     let bytes = encoder.finish().unwrap();
     let err = decompress_all(Algorithm::Zstd, &bytes, 4096).unwrap_err();
-    assert!(matches!(err, CompressionError::WindowTooLarge { .. }), "{err}");
+    assert!(
+        matches!(err, CompressionError::WindowTooLarge { .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn garbage_is_a_typed_error() {
     let garbage = b"\x00\x00\x00\x08this is not compressed at all";
     let err = decompress_all(Algorithm::Zstd, garbage, 4096).unwrap_err();
-    assert!(matches!(err, CompressionError::Corrupt { algorithm: Algorithm::Zstd, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CompressionError::Corrupt {
+                algorithm: Algorithm::Zstd,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = decompress_all(Algorithm::Gzip, garbage, 4096).unwrap_err();
     assert!(matches!(err, CompressionError::GzipHeader(_)), "{err}");
     let mut bad_deflate = encode::GZIP_HEADER.to_vec();
     bad_deflate.extend_from_slice(&[0xff; 32]);
     let err = decompress_all(Algorithm::Gzip, &bad_deflate, 4096).unwrap_err();
-    assert!(matches!(err, CompressionError::Corrupt { algorithm: Algorithm::Gzip, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CompressionError::Corrupt {
+                algorithm: Algorithm::Gzip,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -116,7 +154,10 @@ fn a_finished_gzip_stream_is_an_error() {
     encoder.write_all(b"hello").unwrap();
     let bytes = encoder.finish().unwrap();
     let err = decompress_all(Algorithm::Gzip, &bytes, 4096).unwrap_err();
-    assert!(matches!(err, CompressionError::Ended(Algorithm::Gzip)), "{err}");
+    assert!(
+        matches!(err, CompressionError::Ended(Algorithm::Gzip)),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +168,10 @@ async fn the_stream_switches_at_the_exact_byte() {
         // The writer side: 5 plain bytes first, as a server's answer would be.
         let (a2, b2) = tokio::io::duplex(64 * 1024);
         let mut plain_then = CompressingWriter::new(a2, switch.clone());
-        plain_then.write_all(b"hello world, compressed after five").await.unwrap();
+        plain_then
+            .write_all(b"hello world, compressed after five")
+            .await
+            .unwrap();
         plain_then.shutdown().await.unwrap();
         let mut raw = Vec::new();
         let mut b2 = b2;
@@ -151,7 +195,10 @@ async fn plain_bytes_past_the_switch_are_an_early_error() {
     assert_eq!(n, 8);
     switch.set(4, Algorithm::Zstd);
     let err = reader.read(&mut first).await.unwrap_err();
-    assert!(matches!(CompressionError::in_io(&err), Some(CompressionError::Early)), "{err}");
+    assert!(
+        matches!(CompressionError::in_io(&err), Some(CompressionError::Early)),
+        "{err}"
+    );
 }
 
 proptest! {

@@ -12,9 +12,9 @@
 //! - `headers.rs`, `error_code.rs`, `kind.rs`: the header map, the error codes, the kinds.
 
 mod auth;
-mod compress;
 mod bridge;
 mod call;
+mod compress;
 mod envelope;
 mod error_code;
 mod frame;
@@ -27,12 +27,12 @@ mod wire;
 mod work;
 
 pub use auth::{Auth, AuthOk};
-pub use compress::Compress;
 pub use bridge::{
     write_bridge_frame, write_bridge_message, BridgeChallenge, BridgeHello, BridgeMessage,
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,
 };
 pub use call::{peek_request_id, Request, Response};
+pub use compress::Compress;
 pub use envelope::{Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, PROTOCOL_VERSION};
 pub use error_code::ErrorCode;
 pub use frame::{decode_datagram, decode_frame, Frame, FrameCodec, HEADER_BYTES, LENGTH_BYTES};

@@ -428,3 +428,34 @@ async fn compress_after_another_frame_closes_the_connection() {
     assert_eq!(error.code, ErrorCode::Protocol);
     raw.expect_closed().await;
 }
+
+#[actix::test]
+async fn websocket_connections_are_never_compressed() {
+    let mut config = loopback_config();
+    config.listen = vec!["ws://127.0.0.1:0".parse().unwrap()];
+    config.compression = vec![Algorithm::Zstd];
+    let server = TestServer::with_test_routes(config);
+    let address = server
+        .addresses
+        .iter()
+        .find(|a| a.scheme() == "ws")
+        .cloned()
+        .expect("a WebSocket listener");
+    // A raw peer that asks anyway gets "none" and goes on plain.
+    let mut raw = support::Raw::handshake(&address).await;
+    raw.send_envelope(&Compress {
+        algorithms: vec!["zstd".into()],
+    })
+    .await;
+    let answer = raw.recv().await.expect("a COMPRESS answer");
+    assert_eq!(answer.kind, kind::COMPRESS);
+    assert!(Compress::from_frame(&answer).unwrap().algorithms.is_empty());
+    raw.send_envelope(&Ping { nonce: 9 }).await;
+    assert_eq!(raw.recv().await.unwrap().kind, kind::PONG);
+    // The typed client does not offer it over ws://, and is served.
+    let client = Client::connect(address, offering(&[Algorithm::Zstd]))
+        .await
+        .expect("connects");
+    echoes(&client, 3).await;
+    assert_eq!(compressed_count(&server, Algorithm::Zstd), 0);
+}

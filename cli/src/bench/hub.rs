@@ -239,9 +239,8 @@ pub(crate) async fn drive(
 
 /// One synchronous caller: the next call as soon as the last is answered.
 async fn call_loop(client: Client, mut calls: Calls, window: Window) -> Sample {
-    // Each caller starts at its own place in `bodies`.
-    static NEXT_START: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let mut turn = NEXT_START.fetch_add(7919, std::sync::atomic::Ordering::Relaxed);
+    // One turn for every caller: a body comes again only after all the others were sent.
+    static TURN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut sample = Sample::default();
     loop {
         if let Some(gate) = calls.gate.as_mut() {
@@ -255,9 +254,8 @@ async fn call_loop(client: Client, mut calls: Calls, window: Window) -> Sample {
         }
         let body = match calls.bodies.len() {
             0 => calls.body.clone(),
-            n => calls.bodies[turn % n].clone(),
+            n => calls.bodies[TURN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n].clone(),
         };
-        turn += 1;
         let result = client
             .call_raw(&calls.route, body.clone(), Headers::new(), calls.timeout)
             .await;

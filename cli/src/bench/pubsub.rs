@@ -623,14 +623,16 @@ async fn hub_publisher(
     window: Window,
 ) -> std::io::Result<(u64, Conn)> {
     let channel = Channel::parse(PUBSUB_CHANNEL).map_err(std::io::Error::other)?;
-    let mut publishes = bodies.into_iter().map(|body| Publish {
-        channel: channel.clone(),
-        flags: MessageFlags::NONE,
-        reply_to: None,
-        headers: Headers::new(),
-        body,
-    });
-    let publishes: Vec<Publish> = publishes.by_ref().collect();
+    let publishes: Vec<Publish> = bodies
+        .into_iter()
+        .map(|body| Publish {
+            channel: channel.clone(),
+            flags: MessageFlags::NONE,
+            reply_to: None,
+            headers: Headers::new(),
+            body,
+        })
+        .collect();
     let (mut batches, mut unanswered) = (0u64, 0usize);
     let mut turn = 0;
     let mut out = BytesMut::new();

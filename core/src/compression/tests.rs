@@ -201,6 +201,79 @@ async fn plain_bytes_past_the_switch_are_an_early_error() {
     );
 }
 
+/// A sink that takes `room` bytes, then waits until told.
+struct Slow {
+    taken: Vec<u8>,
+    room: usize,
+}
+
+impl tokio::io::AsyncWrite for Slow {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let n = buf.len().min(self.room);
+        if n == 0 {
+            return std::task::Poll::Pending;
+        }
+        self.room -= n;
+        self.taken.extend_from_slice(&buf[..n]);
+        std::task::Poll::Ready(Ok(n))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_write_that_waits_is_reported_once_its_bytes_are_out_and_only_for_the_same_bytes() {
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+    use tokio::io::AsyncWrite;
+    let mut cx = Context::from_waker(Waker::noop());
+    let sink = Slow {
+        taken: Vec::new(),
+        room: 3,
+    };
+    let mut w = CompressingWriter::compressed(sink, Algorithm::Zstd).unwrap();
+    let data = b"hello hello hello hello";
+    // The socket takes 3 bytes: the write is not reported yet.
+    assert!(Pin::new(&mut w).poll_write(&mut cx, data).is_pending());
+    w.get_mut().room = 1 << 20;
+    // Retried with the same bytes (and more after them): reported as the first write.
+    let more = [&data[..], b" and more"].concat();
+    match Pin::new(&mut w).poll_write(&mut cx, &more) {
+        Poll::Ready(Ok(n)) => assert_eq!(n, data.len()),
+        other => panic!("{other:?}"),
+    }
+    let (used, made) = {
+        let mut d = Decompressor::new(Algorithm::Zstd).unwrap();
+        let mut room = [0u8; 64];
+        let (u, m) = d.decompress(&w.get_ref().taken, &mut room).unwrap();
+        assert_eq!(&room[..m], data);
+        (u, m)
+    };
+    assert_eq!((used, made), (w.get_ref().taken.len(), data.len()));
+    // A retry with other bytes is refused, not sent.
+    w.get_mut().room = 0;
+    assert!(Pin::new(&mut w).poll_write(&mut cx, b"first").is_pending());
+    w.get_mut().room = 1 << 20;
+    match Pin::new(&mut w).poll_write(&mut cx, b"other") {
+        Poll::Ready(Err(_)) => {}
+        other => panic!("a changed retry must fail: {other:?}"),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -25,9 +25,9 @@ pub struct CompressingWriter<W> {
     /// Compressed bytes not yet in the socket: `pending[at..]`.
     pending: Vec<u8>,
     at: usize,
-    /// The length of the write whose compressed bytes are in `pending`, reported written once
-    /// they are all out.
-    owed: Option<usize>,
+    /// The write whose compressed bytes are in `pending`, reported written once they are all
+    /// out (kept to check that the retry is the same write).
+    owed: Option<Vec<u8>>,
 }
 
 impl<W> std::fmt::Debug for CompressingWriter<W> {
@@ -65,6 +65,16 @@ impl<W> CompressingWriter<W> {
     /// The algorithm in use, once compressed.
     pub fn algorithm(&self) -> Option<Algorithm> {
         self.compressor.as_ref().map(Compressor::algorithm)
+    }
+
+    /// The stream written to.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// The stream written to (write to it directly only before the switch).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
     }
 
     fn check_switch(&mut self) -> io::Result<()> {
@@ -105,7 +115,11 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for CompressingWriter<W> {
         let this = self.get_mut();
         ready!(this.poll_pending(cx))?;
         if let Some(owed) = this.owed.take() {
-            return Poll::Ready(Ok(owed.min(buf.len())));
+            if !buf.starts_with(&owed) {
+                let message = "a compressed write was retried with other bytes";
+                return Poll::Ready(Err(io::Error::other(message)));
+            }
+            return Poll::Ready(Ok(owed.len()));
         }
         this.check_switch()?;
         let Some(compressor) = this.compressor.as_mut() else {
@@ -123,9 +137,13 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for CompressingWriter<W> {
         compressor
             .compress(buf, &mut this.pending)
             .map_err(CompressionError::into_io)?;
-        this.owed = Some(buf.len());
-        ready!(this.poll_pending(cx))?;
-        Poll::Ready(Ok(this.owed.take().unwrap_or(buf.len())))
+        match this.poll_pending(cx) {
+            Poll::Ready(result) => Poll::Ready(result.map(|()| buf.len())),
+            Poll::Pending => {
+                this.owed = Some(buf.to_vec());
+                Poll::Pending
+            }
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

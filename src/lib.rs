@@ -62,8 +62,9 @@ pub use hubwire_actors::{
     spoke, supervisor, transport, Server, ServerBuilder, StartError,
 };
 pub use hubwire_core::{
-    auth, backoff, client, decode_body, encode_body, nats, net, protocol, pubsub, route, stats,
-    store, tls, websocket, Address, AddressError, AllowEntry, AllowList, BodyError, Config, Route,
+    auth, backoff, client, compression, decode_body, encode_body, nats, net, protocol, pubsub,
+    route, stats, store, tls, websocket, Address, AddressError, AllowEntry, AllowList, BodyError,
+    Config, Route,
 };
 
 /// What most programs need: `use hubwire::prelude::*;`.

@@ -11,11 +11,12 @@ use support::*;
 
 /// Unassigned and reserved numbers, and the work queue's kinds (3, 6, 96: served only on a
 /// work-queue dispatcher's own listener, never by an application server or a hub).
-const UNASSIGNED: [u16; 14] = [0, 3, 6, 9, 15, 20, 31, 38, 63, 71, 95, 96, 1000, 65535];
+const UNASSIGNED: [u16; 14] = [0, 3, 6, 10, 15, 20, 31, 38, 63, 71, 95, 96, 1000, 65535];
 /// Kinds only a server sends: a server takes none of them.
 const SERVER_ONLY: [u16; 4] = [kind::AUTH_OK, kind::RESPONSE, kind::MESSAGE, kind::REFUSED];
-/// AUTH: a stream's handshake; a datagram carries no authentication.
-const STREAM_ONLY: [u16; 1] = [kind::AUTH];
+/// AUTH and COMPRESS: a stream's handshake; a datagram carries no authentication and no
+/// compression.
+const STREAM_ONLY: [u16; 2] = [kind::AUTH, kind::COMPRESS];
 /// Pub/sub and bridge kinds: not served by a server that is not a hub.
 const HUB_ONLY: [u16; 5] = [
     kind::SUBSCRIBE,

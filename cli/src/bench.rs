@@ -35,6 +35,7 @@ mod rpc;
 mod sender;
 mod side_by_side;
 mod stats;
+mod wire;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -144,6 +145,9 @@ pub struct RequestArgs {
     /// For a tls:// --server: the CA file and client certificate.
     #[command(flatten)]
     pub tls: crate::TlsArgs,
+    /// Compression (the in-process server allows it) and what the echo bodies hold.
+    #[command(flatten)]
+    pub wire: wire::WireArgs,
 }
 
 /// Checked load parameters.
@@ -231,6 +235,19 @@ pub fn request_body(route: &str, size: usize) -> Bytes {
     }
     out.extend((0..size).map(|i| (i % 251) as u8));
     Bytes::from(out)
+}
+
+/// A request body of `size` bytes of `payload` for `route` (see [`request_body`]).
+fn payload_body(route: &str, size: usize, payload: wire::Payload, seed: u64) -> Bytes {
+    let text = wire::text(payload, size, seed);
+    if route == "echo" {
+        return encode_body(&EchoMessage { message: text }).expect("a string map always encodes");
+    }
+    // The same bin header, then the payload's bytes.
+    let mut bytes = request_body(route, size).to_vec();
+    bytes.truncate(bytes.len() - size);
+    bytes.extend_from_slice(text.as_bytes());
+    Bytes::from(bytes)
 }
 
 /// A failed bench run: the exit code and what to say.
@@ -325,9 +342,18 @@ async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
             "--timeout must be a positive number of seconds",
         ));
     }
+    // Letters: one body, as ever. Text and random: many different bodies, sent in turn.
+    let bodies: Vec<Bytes> = match args.wire.payload {
+        wire::Payload::Letters => Vec::new(),
+        payload => (0..wire::DISTINCT_BODIES as u64)
+            .map(|seed| payload_body(&args.route, plan.size, payload, seed))
+            .collect(),
+    };
+    let compression = args.wire.compression.algorithms();
     let calls = Calls {
         route: args.route.clone(),
         body: request_body(&args.route, plan.size),
+        bodies: bodies.into(),
         expect: if args.route == "echo" {
             Expect::Echo
         } else {
@@ -348,16 +374,26 @@ async fn bench_request(args: &RequestArgs) -> Result<Report, Failure> {
                 plan.describe()
             );
             let tls = args.tls.client().map_err(|e| Failure::new(EXIT_USAGE, e))?;
-            load_hub(&address, tls, &plan, &calls).await
+            load_hub(&address, tls, compression, &plan, &calls).await
         }
-        None => run_hub_in_process(&plan, &calls).await,
+        None => run_hub_in_process(&plan, &calls, compression).await,
     }
 }
 
 /// Starts the in-process echo server on the plan's transport, loads it, stops it.
-async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failure> {
+async fn run_hub_in_process(
+    plan: &Plan,
+    calls: &Calls,
+    compression: Vec<hubwire_core::compression::Algorithm>,
+) -> Result<Report, Failure> {
     let (listen, dir) = listen_address(plan.transport, "hubwire.sock")?;
-    let server = InProcessServer::echo(listen).map_err(|e| Failure::new(1, e))?;
+    let config = Config {
+        listen: vec![listen],
+        compression: compression.clone(),
+        ..Config::default()
+    };
+    let server =
+        InProcessServer::with_config(config, hub::echo_routes()).map_err(|e| Failure::new(1, e))?;
     println!(
         "hubwire: route {} at {} (in-process server, {} I/O threads), {}-byte body, {}",
         calls.route,
@@ -366,7 +402,7 @@ async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failur
         calls.body.len(),
         plan.describe()
     );
-    let report = load_hub(&server.address, None, plan, calls).await;
+    let report = load_hub(&server.address, None, compression, plan, calls).await;
     drop(server);
     drop(dir);
     report
@@ -375,15 +411,24 @@ async fn run_hub_in_process(plan: &Plan, calls: &Calls) -> Result<Report, Failur
 async fn load_hub(
     address: &Address,
     tls: Option<hubwire_core::tls::TlsClient>,
+    compression: Vec<hubwire_core::compression::Algorithm>,
     plan: &Plan,
     calls: &Calls,
 ) -> Result<Report, Failure> {
-    let clients = hub::connect(address, plan.clients, calls.timeout, tls)
+    let clients = hub::connect(address, plan.clients, calls.timeout, tls, compression)
         .await
         .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
-    let sample = hub::drive(&clients, plan.depth, calls, plan.window()).await;
+    let window = plan.window();
+    let port = address.socket_addr().map(|a| a.port());
+    let meter = wire::WireMeter::start(window, port);
+    let sample = hub::drive(&clients, plan.depth, calls, window).await;
     drop(clients);
-    Ok(Report::new(sample, plan.duration))
+    let report = Report::new(sample, plan.duration);
+    println!(
+        "{}",
+        wire::wire_line(meter.bytes().await, report.completed, "request")
+    );
+    Ok(report)
 }
 
 async fn bench_floor(args: &LoadArgs) -> Result<Report, Failure> {
@@ -435,6 +480,7 @@ async fn bench_compare(args: &LoadArgs) -> Result<Report, Failure> {
         route: "echo".into(),
         timeout: 10.0,
         tls: crate::TlsArgs::default(),
+        wire: Default::default(),
     };
     let hub = bench_request(&request).await?;
     print!("{}", hub.lines());

@@ -21,6 +21,7 @@
 //! - [`stream`]: frame batches per read and batched writes, shared by client and server; the
 //!   outbound bound (back-pressure on the reader, cut-offs), stall watch, allocator trims.
 //! - [`client`]: the typed client (plain tokio).
+//! - [`compression`]: stream compression negotiated in the handshake (zstd, gzip), bounded.
 //! - [`supervision`]: restart strategies, policies and the sliding-window restart intensity.
 //! - [`stats`]: the stats registry: counters, gauges and latency histograms any part registers,
 //!   recorded per thread without contention and read as one serializable snapshot.
@@ -52,6 +53,7 @@ pub mod body;
 pub mod bridge;
 pub mod cache;
 pub mod client;
+pub mod compression;
 pub mod config;
 pub mod nats;
 pub mod net;

@@ -60,6 +60,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Step::PubSub(_) | Step::Bridge(_) => assert!(welcomed && hub),
             Step::Request(_) | Step::Cancel(_) | Step::Ping(_) => assert!(welcomed),
+            Step::Compress { answer, .. } => {
+                assert!(welcomed);
+                whole_frame(&answer);
+            }
             Step::Authenticate(_) => {
                 assert!(welcomed);
                 // Accepted: AUTH_OK is written and the session goes on with what follows.

@@ -104,6 +104,15 @@ impl BridgeDialer {
         self
     }
 
+    /// Offers `algorithms` to the hub it dials (`compression` in the configuration).
+    pub fn with_compression(
+        mut self,
+        algorithms: Vec<hubwire_core::compression::Algorithm>,
+    ) -> Self {
+        self.options.compression = algorithms;
+        self
+    }
+
     /// Dials again after `policy` (the default is a spoke's).
     pub fn with_backoff(mut self, policy: hubwire_core::backoff::BackoffPolicy) -> Self {
         self.options.backoff = policy;

@@ -41,12 +41,16 @@ pub fn start_for_hub(
         let (target, for_dialer) = (Arc::new(target.clone()), hub.clone());
         let backoff = config.bridge_backoff.clone();
         let tls = tls.clone();
+        let compression = config.compression.clone();
         let (spec, _handle) = actor_child(
             id,
             Arbiter::current(),
             move |exit| {
                 let dialer = BridgeDialer::new(target.clone(), for_dialer.clone(), exit);
-                Ok(dialer.with_backoff(backoff.clone()).with_tls(tls.clone()))
+                Ok(dialer
+                    .with_backoff(backoff.clone())
+                    .with_tls(tls.clone())
+                    .with_compression(compression.clone()))
             },
             lost,
         );

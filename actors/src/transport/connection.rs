@@ -21,6 +21,7 @@ use actix::{
     Recipient, StreamHandler, WrapFuture,
 };
 use hubwire_core::auth::{AuthFailure, Credentials, User};
+use hubwire_core::compression::{CompressingWriter, CompressionError, DecompressingReader, Switch};
 use hubwire_core::protocol::{
     peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Request,
 };
@@ -84,6 +85,9 @@ pub struct Connection {
     /// The user the peer authenticated as, whose permissions every request is checked
     /// against; `None` on a server without users (or before the peer authenticated).
     user: Option<Arc<User>>,
+    /// Where the peer's bytes and ours turn compressed, once a COMPRESS has chosen an
+    /// algorithm (set before the answer is queued, so the writer cannot pass the point first).
+    switches: Option<(Switch, Switch)>,
 }
 
 /// Time to check the handshake and idle timeouts (from the connection's ticker).
@@ -120,6 +124,8 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Starts a connection actor on `thread` over the stream that `open` produces there.
+    /// `compressible`: a byte stream, which compression may be agreed on (not WebSocket, whose
+    /// messages carry one frame each).
     pub(crate) fn start_on(
         thread: &ArbiterHandle,
         peer: Peer,
@@ -127,6 +133,7 @@ impl Connection {
         open: OpenStream,
         on_close: Recipient<ConnectionClosed>,
         stats: TransportStats,
+        compressible: bool,
     ) {
         Connection::start_in_arbiter(thread, move |ctx| {
             stats.open.inc();
@@ -154,6 +161,11 @@ impl Connection {
                 ping_interval: shared.limits.hub_ping_interval,
                 max_pings_out: shared.limits.hub_max_pings_out,
             };
+            let compress = compressible && !shared.limits.compression.is_empty();
+            let mut session = session;
+            if compress {
+                session.allow_compression(shared.limits.compression.clone());
+            }
             let mut connection = Connection {
                 peer,
                 on_close,
@@ -171,22 +183,25 @@ impl Connection {
                 writer: None,
                 stall: StallWatch::default(),
                 user: None,
+                switches: compress.then(|| (Switch::new(), Switch::new())),
             };
             connection.settle_identity();
             match open() {
                 Ok((rd, wr)) => {
-                    let replies = connection.replies.clone();
-                    let peer = connection.peer.to_string();
-                    let alive = GaugeHeld::new(connection.stats.writers.clone());
-                    connection.writer = Some(actix::spawn(async move {
-                        let _alive = alive;
-                        if let Err(e) = replies.outbound().write_to(wr).await {
-                            tracing::debug!(%peer, error = %e, "write side failed");
-                        }
-                    }));
                     let max_frame = connection.shared.limits.max_frame;
                     let gate = connection.replies.clone();
-                    ctx.add_stream(FrameBatches::new(rd, max_frame).gated(gate));
+                    match connection.switches.clone() {
+                        // Only where compression may be agreed: the others pay nothing for it.
+                        Some((read, write)) => {
+                            connection.start_writer(CompressingWriter::new(wr, write));
+                            let rd = DecompressingReader::new(rd, read);
+                            ctx.add_stream(FrameBatches::new(rd, max_frame).gated(gate));
+                        }
+                        None => {
+                            connection.start_writer(wr);
+                            ctx.add_stream(FrameBatches::new(rd, max_frame).gated(gate));
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
@@ -196,6 +211,22 @@ impl Connection {
             }
             connection
         });
+    }
+
+    /// Spawns the task that writes the outbound buffer to `wr`.
+    fn start_writer<W>(&mut self, wr: W)
+    where
+        W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
+        let replies = self.replies.clone();
+        let peer = self.peer.to_string();
+        let alive = GaugeHeld::new(self.stats.writers.clone());
+        self.writer = Some(actix::spawn(async move {
+            let _alive = alive;
+            if let Err(e) = replies.outbound().write_to(wr).await {
+                tracing::debug!(%peer, error = %e, "write side failed");
+            }
+        }));
     }
 
     fn write_envelope(&self, envelope: &impl Envelope) {
@@ -271,6 +302,19 @@ impl Connection {
             Step::PubSub(frame) => self.on_pubsub(frame, ctx),
             Step::Bridge(frame) => self.on_bridge_frame(frame, ctx),
             Step::Authenticate(credentials) => self.authenticate(credentials, ctx),
+            Step::Compress { answer, switch } => {
+                if let (Some(switch), Some((read, write))) = (switch, &self.switches) {
+                    tracing::debug!(peer = %self.peer, algorithm = %switch.algorithm, "compressed");
+                    let algorithm = [("algorithm", switch.algorithm.name())];
+                    self.shared
+                        .registry
+                        .counter("connections.compressed", &algorithm)
+                        .inc();
+                    read.set(switch.read_from, switch.algorithm);
+                    write.set(switch.write_from, switch.algorithm);
+                }
+                self.replies.outbound().lock().push(&answer);
+            }
             Step::Close(close) => self.close_as(close, ctx),
         }
     }
@@ -559,6 +603,14 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
             Err(ProtocolError::Io(e)) if WebSocketViolation::in_io(&e).is_some() => {
                 let violation = WebSocketViolation::in_io(&e).expect("checked");
                 self.fail(ctx, violation.code(), violation.to_string());
+            }
+            // The peer's compressed bytes cannot be read: said (compressed, as the peer reads
+            // them), then the close; no other connection is touched.
+            Err(ProtocolError::Io(e)) if CompressionError::in_io(&e).is_some() => {
+                let error = CompressionError::in_io(&e).expect("checked");
+                let counter = "connections.compression_errors";
+                self.shared.registry.counter(counter, &[]).inc();
+                self.fail(ctx, ErrorCode::Protocol, error.to_string());
             }
             Err(e @ (ProtocolError::Truncated { .. } | ProtocolError::Io(_))) => {
                 tracing::debug!(peer = %self.peer, error = %e, "stream ended badly");

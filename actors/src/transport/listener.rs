@@ -457,7 +457,15 @@ impl StreamHandler<io::Result<(AcceptedStream, Peer)>> for Listener {
         };
         let (thread, on_close) = self.admit(&peer, ctx);
         let stats = self.stats.clone();
-        Connection::start_on(&thread, peer, self.shared.clone(), open, on_close, stats);
+        Connection::start_on(
+            &thread,
+            peer,
+            self.shared.clone(),
+            open,
+            on_close,
+            stats,
+            true,
+        );
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {

@@ -40,6 +40,8 @@ pub struct ConnectionLimits {
     pub nats_max_payload: usize,
     /// NATS clients: the longest control line they may send.
     pub nats_max_control_line: usize,
+    /// Compression agreed to when a peer offers it, in order of preference (empty: off).
+    pub compression: Vec<hubwire_core::compression::Algorithm>,
 }
 
 impl From<&Config> for ConnectionLimits {
@@ -58,6 +60,7 @@ impl From<&Config> for ConnectionLimits {
             hub_max_pings_out: config.hub_max_pings_out,
             nats_max_payload: config.nats_max_payload,
             nats_max_control_line: config.nats_max_control_line,
+            compression: config.compression.clone(),
         }
     }
 }

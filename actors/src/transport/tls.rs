@@ -82,7 +82,7 @@ impl PendingTls {
                 let (rd, wr) = tokio::io::split(WriteThrough::new(stream));
                 Ok((Box::new(rd) as _, Box::new(wr) as _))
             });
-            Connection::start_on(&on_thread, peer, shared, open, on_close, stats);
+            Connection::start_on(&on_thread, peer, shared, open, on_close, stats, true);
         });
     }
 

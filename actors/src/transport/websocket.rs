@@ -129,7 +129,7 @@ impl PendingWebSocket {
                     }
                 }
             };
-            Connection::start_on(&on_thread, peer, shared, open, on_close, stats);
+            Connection::start_on(&on_thread, peer, shared, open, on_close, stats, false);
         });
     }
 

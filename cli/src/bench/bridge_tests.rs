@@ -80,6 +80,7 @@ fn one_way_rows_give_both_percentiles_their_ratios_and_the_drops() {
         received,
         received_in_window: received,
         slow_consumers: 0,
+        wire_bytes: None,
     };
     let hub = (run(3_000, 2_998), report(60_000));
     let nats = (run(3_000, 3_000), report(40_000));

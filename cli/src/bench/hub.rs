@@ -70,10 +70,7 @@ impl InProcessServer {
     /// Starts a server with the `echo` route on `listen` and the default configuration
     /// otherwise (one I/O thread per core).
     pub fn echo(listen: Address) -> Result<InProcessServer, String> {
-        InProcessServer::start(
-            listen,
-            Box::new(|builder| Ok(builder.route(BenchEcho, || Echoer))),
-        )
+        InProcessServer::start(listen, echo_routes())
     }
 
     /// Starts a server with the routes `routes` adds on `listen` and the default configuration
@@ -144,17 +141,24 @@ impl Drop for InProcessServer {
     }
 }
 
+/// The `echo` route.
+pub(crate) fn echo_routes() -> Routes {
+    Box::new(|builder| Ok(builder.route(BenchEcho, || Echoer)))
+}
+
 /// `clients` clients of `address`, each connected (one connection each) before the clock starts.
 pub(crate) async fn connect(
     address: &Address,
     clients: usize,
     timeout: Duration,
     tls: Option<hubwire_core::tls::TlsClient>,
+    compression: Vec<hubwire_core::compression::Algorithm>,
 ) -> Result<Vec<Client>, CallError> {
     let options = ClientOptions {
         connect_timeout: timeout,
         call_timeout: timeout,
         tls,
+        compression,
         ..ClientOptions::default()
     };
     let mut connected = Vec::with_capacity(clients);
@@ -193,6 +197,9 @@ pub(crate) struct Calls {
     pub route: String,
     /// The encoded body.
     pub body: Bytes,
+    /// Bodies sent in turn instead of `body` when there are any (different bodies, so a
+    /// compressed stream cannot just point back at the last one).
+    pub bodies: std::sync::Arc<[Bytes]>,
     /// What a reply must be to count as a success.
     pub expect: Expect,
     /// Each call's timeout.
@@ -232,6 +239,8 @@ pub(crate) async fn drive(
 
 /// One synchronous caller: the next call as soon as the last is answered.
 async fn call_loop(client: Client, mut calls: Calls, window: Window) -> Sample {
+    // One turn for every caller: a body comes again only after all the others were sent.
+    static TURN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut sample = Sample::default();
     loop {
         if let Some(gate) = calls.gate.as_mut() {
@@ -243,17 +252,16 @@ async fn call_loop(client: Client, mut calls: Calls, window: Window) -> Sample {
         if !window.open(sent) {
             return sample;
         }
+        let body = match calls.bodies.len() {
+            0 => calls.body.clone(),
+            n => calls.bodies[TURN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n].clone(),
+        };
         let result = client
-            .call_raw(
-                &calls.route,
-                calls.body.clone(),
-                Headers::new(),
-                calls.timeout,
-            )
+            .call_raw(&calls.route, body.clone(), Headers::new(), calls.timeout)
             .await;
         let done = Instant::now();
         match result {
-            Ok(reply) if !calls.expect.accepts(&calls.body, &reply.body) => {
+            Ok(reply) if !calls.expect.accepts(&body, &reply.body) => {
                 sample.error("wrong reply", 1)
             }
             Ok(_) => sample.success(&window, done, done - sent),

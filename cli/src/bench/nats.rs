@@ -32,9 +32,21 @@ const SUBSCRIPTION_CAPACITY: usize = 1 << 20;
 /// what one 256 KiB read of the hubwire subscriber holds at 16 B).
 const COUNT_BATCH: u64 = 8192;
 
+/// The CA that `tls://` NATS URLs are dialled trusting (`hubwire bench pubsub --tls DIR`).
+static TRUSTED_CA: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Dial `tls://` NATS URLs trusting `ca` (set once per run).
+pub(super) fn trust(ca: std::path::PathBuf) {
+    let _ = TRUSTED_CA.set(ca);
+}
+
 /// A client of `url`; `troubles` counts its slow-consumer and disconnect events.
 async fn connect(url: &str, troubles: Arc<AtomicU64>) -> Result<Client, Failure> {
-    ConnectOptions::new()
+    let mut options = ConnectOptions::new();
+    if let (Some(ca), true) = (TRUSTED_CA.get(), url.starts_with("tls://")) {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    options
         .connection_timeout(PATIENCE)
         .subscription_capacity(SUBSCRIPTION_CAPACITY)
         .event_callback(move |event| {

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use hubwire_actors::hub::HubLimits;
 use hubwire_core::protocol::{kind, Envelope, Headers, MessageFlags, Ping, Publish};
 use hubwire_core::pubsub::Channel;
@@ -30,11 +30,12 @@ use tokio::sync::watch;
 
 use super::hub::InProcessServer;
 use super::probe::{await_probe, Prober};
-use super::raw_client::{cannot_connect, pattern, pongs, Conn};
+use super::raw_client::{cannot_connect, pattern, pongs, Conn, Over};
 use super::side_by_side::{
-    body, on_client_runtime, side_by_side, Ends, Row, SideBySideArgs, Timing, DRAIN_IDLE, PATIENCE,
+    on_client_runtime, side_by_side, Ends, Row, SideBySideArgs, Timing, DRAIN_IDLE, PATIENCE,
 };
 use super::stats::{thousands, Report, Window};
+use super::wire::{bodies, wire_line, Payload, WireMeter};
 use super::{Failure, EXIT_USAGE};
 
 /// Publishes written between two PINGs (NATS: between two flushes).
@@ -61,6 +62,15 @@ pub struct PubsubArgs {
     /// side with the same client.
     #[arg(long)]
     pub via_nats: bool,
+    /// Compression and payload of the hubwire side (NATS has no compression for clients).
+    #[command(flatten)]
+    pub wire: super::wire::WireArgs,
+    /// Run the hub's side over TLS with certificates in DIR (`ca.pem`, `cert.pem`, `key.pem`,
+    /// made for localhost and 127.0.0.1 if missing); a tls:// --nats URL is dialled trusting
+    /// the same `ca.pem` (start nats-server with `--tls --tlscert DIR/cert.pem --tlskey
+    /// DIR/key.pem`).
+    #[arg(long, value_name = "DIR")]
+    pub tls: Option<std::path::PathBuf>,
 }
 
 /// `P-S` as a [`Shape`] of at least one publisher and one subscriber.
@@ -113,6 +123,8 @@ pub(super) struct PubsubRun {
     pub received_in_window: u64,
     /// Subscribers told they were too slow, or cut off.
     pub slow_consumers: u64,
+    /// TCP bytes to and from the hub inside the window, both directions, where measured.
+    pub wire_bytes: Option<super::wire::Wire>,
 }
 
 impl PubsubRun {
@@ -225,9 +237,26 @@ impl<T: Tally> Subscribers<T> {
 
 /// An in-process hub (default limits) on 127.0.0.1, stopped when dropped.
 pub(super) fn start_hub() -> Result<(InProcessServer, SocketAddr), Failure> {
-    let listen = Address::tcp(([127, 0, 0, 1], 0).into());
-    let server = InProcessServer::start(listen, Box::new(|b| Ok(b.hub(HubLimits::default()))))
-        .map_err(|e| Failure::new(1, e))?;
+    start_hub_with(Vec::new(), None)
+}
+
+/// [`start_hub`] allowing `compression`, and listening on `tls://` with `tls` if given.
+pub(super) fn start_hub_with(
+    compression: Vec<hubwire_core::compression::Algorithm>,
+    tls: Option<&super::wire::TlsFiles>,
+) -> Result<(InProcessServer, SocketAddr), Failure> {
+    let listen: Address = match tls {
+        Some(_) => "tls://127.0.0.1:0".parse().expect("a valid address"),
+        None => Address::tcp(([127, 0, 0, 1], 0).into()),
+    };
+    let config = hubwire_core::Config {
+        listen: vec![listen],
+        compression,
+        tls: tls.map(super::wire::TlsFiles::server),
+        ..hubwire_core::Config::default()
+    };
+    let hub: super::hub::Routes = Box::new(|b| Ok(b.hub(HubLimits::default())));
+    let server = InProcessServer::with_config(config, hub).map_err(|e| Failure::new(1, e))?;
     let addr = server
         .address
         .socket_addr()
@@ -310,11 +339,29 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
     if args.via_nats {
         return bench_pubsub_via_nats(args, timing).await;
     }
-    let (server, addr) = start_hub()?;
+    let tls = match &args.tls {
+        Some(dir) => Some(super::wire::certificates(dir)?),
+        None => None,
+    };
+    let over = Over {
+        compression: args.wire.compression.algorithms(),
+        tls: tls
+            .as_ref()
+            .map(super::wire::TlsFiles::client)
+            .transpose()?,
+    };
+    #[cfg(feature = "nats-bench")]
+    if let Some(tls) = &tls {
+        super::nats::trust(tls.ca.clone());
+    }
+    let (server, addr) = start_hub_with(over.compression.clone(), tls.as_ref())?;
     println!(
-        "bench pubsub: hub at tcp://{addr} (in-process, {} I/O threads){}; {} s measured after {} s \
+        "bench pubsub: hub at {}://{addr} (compression {:?}, payload {:?}) (in-process, {} I/O threads){}; {} s measured after {} s \
          warmup; a PING every {FLUSH_EVERY} publishes, at most {MAX_UNFLUSHED} unanswered; \
          {} client threads",
+        if tls.is_some() { "tls" } else { "tcp" },
+        args.wire.compression,
+        args.wire.payload,
         server.io_threads,
         args.run
             .nats
@@ -326,14 +373,27 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
     );
     let mut rows = Vec::new();
     let mut received = 0;
+    let payload = args.wire.payload;
     for &size in &args.sizes {
         let shapes = args.shape.map_or(SHAPES.to_vec(), |one| vec![one]);
         for shape in shapes {
+            let over = over.clone();
+            let sent = Sent {
+                size,
+                payload,
+                over,
+                meter: Some(addr.port()),
+            };
             let hub = on_client_runtime(args.run.client_threads, move |subscribers| {
-                hub_pubsub(subscribers, Ends::one(addr), shape, size, timing)
+                hub_pubsub_over(subscribers, Ends::one(addr), shape, sent, timing)
             })
             .await?;
+            let wire = hub.wire_bytes;
             received += hub.received_in_window;
+            println!(
+                "{}",
+                wire_line(wire, hub.received_in_window, "message received")
+            );
             let nats = match &args.run.nats {
                 Some(url) => Some(
                     nats_pubsub(
@@ -470,6 +530,36 @@ pub(super) async fn hub_pubsub(
     size: usize,
     timing: Timing,
 ) -> Result<PubsubRun, Failure> {
+    let sent = Sent {
+        size,
+        payload: Payload::Letters,
+        over: Over::default(),
+        meter: None,
+    };
+    hub_pubsub_over(subscriber_runtime, ends, shape, sent, timing).await
+}
+
+/// What publishers send, and how every client reaches the hub.
+#[derive(Debug, Clone)]
+pub(super) struct Sent {
+    /// Body bytes.
+    pub size: usize,
+    /// What the bodies hold.
+    pub payload: Payload,
+    /// TLS and compression.
+    pub over: Over,
+    /// The hub's port, to measure the bytes on the wire at.
+    pub meter: Option<u16>,
+}
+
+/// [`hub_pubsub`] with the bodies and the connections of `sent`.
+pub(super) async fn hub_pubsub_over(
+    subscriber_runtime: Handle,
+    ends: Ends<SocketAddr>,
+    shape: Shape,
+    sent: Sent,
+    timing: Timing,
+) -> Result<PubsubRun, Failure> {
     let expected = Arc::new(AtomicU64::new(u64::MAX));
     let prober = match ends.across() {
         true => Some(Prober::start(ends.near).await?),
@@ -478,8 +568,11 @@ pub(super) async fn hub_pubsub(
     let mut subscribers = Subscribers::new(subscriber_runtime);
     for _ in 0..shape.subscribers {
         let expected = expected.clone();
+        let over = sent.over.clone();
         let setup = move || async move {
-            let mut conn = Conn::connect(ends.far).await.map_err(cannot_connect)?;
+            let mut conn = Conn::connect_over(ends.far, &over)
+                .await
+                .map_err(cannot_connect)?;
             let channel = pattern(PUBSUB_CHANNEL)?;
             conn.subscribe(channel).await.map_err(cannot_connect)?;
             if ends.across() {
@@ -492,46 +585,64 @@ pub(super) async fn hub_pubsub(
     }
     let mut publishers = Vec::new();
     for _ in 0..shape.publishers {
-        publishers.push(Conn::connect(ends.near).await.map_err(cannot_connect)?);
+        let conn = Conn::connect_over(ends.near, &sent.over).await;
+        publishers.push(conn.map_err(cannot_connect)?);
     }
     drop(prober);
     let window = timing.window();
+    let meter = WireMeter::start(window, sent.meter);
     subscribers.start(window);
     let publishers: Vec<_> = publishers
         .into_iter()
-        .map(|conn| tokio::spawn(hub_publisher(conn, size, window)))
+        .map(|conn| tokio::spawn(hub_publisher(conn, bodies(sent.payload, sent.size), window)))
         .collect();
     let mut published = 0;
+    let mut done = Vec::new();
     for one in publishers {
-        published += one
+        let (count, conn) = one
             .await
             .map_err(|e| Failure::new(1, format!("a publisher failed: {e}")))?
             .map_err(|e| Failure::new(1, format!("a publisher: {e}")))?;
+        published += count;
+        done.push(conn);
     }
+    let wire_bytes = meter.bytes().await;
     expected.store(published, Ordering::SeqCst);
     let mut run = subscribers.finish().await?;
     run.published = published;
+    run.wire_bytes = wire_bytes;
+    drop(done);
     Ok(run)
 }
 
 /// Publishes batches of [`FLUSH_EVERY`] and a PING until the window closes, keeping at most
 /// [`MAX_UNFLUSHED`] PINGs unanswered; returns the publishes acknowledged.
-async fn hub_publisher(mut conn: Conn, size: usize, window: Window) -> std::io::Result<u64> {
-    let publish = Publish {
-        channel: Channel::parse(PUBSUB_CHANNEL).map_err(std::io::Error::other)?,
-        flags: MessageFlags::NONE,
-        reply_to: None,
-        headers: Headers::new(),
-        body: body(size),
-    };
+async fn hub_publisher(
+    mut conn: Conn,
+    bodies: Vec<Bytes>,
+    window: Window,
+) -> std::io::Result<(u64, Conn)> {
+    let channel = Channel::parse(PUBSUB_CHANNEL).map_err(std::io::Error::other)?;
+    let publishes: Vec<Publish> = bodies
+        .into_iter()
+        .map(|body| Publish {
+            channel: channel.clone(),
+            flags: MessageFlags::NONE,
+            reply_to: None,
+            headers: Headers::new(),
+            body,
+        })
+        .collect();
     let (mut batches, mut unanswered) = (0u64, 0usize);
+    let mut turn = 0;
     let mut out = BytesMut::new();
     while window.open(Instant::now()) {
         out.clear();
         for _ in 0..FLUSH_EVERY {
-            publish
+            publishes[turn % publishes.len()]
                 .write_frame(&mut out)
                 .map_err(std::io::Error::other)?;
+            turn += 1;
         }
         Ping { nonce: batches }
             .write_frame(&mut out)
@@ -546,7 +657,8 @@ async fn hub_publisher(mut conn: Conn, size: usize, window: Window) -> std::io::
     while unanswered > 0 {
         unanswered -= pongs(&mut conn).await?;
     }
-    Ok(batches * FLUSH_EVERY)
+    // The connection is handed back, to close after the bytes on the wire are sampled.
+    Ok((batches * FLUSH_EVERY, conn))
 }
 
 /// Counts MESSAGEs until it has `expected` (known once the publishers are done) or, after the

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::bench::rpc::rpc_rows;
-use crate::bench::side_by_side::{ratio, side_by_side, SideBySideArgs};
+use crate::bench::side_by_side::{body, ratio, side_by_side, SideBySideArgs};
 use crate::bench::stats::{thousands, Report};
 use crate::bench::{BenchArgs, BenchMode};
 use crate::{Cli, Command};
@@ -15,6 +15,7 @@ fn run(published: u64, received: u64, in_window: u64) -> PubsubRun {
         received,
         received_in_window: in_window,
         slow_consumers: 0,
+        wire_bytes: None,
     }
 }
 
@@ -46,7 +47,8 @@ fn the_rate_counts_only_what_arrived_inside_the_window() {
             published: 6,
             received: 8,
             received_in_window: 5,
-            slow_consumers: 1
+            slow_consumers: 1,
+            wire_bytes: None,
         }
     );
 }

@@ -234,12 +234,19 @@ async fn load_queued(
             .await
             .map_err(store_failure)?;
     }
-    let clients = hub::connect(&server.server.address, plan.clients, CALL_TIMEOUT, None)
-        .await
-        .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
+    let clients = hub::connect(
+        &server.server.address,
+        plan.clients,
+        CALL_TIMEOUT,
+        None,
+        Vec::new(),
+    )
+    .await
+    .map_err(|e| Failure::new(EXIT_CANNOT_CONNECT, e.to_string()))?;
     let window = plan.window();
     let gate = gate_at.map(|limit| keep_backlog(server.admin.clone(), QUEUE, limit, window));
     let calls = Calls {
+        bodies: Vec::new().into(),
         route: QUEUE.into(),
         body: request_body("echo", plan.size),
         expect: Expect::Queued,
@@ -420,13 +427,14 @@ pub(super) async fn bench_queue(args: &QueueArgs) -> Result<Report, Failure> {
 
     println!("\n1. request floor");
     let echo = Calls {
+        bodies: Vec::new().into(),
         route: "echo".into(),
         body: request_body("echo", plan.size),
         expect: Expect::Echo,
         timeout: CALL_TIMEOUT,
         gate: None,
     };
-    let floor = run_hub_in_process(&plan, &echo).await?;
+    let floor = run_hub_in_process(&plan, &echo, Vec::new()).await?;
     print!("{}", floor.lines());
 
     let durable = run_queued(StoreKind::Redb, &plan, args.workers, false, None).await?;

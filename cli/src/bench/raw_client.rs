@@ -6,11 +6,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use hubwire_core::compression::Algorithm;
+use hubwire_core::net::DialOptions;
 use hubwire_core::protocol::{
     decode_frame, kind, Envelope, Frame, Hello, Ping, Subscribe, PROTOCOL_VERSION,
 };
 use hubwire_core::pubsub::Pattern;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use hubwire_core::stream::{handshake, HandshakeOffer};
+use hubwire_core::tls::TlsClient;
+use hubwire_core::Address;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::side_by_side::PATIENCE;
@@ -19,14 +24,70 @@ use super::{Failure, EXIT_CANNOT_CONNECT};
 /// Bytes a subscriber asks the socket for at once.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// A connection's byte stream: a TCP socket, or TLS, compression or both over one.
+pub(super) trait Link: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Link for T {}
+
+/// How a bench client reaches the hub beyond a plain TCP socket.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Over {
+    /// Compression to offer (the hub allows the same).
+    pub compression: Vec<Algorithm>,
+    /// TLS, trusting this (the hub is dialled as `tls://localhost:PORT`).
+    pub tls: Option<TlsClient>,
+}
+
 /// One raw-frame connection to the hub: a socket and what has been read but not yet decoded.
 pub(super) struct Conn {
     /// Written to directly: publishers batch frames into one buffer per write.
-    pub stream: TcpStream,
+    pub stream: Box<dyn Link>,
     buf: BytesMut,
 }
 
 impl Conn {
+    /// Connects over `over` and completes the CONN handshake (and COMPRESS, if asked for).
+    pub async fn connect_over(addr: SocketAddr, over: &Over) -> std::io::Result<Conn> {
+        if over.compression.is_empty() && over.tls.is_none() {
+            return Conn::connect(addr).await;
+        }
+        let address: Address = match &over.tls {
+            Some(_) => format!("tls://localhost:{}", addr.port()),
+            None => format!("tcp://{addr}"),
+        }
+        .parse()
+        .map_err(std::io::Error::other)?;
+        let dial = DialOptions {
+            connect_timeout: PATIENCE,
+            tls: over.tls.clone(),
+            ..DialOptions::default()
+        };
+        let stream = hubwire_core::net::dial(&address, &dial)
+            .await
+            .map_err(|e| e.into_io())?;
+        let (rd, wr) = tokio::io::split(stream);
+        let hello = hello();
+        let offer = HandshakeOffer {
+            credentials: None,
+            compression: &over.compression,
+        };
+        let done = tokio::time::timeout(PATIENCE, handshake(rd, wr, &hello, offer, 1 << 24, "hub"))
+            .await
+            .map_err(|_| std::io::Error::other("handshake timed out"))?
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        if done.compression.is_none() && !over.compression.is_empty() {
+            return Err(std::io::Error::other(
+                "the hub did not agree to compression",
+            ));
+        }
+        let mut buf = done.buf;
+        buf.reserve(READ_CHUNK);
+        Ok(Conn {
+            stream: Box::new(tokio::io::join(done.rd, done.wr)),
+            buf,
+        })
+    }
+
     /// Connects and completes the CONN handshake.
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
         let stream = tokio::time::timeout(PATIENCE, TcpStream::connect(addr))
@@ -34,16 +95,10 @@ impl Conn {
             .map_err(|_| std::io::Error::other("connect timed out"))??;
         stream.set_nodelay(true)?;
         let mut conn = Conn {
-            stream,
+            stream: Box::new(stream),
             buf: BytesMut::with_capacity(READ_CHUNK),
         };
-        let hello = Hello {
-            version: PROTOCOL_VERSION,
-            agent: "hubwire-bench".into(),
-            max_frame: 1 << 24,
-            max_in_flight: 0,
-        };
-        conn.send_envelope(&hello).await?;
+        conn.send_envelope(&hello()).await?;
         match conn.next_frame(PATIENCE).await? {
             Some(frame) if frame.kind == kind::CONN => Ok(conn),
             other => Err(std::io::Error::other(format!("no CONN answer: {other:?}"))),
@@ -107,6 +162,15 @@ impl Conn {
             }
         }
         Err(std::io::Error::other(closed.to_owned()))
+    }
+}
+
+fn hello() -> Hello {
+    Hello {
+        version: PROTOCOL_VERSION,
+        agent: "hubwire-bench".into(),
+        max_frame: 1 << 24,
+        max_in_flight: 0,
     }
 }
 

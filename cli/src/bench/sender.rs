@@ -486,13 +486,14 @@ pub(super) async fn bench_sender(args: &SenderArgs) -> Result<Report, Failure> {
 
     println!("\n1. request floor (one client connection per producer)");
     let echo = Calls {
+        bodies: Vec::new().into(),
         route: "echo".into(),
         body: request_body("echo", plan.size),
         expect: Expect::Echo,
         timeout: CALL_TIMEOUT,
         gate: None,
     };
-    let floor = run_hub_in_process(&plan, &echo).await?;
+    let floor = run_hub_in_process(&plan, &echo, Vec::new()).await?;
     print!("{}", floor.lines());
 
     let gate_at = (args.backlog > 0).then_some(args.backlog);

@@ -130,6 +130,7 @@ async fn short_runs_of_floor_and_hubwire_complete_requests() {
             route: "echo".into(),
             timeout: 5.0,
             tls: crate::TlsArgs::default(),
+            wire: Default::default(),
         };
         let hub = bench_request(&request).await.unwrap();
         assert!(hub.completed > 0, "{transport:?}: {hub:?}");

@@ -22,7 +22,9 @@ use crate::protocol::{
     decode_datagram, kind, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Headers,
     Hello, Ping, Pong, ProtocolError, Request, Response, LENGTH_BYTES, PROTOCOL_VERSION,
 };
-use crate::stream::{exchange_hello_as, read_one_frame, HandshakeError, Outbound};
+use crate::stream::{
+    handshake, read_one_frame, HandshakeError, HandshakeOffer, Handshaken, Outbound,
+};
 
 /// Bytes read per read call at least.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -183,27 +185,34 @@ pub(crate) async fn open<S>(
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (rd, wr) = tokio::io::split(stream);
     let hello = Hello {
         version: PROTOCOL_VERSION,
         agent: options.agent.clone(),
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    let credentials = options.credentials.as_ref();
-    let max_frame = options.max_frame;
-    let (server, buf) =
-        exchange_hello_as(&mut rd, &mut wr, &hello, credentials, max_frame, "server")
-            .await
-            .map_err(|e| match e {
-                HandshakeError::Refused { code, message } => CallError::Remote { code, message },
-                // Not connected yet, so not sent: the same failure as a refused connect.
-                HandshakeError::Lost(source) => CallError::Connect {
-                    address: address.clone(),
-                    source,
-                },
-                HandshakeError::Protocol(e) => CallError::from(e),
-            })?;
+    let offer = HandshakeOffer {
+        credentials: options.credentials.as_ref(),
+        compression: crate::compression::offer_for(address, &options.compression),
+    };
+    let Handshaken {
+        hello: server,
+        rd,
+        wr,
+        buf,
+        ..
+    } = handshake(rd, wr, &hello, offer, options.max_frame, "server")
+        .await
+        .map_err(|e| match e {
+            HandshakeError::Refused { code, message } => CallError::Remote { code, message },
+            // Not connected yet, so not sent: the same failure as a refused connect.
+            HandshakeError::Lost(source) => CallError::Connect {
+                address: address.clone(),
+                source,
+            },
+            HandshakeError::Protocol(e) => CallError::from(e),
+        })?;
     let pending = Arc::new(Pending::default());
     let outbound = Arc::new(Outbound::default());
     tokio::spawn(write_loop(wr, outbound.clone(), pending.clone()));

@@ -1,5 +1,6 @@
 //! How a client connects and how long it waits.
 
+use crate::compression::Algorithm;
 use std::time::Duration;
 
 use crate::auth::Credentials;
@@ -29,6 +30,10 @@ pub struct ClientOptions {
     /// A user name and password, or a token, sent in AUTH right after CONN, for a server that
     /// has users (`docs/security.md`). Default: none.
     pub credentials: Option<Credentials>,
+    /// Compression to offer the server, in this side's order of preference
+    /// (`docs/compression.md`); the server picks one it allows, or none. Not offered over
+    /// `ws://` and `wss://`, nor over UDP. Default: none.
+    pub compression: Vec<Algorithm>,
 }
 
 impl ClientOptions {
@@ -54,6 +59,7 @@ impl Default for ClientOptions {
             udp_resend_every: Duration::from_millis(100),
             tls: None,
             credentials: None,
+            compression: Vec::new(),
         }
     }
 }

@@ -208,6 +208,10 @@ pub struct Config {
     pub auth_failure_max_delay: Duration,
     /// Failing addresses remembered at most (the least recent is forgotten). Default: 10,000.
     pub auth_failure_addresses: usize,
+    /// Compression of stream connections (`docs/compression.md`): the algorithms (`"zstd"`,
+    /// `"gzip"`) this server agrees to when a client offers them, in its order of preference;
+    /// a hub also offers them on the bridges it dials. Not over WebSocket. Default: none (off).
+    pub compression: Vec<crate::compression::Algorithm>,
     /// Free-form settings handed to the application's own code. Default: `{}`.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -272,6 +276,7 @@ impl Default for Config {
             auth_failure_delay: Duration::from_millis(100),
             auth_failure_max_delay: Duration::from_secs(10),
             auth_failure_addresses: 10_000,
+            compression: Vec::new(),
             extra: serde_json::Map::new(),
         }
     }

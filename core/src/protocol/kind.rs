@@ -21,6 +21,9 @@ pub const ENQUEUE: u16 = 6;
 pub const AUTH: u16 = 7;
 /// Server to client: the AUTH was accepted, and as whom (payload: [`crate::protocol::AuthOk`]).
 pub const AUTH_OK: u16 = 8;
+/// Both ways, right after CONN: the client's offer of compression algorithms, the server's
+/// choice (payload: [`crate::protocol::Compress`]).
+pub const COMPRESS: u16 = 9;
 
 /// A call to a route (payload: [`crate::protocol::Request`]).
 pub const REQUEST: u16 = 16;
@@ -103,6 +106,7 @@ pub fn name(kind: u16) -> &'static str {
         ENQUEUE => "ENQUEUE",
         AUTH => "AUTH",
         AUTH_OK => "AUTH_OK",
+        COMPRESS => "COMPRESS",
         REQUEST => "REQUEST",
         RESPONSE => "RESPONSE",
         ERROR => "ERROR",

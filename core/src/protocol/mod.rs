@@ -14,6 +14,7 @@
 mod auth;
 mod bridge;
 mod call;
+mod compress;
 mod envelope;
 mod error_code;
 mod frame;
@@ -31,6 +32,7 @@ pub use bridge::{
     BridgeProof, BridgeResync, Nonce, MAX_HOPS, NONCE_BYTES,
 };
 pub use call::{peek_request_id, Request, Response};
+pub use compress::Compress;
 pub use envelope::{Cancel, Disconnect, Envelope, ErrorFrame, Hello, Ping, Pong, PROTOCOL_VERSION};
 pub use error_code::ErrorCode;
 pub use frame::{decode_datagram, decode_frame, Frame, FrameCodec, HEADER_BYTES, LENGTH_BYTES};

@@ -43,6 +43,8 @@ mod auth_tests;
 #[cfg(test)]
 mod bridge_end_tests;
 #[cfg(test)]
+mod compress_tests;
+#[cfg(test)]
 mod hub_side_tests;
 #[cfg(test)]
 mod phase_tests;
@@ -57,4 +59,7 @@ pub use datagram::on_datagram;
 pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep, MAX_OWN_INBOXES};
 pub use phase::{abandoned_request, Phase, Wind};
 pub use refusal::{InFlightScope, RequestRefusal};
-pub use server::{answer_hello, unknown_kind, Close, ServerSession, Serves, SessionLimits, Step};
+pub use server::{
+    answer_hello, unknown_kind, Close, CompressionSwitch, ServerSession, Serves, SessionLimits,
+    Step,
+};

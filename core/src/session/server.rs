@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 
 use crate::auth::{AuthFailure, Credentials};
+use crate::compression::{self, Algorithm};
 use crate::protocol::{
-    kind, Auth, AuthOk, Cancel, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello, Ping,
-    PROTOCOL_VERSION,
+    kind, Auth, AuthOk, Cancel, Compress, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame,
+    Hello, Ping, PROTOCOL_VERSION,
 };
 use crate::stream::MIN_PEER_MAX_FRAME;
 
@@ -74,8 +75,30 @@ pub enum Step {
     /// [`on_authenticated`](ServerSession::on_authenticated). Frames that come before the
     /// answer close the connection.
     Authenticate(Credentials),
+    /// A COMPRESS right after CONN: write `answer` (this server's COMPRESS) and, if an
+    /// algorithm was chosen, compress both directions from the byte offsets given.
+    Compress {
+        /// This server's COMPRESS frame, naming the algorithm chosen (or none).
+        answer: Bytes,
+        /// The algorithm and where each direction switches, if one was chosen.
+        switch: Option<CompressionSwitch>,
+    },
     /// Close the connection.
     Close(Close),
+}
+
+/// Where a connection's compression starts (protocol.md section 5, "Compression").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionSwitch {
+    /// The algorithm chosen.
+    pub algorithm: Algorithm,
+    /// The peer's bytes are compressed from this offset of what it sent (the byte after its
+    /// COMPRESS frame).
+    pub read_from: u64,
+    /// This server's bytes are compressed from this offset of what it writes (the byte after
+    /// its COMPRESS answer: the driver writes nothing but the CONN and COMPRESS answers
+    /// before it).
+    pub write_from: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +134,14 @@ pub struct ServerSession {
     pub(super) phase: Phase,
     /// The peer has finished sending: close once the last reply is written.
     pub(super) read_closed: bool,
+    /// The algorithms this server compresses with, in its order of preference (empty: off).
+    compression: Vec<Algorithm>,
+    /// Bytes of the frames read so far (where the peer's compression would start).
+    bytes_in: u64,
+    /// The length of this server's CONN, once sent.
+    welcome_len: u64,
+    /// The last frame was CONN: a COMPRESS may come now, and only now.
+    just_welcomed: bool,
 }
 
 /// This server's answer to a CONN: its own CONN, or why it refuses the connection.
@@ -182,7 +213,17 @@ impl ServerSession {
             last_activity: now,
             phase: Phase::Running,
             read_closed: false,
+            compression: Vec::new(),
+            bytes_in: 0,
+            welcome_len: 0,
+            just_welcomed: false,
         }
+    }
+
+    /// Offers compression with `algorithms`, in this server's order of preference, to a peer
+    /// that asks for it with COMPRESS (none: the answer is always "none").
+    pub fn allow_compression(&mut self, algorithms: Vec<Algorithm>) {
+        self.compression = algorithms;
     }
 
     /// The server has users and this peer is not authenticated yet (its TLS certificate did
@@ -259,6 +300,11 @@ impl ServerSession {
     /// One frame from the peer, read at `now`.
     pub fn on_frame(&mut self, frame: Frame, now: Instant) -> Step {
         self.last_activity = now;
+        self.bytes_in += 6 + frame.payload.len() as u64;
+        let just_welcomed = std::mem::take(&mut self.just_welcomed);
+        if frame.kind == kind::COMPRESS && self.state == State::Open {
+            return self.on_compress(&frame, just_welcomed);
+        }
         match self.state {
             State::Closed => Step::Nothing,
             State::AwaitingHello => self.on_hello(frame),
@@ -283,13 +329,41 @@ impl ServerSession {
         match answer_hello(&hello, &self.agent, limits.max_frame, limits.max_in_flight) {
             Ok(answer) => {
                 self.state = State::Open;
+                let answer = encode(&answer);
+                self.welcome_len = answer.len() as u64;
+                self.just_welcomed = true;
                 Step::Welcome {
-                    answer: encode(&answer),
+                    answer,
                     peer_max_frame: hello.max_frame as usize,
                 }
             }
             Err((code, message)) => self.fail(code, message),
         }
+    }
+
+    /// A COMPRESS: only as the frame right after CONN (before AUTH), where both sides know
+    /// exactly where the compressed bytes start.
+    fn on_compress(&mut self, frame: &Frame, just_welcomed: bool) -> Step {
+        if !just_welcomed {
+            let message = "COMPRESS must come right after CONN: compression is chosen once, \
+                           before any other frame"
+                .to_owned();
+            return self.fail(ErrorCode::Protocol, message);
+        }
+        let offer = match Compress::from_frame(frame) {
+            Ok(offer) => offer,
+            Err(e) => return self.fail(e.code(), format!("bad COMPRESS: {e}")),
+        };
+        let chosen = compression::choose(&offer.algorithms, &self.compression);
+        let answer = encode(&Compress {
+            algorithms: chosen.iter().map(|a| a.name().to_owned()).collect(),
+        });
+        let switch = chosen.map(|algorithm| CompressionSwitch {
+            algorithm,
+            read_from: self.bytes_in,
+            write_from: self.welcome_len + answer.len() as u64,
+        });
+        Step::Compress { answer, switch }
     }
 
     fn on_open_frame(&mut self, frame: Frame) -> Step {

@@ -280,7 +280,11 @@ proptest! {
                 Step::PubSub(_) | Step::Bridge(_) => {
                     prop_assert!(welcomed && hub, "pub/sub and bridges: a hub's, after CONN")
                 }
-                Step::Request(_) | Step::Cancel(_) | Step::Ping(_) | Step::Authenticate(_) => {
+                Step::Request(_)
+                | Step::Cancel(_)
+                | Step::Ping(_)
+                | Step::Authenticate(_)
+                | Step::Compress { .. } => {
                     prop_assert!(welcomed, "nothing is served before CONN")
                 }
                 Step::Refuse(_) => prop_assert!(false, "requests are refused only when stopping"),

@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{SpokeError, SpokeOptions};
 use crate::protocol::{Hello, PROTOCOL_VERSION};
-use crate::stream::{exchange_hello_as, FrameBatches, HandshakeError, Outbound};
+use crate::stream::{self, FrameBatches, HandshakeError, HandshakeOffer, Handshaken, Outbound};
 use crate::Address;
 
 /// The read half of a link's stream, whatever the transport.
@@ -102,17 +102,24 @@ async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let (rd, mut wr) = tokio::io::split(stream);
-    let mut rd: LinkReader = Box::new(rd);
+    let (rd, wr) = tokio::io::split(stream);
     let hello = Hello {
         version: PROTOCOL_VERSION,
         agent: options.agent.clone(),
         max_frame: options.max_frame as u32,
         max_in_flight: 0,
     };
-    let credentials = options.credentials.as_ref();
-    let max_frame = options.max_frame;
-    let (hub, buf) = exchange_hello_as(&mut rd, &mut wr, &hello, credentials, max_frame, "hub")
+    let offer = HandshakeOffer {
+        credentials: options.credentials.as_ref(),
+        compression: crate::compression::offer_for(address, &options.compression),
+    };
+    let Handshaken {
+        hello: hub,
+        rd,
+        wr,
+        buf,
+        ..
+    } = stream::handshake(rd, wr, &hello, offer, options.max_frame, "hub")
         .await
         .map_err(|e| match e {
             HandshakeError::Refused { code, message } => SpokeError::Handshake { code, message },
@@ -122,6 +129,7 @@ where
             },
             HandshakeError::Protocol(e) => SpokeError::from(e),
         })?;
+    let rd: LinkReader = Box::new(rd);
     let outbound = Arc::new(Outbound::default());
     let writes = outbound.clone();
     let writer = tokio::spawn(async move {

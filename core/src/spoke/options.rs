@@ -1,5 +1,6 @@
 //! How a spoke connects, reconnects and checks that its hub is alive.
 
+use crate::compression::Algorithm;
 use std::time::Duration;
 
 use crate::auth::Credentials;
@@ -41,6 +42,10 @@ pub struct SpokeOptions {
     /// A user name and password, or a token, sent in AUTH right after CONN, for a hub that
     /// has users (`docs/security.md`). Default: none.
     pub credentials: Option<Credentials>,
+    /// Compression to offer the hub, in this side's order of preference
+    /// (`docs/compression.md`); the hub picks one it allows, or none. Not offered over `ws://`
+    /// and `wss://`. Default: none.
+    pub compression: Vec<Algorithm>,
 }
 
 impl SpokeOptions {
@@ -70,6 +75,7 @@ impl Default for SpokeOptions {
             subscriber_capacity: DEFAULT_SUBSCRIBER_CAPACITY,
             tls: None,
             credentials: None,
+            compression: Vec::new(),
         }
     }
 }

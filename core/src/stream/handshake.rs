@@ -5,9 +5,10 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::auth::Credentials;
+use crate::compression::{Algorithm, CompressingWriter, DecompressingReader, Switch};
 use crate::protocol::{
-    decode_frame, kind, Auth, AuthOk, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame, Hello,
-    ProtocolError, PROTOCOL_VERSION,
+    decode_frame, kind, Auth, AuthOk, Compress, Disconnect, Envelope, ErrorCode, ErrorFrame, Frame,
+    Hello, ProtocolError, PROTOCOL_VERSION,
 };
 
 /// Bytes read at a time while waiting for the peer's CONN.
@@ -138,20 +139,106 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let offer = HandshakeOffer {
+        credentials,
+        compression: &[],
+    };
+    // Without compression the halves pass bytes through and hold none of their own.
+    let done = handshake(rd, wr, ours, offer, max_frame, peer).await?;
+    Ok((done.hello, done.buf))
+}
+
+/// What a client asks for in its handshake beyond its CONN.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HandshakeOffer<'a> {
+    /// Credentials for an AUTH.
+    pub credentials: Option<&'a Credentials>,
+    /// The compression algorithms to offer, in this side's order of preference (empty: none
+    /// is asked for, and no COMPRESS is sent).
+    pub compression: &'a [Algorithm],
+}
+
+/// A client's finished handshake.
+#[derive(Debug)]
+pub struct Handshaken<R, W> {
+    /// The peer's CONN.
+    pub hello: Hello,
+    /// The read half: decompressing if compression was agreed.
+    pub rd: DecompressingReader<R>,
+    /// The write half: compressing if compression was agreed.
+    pub wr: CompressingWriter<W>,
+    /// Bytes already read from `rd` after the handshake (frames to handle first).
+    pub buf: BytesMut,
+    /// The algorithm agreed on, if any.
+    pub compression: Option<Algorithm>,
+}
+
+/// The client side of the handshake (protocol.md section 5): CONN, then COMPRESS when
+/// `offer` has algorithms (its answer read before anything else is sent, since the bytes after
+/// it are compressed), then AUTH when it has credentials.
+pub async fn handshake<R, W>(
+    mut rd: R,
+    mut wr: W,
+    ours: &Hello,
+    offer: HandshakeOffer<'_>,
+    max_frame: usize,
+    peer: &str,
+) -> Result<Handshaken<R, W>, HandshakeError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let offers = !offer.compression.is_empty();
+    let auth = offer.credentials.map(|credentials| Auth {
+        credentials: credentials.clone(),
+    });
     let mut first_write = BytesMut::new();
     ours.write_frame(&mut first_write)?;
-    if let Some(credentials) = credentials {
-        let auth = Auth {
-            credentials: credentials.clone(),
-        };
+    if offers {
+        Compress {
+            algorithms: offer
+                .compression
+                .iter()
+                .map(|a| a.name().to_owned())
+                .collect(),
+        }
+        .write_frame(&mut first_write)?;
+    } else if let Some(auth) = &auth {
         auth.write_frame(&mut first_write)?;
     }
     wr.write_all(&first_write)
         .await
         .map_err(HandshakeError::Lost)?;
-    let (theirs, mut buf) = read_hello(rd, max_frame, peer).await?;
-    if credentials.is_some() {
-        let answer = read_one_frame(rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
+    let (hello, mut buf) = read_hello(&mut rd, max_frame, peer).await?;
+    let compression = if offers {
+        let answer = read_one_frame(&mut rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
+        read_choice(&answer, offer.compression, peer)?
+    } else {
+        None
+    };
+    let (mut rd, mut wr) = match compression {
+        Some(algorithm) => {
+            let compressed = |e: crate::compression::CompressionError| {
+                HandshakeError::Protocol(ProtocolError::Io(e.into_io()))
+            };
+            // What was read after the answer is the first of the compressed stream.
+            let rd = DecompressingReader::compressed(rd, algorithm, &buf).map_err(compressed)?;
+            buf.clear();
+            let wr = CompressingWriter::compressed(wr, algorithm).map_err(compressed)?;
+            (rd, wr)
+        }
+        None => (
+            DecompressingReader::new(rd, Switch::new()),
+            CompressingWriter::new(wr, Switch::new()),
+        ),
+    };
+    if let Some(auth) = &auth {
+        if offers {
+            let mut frame = BytesMut::new();
+            auth.write_frame(&mut frame)?;
+            wr.write_all(&frame).await.map_err(HandshakeError::Lost)?;
+        }
+        let answer = read_one_frame(&mut rd, &mut buf, max_frame, READ_CHUNK_BYTES).await?;
         match answer.kind {
             kind::AUTH_OK => {
                 let AuthOk { user } = AuthOk::from_frame(&answer)?;
@@ -173,7 +260,61 @@ where
             }
         }
     }
-    Ok((theirs, buf))
+    Ok(Handshaken {
+        hello,
+        rd,
+        wr,
+        buf,
+        compression,
+    })
+}
+
+/// The peer's answer to a COMPRESS: the algorithm it chose (one of ours) or none. A server
+/// that does not know COMPRESS answers ERROR 103 `unknown-kind`, which is none too.
+fn read_choice(
+    answer: &Frame,
+    offered: &[Algorithm],
+    peer: &str,
+) -> Result<Option<Algorithm>, HandshakeError> {
+    match answer.kind {
+        kind::COMPRESS => {
+            let Compress { algorithms } = Compress::from_frame(answer)?;
+            match algorithms.as_slice() {
+                [] => Ok(None),
+                [name] => match Algorithm::from_name(name).filter(|a| offered.contains(a)) {
+                    Some(algorithm) => Ok(Some(algorithm)),
+                    None => Err(HandshakeError::Refused {
+                        code: ErrorCode::Protocol,
+                        message: format!(
+                            "the {peer} chose compression {name:?}, which was not offered"
+                        ),
+                    }),
+                },
+                more => Err(HandshakeError::Refused {
+                    code: ErrorCode::Protocol,
+                    message: format!(
+                        "the {peer} answered COMPRESS with {} algorithms instead of one or none",
+                        more.len()
+                    ),
+                }),
+            }
+        }
+        kind::ERROR => {
+            let err = ErrorFrame::from_frame(answer)?;
+            if err.code == ErrorCode::UnknownKind && err.id.is_none() {
+                return Ok(None);
+            }
+            Err(HandshakeError::Refused {
+                code: err.code,
+                message: err.message,
+            })
+        }
+        got => Err(ProtocolError::UnexpectedKind {
+            expected: kind::COMPRESS,
+            got,
+        }
+        .into()),
+    }
 }
 
 /// Reads the peer's first frame, which must be a CONN of our protocol version.

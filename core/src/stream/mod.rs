@@ -21,7 +21,10 @@ mod loom_tests;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
 pub use gate::ReadGate;
-pub use handshake::{exchange_hello, exchange_hello_as, read_one_frame, HandshakeError};
+pub use handshake::{
+    exchange_hello, exchange_hello_as, handshake, read_one_frame, HandshakeError, HandshakeOffer,
+    Handshaken,
+};
 pub use held_wakes::hold_wakes;
 pub use ids::{BuildIdHasher, IdHasher, IdMap, IdSet};
 pub use ledger::{Refused, ReplyQueue, RequestLedger, MIN_PEER_MAX_FRAME};

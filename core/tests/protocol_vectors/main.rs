@@ -15,9 +15,9 @@ use hubwire_core::bridge::auth::{LinkParties, Role};
 use hubwire_core::bridge::{FullPart, HubId, Interest, InterestUpdate, LinkState};
 use hubwire_core::protocol::{
     decode_datagram, decode_frame, kind, peek_request_id, Auth, AuthOk, BridgeChallenge,
-    BridgeHello, BridgeMessage, BridgeProof, BridgeResync, Cancel, Disconnect, Envelope, ErrorCode,
-    ErrorFrame, Frame, Headers, Hello, Message, MessageFlags, MessageTail, Nonce, Ping, Pong,
-    ProtocolError, Publish, Refused, Request, Response, Subscribe, SubscriptionFlags,
+    BridgeHello, BridgeMessage, BridgeProof, BridgeResync, Cancel, Compress, Disconnect, Envelope,
+    ErrorCode, ErrorFrame, Frame, Headers, Hello, Message, MessageFlags, MessageTail, Nonce, Ping,
+    Pong, ProtocolError, Publish, Refused, Request, Response, Subscribe, SubscriptionFlags,
     Subscriptions, Unsubscribe, LENGTH_BYTES, PROTOCOL_VERSION,
 };
 use hubwire_core::pubsub::{Channel, Pattern};
@@ -32,10 +32,11 @@ const PROTOCOL_MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/pro
 const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 
 /// The kinds that have an envelope, each of which needs at least one valid vector.
-const ENVELOPE_KINDS: [u16; 23] = [
+const ENVELOPE_KINDS: [u16; 24] = [
     kind::CONN,
     kind::AUTH,
     kind::AUTH_OK,
+    kind::COMPRESS,
     kind::DISCONN,
     kind::PING,
     kind::PONG,
@@ -318,6 +319,20 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
             };
             decode_and_encode(name, frame, expected)
         }
+        kind::COMPRESS => {
+            f.has_exactly(&["algorithms"]);
+            let names = f
+                .get("algorithms")
+                .as_array()
+                .expect("algorithms is a list");
+            let expected = Compress {
+                algorithms: names
+                    .iter()
+                    .map(|n| n.as_str().expect("a name").to_owned())
+                    .collect(),
+            };
+            decode_and_encode(name, frame, expected)
+        }
         kind::DISCONN => {
             f.has_exactly(&["reason"]);
             let expected = Disconnect {
@@ -472,6 +487,7 @@ fn read_payload_of_kind(frame: &Frame) -> Result<(), ProtocolError> {
         kind::DISCONN => Disconnect::from_frame(frame).map(drop),
         kind::AUTH => Auth::from_frame(frame).map(drop),
         kind::AUTH_OK => AuthOk::from_frame(frame).map(drop),
+        kind::COMPRESS => Compress::from_frame(frame).map(drop),
         kind::PING => Ping::from_frame(frame).map(drop),
         kind::PONG => Pong::from_frame(frame).map(drop),
         kind::CANCEL => Cancel::from_frame(frame).map(drop),

@@ -26,6 +26,7 @@ export const ENVELOPES: Record<number, Record<string, FieldType>> = {
   [Kind.PONG]: { nonce: "u64" },
   [Kind.AUTH]: { user: { nullable: "str" }, password: { nullable: "str" }, token: { nullable: "str" } },
   [Kind.AUTH_OK]: { user: "str" },
+  [Kind.COMPRESS]: { algorithms: { list: "str" } },
   [Kind.REQUEST]: { id: "u64", route: "str", headers: "headers", body: "bin" },
   [Kind.RESPONSE]: { id: "u64", headers: "headers", body: "bin" },
   [Kind.ERROR]: { id: { nullable: "u64" }, code: "u16", message: "str" },

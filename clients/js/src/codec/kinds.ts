@@ -6,6 +6,7 @@ export const Kind = {
   PONG: 5,
   AUTH: 7,
   AUTH_OK: 8,
+  COMPRESS: 9,
   REQUEST: 16,
   RESPONSE: 17,
   ERROR: 18,

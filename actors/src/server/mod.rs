@@ -153,8 +153,9 @@ impl ServerBuilder {
     }
 
     /// Who the hub's `nats://` listeners admit, and what each client may publish and
-    /// subscribe to (`docs/nats-compatibility.md`). Without it, every NATS client is admitted
-    /// and may do everything, as on a hub with no users.
+    /// subscribe to (`docs/nats-compatibility.md`), in place of the server's users. Without
+    /// it, NATS clients are held to the users (`UsersGate`) on a server that has users, and
+    /// every one is admitted and may do everything on a server without.
     pub fn nats_gate(mut self, gate: Arc<dyn hubwire_core::nats::NatsGate>) -> Self {
         self.nats_gate = Some(gate);
         self
@@ -398,9 +399,10 @@ impl ServerBuilder {
             hub,
             nats: crate::transport::NatsSettings::new(
                 &self.config,
-                self.nats_gate
-                    .take()
-                    .unwrap_or_else(|| Arc::new(hubwire_core::nats::OpenGate)),
+                self.nats_gate.take().unwrap_or_else(|| match &auth {
+                    Some(_) => Arc::new(hubwire_core::nats::UsersGate),
+                    None => Arc::new(hubwire_core::nats::OpenGate),
+                }),
             ),
             tls: tls.clone(),
             auth,

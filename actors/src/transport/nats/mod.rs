@@ -19,7 +19,11 @@ use actix::{
     Recipient, StreamHandler, WrapFuture,
 };
 use bytes::{Bytes, BytesMut};
-use hubwire_core::nats::{BookChange, ClientParser, Info, NatsLimits, NatsSession, NatsStep, Tick};
+use hubwire_core::auth::{AuthFailure, Credentials};
+use hubwire_core::nats::{
+    BookChange, ClientParser, Info, NatsLimits, NatsPermissions, NatsSession, NatsStep, Tick,
+    UserPermissions,
+};
 use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
 
 use self::reads::{NatsReads, ReadPause};
@@ -134,6 +138,14 @@ impl NatsConnection {
                 shared.nats.gate.clone(),
                 Instant::now(),
             );
+            let mut session = session;
+            if let Some(user) = shared.auth.as_ref().and_then(|auth| {
+                peer.identity()
+                    .and_then(|identity| auth.users.by_tls_identity(identity))
+            }) {
+                tracing::debug!(%peer, user = user.name(), "NATS client named by its certificate");
+                session.identified(Arc::new(UserPermissions::new(user)));
+            }
             let mut connection = NatsConnection {
                 peer,
                 on_close,
@@ -191,6 +203,7 @@ impl NatsConnection {
             self.write_out();
             let Some(step) = step else { break };
             match step {
+                NatsStep::Authenticate(credentials) => self.authenticate(credentials, ctx),
                 NatsStep::Connected { reader, name } => {
                     tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
                     self.delivery().reader = reader;
@@ -205,6 +218,59 @@ impl NatsConnection {
             }
         }
         self.pause.set(self.session.is_paused());
+    }
+
+    /// A CONNECT's credentials, checked by the server's auth gate (off this thread, after the
+    /// address's delay for earlier failures, counted in `auth.*`); reading waits meanwhile.
+    fn authenticate(&mut self, credentials: Credentials, ctx: &mut Context<Self>) {
+        let Some(auth) = &self.shared.auth else {
+            // A gate that leaves the check to a server without users: nobody to admit.
+            return self.admitted(None, ctx);
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let check = crate::auth::Check {
+            ip: self.peer.ip(),
+            credentials,
+            reply,
+        };
+        if auth.gate.try_send(check).is_err() {
+            tracing::warn!(peer = %self.peer, "the auth gate cannot take a check now");
+            return self.admitted(None, ctx);
+        }
+        ctx.spawn(answer.into_actor(self).map(|answer, this, ctx| {
+            if this.closed {
+                return;
+            }
+            let permissions = match answer.unwrap_or(Err(AuthFailure::Missing)) {
+                Ok(user) => {
+                    tracing::debug!(peer = %this.peer, user = user.name(), "NATS client authenticated");
+                    Some(Arc::new(UserPermissions::new(user)) as Arc<dyn NatsPermissions>)
+                }
+                Err(failure) => {
+                    tracing::info!(peer = %this.peer, %failure, "NATS authentication failed");
+                    None
+                }
+            };
+            this.admitted(permissions, ctx);
+        }));
+    }
+
+    /// The outcome of a check: the session goes on (or closes), and reading resumes.
+    fn admitted(&mut self, permissions: Option<Arc<dyn NatsPermissions>>, ctx: &mut Context<Self>) {
+        let step = self.session.admitted(permissions, &mut self.out);
+        self.write_out();
+        match step {
+            NatsStep::Connected { reader, name } => {
+                tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
+                self.delivery().reader = reader;
+                hold_wakes(|| self.drive(ctx));
+            }
+            NatsStep::Close(reason) => {
+                tracing::debug!(peer = %self.peer, %reason, "closing NATS connection");
+                self.close(ctx);
+            }
+            other => tracing::error!(peer = %self.peer, ?other, "unexpected step after a check"),
+        }
     }
 
     fn delivery(&self) -> std::sync::MutexGuard<'_, NatsDelivery> {

@@ -34,6 +34,7 @@ fn session() -> NatsSession {
         host: "127.0.0.1".into(),
         port: 4222,
         auth_required: false,
+        tls_required: false,
     };
     NatsSession::new(limits, info, Arc::new(OpenGate), Instant::now())
 }

@@ -70,7 +70,8 @@ pub enum StartError {
     /// The TLS settings (certificate, key, CA file) could not be loaded.
     #[error(transparent)]
     Tls(#[from] hubwire_core::tls::TlsError),
-    /// A `tls://` or `wss://` address is to be listened on, but the config has no `tls` block.
+    /// A `tls://` or `wss://` address (or a `nats://` one with `nats_tls`) is to be listened
+    /// on, but the config has no `tls` block.
     #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
     TlsWithoutSettings(Address),
     /// The users in the config are not acceptable (a plain-text password, a bad hash).

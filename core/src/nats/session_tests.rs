@@ -31,6 +31,7 @@ fn info() -> Info {
         host: "127.0.0.1".into(),
         port: 4222,
         auth_required: false,
+        tls_required: false,
     }
 }
 

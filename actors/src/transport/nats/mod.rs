@@ -10,7 +10,11 @@
 //! ```
 
 mod reads;
+mod tls;
 
+pub(crate) use self::tls::PendingNatsTls;
+
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -70,6 +74,17 @@ impl std::fmt::Debug for NatsConnection {
     }
 }
 
+/// How a connection starts.
+pub(crate) enum Greeting {
+    /// A new client of the listener at `listening`: INFO first.
+    New {
+        /// The listener's address, for INFO.
+        listening: SocketAddr,
+    },
+    /// A client already sent INFO (and upgraded to TLS since).
+    Greeted(Box<NatsSession>),
+}
+
 /// Time to check the timers.
 struct CheckTimers;
 
@@ -85,8 +100,40 @@ impl Message for PhaseChanged {
 }
 
 impl NatsConnection {
-    /// Starts a NATS connection on `thread` over the stream `open` produces there; `port` is
-    /// the listener's, for INFO.
+    /// The session of a new client of the listener at `listening` (its INFO not yet sent).
+    pub(crate) fn new_session(shared: &ConnectionShared, listening: SocketAddr) -> NatsSession {
+        let limits = &shared.limits;
+        let info = Info {
+            server_id: shared.nats.server_id.clone(),
+            server_name: shared.nats.server_name.clone(),
+            version: concat!("hubwire-", env!("CARGO_PKG_VERSION")).to_owned(),
+            proto: 1,
+            headers: true,
+            max_payload: limits.nats_max_payload,
+            host: listening.ip().to_string(),
+            port: listening.port(),
+            auth_required: false,
+            tls_required: shared.nats.tls_required,
+        };
+        NatsSession::new(
+            NatsLimits {
+                parser: ClientParser {
+                    max_control_line: limits.nats_max_control_line,
+                    max_payload: limits.nats_max_payload,
+                },
+                ping_interval: limits.hub_ping_interval,
+                max_pings_out: limits.hub_max_pings_out,
+                auth_timeout: limits.handshake_timeout,
+            },
+            info,
+            shared.nats.gate.clone(),
+            Instant::now(),
+        )
+    }
+
+    /// Starts a NATS connection on `thread` over the stream `open` produces there: a new
+    /// client of the listener at `listening` (greeted with INFO first), or the `session` of
+    /// one already greeted (which upgraded to TLS since).
     pub(crate) fn start_on(
         thread: &ArbiterHandle,
         peer: Peer,
@@ -94,7 +141,7 @@ impl NatsConnection {
         open: OpenStream,
         on_close: Recipient<ConnectionClosed>,
         stats: TransportStats,
-        listening: std::net::SocketAddr,
+        start: Greeting,
     ) {
         let Some(hub) = shared.hub.clone() else {
             tracing::error!("a nats:// listener on a server without a hub");
@@ -113,32 +160,10 @@ impl NatsConnection {
                 ctx.address().recipient(),
                 delivery.clone(),
             );
-            let info = Info {
-                server_id: shared.nats.server_id.clone(),
-                server_name: shared.nats.server_name.clone(),
-                version: concat!("hubwire-", env!("CARGO_PKG_VERSION")).to_owned(),
-                proto: 1,
-                headers: true,
-                max_payload: limits.nats_max_payload,
-                host: listening.ip().to_string(),
-                port: listening.port(),
-                auth_required: false,
+            let (mut session, greet) = match start {
+                Greeting::New { listening } => (Self::new_session(&shared, listening), true),
+                Greeting::Greeted(session) => (*session, false),
             };
-            let session = NatsSession::new(
-                NatsLimits {
-                    parser: ClientParser {
-                        max_control_line: limits.nats_max_control_line,
-                        max_payload: limits.nats_max_payload,
-                    },
-                    ping_interval: limits.hub_ping_interval,
-                    max_pings_out: limits.hub_max_pings_out,
-                    auth_timeout: limits.handshake_timeout,
-                },
-                info,
-                shared.nats.gate.clone(),
-                Instant::now(),
-            );
-            let mut session = session;
             if let Some(user) = shared.auth.as_ref().and_then(|auth| {
                 peer.identity()
                     .and_then(|identity| auth.users.by_tls_identity(identity))
@@ -173,8 +198,10 @@ impl NatsConnection {
                             tracing::debug!(%peer, error = %e, "write side failed");
                         }
                     }));
-                    connection.session.greet(&mut connection.out);
-                    connection.write_out();
+                    if greet {
+                        connection.session.greet(&mut connection.out);
+                        connection.write_out();
+                    }
                     let gate = connection.outbound.clone();
                     ctx.add_stream(NatsReads::new(rd, gate, connection.pause.clone()));
                 }

@@ -9,6 +9,7 @@
 //! socket ◀─write─ writer task ◀── ReplyQueue ◀── router (MSG lines), INFO, +OK, PONG, -ERR
 //! ```
 
+mod held_back;
 mod reads;
 mod tls;
 
@@ -30,6 +31,7 @@ use hubwire_core::nats::{
 };
 use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
 
+use self::held_back::HeldBack;
 use self::reads::{NatsReads, ReadPause};
 use super::listener::{ConnectionClosed, OpenStream};
 use super::{ConnectionShared, Peer, Phase, TransportStats};
@@ -55,6 +57,8 @@ pub struct NatsConnection {
     delivery: Arc<NatsPeer>,
     /// Holds reading while the session waits for the table.
     pause: Arc<ReadPause>,
+    /// Holds reading while a subscriber this client published to catches up.
+    held_back: Arc<HeldBack>,
     closed: bool,
     writer: Option<tokio::task::JoinHandle<()>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
@@ -182,6 +186,7 @@ impl NatsConnection {
                 conn,
                 delivery,
                 pause: Arc::default(),
+                held_back: Arc::default(),
                 closed: false,
                 writer: None,
                 ticker: None,
@@ -203,7 +208,9 @@ impl NatsConnection {
                         connection.write_out();
                     }
                     let gate = connection.outbound.clone();
-                    ctx.add_stream(NatsReads::new(rd, gate, connection.pause.clone()));
+                    let (pause, held_back) =
+                        (connection.pause.clone(), connection.held_back.clone());
+                    ctx.add_stream(NatsReads::new(rd, gate, pause, held_back));
                 }
                 Err(e) => {
                     tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
@@ -235,7 +242,11 @@ impl NatsConnection {
                     tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
                     self.delivery().reader = reader;
                 }
-                NatsStep::Publish(publish) => self.hub.publish(self.conn, &publish),
+                NatsStep::Publish(publish) => {
+                    if let Some(stalled) = self.hub.publish_paced(self.conn, &publish) {
+                        self.held_back.hold(stalled.queue, stalled.resume_at);
+                    }
+                }
                 NatsStep::Book(change) => self.on_book(change),
                 NatsStep::Changes(changes) => self.send_changes(changes, ctx),
                 NatsStep::Close(reason) => {

@@ -429,40 +429,52 @@ impl Hub {
         sids: &[u64],
         stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> bool {
-        let mut lines = BytesMut::new();
+        // Written straight into the subscriber's buffer, under its lock (then the book's):
+        // one copy of each MSG, no buffer of its own per delivery.
         let mut ended = Vec::new();
-        {
-            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(msg) = forms.for_reader(delivery.reader) else {
-                return false;
-            };
-            for &sid in sids {
-                if delivery
-                    .book
-                    .deliver(sid, |text| msg.write(text, &mut lines))
-                    == Delivered::Last
-                {
-                    ended.push(sid);
-                }
-            }
-        }
-        for sid in ended {
-            nats.ended.do_send(SubscriptionEnded(sid));
-        }
-        if lines.is_empty() {
-            return false;
-        }
+        let mut wrote = false;
         let mut outbound = peer.outbound.outbound().lock();
-        if outbound.backlog() + lines.len() > self.limits.max_outbound_bytes
-            || outbound.queued_frames() >= self.limits.max_outbound_messages
-        {
+        if outbound.queued_frames() >= self.limits.max_outbound_messages {
             drop(outbound);
             self.found_slow(peer, NATS_SLOW_CONSUMER);
             return false;
         }
-        let pushed = outbound.push(&lines);
+        let room = self
+            .limits
+            .max_outbound_bytes
+            .saturating_sub(outbound.backlog());
+        let written = outbound.push_with(|out| {
+            let start = out.len();
+            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(msg) = forms.for_reader(delivery.reader) else {
+                return Ok(());
+            };
+            for &sid in sids {
+                if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
+                    ended.push(sid);
+                }
+            }
+            // Past the bound: taken back (the subscriber is cut off below).
+            if out.len() - start > room {
+                return Err(());
+            }
+            wrote = out.len() > start;
+            Ok(())
+        });
+        let pushed = match written {
+            Ok(open) => open && wrote,
+            Err(()) => {
+                drop(outbound);
+                self.found_slow(peer, NATS_SLOW_CONSUMER);
+                return false;
+            }
+        };
         if stalled.is_none() && self.past_stall_mark(&outbound) {
             *stalled = Some(peer.outbound.clone());
+        }
+        drop(outbound);
+        for sid in ended {
+            nats.ended.do_send(SubscriptionEnded(sid));
         }
         pushed
     }

@@ -105,7 +105,7 @@ impl PendingNatsTls {
             acceptor
                 .accept(socket)
                 .await
-                .map_err(|e| super::super::tls::explain(e, self.addr))
+                .map_err(|e| crate::transport::tls::explain(e, self.addr))
         };
         match tokio::time::timeout(self.timeout, upgrade).await {
             Ok(result) => result,

@@ -66,6 +66,11 @@ impl Drop for KillOnDrop {
 /// Runs `program args` (killed if the test ends first) and fails the test with its output
 /// unless it exits 0 within [`SCRIPT_TIME`] with every check `ok`.
 async fn run_script(program: &str, args: &[&str], missing: &str) {
+    run_script_with_checks(program, args, missing, 5).await;
+}
+
+/// [`run_script`] for a script with at least `checks` checks.
+async fn run_script_with_checks(program: &str, args: &[&str], missing: &str, checks: usize) {
     let child = Command::new(program)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -107,7 +112,7 @@ async fn run_script(program: &str, args: &[&str], missing: &str) {
     );
     assert!(!stdout.contains("FAILED"), "{stdout}");
     assert!(
-        stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 5,
+        stdout.lines().filter(|l| l.starts_with("ok ")).count() >= checks,
         "{stdout}"
     );
 }
@@ -144,6 +149,45 @@ async fn nats_js_pub_sub_queue_groups_requests_headers_drain_and_echo() {
         "node",
         &["tests/nats_js/check_hub.mjs", &hub.nats_url()],
         "Node.js and `bash .ci/setup` are needed.",
+    )
+    .await;
+}
+
+#[actix::test]
+async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
+    let installed = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status();
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
+    );
+    let mut config = nats_hub_config(0, 0);
+    config.users = std::collections::BTreeMap::from([
+        (
+            "writer".to_owned(),
+            serde_json::from_value(serde_json::json!({
+                "password_hash": hubwire::auth::hash_password_with("quill", 8, 1),
+                "permissions": {"publish": ["news/**"], "subscribe": ["news/**"]}
+            }))
+            .unwrap(),
+        ),
+        (
+            "reader".to_owned(),
+            serde_json::from_value(serde_json::json!({
+                "token_sha256": hubwire::auth::token_sha256("reader-token-0123456789"),
+                "permissions": {"subscribe": ["news/**"]}
+            }))
+            .unwrap(),
+        ),
+    ]);
+    config.auth_failure_delay = Duration::from_millis(1);
+    let hub = start_nats_hub(config);
+    run_script_with_checks(
+        "python3",
+        &["tests/nats_py/check_auth.py", &hub.nats_url()],
+        "Install the client with `bash .ci/setup`.",
+        3,
     )
     .await;
 }

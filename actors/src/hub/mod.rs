@@ -10,7 +10,8 @@ mod table;
 mod table_tests;
 
 pub use router::{
-    Hub, HubLimits, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded, SLOW_CONSUMER_MESSAGE,
+    Hub, HubLimits, NatsDelivery, NatsPeer, SlowConsumer, Stalled, SubscriptionEnded,
+    SLOW_CONSUMER_MESSAGE,
 };
 pub use table::{
     Changes, ConnId, Disconnected, Figures, GroupId, HubSnapshot, Retain, Sid, Subscriber,

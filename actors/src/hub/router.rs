@@ -8,7 +8,9 @@
 //! connection). No actor message is sent per delivery. A connection whose buffer would pass
 //! [`HubLimits::max_outbound_bytes`] or [`HubLimits::max_outbound_messages`] is a slow
 //! consumer: the message is not queued, the connection is told to close, and it is counted;
-//! the other subscribers are not slowed.
+//! the other subscribers are not slowed. A publisher that can be held back (a NATS client,
+//! [`Hub::publish_paced`]) is told when a subscriber passes a sixteenth of those bounds, and
+//! waits for it, so a fast publisher slows down before its subscriber is cut off.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -234,6 +236,15 @@ impl Hub {
     /// (not `from`'s own with NO_ECHO), keeps it as the retained message with RETAIN, and
     /// answers a call nobody subscribes to with no-responders on its reply-to.
     pub fn publish(&self, from: ConnId, publish: &Publish) {
+        self.publish_paced(from, publish);
+    }
+
+    /// [`publish`](Self::publish), answering a subscriber that now owes its client more than
+    /// the stall mark (a sixteenth of the hub's outbound bounds), if one does: the publisher
+    /// stops reading until that backlog is down to [`Stalled::resume_at`], as nats-server
+    /// stalls a fast producer.
+    pub fn publish_paced(&self, from: ConnId, publish: &Publish) -> Option<Stalled> {
+        let mut stalled = None;
         self.counters.published.inc();
         if publish.flags.contains(MessageFlags::RETAIN) {
             self.table.do_send(Retain {
@@ -242,7 +253,7 @@ impl Hub {
                 message: publish.body.clone(),
             });
         }
-        let delivered = self.deliver(from, publish, |_| true);
+        let delivered = self.deliver(from, publish, |_| true, &mut stalled);
         let bridged = match &self.bridges {
             Some(bridges) => bridges.forward_local(publish, &self.picks(bridges, publish)),
             None => 0,
@@ -250,9 +261,30 @@ impl Hub {
         if delivered == 0 && bridged == 0 {
             if let Some(answer) = publish.no_responders() {
                 self.counters.no_responders.inc();
-                self.deliver(from, &answer, |_| true);
+                self.deliver(from, &answer, |_| true, &mut stalled);
             }
         }
+        stalled.map(|queue| Stalled {
+            queue,
+            resume_at: self.stall_mark().0 / 2,
+        })
+    }
+
+    /// Bytes and appends a subscriber's buffer may hold before its publishers are held back.
+    fn stall_mark(&self) -> (usize, usize) {
+        (
+            self.limits.max_outbound_bytes / STALL_FRACTION,
+            self.limits.max_outbound_messages / STALL_FRACTION,
+        )
+    }
+
+    /// Whether `outbound` is past the stall mark.
+    fn past_stall_mark(
+        &self,
+        outbound: &hubwire_core::stream::OutboundGuard<'_, impl Sized>,
+    ) -> bool {
+        let (bytes, appends) = self.stall_mark();
+        outbound.backlog() > bytes || outbound.queued_frames() > appends
     }
 
     /// Delivers a message that came over a bridge to this hub's subscribers: to every
@@ -267,13 +299,14 @@ impl Hub {
             });
         }
         let names = self.snapshots.borrow().group_names.clone();
-        self.deliver(FROM_BRIDGE, publish, |group| {
+        let group_ok = |group| {
             names.get(&group).is_some_and(|name| {
                 picks
                     .iter()
                     .any(|(picked, hub)| *hub == me && picked == name)
             })
-        });
+        };
+        self.deliver(FROM_BRIDGE, publish, group_ok, &mut None);
     }
 
     /// For each queue group with members beyond the bridges that match `publish` and no
@@ -305,12 +338,13 @@ impl Hub {
     }
 
     /// Delivers to every matching connection (queue groups only if `group_ok`); answers how
-    /// many got it.
+    /// many got it. `stalled` gets the buffer of a NATS subscriber past the stall mark.
     fn deliver(
         &self,
         from: ConnId,
         publish: &Publish,
         group_ok: impl Fn(GroupId) -> bool,
+        stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> usize {
         let mut matched = MATCHED.take();
         self.snapshots
@@ -320,19 +354,21 @@ impl Hub {
         let delivered = if matched.is_empty() {
             0
         } else {
-            self.deliver_to(from, publish, group_ok, &mut matched)
+            self.deliver_to(from, publish, group_ok, &mut matched, stalled)
         };
         matched.clear();
         MATCHED.set(matched);
         delivered
     }
 
+    /// [`deliver`](Self::deliver) to the subscriptions in `matched` (not empty).
     fn deliver_to(
         &self,
         from: ConnId,
         publish: &Publish,
         group_ok: impl Fn(GroupId) -> bool,
         matched: &mut Vec<Subscriber>,
+        stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> usize {
         let Ok(tail) = MessageTail::for_publish(publish) else {
             return 0;
@@ -364,7 +400,7 @@ impl Hub {
                     Flavour::Hubwire => self.push(peer, &tail, &sids, urgent),
                     Flavour::Nats(nats) => {
                         let forms = nats_forms.get_or_insert_with(|| nats_forms_of(publish));
-                        self.push_nats(peer, nats, forms, &sids)
+                        self.push_nats(peer, nats, forms, &sids, stalled)
                     }
                 };
                 if pushed {
@@ -418,40 +454,75 @@ impl Hub {
 
     /// Appends one MSG per subscription in `sids` (those the NATS client still has) to a NATS
     /// subscriber's buffer, unless that would pass its bound.
-    fn push_nats(&self, peer: &Peer, nats: &NatsPeer, forms: &mut NatsForms, sids: &[u64]) -> bool {
-        let mut lines = BytesMut::new();
+    fn push_nats(
+        &self,
+        peer: &Peer,
+        nats: &NatsPeer,
+        forms: &mut NatsForms,
+        sids: &[u64],
+        stalled: &mut Option<Arc<ReplyQueue>>,
+    ) -> bool {
+        // Written straight into the subscriber's buffer, under its lock (then the book's):
+        // one copy of each MSG, no buffer of its own per delivery.
         let mut ended = Vec::new();
-        {
-            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(msg) = forms.for_reader(delivery.reader) else {
-                return false;
-            };
-            for &sid in sids {
-                if delivery
-                    .book
-                    .deliver(sid, |text| msg.write(text, &mut lines))
-                    == Delivered::Last
-                {
-                    ended.push(sid);
-                }
-            }
-        }
-        for sid in ended {
-            nats.ended.do_send(SubscriptionEnded(sid));
-        }
-        if lines.is_empty() {
-            return false;
-        }
+        let mut wrote = false;
         let mut outbound = peer.outbound.outbound().lock();
-        if outbound.backlog() + lines.len() > self.limits.max_outbound_bytes
-            || outbound.queued_frames() >= self.limits.max_outbound_messages
-        {
+        if outbound.queued_frames() >= self.limits.max_outbound_messages {
             drop(outbound);
             self.found_slow(peer, NATS_SLOW_CONSUMER);
             return false;
         }
-        outbound.push(&lines)
+        let room = self
+            .limits
+            .max_outbound_bytes
+            .saturating_sub(outbound.backlog());
+        let written = outbound.push_with(|out| {
+            let start = out.len();
+            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(msg) = forms.for_reader(delivery.reader) else {
+                return Ok(());
+            };
+            for &sid in sids {
+                if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
+                    ended.push(sid);
+                }
+            }
+            // Past the bound: taken back (the subscriber is cut off below).
+            if out.len() - start > room {
+                return Err(());
+            }
+            wrote = out.len() > start;
+            Ok(())
+        });
+        let pushed = match written {
+            Ok(open) => open && wrote,
+            Err(()) => {
+                drop(outbound);
+                self.found_slow(peer, NATS_SLOW_CONSUMER);
+                return false;
+            }
+        };
+        if stalled.is_none() && self.past_stall_mark(&outbound) {
+            *stalled = Some(peer.outbound.clone());
+        }
+        drop(outbound);
+        for sid in ended {
+            nats.ended.do_send(SubscriptionEnded(sid));
+        }
+        pushed
     }
+}
+
+/// The stall mark is this fraction of a subscriber's outbound bounds.
+const STALL_FRACTION: usize = 16;
+
+/// A subscriber past the stall mark ([`Hub::publish_paced`]).
+#[derive(Debug)]
+pub struct Stalled {
+    /// Its outbound buffer.
+    pub queue: Arc<ReplyQueue>,
+    /// The backlog at which its publisher reads again.
+    pub resume_at: usize,
 }
 
 /// What a NATS subscriber cut off as a slow consumer reads last.

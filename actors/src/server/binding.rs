@@ -36,7 +36,8 @@ pub(super) fn load_tls(
     listen: &[Address],
 ) -> Result<Option<Arc<ServerTls>>, StartError> {
     let Some(files) = &config.tls else {
-        return match listen.iter().find(|a| a.uses_tls()) {
+        let nats_tls = |a: &Address| config.nats_tls && a.scheme() == "nats";
+        return match listen.iter().find(|a| a.uses_tls() || nats_tls(a)) {
             Some(address) => Err(StartError::TlsWithoutSettings(address.clone())),
             None => Ok(None),
         };

@@ -70,7 +70,8 @@ pub enum StartError {
     /// The TLS settings (certificate, key, CA file) could not be loaded.
     #[error(transparent)]
     Tls(#[from] hubwire_core::tls::TlsError),
-    /// A `tls://` or `wss://` address is to be listened on, but the config has no `tls` block.
+    /// A `tls://` or `wss://` address (or a `nats://` one with `nats_tls`) is to be listened
+    /// on, but the config has no `tls` block.
     #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
     TlsWithoutSettings(Address),
     /// The users in the config are not acceptable (a plain-text password, a bad hash).
@@ -153,8 +154,9 @@ impl ServerBuilder {
     }
 
     /// Who the hub's `nats://` listeners admit, and what each client may publish and
-    /// subscribe to (`docs/nats-compatibility.md`). Without it, every NATS client is admitted
-    /// and may do everything, as on a hub with no users.
+    /// subscribe to (`docs/nats-compatibility.md`), in place of the server's users. Without
+    /// it, NATS clients are held to the users (`UsersGate`) on a server that has users, and
+    /// every one is admitted and may do everything on a server without.
     pub fn nats_gate(mut self, gate: Arc<dyn hubwire_core::nats::NatsGate>) -> Self {
         self.nats_gate = Some(gate);
         self
@@ -398,9 +400,10 @@ impl ServerBuilder {
             hub,
             nats: crate::transport::NatsSettings::new(
                 &self.config,
-                self.nats_gate
-                    .take()
-                    .unwrap_or_else(|| Arc::new(hubwire_core::nats::OpenGate)),
+                self.nats_gate.take().unwrap_or_else(|| match &auth {
+                    Some(_) => Arc::new(hubwire_core::nats::UsersGate),
+                    None => Arc::new(hubwire_core::nats::OpenGate),
+                }),
             ),
             tls: tls.clone(),
             auth,

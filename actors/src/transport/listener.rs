@@ -383,6 +383,18 @@ impl Listener {
             Ok(addr) => addr,
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot read a local address"),
         };
+        if self.shared.nats.tls_required {
+            let Peer::Ip(addr) = peer else {
+                return tracing::warn!(%peer, "a nats:// peer without an address");
+            };
+            let pending =
+                match super::nats::PendingNatsTls::new(socket, addr, listening, &self.shared) {
+                    Ok(pending) => pending,
+                    Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
+                };
+            let (thread, on_close) = self.admit(&peer, ctx);
+            return pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
+        }
         let open: OpenStream = match socket.into_std() {
             Ok(std) => Box::new(move || {
                 let (rd, wr) = tokio::net::TcpStream::from_std(std)?.into_split();
@@ -399,7 +411,7 @@ impl Listener {
             open,
             on_close,
             stats,
-            listening,
+            super::nats::Greeting::New { listening },
         );
     }
 }

@@ -153,6 +153,8 @@ pub struct NatsSettings {
     pub server_name: String,
     /// The `server_id` in INFO: unique per server run.
     pub server_id: String,
+    /// Clients upgrade to TLS after INFO (`nats_tls`).
+    pub tls_required: bool,
 }
 
 impl NatsSettings {
@@ -162,6 +164,7 @@ impl NatsSettings {
             gate,
             server_name: config.nats_server_name.clone(),
             server_id: format!("HUBWIRE{:016X}", fastrand::u64(..)),
+            tls_required: config.nats_tls,
         }
     }
 }

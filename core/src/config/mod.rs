@@ -191,6 +191,10 @@ pub struct Config {
     /// A hub's `nats://` listeners: the `server_name` NATS clients are told in INFO. Default:
     /// `"hubwire"`.
     pub nats_server_name: String,
+    /// A hub's `nats://` listeners require TLS, as nats-server with a `tls` block: INFO says
+    /// `tls_required`, and the client upgrades the connection after it, with the certificate
+    /// (and client certificate checks) of the `tls` block, which must be set. Default: off.
+    pub nats_tls: bool,
     /// Serve `hubwire.fault.fail_listener` (admin peers only), which makes a listener fail on
     /// purpose, for drills and tests. Default: off.
     pub fault_injection: bool,
@@ -271,6 +275,7 @@ impl Default for Config {
             nats_max_payload: 1024 * 1024,
             nats_max_control_line: 4096,
             nats_server_name: "hubwire".to_owned(),
+            nats_tls: false,
             fault_injection: false,
             users: BTreeMap::new(),
             auth_failure_delay: Duration::from_millis(100),

@@ -1,7 +1,7 @@
 //! The hook between a NATS client's credentials and the hub's users: [`NatsGate`] admits or
 //! refuses a CONNECT and answers what the admitted client may do ([`NatsPermissions`]). A hub
 //! with no users uses [`OpenGate`]: everyone is admitted and may do everything. The users and
-//! permissions of `docs/security.md` plug in here by implementing the two traits.
+//! permissions of `docs/security.md` plug in here as [`UsersGate`](super::UsersGate).
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -24,6 +24,15 @@ pub trait NatsGate: Debug + Send + Sync {
     /// Whether a client must present credentials (sent in INFO as `auth_required`; a client
     /// that sends anything before CONNECT is refused).
     fn auth_required(&self) -> bool;
+
+    /// Whether the driver checks credentials itself, off the I/O thread (the hub's users,
+    /// whose password hashes take tens of milliseconds): the session then asks for the check
+    /// with [`NatsStep::Authenticate`](super::NatsStep::Authenticate) instead of calling
+    /// [`admit`](Self::admit), and takes the outcome in
+    /// [`NatsSession::admitted`](super::NatsSession::admitted).
+    fn checked_by_driver(&self) -> bool {
+        false
+    }
 
     /// The permissions of the client that presented `credentials`, or `None`: refused, with
     /// `-ERR 'Authorization Violation'`.

@@ -3,6 +3,8 @@
 //! before the sid and everything after it (reply, sizes, header block, payload), and each
 //! delivery writes the two around its sid.
 
+use std::fmt::Write;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::headers::write_headers;
@@ -72,10 +74,11 @@ impl EncodedMsg {
             after.put_u8(b' ');
             after.put_slice(reply.as_bytes());
         }
+        // Writing into a BytesMut cannot fail.
         if block.is_some() {
-            after.put_slice(format!(" {header_len}").as_bytes());
+            let _ = write!(after, " {header_len}");
         }
-        after.put_slice(format!(" {}\r\n", header_len + payload.len()).as_bytes());
+        let _ = write!(after, " {}\r\n", header_len + payload.len());
         if let Some(block) = block {
             after.put_slice(block);
         }

@@ -28,6 +28,7 @@ mod server_ops;
 mod session;
 mod sid_book;
 mod subject;
+mod users;
 
 #[cfg(test)]
 mod mapping_tests;
@@ -52,4 +53,7 @@ pub use session::{BookChange, NatsLimits, NatsSession, NatsStep, Tick};
 pub use sid_book::{Delivered, SidBook};
 pub use subject::{
     channel_to_subject, pattern_to_subject, subject_to_channel, subject_to_pattern, SubjectError,
+};
+pub use users::{
+    is_own_nats_inbox, is_reply_inbox, UserPermissions, UsersGate, MIN_INBOX_TOKEN, NATS_INBOX,
 };

@@ -107,28 +107,41 @@ impl ClientParser {
             return Err(ParseError::ControlLine(self.max_control_line));
         }
         let line = std::str::from_utf8(line).map_err(|_| unknown(line))?;
-        let mut args = line.split_ascii_whitespace();
-        let verb = args.next().unwrap_or("");
-        let args: Vec<&str> = args.collect();
-        let op = match verb.to_ascii_uppercase().as_str() {
-            "PUB" => {
-                let head = self.message_head(line, &args, false)?;
+        let mut words = line.split_ascii_whitespace();
+        let word = words.next().unwrap_or("");
+        let verb = Verb::of(word).ok_or_else(|| unknown(line))?;
+        if verb == Verb::Connect {
+            let json = Bytes::copy_from_slice(line.trim_start()[word.len()..].trim().as_bytes());
+            buf.advance(end + 1);
+            return Ok(Some(ClientOp::Connect(json)));
+        }
+        // The arguments, without a Vec: no other operation takes more than four, so a fifth
+        // word makes the line unknown.
+        let mut slots = [""; MAX_ARGS];
+        let mut count = 0;
+        for word in words {
+            if count == MAX_ARGS {
+                return Err(unknown(line));
+            }
+            slots[count] = word;
+            count += 1;
+        }
+        let args = &slots[..count];
+        let op = match Some(verb) {
+            Some(Verb::Pub) => {
+                let head = self.message_head(line, args, false)?;
                 return take_message(buf, end, head);
             }
-            "HPUB" => {
-                let head = self.message_head(line, &args, true)?;
+            Some(Verb::Hpub) => {
+                let head = self.message_head(line, args, true)?;
                 return take_message(buf, end, head);
             }
-            "CONNECT" => {
-                let json = line[verb.len()..].trim();
-                ClientOp::Connect(Bytes::copy_from_slice(json.as_bytes()))
-            }
-            "SUB" => match args[..] {
+            Some(Verb::Sub) => match *args {
                 [subject, sid] => sub(subject, None, sid),
                 [subject, queue, sid] => sub(subject, Some(queue), sid),
                 _ => return Err(unknown(line)),
             },
-            "UNSUB" => match args[..] {
+            Some(Verb::Unsub) => match *args {
                 [sid] => ClientOp::Unsub {
                     sid: sid.to_owned(),
                     max: None,
@@ -139,8 +152,8 @@ impl ClientParser {
                 },
                 _ => return Err(unknown(line)),
             },
-            "PING" if args.is_empty() => ClientOp::Ping,
-            "PONG" if args.is_empty() => ClientOp::Pong,
+            Some(Verb::Ping) if args.is_empty() => ClientOp::Ping,
+            Some(Verb::Pong) if args.is_empty() => ClientOp::Pong,
             _ => return Err(unknown(line)),
         };
         buf.advance(end + 1);
@@ -181,6 +194,39 @@ impl ClientParser {
             header_size,
             total,
         })
+    }
+}
+
+/// The most arguments an operation takes (`HPUB subject reply header_size total_size`).
+const MAX_ARGS: usize = 4;
+
+/// A client operation's verb, in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Pub,
+    Hpub,
+    Sub,
+    Unsub,
+    Connect,
+    Ping,
+    Pong,
+}
+
+impl Verb {
+    fn of(word: &str) -> Option<Verb> {
+        const VERBS: [(&str, Verb); 7] = [
+            ("PUB", Verb::Pub),
+            ("HPUB", Verb::Hpub),
+            ("SUB", Verb::Sub),
+            ("UNSUB", Verb::Unsub),
+            ("CONNECT", Verb::Connect),
+            ("PING", Verb::Ping),
+            ("PONG", Verb::Pong),
+        ];
+        VERBS
+            .iter()
+            .find(|(text, _)| text.eq_ignore_ascii_case(word))
+            .map(|&(_, verb)| verb)
     }
 }
 

@@ -186,3 +186,24 @@ proptest! {
         while let Ok(Some(_)) = parser.next(&mut buf) {}
     }
 }
+
+#[test]
+fn connect_json_may_hold_spaces_and_other_operations_take_four_arguments_at_most() {
+    let parser = ClientParser::default();
+    let mut buf =
+        BytesMut::from(&b"connect { \"verbose\": false, \"name\": \"a b c d e\" }\r\n"[..]);
+    assert_eq!(
+        parser.next(&mut buf),
+        Ok(Some(ClientOp::Connect(Bytes::from_static(
+            b"{ \"verbose\": false, \"name\": \"a b c d e\" }"
+        ))))
+    );
+    assert!(buf.is_empty());
+    let mut buf = BytesMut::from(&b"HPUB a r 0 2 9\r\nhi\r\n"[..]);
+    assert!(matches!(parser.next(&mut buf), Err(ParseError::Unknown(_))));
+    let mut buf = BytesMut::from(&b"hpub a r 0 2\r\nhi\r\n"[..]);
+    assert!(matches!(
+        parser.next(&mut buf),
+        Ok(Some(ClientOp::Pub { .. }))
+    ));
+}

@@ -24,6 +24,9 @@ pub struct Info {
     pub port: u16,
     /// Whether CONNECT must carry credentials.
     pub auth_required: bool,
+    /// Whether the client must upgrade to TLS right after this INFO (left out when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
 }
 
 /// `INFO {json}`.

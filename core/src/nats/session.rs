@@ -80,6 +80,9 @@ pub enum NatsStep {
         /// Its name, for logs.
         name: Option<String>,
     },
+    /// Check these credentials (the gate is [`checked_by_driver`](NatsGate::checked_by_driver))
+    /// and answer with [`admitted`](NatsSession::admitted). Nothing more is read meanwhile.
+    Authenticate(crate::auth::Credentials),
     /// Route this publish now.
     Publish(Publish),
     /// Apply this to the connection's book now.
@@ -107,6 +110,8 @@ pub enum Tick {
 enum Phase {
     /// No CONNECT yet.
     Opened,
+    /// CONNECT read; its credentials are being checked by the driver.
+    Authenticating { options: ConnectOptions },
     /// CONNECT accepted (or, with no credentials required, operations before it).
     Connected {
         options: ConnectOptions,
@@ -137,6 +142,8 @@ pub struct NatsSession {
     opened: Instant,
     heard: Instant,
     pings_out: u32,
+    /// Who a TLS client certificate says the client is ([`identified`](Self::identified)).
+    identity: Option<Arc<dyn NatsPermissions>>,
 }
 
 impl NatsSession {
@@ -157,6 +164,7 @@ impl NatsSession {
             opened: now,
             heard: now,
             pings_out: 0,
+            identity: None,
         }
     }
 
@@ -177,9 +185,16 @@ impl NatsSession {
         }
     }
 
-    /// Whether reading should pause: a batch is at the table, or the connection is closing.
+    /// Whether reading should pause: a batch is at the table, credentials are being
+    /// checked, or the connection is closing.
     pub fn is_paused(&self) -> bool {
-        self.waiting || matches!(self.phase, Phase::Closed)
+        self.waiting || matches!(self.phase, Phase::Closed | Phase::Authenticating { .. })
+    }
+
+    /// The client's TLS certificate names a user with these permissions: its CONNECT is
+    /// admitted as that user, whatever credentials it carries.
+    pub fn identified(&mut self, permissions: Arc<dyn NatsPermissions>) {
+        self.identity = Some(permissions);
     }
 
     /// Bytes received and not yet read as operations.
@@ -239,7 +254,7 @@ impl NatsSession {
                 options,
                 permissions,
             } => (options.verbose, permissions.clone()),
-            Phase::Closed => return None,
+            Phase::Closed | Phase::Authenticating { .. } => return None,
             Phase::Opened if self.gate.auth_required() => {
                 let reason = "an operation before CONNECT".to_owned();
                 return Some(self.close(out, "Authorization Violation", reason));
@@ -296,6 +311,18 @@ impl NatsSession {
             Ok(options) => options,
             Err(e) => return self.close(out, &e.to_string(), e.to_string()),
         };
+        if let Some(permissions) = self.identity.clone() {
+            return self.admit(options, permissions, out);
+        }
+        if self.gate.checked_by_driver() {
+            let credentials = crate::auth::Credentials {
+                user: options.user.clone(),
+                password: options.pass.clone(),
+                token: options.auth_token.clone(),
+            };
+            self.phase = Phase::Authenticating { options };
+            return NatsStep::Authenticate(credentials);
+        }
         let credentials = Credentials {
             user: options.user.as_deref(),
             pass: options.pass.as_deref(),
@@ -305,6 +332,37 @@ impl NatsSession {
             let reason = format!("credentials refused (user {:?})", options.user);
             return self.close(out, "Authorization Violation", reason);
         };
+        self.admit(options, permissions, out)
+    }
+
+    /// The driver's check of the credentials it was asked about: the client's permissions,
+    /// or `None` (refused: `-ERR 'Authorization Violation'` and close). Reading resumes.
+    pub fn admitted(
+        &mut self,
+        permissions: Option<Arc<dyn NatsPermissions>>,
+        out: &mut BytesMut,
+    ) -> NatsStep {
+        let phase = std::mem::replace(&mut self.phase, Phase::Opened);
+        let Phase::Authenticating { options } = phase else {
+            self.phase = phase;
+            let reason = "an answer to a check nobody asked for".to_owned();
+            return self.close(out, "Authorization Violation", reason);
+        };
+        match permissions {
+            Some(permissions) => self.admit(options, permissions, out),
+            None => {
+                let reason = format!("credentials refused (user {:?})", options.user);
+                self.close(out, "Authorization Violation", reason)
+            }
+        }
+    }
+
+    fn admit(
+        &mut self,
+        options: ConnectOptions,
+        permissions: Arc<dyn NatsPermissions>,
+        out: &mut BytesMut,
+    ) -> NatsStep {
         if options.verbose {
             write_ok(out);
         }

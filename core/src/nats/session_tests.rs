@@ -31,6 +31,7 @@ fn info() -> Info {
         host: "127.0.0.1".into(),
         port: 4222,
         auth_required: false,
+        tls_required: false,
     }
 }
 
@@ -227,4 +228,89 @@ fn a_quiet_client_is_pinged_then_closed_as_stale() {
         Tick::Quiet,
         "heard from: counted afresh"
     );
+}
+
+#[test]
+fn a_gate_checked_by_the_driver_holds_reading_until_its_answer() {
+    let mut s = session_with(Arc::new(UsersGate), Instant::now());
+    let (steps, out) = feed(
+        &mut s,
+        b"CONNECT {\"user\":\"ann\",\"pass\":\"pw\",\"verbose\":true}\r\nPING\r\n",
+    );
+    match &steps[..] {
+        [NatsStep::Authenticate(c)] => {
+            assert_eq!(c.user.as_deref(), Some("ann"));
+            assert_eq!(c.password.as_deref(), Some("pw"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(out, "", "nothing is answered before the check");
+    assert!(s.is_paused());
+    let mut out = BytesMut::new();
+    let step = s.admitted(Some(Arc::new(AllowEverything)), &mut out);
+    assert!(matches!(step, NatsStep::Connected { .. }));
+    assert!(!s.is_paused());
+    let (_, more) = run(&mut s);
+    assert_eq!(
+        format!("{}{more}", String::from_utf8_lossy(&out)),
+        "+OK\r\nPONG\r\n"
+    );
+
+    let mut s = session_with(Arc::new(UsersGate), Instant::now());
+    let (steps, _) = feed(&mut s, b"CONNECT {\"auth_token\":\"bad\"}\r\nPING\r\n");
+    assert!(matches!(steps[..], [NatsStep::Authenticate(_)]));
+    let mut out = BytesMut::new();
+    assert!(matches!(s.admitted(None, &mut out), NatsStep::Close(_)));
+    assert_eq!(&out[..], b"-ERR 'Authorization Violation'\r\n");
+    let (steps, more) = run(&mut s);
+    assert!(
+        steps.is_empty() && more.is_empty(),
+        "the PING is never read"
+    );
+}
+
+#[test]
+fn a_client_identified_by_its_certificate_is_admitted_without_a_check() {
+    let mut s = session_with(Arc::new(UsersGate), Instant::now());
+    s.identified(Arc::new(AllowEverything));
+    let (steps, out) = feed(&mut s, b"CONNECT {}\r\nPING\r\n");
+    assert!(
+        matches!(steps[..], [NatsStep::Connected { .. }]),
+        "{steps:?}"
+    );
+    assert_eq!(out, "PONG\r\n");
+}
+
+#[test]
+fn user_permissions_allow_the_clients_own_inboxes_and_answers() {
+    use crate::auth::{PermissionSpec, Permissions, User};
+    use crate::pubsub::{Channel, Pattern};
+    let spec = PermissionSpec {
+        publish: vec!["svc/**".into()],
+        subscribe: vec!["news/*".into()],
+        ..PermissionSpec::default()
+    };
+    let user = Arc::new(User::new("ann", Permissions::from_spec(&spec).unwrap()));
+    let p = UserPermissions::new(user);
+    let channel = |s: &str| subject_to_channel(s).unwrap();
+    let pattern = |s: &str| subject_to_pattern(s).unwrap();
+    let nuid = "AbCdEfGhIjKlMnOpQrStUv";
+    assert!(p.may_publish(&channel("svc.add")));
+    assert!(!p.may_publish(&channel("news.x")));
+    assert!(p.may_publish(&channel(&format!("_INBOX.{nuid}.7"))));
+    assert!(!p.may_publish(&channel("_INBOX.short.7")), "not a NUID");
+    assert!(p.may_publish(&Channel::parse(&format!("_inbox/{}/3", "a".repeat(32))).unwrap()));
+    assert!(p.may_subscribe(&pattern("news.*")));
+    assert!(!p.may_subscribe(&pattern("news.>")), "wider than the grant");
+    for own in [
+        format!("_INBOX.{nuid}"),
+        format!("_INBOX.{nuid}.*"),
+        format!("_INBOX.{nuid}.>"),
+    ] {
+        assert!(p.may_subscribe(&pattern(&own)), "{own}");
+    }
+    for other in ["_INBOX.>", "_INBOX.*", "_INBOX.*.*"] {
+        assert!(!p.may_subscribe(&pattern(other)), "{other}");
+    }
+    assert!(!p.may_subscribe(&Pattern::parse(&format!("_INBOX/{nuid}/a/*")).unwrap()));
 }

@@ -29,18 +29,28 @@ impl SubjectError {
     }
 }
 
-/// The tokens of a subject: split on `.`, each non-empty and without whitespace.
-fn tokens(subject: &str) -> Result<Vec<&str>, SubjectError> {
+/// Checks a subject's tokens (split on `.`): each non-empty and without whitespace, not too
+/// many, not too long in all.
+fn check_tokens(subject: &str) -> Result<(), SubjectError> {
     let invalid = || SubjectError::Invalid(subject.to_owned());
     if subject.is_empty() || subject.len() > MAX_TEXT_BYTES {
         return Err(invalid());
     }
-    let tokens: Vec<&str> = subject.split('.').collect();
-    let bad = |t: &&str| t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control());
-    if tokens.len() > MAX_TOKENS || tokens.iter().any(bad) {
-        return Err(invalid());
+    let bad = |t: &str| t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control());
+    let mut count = 0;
+    for token in subject.split('.') {
+        count += 1;
+        if count > MAX_TOKENS || bad(token) {
+            return Err(invalid());
+        }
     }
-    Ok(tokens)
+    Ok(())
+}
+
+/// The tokens of a subject: split on `.`, each non-empty and without whitespace.
+fn tokens(subject: &str) -> Result<Vec<&str>, SubjectError> {
+    check_tokens(subject)?;
+    Ok(subject.split('.').collect())
 }
 
 fn carried(subject: &str, token: &str) -> Result<(), SubjectError> {
@@ -52,14 +62,16 @@ fn carried(subject: &str, token: &str) -> Result<(), SubjectError> {
 
 /// The channel a NATS client publishes to with `subject`.
 pub fn subject_to_channel(subject: &str) -> Result<Channel, SubjectError> {
-    let tokens = tokens(subject)?;
-    for token in &tokens {
-        if *token == "*" || *token == ">" {
+    check_tokens(subject)?;
+    for token in subject.split('.') {
+        if token == "*" || token == ">" {
             return Err(SubjectError::Wildcard(subject.to_owned()));
         }
         carried(subject, token)?;
     }
-    Channel::parse(&tokens.join("/")).map_err(|_| SubjectError::NotCarried(subject.to_owned()))
+    // No token holds a `/` (checked): swapping the separators is the channel's text.
+    Channel::parse(&subject.replace('.', "/"))
+        .map_err(|_| SubjectError::NotCarried(subject.to_owned()))
 }
 
 /// The pattern a NATS client subscribes to with `subject` (`*` one token, `>` as the last

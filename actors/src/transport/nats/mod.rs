@@ -9,8 +9,13 @@
 //! socket ◀─write─ writer task ◀── ReplyQueue ◀── router (MSG lines), INFO, +OK, PONG, -ERR
 //! ```
 
+mod held_back;
 mod reads;
+mod tls;
 
+pub(crate) use self::tls::PendingNatsTls;
+
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,9 +24,14 @@ use actix::{
     Recipient, StreamHandler, WrapFuture,
 };
 use bytes::{Bytes, BytesMut};
-use hubwire_core::nats::{BookChange, ClientParser, Info, NatsLimits, NatsSession, NatsStep, Tick};
+use hubwire_core::auth::{AuthFailure, Credentials};
+use hubwire_core::nats::{
+    BookChange, ClientParser, Info, NatsLimits, NatsPermissions, NatsSession, NatsStep, Tick,
+    UserPermissions,
+};
 use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
 
+use self::held_back::HeldBack;
 use self::reads::{NatsReads, ReadPause};
 use super::listener::{ConnectionClosed, OpenStream};
 use super::{ConnectionShared, Peer, Phase, TransportStats};
@@ -47,6 +57,8 @@ pub struct NatsConnection {
     delivery: Arc<NatsPeer>,
     /// Holds reading while the session waits for the table.
     pause: Arc<ReadPause>,
+    /// Holds reading while a subscriber this client published to catches up.
+    held_back: Arc<HeldBack>,
     closed: bool,
     writer: Option<tokio::task::JoinHandle<()>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
@@ -66,6 +78,17 @@ impl std::fmt::Debug for NatsConnection {
     }
 }
 
+/// How a connection starts.
+pub(crate) enum Greeting {
+    /// A new client of the listener at `listening`: INFO first.
+    New {
+        /// The listener's address, for INFO.
+        listening: SocketAddr,
+    },
+    /// A client already sent INFO (and upgraded to TLS since).
+    Greeted(Box<NatsSession>),
+}
+
 /// Time to check the timers.
 struct CheckTimers;
 
@@ -81,8 +104,40 @@ impl Message for PhaseChanged {
 }
 
 impl NatsConnection {
-    /// Starts a NATS connection on `thread` over the stream `open` produces there; `port` is
-    /// the listener's, for INFO.
+    /// The session of a new client of the listener at `listening` (its INFO not yet sent).
+    pub(crate) fn new_session(shared: &ConnectionShared, listening: SocketAddr) -> NatsSession {
+        let limits = &shared.limits;
+        let info = Info {
+            server_id: shared.nats.server_id.clone(),
+            server_name: shared.nats.server_name.clone(),
+            version: concat!("hubwire-", env!("CARGO_PKG_VERSION")).to_owned(),
+            proto: 1,
+            headers: true,
+            max_payload: limits.nats_max_payload,
+            host: listening.ip().to_string(),
+            port: listening.port(),
+            auth_required: false,
+            tls_required: shared.nats.tls_required,
+        };
+        NatsSession::new(
+            NatsLimits {
+                parser: ClientParser {
+                    max_control_line: limits.nats_max_control_line,
+                    max_payload: limits.nats_max_payload,
+                },
+                ping_interval: limits.hub_ping_interval,
+                max_pings_out: limits.hub_max_pings_out,
+                auth_timeout: limits.handshake_timeout,
+            },
+            info,
+            shared.nats.gate.clone(),
+            Instant::now(),
+        )
+    }
+
+    /// Starts a NATS connection on `thread` over the stream `open` produces there: a new
+    /// client of the listener at `listening` (greeted with INFO first), or the `session` of
+    /// one already greeted (which upgraded to TLS since).
     pub(crate) fn start_on(
         thread: &ArbiterHandle,
         peer: Peer,
@@ -90,7 +145,7 @@ impl NatsConnection {
         open: OpenStream,
         on_close: Recipient<ConnectionClosed>,
         stats: TransportStats,
-        listening: std::net::SocketAddr,
+        start: Greeting,
     ) {
         let Some(hub) = shared.hub.clone() else {
             tracing::error!("a nats:// listener on a server without a hub");
@@ -109,31 +164,17 @@ impl NatsConnection {
                 ctx.address().recipient(),
                 delivery.clone(),
             );
-            let info = Info {
-                server_id: shared.nats.server_id.clone(),
-                server_name: shared.nats.server_name.clone(),
-                version: concat!("hubwire-", env!("CARGO_PKG_VERSION")).to_owned(),
-                proto: 1,
-                headers: true,
-                max_payload: limits.nats_max_payload,
-                host: listening.ip().to_string(),
-                port: listening.port(),
-                auth_required: false,
+            let (mut session, greet) = match start {
+                Greeting::New { listening } => (Self::new_session(&shared, listening), true),
+                Greeting::Greeted(session) => (*session, false),
             };
-            let session = NatsSession::new(
-                NatsLimits {
-                    parser: ClientParser {
-                        max_control_line: limits.nats_max_control_line,
-                        max_payload: limits.nats_max_payload,
-                    },
-                    ping_interval: limits.hub_ping_interval,
-                    max_pings_out: limits.hub_max_pings_out,
-                    auth_timeout: limits.handshake_timeout,
-                },
-                info,
-                shared.nats.gate.clone(),
-                Instant::now(),
-            );
+            if let Some(user) = shared.auth.as_ref().and_then(|auth| {
+                peer.identity()
+                    .and_then(|identity| auth.users.by_tls_identity(identity))
+            }) {
+                tracing::debug!(%peer, user = user.name(), "NATS client named by its certificate");
+                session.identified(Arc::new(UserPermissions::new(user)));
+            }
             let mut connection = NatsConnection {
                 peer,
                 on_close,
@@ -145,6 +186,7 @@ impl NatsConnection {
                 conn,
                 delivery,
                 pause: Arc::default(),
+                held_back: Arc::default(),
                 closed: false,
                 writer: None,
                 ticker: None,
@@ -161,10 +203,14 @@ impl NatsConnection {
                             tracing::debug!(%peer, error = %e, "write side failed");
                         }
                     }));
-                    connection.session.greet(&mut connection.out);
-                    connection.write_out();
+                    if greet {
+                        connection.session.greet(&mut connection.out);
+                        connection.write_out();
+                    }
                     let gate = connection.outbound.clone();
-                    ctx.add_stream(NatsReads::new(rd, gate, connection.pause.clone()));
+                    let (pause, held_back) =
+                        (connection.pause.clone(), connection.held_back.clone());
+                    ctx.add_stream(NatsReads::new(rd, gate, pause, held_back));
                 }
                 Err(e) => {
                     tracing::warn!(peer = %connection.peer, error = %e, "cannot open accepted stream");
@@ -191,11 +237,16 @@ impl NatsConnection {
             self.write_out();
             let Some(step) = step else { break };
             match step {
+                NatsStep::Authenticate(credentials) => self.authenticate(credentials, ctx),
                 NatsStep::Connected { reader, name } => {
                     tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
                     self.delivery().reader = reader;
                 }
-                NatsStep::Publish(publish) => self.hub.publish(self.conn, &publish),
+                NatsStep::Publish(publish) => {
+                    if let Some(stalled) = self.hub.publish_paced(self.conn, &publish) {
+                        self.held_back.hold(stalled.queue, stalled.resume_at);
+                    }
+                }
                 NatsStep::Book(change) => self.on_book(change),
                 NatsStep::Changes(changes) => self.send_changes(changes, ctx),
                 NatsStep::Close(reason) => {
@@ -205,6 +256,59 @@ impl NatsConnection {
             }
         }
         self.pause.set(self.session.is_paused());
+    }
+
+    /// A CONNECT's credentials, checked by the server's auth gate (off this thread, after the
+    /// address's delay for earlier failures, counted in `auth.*`); reading waits meanwhile.
+    fn authenticate(&mut self, credentials: Credentials, ctx: &mut Context<Self>) {
+        let Some(auth) = &self.shared.auth else {
+            // A gate that leaves the check to a server without users: nobody to admit.
+            return self.admitted(None, ctx);
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let check = crate::auth::Check {
+            ip: self.peer.ip(),
+            credentials,
+            reply,
+        };
+        if auth.gate.try_send(check).is_err() {
+            tracing::warn!(peer = %self.peer, "the auth gate cannot take a check now");
+            return self.admitted(None, ctx);
+        }
+        ctx.spawn(answer.into_actor(self).map(|answer, this, ctx| {
+            if this.closed {
+                return;
+            }
+            let permissions = match answer.unwrap_or(Err(AuthFailure::Missing)) {
+                Ok(user) => {
+                    tracing::debug!(peer = %this.peer, user = user.name(), "NATS client authenticated");
+                    Some(Arc::new(UserPermissions::new(user)) as Arc<dyn NatsPermissions>)
+                }
+                Err(failure) => {
+                    tracing::info!(peer = %this.peer, %failure, "NATS authentication failed");
+                    None
+                }
+            };
+            this.admitted(permissions, ctx);
+        }));
+    }
+
+    /// The outcome of a check: the session goes on (or closes), and reading resumes.
+    fn admitted(&mut self, permissions: Option<Arc<dyn NatsPermissions>>, ctx: &mut Context<Self>) {
+        let step = self.session.admitted(permissions, &mut self.out);
+        self.write_out();
+        match step {
+            NatsStep::Connected { reader, name } => {
+                tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
+                self.delivery().reader = reader;
+                hold_wakes(|| self.drive(ctx));
+            }
+            NatsStep::Close(reason) => {
+                tracing::debug!(peer = %self.peer, %reason, "closing NATS connection");
+                self.close(ctx);
+            }
+            other => tracing::error!(peer = %self.peer, ?other, "unexpected step after a check"),
+        }
     }
 
     fn delivery(&self) -> std::sync::MutexGuard<'_, NatsDelivery> {

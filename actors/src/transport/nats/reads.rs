@@ -1,7 +1,8 @@
 //! [`NatsReads`]: the bytes a NATS client sends, read in chunks, and held back while the
 //! connection owes its client more than its bound (the outbound buffer's gate) or while its
-//! session waits for the hub's table ([`ReadPause`]), so a client never decides how much the
-//! server buffers.
+//! session waits for the hub's table ([`ReadPause`]), or while a subscriber it published to
+//! catches up ([`HeldBack`](super::held_back::HeldBack)), so a client never decides how much
+//! the server buffers.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,19 +49,24 @@ impl ReadGate for ReadPause {
     }
 }
 
-/// Chunks read from `R`, each read waiting for both gates first.
+/// Chunks read from `R`, each read waiting for every gate first.
 pub(super) struct NatsReads<R> {
     rd: R,
-    gates: [Arc<dyn ReadGate>; 2],
+    gates: [Arc<dyn ReadGate>; 3],
     buf: BytesMut,
     done: bool,
 }
 
 impl<R> NatsReads<R> {
-    pub(super) fn new(rd: R, outbound: Arc<dyn ReadGate>, pause: Arc<ReadPause>) -> Self {
+    pub(super) fn new(
+        rd: R,
+        outbound: Arc<dyn ReadGate>,
+        pause: Arc<ReadPause>,
+        held_back: Arc<super::held_back::HeldBack>,
+    ) -> Self {
         NatsReads {
             rd,
-            gates: [outbound, pause],
+            gates: [outbound, pause, held_back],
             buf: BytesMut::new(),
             done: false,
         }

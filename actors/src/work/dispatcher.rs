@@ -84,6 +84,15 @@ pub struct SetPaused {
     pub paused: bool,
 }
 
+/// A durable ENQUEUE held until the end of its read pass, to be stored with the others of the
+/// pass in one submission (and one group commit).
+struct Unstored {
+    conn: u64,
+    reference: u64,
+    queue: String,
+    bodies: Vec<Bytes>,
+}
+
 struct Conn {
     name: String,
     outbox: Outbox,
@@ -107,6 +116,10 @@ pub struct Dispatcher {
     next_nonce: u64,
     /// Relayed items whose end someone waits for (a relay's worker, to answer its parent).
     watchers: HashMap<(String, u64), oneshot::Sender<Settled>>,
+    /// Durable enqueues of this pass, stored together at its end ([`Self::flush_store`]).
+    unstored: Vec<Unstored>,
+    /// What became of items in this pass, recorded together at its end.
+    unrecorded: Vec<Settled>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -137,6 +150,8 @@ impl Dispatcher {
             ping_every,
             next_nonce: 1,
             watchers: HashMap::new(),
+            unstored: Vec::new(),
+            unrecorded: Vec::new(),
         }
     }
 
@@ -186,7 +201,7 @@ impl Dispatcher {
         self.send(d.worker.0, &frame);
     }
 
-    fn on_frame(&mut self, conn: u64, frame: Frame, ctx: &mut Context<Self>) {
+    fn on_frame(&mut self, conn: u64, frame: Frame) {
         let now = now_ms();
         let worker = WorkerId(conn);
         if self.conns.get(&conn).is_some_and(|c| c.worker) {
@@ -212,7 +227,7 @@ impl Dispatcher {
                 Err(e) => skipped(self, e),
             },
             kind::ENQUEUE => match Enqueue::from_frame(&frame) {
-                Ok(enqueue) => self.on_enqueue(conn, enqueue, ctx),
+                Ok(enqueue) => self.on_enqueue(conn, enqueue),
                 Err(e) => {
                     let id = peek_request_id(&frame.payload);
                     self.error(conn, id, e.code(), e.to_string());
@@ -223,7 +238,7 @@ impl Dispatcher {
                 Err(e) => skipped(self, e),
             },
             kind::WORK_ACK | kind::WORK_NACK | kind::WORK_REJECT | kind::WORK_PROGRESS => {
-                self.on_answer(conn, &frame, now, ctx)
+                self.on_answer(conn, &frame, now)
             }
             kind::DISCONN => self.close(conn),
             kind::CONN => self.error(
@@ -291,7 +306,7 @@ impl Dispatcher {
         rmp_serde::to_vec_named(&own).unwrap_or_default().into()
     }
 
-    fn on_answer(&mut self, conn: u64, frame: &Frame, now: u64, ctx: &mut Context<Self>) {
+    fn on_answer(&mut self, conn: u64, frame: &Frame, now: u64) {
         let worker = WorkerId(conn);
         if !self.conns.get(&conn).is_some_and(|c| c.worker) {
             let message = "ACK, NACK, REJECT and PROGRESS need a TAKE first".to_owned();
@@ -321,13 +336,13 @@ impl Dispatcher {
             },
         };
         match settled {
-            Ok(Ok(settled)) => self.settled(vec![settled], ctx),
+            Ok(Ok(settled)) => self.settled(vec![settled]),
             Ok(Err(e)) => self.error(conn, None, ErrorCode::NotFound, e.to_string()),
             Err(e) => self.error(conn, None, e.code(), e.to_string()),
         }
     }
 
-    fn on_enqueue(&mut self, conn: u64, enqueue: Enqueue, ctx: &mut Context<Self>) {
+    fn on_enqueue(&mut self, conn: u64, enqueue: Enqueue) {
         let reference = Some(enqueue.reference);
         let Some(queue) = self.queues.get(&enqueue.queue).cloned() else {
             let message = format!("no work queue named {:?} is served here", enqueue.queue);
@@ -389,49 +404,93 @@ impl Dispatcher {
         let Some(durable) = &mut self.durable else {
             return;
         };
-        let bodies = enqueue.items.clone();
-        durable.storing(&queue.name, bodies.len());
-        let commit = durable.enqueue(&queue.name, enqueue.items);
-        let name = queue.name.clone();
-        ctx.spawn(commit.into_actor(self).map(move |outcome, this, _| {
-            if let Some(d) = &mut this.durable {
-                d.stored(&name, bodies.len());
+        durable.storing(&queue.name, enqueue.items.len());
+        self.unstored.push(Unstored {
+            conn,
+            reference: enqueue.reference,
+            queue: queue.name,
+            bodies: enqueue.items,
+        });
+    }
+
+    /// The end of a pass: its durable enqueues go to the store in one submission, and what
+    /// became of its items in another (the store thread commits both in its next group
+    /// commit), rather than one submission, one future and one reply per frame.
+    fn flush_store(&mut self, ctx: &mut Context<Self>) {
+        let unrecorded = std::mem::take(&mut self.unrecorded);
+        self.persist(unrecorded, ctx);
+        if self.unstored.is_empty() {
+            return;
+        }
+        let Some(durable) = &self.durable else {
+            return;
+        };
+        let batch = std::mem::take(&mut self.unstored);
+        let commit = durable.enqueue(
+            batch
+                .iter()
+                .map(|u| (u.queue.as_str(), u.bodies.as_slice())),
+        );
+        ctx.spawn(
+            commit
+                .into_actor(self)
+                .map(move |outcome, this, _| this.enqueues_stored(batch, outcome)),
+        );
+    }
+
+    /// A pass's durable enqueues are committed (or failed): each ENQUEUE is answered with its
+    /// own ids, and its items dispatched.
+    fn enqueues_stored(
+        &mut self,
+        batch: Vec<Unstored>,
+        outcome: Result<Vec<OpOutcome>, crate::queue::QueueError>,
+    ) {
+        if let Some(d) = &mut self.durable {
+            for u in &batch {
+                d.stored(&u.queue, u.bodies.len());
             }
-            match outcome {
-                Ok(outcomes) => {
-                    let now = now_ms();
-                    let mut ids = Vec::with_capacity(outcomes.len());
-                    for (outcome, body) in outcomes.into_iter().zip(bodies) {
-                        if let OpOutcome::Enqueued(ItemId(id)) = outcome {
-                            // A store scan may have added it already: that is the same item.
-                            let _ = this.dispatch.add_item(&name, WorkItem::new(id, body), now);
-                            ids.push(id);
-                        }
-                    }
-                    this.send(
-                        conn,
-                        &Enqueued {
-                            reference: enqueue.reference,
-                            ids,
-                        },
+        }
+        let outcomes = match outcome {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let message = format!("the store failed; nothing of it was stored: {e}");
+                for u in batch {
+                    self.error(
+                        u.conn,
+                        Some(u.reference),
+                        ErrorCode::Unhandled,
+                        message.clone(),
                     );
-                    this.pump();
                 }
-                Err(e) => {
-                    let message = format!("the store failed; nothing of it was stored: {e}");
-                    this.error(conn, reference, ErrorCode::Unhandled, message);
+                return;
+            }
+        };
+        let now = now_ms();
+        let mut outcomes = outcomes.into_iter();
+        for u in batch {
+            let mut ids = Vec::with_capacity(u.bodies.len());
+            let n = u.bodies.len();
+            for (outcome, body) in outcomes.by_ref().take(n).zip(u.bodies) {
+                if let OpOutcome::Enqueued(ItemId(id)) = outcome {
+                    // A store scan may have added it already: that is the same item.
+                    let _ = self
+                        .dispatch
+                        .add_item(&u.queue, WorkItem::new(id, body), now);
+                    ids.push(id);
                 }
             }
-        }));
+            let answer = Enqueued {
+                reference: u.reference,
+                ids,
+            };
+            self.send(u.conn, &answer);
+        }
+        self.pump();
     }
 
     /// Items of `queue` held now (waiting and leased), and those being stored.
     fn held(&self, queue: &str) -> usize {
-        let figures = self.dispatch.queue_figures();
-        let in_flight = figures
-            .iter()
-            .find(|(q, _)| q == queue)
-            .map_or(0, |(_, f)| f.in_flight as usize);
+        let in_flight = self.dispatch.in_flight(queue);
         let storing = self.durable.as_ref().map_or(0, |d| d.storing_count(queue));
         self.dispatch.pending(queue) + in_flight + storing
     }
@@ -445,7 +504,7 @@ impl Dispatcher {
 
     /// What became of items: those a relay waits for are told (when acked or dead), and
     /// durable ones recorded.
-    fn settled(&mut self, settled: Vec<Settled>, ctx: &mut Context<Self>) {
+    fn settled(&mut self, settled: Vec<Settled>) {
         for s in &settled {
             if matches!(s, Settled::Acked { .. } | Settled::Dead { .. }) {
                 let key = (s.item().0.to_owned(), s.item().1);
@@ -454,7 +513,7 @@ impl Dispatcher {
                 }
             }
         }
-        self.persist(settled, ctx);
+        self.unrecorded.extend(settled);
     }
 
     /// Records in the store what became of durable items.
@@ -499,7 +558,8 @@ impl Dispatcher {
         }
         let mut settled = tick.lapsed;
         settled.extend(tick.lost.into_iter().flat_map(|(_, s)| s));
-        self.settled(settled, ctx);
+        self.settled(settled);
+        self.flush_store(ctx);
         self.pump();
     }
 
@@ -553,17 +613,27 @@ impl Dispatcher {
             })
             .collect();
         for (queue, known) in queues {
+            let Some(durable) = &mut self.durable else {
+                return;
+            };
             let found = durable.scan(&queue, known);
-            ctx.spawn(found.into_actor(self).map(move |items, this, _| {
-                let now = now_ms();
-                let mut added = false;
-                for item in items {
-                    added |= this.dispatch.add_item(&queue, item, now).is_ok();
-                }
-                if added {
-                    this.pump();
-                }
-            }));
+            ctx.spawn(
+                found
+                    .into_actor(self)
+                    .map(move |(requeued, items), this, _| {
+                        if let Some(d) = &mut this.durable {
+                            d.scanned(&queue, requeued);
+                        }
+                        let now = now_ms();
+                        let mut added = false;
+                        for item in items {
+                            added |= this.dispatch.add_item(&queue, item, now).is_ok();
+                        }
+                        if added {
+                            this.pump();
+                        }
+                    }),
+            );
         }
     }
 }
@@ -603,10 +673,11 @@ impl Handler<Frames> for Dispatcher {
     fn handle(&mut self, batch: Frames, ctx: &mut Context<Self>) {
         for frame in batch.frames {
             if !self.conns.contains_key(&batch.conn) {
-                return;
+                break;
             }
-            self.on_frame(batch.conn, frame, ctx);
+            self.on_frame(batch.conn, frame);
         }
+        self.flush_store(ctx);
         self.pump();
     }
 }

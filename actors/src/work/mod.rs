@@ -16,6 +16,8 @@
 //! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
 //! - `listener.rs`: the listener and each connection's reader.
 //! - `outbox.rs`: each connection's bounded outbound queue and writer task.
+//! - `security.rs`: the TLS handshake of a `tls://` listener and the AUTH a dispatcher with
+//!   users asks for.
 //! - `relay.rs`: [`run_relay`], a node that is a worker of its parent and a dispatcher for its
 //!   children.
 
@@ -25,6 +27,7 @@ mod listener;
 mod options;
 mod outbox;
 mod relay;
+mod security;
 
 use actix::{Actor, Addr};
 use hubwire_core::work::Dispatch;
@@ -119,7 +122,14 @@ pub fn start_dispatcher(
         address: options.listen.to_string(),
         source,
     };
-    let bound = listener::bind(&options.listen).map_err(bind_error)?;
+    let bound = listener::bind(&options.listen, options.tls.as_ref()).map_err(bind_error)?;
+    let auth = options.auth.map(|auth| match auth {
+        options::DispatcherAuth::Shared(auth) => auth,
+        options::DispatcherAuth::Users(users, limits) => {
+            let registry = hubwire_core::stats::StatsRegistry::new();
+            crate::auth::Authenticator::start(users, limits, &registry)
+        }
+    });
     let actor = Dispatcher::new(
         options.name.clone(),
         dispatch,
@@ -133,6 +143,7 @@ pub fn start_dispatcher(
         max_connections: options.max_connections,
         max_frame: options.max_frame,
         max_outbound_bytes: options.max_outbound_bytes,
+        auth,
     };
     let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
     RUNNING.lock().unwrap().push((options.name, addr.clone()));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::link::{self, FrameSender};
+use super::link::{self, FrameSender, LinkOptions};
 use super::WorkClientError;
 use crate::protocol::{kind, Enqueue, Enqueued, Envelope, ErrorFrame, Ping, Pong, SEND_ALL};
 use crate::Address;
@@ -30,7 +30,16 @@ pub struct Producer {
 impl Producer {
     /// Connects to the dispatcher's work listener.
     pub async fn connect(address: &Address) -> Result<Producer, WorkClientError> {
-        let (mut reader, out) = link::open(address, "hubwire-producer/0.1").await?;
+        Producer::connect_with(address, &LinkOptions::default()).await
+    }
+
+    /// Connects with TLS settings and credentials (a `tls://` listener, a dispatcher with
+    /// users).
+    pub async fn connect_with(
+        address: &Address,
+        options: &LinkOptions,
+    ) -> Result<Producer, WorkClientError> {
+        let (mut reader, out) = link::open(address, "hubwire-producer/0.1", options).await?;
         let waiting: Waiting = Arc::default();
         let (answers, pongs) = (waiting.clone(), out.clone());
         tokio::spawn(async move {

@@ -128,11 +128,12 @@ async fn missing_or_wrong_credentials_and_plain_tcp_are_refused() {
         tls: Some(trusting(&pki)),
         credentials: None,
     };
-    let message = denied(Producer::connect_with(&address, &tls_only).await);
-    assert!(
-        message.contains("AUTH") || message.contains("credentials"),
-        "{message}"
-    );
+    // As with the app's listeners, the CONN is answered; what follows it is refused.
+    let anonymous = Producer::connect_with(&address, &tls_only).await.unwrap();
+    let message = denied(anonymous.enqueue("jobs", &b"x"[..]).await);
+    assert!(message.contains("authentication required"), "{message}");
+    let options = WorkerOptions::new(["jobs"]).tls(trusting(&pki));
+    denied(Worker::connect(&address, options).await);
 
     let wrong = LinkOptions {
         tls: Some(trusting(&pki)),

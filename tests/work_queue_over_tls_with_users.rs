@@ -71,7 +71,10 @@ fn trusting(pki: &Pki) -> TlsClient {
 
 fn denied(result: Result<impl std::fmt::Debug, WorkClientError>) -> String {
     match result {
-        Err(WorkClientError::Refused { code, message }) if code == ErrorCode::Denied => message,
+        Err(WorkClientError::Refused {
+            code: ErrorCode::Denied,
+            message,
+        }) => message,
         other => panic!("expected a denied refusal, got {other:?}"),
     }
 }

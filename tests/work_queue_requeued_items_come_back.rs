@@ -6,7 +6,6 @@ mod support;
 
 use std::time::Duration;
 
-use hubwire::prelude::*;
 use hubwire::queue::{QueueAdmin, StoreHandle};
 use hubwire::store::{ItemId, MemoryStore};
 use hubwire::work::{

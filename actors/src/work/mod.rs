@@ -125,7 +125,8 @@ pub fn start_dispatcher(
     let bound = listener::bind(&options.listen, options.tls.as_ref()).map_err(bind_error)?;
     let auth = options.auth.map(|auth| match auth {
         options::DispatcherAuth::Shared(auth) => auth,
-        options::DispatcherAuth::Users(users, limits) => {
+        options::DispatcherAuth::Users(users) => {
+            let (users, limits) = *users;
             let registry = hubwire_core::stats::StatsRegistry::new();
             crate::auth::Authenticator::start(users, limits, &registry)
         }

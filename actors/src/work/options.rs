@@ -96,7 +96,7 @@ pub struct DispatcherOptions {
 #[derive(Debug)]
 pub(crate) enum DispatcherAuth {
     /// Users, checked by a gate of the dispatcher's own (started with it).
-    Users(Users, ThrottleLimits),
+    Users(Box<(Users, ThrottleLimits)>),
     /// A gate that runs already (the app's, say).
     Shared(Authenticator),
 }
@@ -130,7 +130,7 @@ impl DispatcherOptions {
     /// client certificate naming a user), as on the app's listeners; failed attempts from one
     /// address are slowed down by `limits`. No users (an empty table): anyone may connect.
     pub fn users(mut self, users: Users, limits: ThrottleLimits) -> Self {
-        self.auth = (!users.is_empty()).then_some(DispatcherAuth::Users(users, limits));
+        self.auth = (!users.is_empty()).then(|| DispatcherAuth::Users(Box::new((users, limits))));
         self
     }
 

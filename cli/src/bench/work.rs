@@ -190,7 +190,6 @@ pub(super) async fn bench_work(args: &WorkArgs) -> Result<Report, Failure> {
         "work queue, items/s acknowledged (NATS: JetStream work-queue stream, pull consumers):"
     );
     print!("{}", side_by_side(&rows));
-    drop(jetstream);
     Ok(count_only(
         (total * timing.duration.as_secs_f64()) as u64,
         timing.duration,

@@ -376,3 +376,7 @@ async fn hubwire_row(load: Load, item: Bytes) -> Result<f64, Failure> {
     drop(dispatcher);
     Ok(rate)
 }
+
+#[cfg(test)]
+#[path = "work_tests.rs"]
+mod tests;

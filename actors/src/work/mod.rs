@@ -12,7 +12,9 @@
 //!
 //! # Layout
 //! - `options.rs`: [`DispatcherOptions`], [`WorkQueue`].
-//! - `dispatcher.rs`: the actor: frames in, deliveries out, ticks for leases and heartbeats.
+//! - `dispatcher/`: the actor: frames in, deliveries out, ticks for leases and heartbeats
+//!   (`mod.rs`); its store side, a read pass's enqueues and records in one submission, the
+//!   load and the requeue scan (`store.rs`).
 //! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
 //! - `listener.rs`: the listener and each connection's reader.
 //! - `outbox.rs`: each connection's bounded outbound queue and writer task.

@@ -17,6 +17,9 @@
 //!   subscriber and provider on the other; with `--nats URL --nats-b URL` the same across two
 //!   clustered nats-servers.
 //!
+//! - `hubwire bench work`: items/s through a work queue (1 producer, 1, 4 and 16 workers,
+//!   durable and in memory), next to NATS JetStream in the same run.
+//!
 //! Every server the bench starts listens on 127.0.0.1 or on a Unix socket in a fresh temporary
 //! directory, and is stopped (and the directory removed) before the command returns.
 
@@ -36,6 +39,9 @@ mod sender;
 mod side_by_side;
 mod stats;
 mod wire;
+mod work;
+#[cfg(feature = "nats-bench")]
+mod work_nats;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -86,6 +92,9 @@ pub enum BenchMode {
     /// What misbehaving peers cost an in-process server in memory: a million PINGs and a
     /// million requests from peers that never read, and bursts of connections.
     Bounds(bounds::BoundsArgs),
+    /// Work queue: items/s enqueued by 1 producer and acknowledged by 1, 4 and 16 workers,
+    /// durable and in memory, next to NATS JetStream (nats-server -js, started by the bench).
+    Work(work::WorkArgs),
 }
 
 /// The stream transports a bench can start servers on.
@@ -320,6 +329,7 @@ pub async fn bench(args: BenchArgs) -> i32 {
         BenchMode::Rpc(args) => rpc::bench_rpc(&args).await,
         BenchMode::Bridge(args) => bridge::bench_bridge(&args).await,
         BenchMode::Bounds(args) => bounds::bench_bounds(&args).await,
+        BenchMode::Work(args) => work::bench_work(&args).await,
     };
     match result {
         Ok(report) if report.completed == 0 => {

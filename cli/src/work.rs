@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hubwire::client::Client;
 use hubwire::standard::Stats;
-use hubwire::work::{Producer, WorkClientError};
+use hubwire::work::{LinkOptions, Producer, WorkClientError};
 use hubwire::Address;
 use serde_json::{json, Value};
 
@@ -44,6 +44,12 @@ pub enum WorkOperation {
         /// A copy for every worker taking the queue (send_all), not stored.
         #[arg(long)]
         send_all: bool,
+        /// How to check a tls:// dispatcher, and the certificate to show it.
+        #[command(flatten)]
+        tls: crate::TlsArgs,
+        /// Who to authenticate as, on a dispatcher with users (or the address's user info).
+        #[command(flatten)]
+        auth: crate::AuthArgs,
     },
     /// Print every dispatcher's figures per queue and per worker (from hubwire.stats).
     Stats(AppTarget),
@@ -73,20 +79,47 @@ pub async fn work(args: WorkArgs) -> i32 {
             json,
             count,
             send_all,
-        } => enqueue(&address, &queue, &json, count, send_all, timeout).await,
+            tls,
+            auth,
+        } => {
+            let (address, credentials) =
+                crate::address_and_credentials(&address, auth.credentials());
+            let tls = match tls.client() {
+                Ok(tls) => tls,
+                Err(e) => {
+                    eprintln!("hubwire work enqueue: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            let link = LinkOptions { tls, credentials };
+            let item = Item {
+                queue: &queue,
+                json: &json,
+                count,
+                send_all,
+            };
+            enqueue(&address, &link, item, timeout).await
+        }
         WorkOperation::Stats(target) => figures(target, timeout, false).await,
         WorkOperation::Workers(target) => figures(target, timeout, true).await,
     }
 }
 
-async fn enqueue(
-    address: &str,
-    queue: &str,
-    json: &str,
+/// What `hubwire work enqueue` sends.
+struct Item<'a> {
+    queue: &'a str,
+    json: &'a str,
     count: usize,
     send_all: bool,
-    timeout: Duration,
-) -> i32 {
+}
+
+async fn enqueue(address: &str, link: &LinkOptions, item: Item<'_>, timeout: Duration) -> i32 {
+    let Item {
+        queue,
+        json,
+        count,
+        send_all,
+    } = item;
     let fail = |message: &dyn std::fmt::Display, code: i32| {
         eprintln!("hubwire work enqueue: {message}");
         code
@@ -102,7 +135,8 @@ async fn enqueue(
     if count == 0 {
         return fail(&"--count must be at least 1", EXIT_USAGE);
     }
-    let producer = match tokio::time::timeout(timeout, Producer::connect(&address)).await {
+    let connect = Producer::connect_with(&address, link);
+    let producer = match tokio::time::timeout(timeout, connect).await {
         Ok(Ok(p)) => p.with_timeout(timeout),
         Ok(Err(e)) => return fail(&e, EXIT_CANNOT_CONNECT),
         Err(_) => return fail(&format!("no answer within {timeout:?}"), EXIT_TIMEOUT),

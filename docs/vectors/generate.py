@@ -39,6 +39,10 @@ REQUEST, RESPONSE, ERROR, CANCEL = 16, 17, 18, 19
 SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS, PUBLISH, MESSAGE, REFUSED = 32, 33, 34, 35, 36, 37
 BRIDGE_HELLO, BRIDGE_CHALLENGE, BRIDGE_PROOF, LINK_STATE = 64, 65, 66, 67
 BRIDGE_INTEREST, BRIDGE_RESYNC, BRIDGE_MESSAGE = 68, 69, 70
+# The network work queue (docs/protocol.md, section 12).
+STATUS, ENQUEUE = 3, 6
+ENQUEUED, TAKE, TAKEN, DELIVER, WORK_ACK, NACK, REJECT, PROGRESS = 96, 97, 98, 99, 100, 101, 102, 103
+SEND_ALL, BROADCAST = 0x01, 0x01  # ENQUEUE and DELIVER flags
 
 # Pub/sub flags (docs/protocol.md, "Pub/sub", "Flags").
 NO_ECHO, RETAIN, REQUEST_FLAG, ACK, REPLY, ERROR_FLAG, RETAINED = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40
@@ -225,7 +229,7 @@ def valid_vectors() -> list[dict]:
         response("response-echo", 1, {}, echo_body),
         response("response-with-unknown-header", 2, {"x-handled-by": "node-a"}, body({"result": 4})),
         response("response-nil-body", 3, {}, body(None)),
-    ] + pubsub_valid_vectors() + bridge_valid_vectors()
+    ] + pubsub_valid_vectors() + bridge_valid_vectors() + work_valid_vectors()
 
 
 def pubsub_valid_vectors() -> list[dict]:
@@ -408,6 +412,46 @@ def bridge_valid_vectors() -> list[dict]:
     ]
 
 
+def work_valid_vectors() -> list[dict]:
+    """Section 12: every work envelope, arrays of the fields in the order of table 12.1."""
+    big = (1 << 40) + 5  # 64-bit fields over 2^32
+    hi = b"hi"
+
+    def work(name: str, kind: int, values: list, keys: list[str]) -> dict:
+        fields = {}
+        for key, value in zip(keys, values):
+            if isinstance(value, bytes):
+                fields[key + "_hex"] = value.hex()
+            elif isinstance(value, list) and value and isinstance(value[0], bytes):
+                fields[key + "_hex"] = [v.hex() for v in value]
+            else:
+                fields[key] = value
+        return valid(name, kind, pack(values), fields)
+
+    enqueue_keys = ["reference", "queue", "flags", "items"]
+    deliver_keys = ["lease", "queue", "id", "delivery", "visibility_ms", "flags", "body"]
+    return [
+        work("work-status-worker", STATUS, [body({"busy": False, "weight": 2})], ["body"]),
+        work("work-status-dispatcher", STATUS, [body({"dispatcher": "render", "queues": {"jobs": 12}})], ["body"]),
+        work("work-enqueue-one", ENQUEUE, [1, "jobs", 0, [hi]], enqueue_keys),
+        work("work-enqueue-many", ENQUEUE, [big, "frames", 0, [b"a", b"", bytes(300)]], enqueue_keys),
+        work("work-enqueue-send-all", ENQUEUE, [3, "jobs", SEND_ALL, [body({"reload": True})]], enqueue_keys),
+        work("work-enqueued", ENQUEUED, [1, [42]], ["reference", "ids"]),
+        work("work-enqueued-many", ENQUEUED, [big, [7, 8, big]], ["reference", "ids"]),
+        work("work-enqueued-send-all", ENQUEUED, [3, [1 << 63]], ["reference", "ids"]),
+        work("work-take", TAKE, [["jobs", "frames"], 4], ["queues", "credit"]),
+        work("work-take-drain", TAKE, [["jobs"], 0], ["queues", "credit"]),
+        work("work-taken", TAKEN, [4], ["credit"]),
+        work("work-deliver", DELIVER, [5, "jobs", 42, 1, 30000, 0, hi], deliver_keys),
+        work("work-deliver-broadcast", DELIVER, [big, "jobs", (1 << 63) + 1, 1, 60000, BROADCAST, b""], deliver_keys),
+        work("work-ack", WORK_ACK, [5], ["lease"]),
+        work("work-nack", NACK, [5, 5000, "renderer out of memory"], ["lease", "delay_ms", "reason"]),
+        work("work-reject", REJECT, [big, "frame 12 does not exist"], ["lease", "reason"]),
+        work("work-progress", PROGRESS, [5, 0], ["lease", "extend_ms"]),
+        work("work-progress-extend", PROGRESS, [5, 120000], ["lease", "extend_ms"]),
+    ]
+
+
 # --- invalid vectors ----------------------------------------------------------------------------
 
 
@@ -471,7 +515,7 @@ def invalid_vectors() -> list[dict]:
         bad_payload("auth-ok-without-user", AUTH_OK, pack([])),
         bad_payload("cancel-id-is-nil", CANCEL, pack([None])),
         bad_payload("response-body-missing", RESPONSE, pack([1, {}])),
-    ] + pubsub_invalid_vectors() + bridge_invalid_vectors()
+    ] + pubsub_invalid_vectors() + bridge_invalid_vectors() + work_invalid_vectors()
 
 
 def bad_pubsub(name: str, kind: int, payload: bytes, error_name: str, sid: int | None | str = "absent") -> dict:
@@ -523,6 +567,25 @@ def bridge_invalid_vectors() -> list[dict]:
             pack([LISTENER_HUB, 4, 5, [["sensors/\x01", None]], [], None]),
         ),
         bad_payload("bridge-message-without-picks", BRIDGE_MESSAGE, pack([DIALER_HUB, 1, 0, ["a", 0, None, {}, e]])),
+    ]
+
+
+def work_invalid_vectors() -> list[dict]:
+    """Section 12.1's rules: text is str, bodies bin, flags only the named bits, widths kept."""
+    return [
+        bad_payload("work-status-body-is-str", STATUS, pack(["busy"])),
+        bad_payload("work-enqueue-item-is-str", ENQUEUE, pack([1, "jobs", 0, ["hi"]])),
+        bad_payload("work-enqueue-queue-is-bin", ENQUEUE, pack([1, b"jobs", 0, [b"hi"]])),
+        bad_payload("work-enqueue-unknown-flag", ENQUEUE, pack([1, "jobs", 2, [b"hi"]])),
+        bad_payload("work-enqueue-missing-items", ENQUEUE, pack([1, "jobs", 0])),
+        bad_payload("work-take-credit-over-u32", TAKE, pack([["jobs"], 1 << 32])),
+        bad_payload("work-take-queues-not-array", TAKE, pack(["jobs", 4])),
+        bad_payload("work-deliver-unknown-flag", DELIVER, pack([5, "jobs", 42, 1, 30000, 2, b"hi"])),
+        bad_payload("work-deliver-delivery-over-u32", DELIVER, pack([5, "jobs", 42, 1 << 32, 30000, 0, b"hi"])),
+        bad_payload("work-ack-lease-negative", WORK_ACK, pack([-1])),
+        bad_payload("work-nack-reason-is-bin", NACK, pack([5, 0, b"oom"])),
+        bad_payload("work-reject-missing-reason", REJECT, pack([5])),
+        bad_payload("work-progress-extend-nil", PROGRESS, pack([5, None])),
     ]
 
 

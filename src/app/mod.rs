@@ -256,14 +256,19 @@ impl App {
     /// options `options` makes from the loaded configuration, its durable queues in the
     /// application's store (so they share its group commit and the `hubwire.queue.*` operator
     /// endpoints). It prints `<app> work queue listening on <address>` before the app's own
-    /// listeners.
+    /// listeners. The dispatcher takes the app's users and TLS certificate (for a `tls://`
+    /// listen address) unless its options set their own
+    /// ([`DispatcherOptions::secured_like`](hubwire_actors::work::DispatcherOptions::secured_like)).
     pub fn work(
         self,
         options: impl FnOnce(&Config) -> hubwire_actors::work::DispatcherOptions + Send + 'static,
     ) -> Self {
         let app = self.name.clone();
         self.with_store(move |builder, config, store| {
-            let handle = hubwire_actors::work::start_dispatcher(options(config), Some(store))?;
+            let options = options(config)
+                .secured_like(config)
+                .map_err(|e| SetupError::from(format!("work queue security: {e}")))?;
+            let handle = hubwire_actors::work::start_dispatcher(options, Some(store))?;
             println!("{app} work queue listening on {}", handle.address);
             tracing::info!(address = %handle.address, "work queue dispatcher serving");
             Ok(builder)

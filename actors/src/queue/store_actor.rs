@@ -97,6 +97,9 @@ pub struct QueueTotals {
     pub processed: u64,
     /// Items moved to the error queue.
     pub failed: u64,
+    /// Requeue operations committed (one per `Requeue` or `RequeueAll` that moved items): a
+    /// work dispatcher looks for requeued items only when this changed.
+    pub requeued: u64,
 }
 
 /// What a read sees on the store thread: the store and the actor's own figures.
@@ -142,6 +145,7 @@ impl StoreView<'_> {
 enum Effect {
     Processed(String),
     Failed(String),
+    Requeued(String),
     Pause(String, PauseState),
 }
 
@@ -150,6 +154,9 @@ impl Effect {
         match op {
             Op::Complete { queue, .. } => Some(Effect::Processed(queue.clone())),
             Op::Fail { queue, .. } => Some(Effect::Failed(queue.clone())),
+            Op::Requeue { queue, .. } | Op::RequeueAll { queue, .. } => {
+                Some(Effect::Requeued(queue.clone()))
+            }
             Op::SetPause { queue, pause } => Some(Effect::Pause(queue.clone(), *pause)),
             _ => None,
         }
@@ -228,7 +235,9 @@ impl StoreKeeper {
         match self.store.apply(all) {
             Ok(outcomes) => {
                 for (effect, outcome) in effects.into_iter().zip(&outcomes) {
-                    if let (Some(effect), OpOutcome::Done) = (effect, outcome) {
+                    let took = matches!(outcome, OpOutcome::Done)
+                        || matches!(outcome, OpOutcome::Count(n) if *n > 0);
+                    if let (Some(effect), true) = (effect, took) {
                         self.record(effect);
                     }
                 }
@@ -251,6 +260,7 @@ impl StoreKeeper {
         match effect {
             Effect::Processed(queue) => self.totals.entry(queue).or_default().processed += 1,
             Effect::Failed(queue) => self.totals.entry(queue).or_default().failed += 1,
+            Effect::Requeued(queue) => self.totals.entry(queue).or_default().requeued += 1,
             Effect::Pause(queue, pause) => {
                 if let Some(mirror) = self.watched.get(&queue) {
                     mirror.set(pause);

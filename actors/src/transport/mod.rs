@@ -23,4 +23,7 @@ pub use nats::NatsConnection;
 pub use peer::{Peer, Phase};
 pub use shared::{ConnectionLimits, ConnectionShared, NatsSettings, TransportStats};
 pub use socket_options::SocketOptions;
+/// The handshake error of a TLS listener, with a hint when the peer spoke plain hubwire (the
+/// work listener shares it).
+pub(crate) use tls::explain as explain_tls_error;
 pub use udp::{bind_udp, UdpEndpoint, UdpStats, MAX_DATAGRAM};

@@ -114,7 +114,7 @@ impl PendingTls {
 }
 
 /// A handshake error, with a hint when the peer spoke plain hubwire to a TLS port.
-pub(super) fn explain(e: io::Error, peer: SocketAddr) -> io::Error {
+pub(crate) fn explain(e: io::Error, peer: SocketAddr) -> io::Error {
     let plain = matches!(
         e.get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>()),

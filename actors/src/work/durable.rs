@@ -26,6 +26,8 @@ pub(crate) struct Durable {
     /// Items acked or dead-lettered whose record is not committed yet: the store still holds
     /// them as pending, and a scan must not take them for requeued ones.
     settling: HashMap<String, HashSet<u64>>,
+    /// Per queue, the store's requeue count at the last scan.
+    requeues_seen: HashMap<String, u64>,
 }
 
 /// A stored item as the dispatch holds it.
@@ -53,6 +55,7 @@ impl Durable {
             mirrors,
             storing: HashMap::new(),
             settling: HashMap::new(),
+            requeues_seen: HashMap::new(),
         })
     }
 
@@ -93,25 +96,26 @@ impl Durable {
         self.storing.get(queue).copied().unwrap_or(0)
     }
 
-    /// Stores `bodies` in `queue`; their outcomes once committed.
-    pub(crate) fn enqueue(
+    /// Stores the bodies of every `(queue, bodies)` of a read pass in one submission (one
+    /// group commit); their outcomes once committed, in order.
+    pub(crate) fn enqueue<'a>(
         &self,
-        queue: &str,
-        bodies: Vec<Bytes>,
+        batch: impl Iterator<Item = (&'a str, &'a [Bytes])>,
     ) -> impl Future<Output = Result<Vec<OpOutcome>, QueueError>> + 'static {
         let now_ms = super::dispatcher::now_ms();
-        let ops = bodies
-            .into_iter()
-            .map(|body| Op::Enqueue {
-                queue: queue.to_owned(),
-                route: queue.to_owned(),
-                body,
-                headers: Vec::new(),
-                idempotency_key: None,
-                now_ms,
-                // The dispatcher checks the bound before it submits.
-                max_pending: usize::MAX,
-                group: None,
+        let ops = batch
+            .flat_map(|(queue, bodies)| {
+                bodies.iter().map(move |body| Op::Enqueue {
+                    queue: queue.to_owned(),
+                    route: queue.to_owned(),
+                    body: body.clone(),
+                    headers: Vec::new(),
+                    idempotency_key: None,
+                    now_ms,
+                    // The dispatcher checks the bound before it submits.
+                    max_pending: usize::MAX,
+                    group: None,
+                })
             })
             .collect();
         self.store.submit(ops)
@@ -188,26 +192,36 @@ impl Durable {
             .unwrap_or_default()
     }
 
-    /// Pending items of `queue` the dispatch does not know (requeued by an operator), when the
-    /// store holds more than it knows.
+    /// Pending items of `queue` the dispatch does not know (requeued by an operator). The
+    /// store is read only when a requeue was committed since the last look: under load the
+    /// store always holds items the dispatch has not added yet (committed, answer on its way),
+    /// and reading every pending item then would stall the group commit for nothing.
     pub(crate) fn scan(
-        &self,
+        &mut self,
         queue: &str,
         known: HashSet<u64>,
-    ) -> impl Future<Output = Vec<WorkItem>> + 'static {
+    ) -> impl Future<Output = (u64, Vec<WorkItem>)> + 'static {
         let queue = queue.to_owned();
+        let seen = self.requeues_seen.get(&queue).copied().unwrap_or(0);
         let read = self.store.read_committed(move |view| {
-            let store = view.store();
-            if store.pending_count(&queue)? <= known.len() as u64 {
-                return Ok(Vec::new());
+            let requeued = view.totals(&queue).requeued;
+            if requeued == seen {
+                return Ok((requeued, Vec::new()));
             }
-            Ok(store
+            let store = view.store();
+            let items = store
                 .all_pending(&queue)?
                 .into_iter()
                 .filter(|item| !known.contains(&item.id.0))
                 .map(work_item)
-                .collect())
+                .collect();
+            Ok((requeued, items))
         });
-        async move { read.await.unwrap_or_default() }
+        async move { read.await.unwrap_or((seen, Vec::new())) }
+    }
+
+    /// The requeues of `queue` a scan has looked at.
+    pub(crate) fn scanned(&mut self, queue: &str, requeued: u64) {
+        self.requeues_seen.insert(queue.to_owned(), requeued);
     }
 }

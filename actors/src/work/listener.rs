@@ -1,6 +1,7 @@
-//! The dispatcher's work listener: accepts stream connections, does the CONN handshake, and
-//! then hands every batch of frames to the dispatcher actor, waiting for it to take each batch
-//! (so a flooding peer is read no faster than the dispatcher works).
+//! The dispatcher's work listener: accepts stream connections (`tcp://`, `tls://`, `unix://`),
+//! does the TLS handshake and the CONN handshake (with AUTH on a dispatcher with users, see
+//! `security.rs`), and then hands every batch of frames to the dispatcher actor, waiting for it
+//! to take each batch (so a flooding peer is read no faster than the dispatcher works).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,16 +10,19 @@ use std::time::Duration;
 use actix::Addr;
 use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
-use hubwire_core::protocol::{kind, Hello};
+use hubwire_core::protocol::{kind, AuthOk, Hello};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Frame, FrameCodec, ProtocolError};
 use hubwire_core::session::answer_hello;
 use hubwire_core::stream::read_one_frame;
+use hubwire_core::tls::ServerTls;
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::FramedRead;
 
 use super::dispatcher::{Dispatcher, Frames, Joined, Left};
 use super::outbox::Outbox;
+use super::security::{authenticate, need_tls, tls_handshake, PeerFacts};
+use crate::auth::Authenticator;
 
 /// Time a new connection has to send CONN.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,25 +36,35 @@ pub(crate) struct ConnSettings {
     pub(crate) max_connections: usize,
     pub(crate) max_frame: usize,
     pub(crate) max_outbound_bytes: usize,
+    /// On a dispatcher with users: the users and the gate that checks their AUTH.
+    pub(crate) auth: Option<Authenticator>,
 }
 
 /// A listener bound but not yet serving.
 #[derive(Debug)]
 pub(crate) enum Bound {
     Tcp(std::net::TcpListener),
+    Tls(std::net::TcpListener, Arc<ServerTls>),
     Unix(std::os::unix::net::UnixListener, Address),
 }
 
-/// Binds `address` (`tcp://` or `unix://`) at once, so a bad address fails the start.
-pub(crate) fn bind(address: &Address) -> std::io::Result<Bound> {
+fn bind_tcp(hp: &hubwire_core::address::HostPort) -> std::io::Result<std::net::TcpListener> {
+    let listener = match hp.socket_addr() {
+        Some(at) => std::net::TcpListener::bind(at)?,
+        None => std::net::TcpListener::bind((hp.host_str(), hp.port))?,
+    };
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Binds `address` (`tcp://`, `tls://` with `tls`, or `unix://`) at once, so a bad address
+/// fails the start.
+pub(crate) fn bind(address: &Address, tls: Option<&Arc<ServerTls>>) -> std::io::Result<Bound> {
     match address {
-        Address::Tcp(hp) => {
-            let listener = match hp.socket_addr() {
-                Some(at) => std::net::TcpListener::bind(at)?,
-                None => std::net::TcpListener::bind((hp.host_str(), hp.port))?,
-            };
-            listener.set_nonblocking(true)?;
-            Ok(Bound::Tcp(listener))
+        Address::Tcp(hp) => Ok(Bound::Tcp(bind_tcp(hp)?)),
+        Address::Tls(hp) => {
+            let tls = need_tls(tls)?;
+            Ok(Bound::Tls(bind_tcp(hp)?, tls))
         }
         Address::Unix(path) => {
             let _ = std::fs::remove_file(path);
@@ -60,7 +74,7 @@ pub(crate) fn bind(address: &Address) -> std::io::Result<Bound> {
         }
         other => Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
-            format!("a work dispatcher listens on tcp:// or unix://, not {other}"),
+            format!("a work dispatcher listens on tcp://, tls:// or unix://, not {other}"),
         )),
     }
 }
@@ -79,15 +93,59 @@ pub(crate) fn serve_bound(
             let at = listener.local_addr()?;
             tokio::spawn(async move {
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else {
+                    let Ok((stream, from)) = listener.accept().await else {
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
+                    let peer = PeerFacts {
+                        ip: Some(from.ip()),
+                        identity: None,
+                    };
+                    admit(
+                        id,
+                        stream,
+                        peer,
+                        &open,
+                        dispatcher.clone(),
+                        settings.clone(),
+                    );
                 }
             });
             Ok(format!("tcp://{at}")
+                .parse()
+                .expect("a socket address is an address"))
+        }
+        Bound::Tls(listener, tls) => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let at = listener.local_addr()?;
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, from)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let id = ids.fetch_add(1, Ordering::Relaxed);
+                    let (tls, open) = (tls.clone(), open.clone());
+                    let (dispatcher, settings) = (dispatcher.clone(), settings.clone());
+                    // The handshake on its own task: a silent peer holds up no one else.
+                    tokio::spawn(async move {
+                        match tls_handshake(stream, &tls, HANDSHAKE_TIMEOUT).await {
+                            Ok((stream, identity)) => {
+                                let peer = PeerFacts {
+                                    ip: Some(from.ip()),
+                                    identity,
+                                };
+                                admit(id, stream, peer, &open, dispatcher, settings);
+                            }
+                            Err(e) => {
+                                tracing::warn!(peer = %from, error = %e, "work listener: TLS handshake failed");
+                            }
+                        }
+                    });
+                }
+            });
+            Ok(format!("tls://{at}")
                 .parse()
                 .expect("a socket address is an address"))
         }
@@ -99,7 +157,15 @@ pub(crate) fn serve_bound(
                         continue;
                     };
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    admit(id, stream, &open, dispatcher.clone(), settings.clone());
+                    let peer = PeerFacts::default();
+                    admit(
+                        id,
+                        stream,
+                        peer,
+                        &open,
+                        dispatcher.clone(),
+                        settings.clone(),
+                    );
                 }
             });
             Ok(address)
@@ -111,6 +177,7 @@ pub(crate) fn serve_bound(
 fn admit<S>(
     id: u64,
     stream: S,
+    peer: PeerFacts,
     open: &Arc<AtomicUsize>,
     dispatcher: Addr<Dispatcher>,
     settings: ConnSettings,
@@ -129,7 +196,7 @@ fn admit<S>(
     }
     let open = open.clone();
     tokio::spawn(async move {
-        serve(id, rd, wr, dispatcher, settings).await;
+        serve(id, peer, rd, wr, dispatcher, settings).await;
         open.fetch_sub(1, Ordering::AcqRel);
     });
 }
@@ -149,6 +216,7 @@ async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, code: ErrorCode, message: Str
 /// One connection: the handshake, then batches of frames to the dispatcher until the end.
 async fn serve<R, W>(
     id: u64,
+    peer: PeerFacts,
     mut rd: R,
     mut wr: W,
     dispatcher: Addr<Dispatcher>,
@@ -193,6 +261,21 @@ async fn serve<R, W>(
         }
         Err((code, message)) => return refuse(&mut wr, code, message).await,
     }
+    let auth = settings.auth.as_ref();
+    let max_frame = settings.max_frame;
+    let authenticated = authenticate(
+        auth,
+        &peer,
+        &mut rd,
+        &mut wr,
+        &mut buf,
+        max_frame,
+        HANDSHAKE_TIMEOUT,
+    )
+    .await;
+    if let Err((code, message)) = authenticated {
+        return refuse(&mut wr, code, message).await;
+    }
     let outbox = Outbox::start(wr, settings.max_outbound_bytes);
     let closed = outbox.closed.clone();
     let joined = Joined {
@@ -214,7 +297,11 @@ async fn serve<R, W>(
     let mut early = Vec::new();
     loop {
         match hubwire_core::protocol::decode_frame(&mut buf, settings.max_frame) {
-            Ok(Some(frame)) => early.push(frame),
+            Ok(Some(frame)) => {
+                if !answered_auth(&frame, &outbox, settings.auth.is_some()) {
+                    early.push(frame);
+                }
+            }
             Ok(None) => break,
             Err(e) => {
                 lost_framing(&outbox, &e);
@@ -248,11 +335,19 @@ async fn serve<R, W>(
             }
             None => break,
         };
-        let mut frames: Vec<Frame> = vec![frame];
+        let has_users = settings.auth.is_some();
+        let mut frames: Vec<Frame> = Vec::new();
+        if !answered_auth(&frame, &outbox, has_users) {
+            frames.push(frame);
+        }
         let mut lost = false;
         while frames.len() < MAX_BATCH {
             match reader.next().now_or_never() {
-                Some(Some(Ok(frame))) => frames.push(frame),
+                Some(Some(Ok(frame))) => {
+                    if !answered_auth(&frame, &outbox, has_users) {
+                        frames.push(frame);
+                    }
+                }
                 Some(Some(Err(e))) => {
                     lost_framing(&outbox, &e);
                     lost = true;
@@ -261,11 +356,35 @@ async fn serve<R, W>(
                 _ => break,
             }
         }
+        if frames.is_empty() && !lost {
+            continue;
+        }
         if dispatcher.send(Frames { conn: id, frames }).await.is_err() || lost {
             break;
         }
     }
     dispatcher.do_send(Left { conn: id });
+}
+
+/// An AUTH after the handshake is answered here: on a dispatcher without users it is
+/// accepted as it is (AUTH_OK, no user), as the app's listeners do; with users the connection
+/// authenticated already, and a second AUTH is a protocol error. True when `frame` was one.
+fn answered_auth(frame: &Frame, outbox: &Outbox, has_users: bool) -> bool {
+    if frame.kind != kind::AUTH {
+        return false;
+    }
+    if has_users {
+        outbox.push(&ErrorFrame {
+            id: None,
+            code: ErrorCode::Protocol,
+            message: "AUTH after the handshake: this connection is authenticated already".into(),
+        });
+    } else {
+        outbox.push(&AuthOk {
+            user: String::new(),
+        });
+    }
+    true
 }
 
 /// The framing is lost: say why where possible, then close.

@@ -12,10 +12,14 @@
 //!
 //! # Layout
 //! - `options.rs`: [`DispatcherOptions`], [`WorkQueue`].
-//! - `dispatcher.rs`: the actor: frames in, deliveries out, ticks for leases and heartbeats.
+//! - `dispatcher/`: the actor: frames in, deliveries out, ticks for leases and heartbeats
+//!   (`mod.rs`); its store side, a read pass's enqueues and records in one submission, the
+//!   load and the requeue scan (`store.rs`).
 //! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
 //! - `listener.rs`: the listener and each connection's reader.
 //! - `outbox.rs`: each connection's bounded outbound queue and writer task.
+//! - `security.rs`: the TLS handshake of a `tls://` listener and the AUTH a dispatcher with
+//!   users asks for.
 //! - `relay.rs`: [`run_relay`], a node that is a worker of its parent and a dispatcher for its
 //!   children.
 
@@ -25,6 +29,7 @@ mod listener;
 mod options;
 mod outbox;
 mod relay;
+mod security;
 
 use actix::{Actor, Addr};
 use hubwire_core::work::Dispatch;
@@ -119,7 +124,15 @@ pub fn start_dispatcher(
         address: options.listen.to_string(),
         source,
     };
-    let bound = listener::bind(&options.listen).map_err(bind_error)?;
+    let bound = listener::bind(&options.listen, options.tls.as_ref()).map_err(bind_error)?;
+    let auth = options.auth.map(|auth| match auth {
+        options::DispatcherAuth::Shared(auth) => auth,
+        options::DispatcherAuth::Users(users) => {
+            let (users, limits) = *users;
+            let registry = hubwire_core::stats::StatsRegistry::new();
+            crate::auth::Authenticator::start(users, limits, &registry)
+        }
+    });
     let actor = Dispatcher::new(
         options.name.clone(),
         dispatch,
@@ -133,6 +146,7 @@ pub fn start_dispatcher(
         max_connections: options.max_connections,
         max_frame: options.max_frame,
         max_outbound_bytes: options.max_outbound_bytes,
+        auth,
     };
     let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
     RUNNING.lock().unwrap().push((options.name, addr.clone()));

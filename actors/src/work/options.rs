@@ -2,8 +2,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use hubwire_core::auth::{ThrottleLimits, Users};
+use hubwire_core::tls::ServerTls;
 use hubwire_core::work::{DispatchLimits, DispatchPolicy, LeastInFlight, QueueConfig};
-use hubwire_core::Address;
+use hubwire_core::{Address, Config};
+
+use crate::auth::Authenticator;
 
 /// Default items a queue holds (waiting and leased) before ENQUEUE is answered busy.
 pub const DEFAULT_MAX_PENDING: usize = 100_000;
@@ -82,6 +88,17 @@ pub struct DispatcherOptions {
     pub(crate) max_outbound_bytes: usize,
     pub(crate) max_frame: usize,
     pub(crate) max_connections: usize,
+    pub(crate) tls: Option<Arc<ServerTls>>,
+    pub(crate) auth: Option<DispatcherAuth>,
+}
+
+/// Who may connect to a dispatcher.
+#[derive(Debug)]
+pub(crate) enum DispatcherAuth {
+    /// Users, checked by a gate of the dispatcher's own (started with it).
+    Users(Box<(Users, ThrottleLimits)>),
+    /// A gate that runs already (the app's, say).
+    Shared(Authenticator),
 }
 
 impl DispatcherOptions {
@@ -98,7 +115,47 @@ impl DispatcherOptions {
             max_outbound_bytes: DEFAULT_MAX_OUTBOUND_BYTES,
             max_frame: hubwire_core::config::DEFAULT_MAX_FRAME,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: None,
+            auth: None,
         }
+    }
+
+    /// The certificate and key of a `tls://` listener (reloadable: `ServerTls::reload`).
+    pub fn tls(mut self, tls: Arc<ServerTls>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Only these users may connect: each connection sends AUTH after its CONN (or shows a
+    /// client certificate naming a user), as on the app's listeners; failed attempts from one
+    /// address are slowed down by `limits`. No users (an empty table): anyone may connect.
+    pub fn users(mut self, users: Users, limits: ThrottleLimits) -> Self {
+        self.auth = (!users.is_empty()).then(|| DispatcherAuth::Users(Box::new((users, limits))));
+        self
+    }
+
+    /// As [`users`](Self::users), checked by a gate that runs already.
+    pub fn authenticator(mut self, auth: Authenticator) -> Self {
+        self.auth = Some(DispatcherAuth::Shared(auth));
+        self
+    }
+
+    /// Takes what `config` says of security and this dispatcher does not set itself: its TLS
+    /// certificate (for a `tls://` listen address) and its users with their failure delays.
+    /// `App::work` does this, so a dispatcher is as closed as the app's own listeners.
+    pub fn secured_like(mut self, config: &Config) -> Result<Self, String> {
+        if self.tls.is_none() && self.listen.uses_tls() {
+            if let Some(files) = &config.tls {
+                let tls = ServerTls::load(files).map_err(|e| e.to_string())?;
+                self.tls = Some(Arc::new(tls));
+            }
+        }
+        if self.auth.is_none() && !config.users.is_empty() {
+            let users = Users::from_specs(config.users.clone()).map_err(|e| e.to_string())?;
+            let limits = config.auth_throttle_limits()?;
+            self = self.users(users, limits);
+        }
+        Ok(self)
     }
 
     /// The name in its CONN and its STATUS.

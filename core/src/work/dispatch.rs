@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bytes::Bytes;
 
+use super::deadlines::LeaseDeadlines;
 use super::policy::least_loaded;
 use super::queue::WaitingItems;
 use super::{
@@ -68,6 +69,7 @@ pub struct Dispatch {
     leases: HashMap<LeaseId, Lease>,
     /// The lease of each leased shared item, by `(queue, id)`.
     leased_items: HashMap<(String, u64), LeaseId>,
+    deadlines: LeaseDeadlines,
     last_lease: u64,
     policy_faults: u64,
     broadcast_dropped: u64,
@@ -83,6 +85,7 @@ impl Dispatch {
             workers: BTreeMap::new(),
             leases: HashMap::new(),
             leased_items: HashMap::new(),
+            deadlines: LeaseDeadlines::default(),
             last_lease: 0,
             policy_faults: 0,
             broadcast_dropped: 0,
@@ -324,8 +327,11 @@ impl Dispatch {
         };
         let cap = held.taken_ms.saturating_add(config.max_lease_ms);
         let wanted = now_ms.saturating_add(extend_ms).min(cap);
+        let before = held.deadline_ms;
         held.deadline_ms = held.deadline_ms.max(wanted);
-        Ok(held.deadline_ms)
+        let after = held.deadline_ms;
+        self.deadlines.moved(lease, before, after);
+        Ok(after)
     }
 
     /// Pauses or resumes dispatching from a queue (items are still taken in).
@@ -354,13 +360,7 @@ impl Dispatch {
             .into_iter()
             .map(|w| (w, self.leave(w, now_ms)))
             .collect();
-        let mut due: Vec<LeaseId> = self
-            .leases
-            .iter()
-            .filter(|(_, lease)| lease.deadline_ms <= now_ms)
-            .map(|(id, _)| *id)
-            .collect();
-        due.sort();
+        let due = self.deadlines.due(now_ms);
         let lapsed = due
             .into_iter()
             .map(|id| {
@@ -392,6 +392,11 @@ impl Dispatch {
         self.queues.get(queue).map_or(0, WaitingItems::len)
     }
 
+    /// Items of `queue` leased now (broadcast copies not counted).
+    pub fn in_flight(&self, queue: &str) -> usize {
+        self.queues.get(queue).map_or(0, |q| q.leased)
+    }
+
     /// Figures of every queue, by name.
     pub fn queue_figures(&self) -> Vec<(String, QueueFigures)> {
         self.queues
@@ -399,11 +404,7 @@ impl Dispatch {
             .map(|(name, waiting)| {
                 let mut figures = waiting.figures.clone();
                 figures.pending = waiting.len() as u64;
-                figures.in_flight = self
-                    .leases
-                    .values()
-                    .filter(|l| &l.queue == name && !l.broadcast)
-                    .count() as u64;
+                figures.in_flight = waiting.leased as u64;
                 (name.clone(), figures)
             })
             .collect()
@@ -440,6 +441,7 @@ impl Dispatch {
 
     /// Leases held now.
     pub fn leases_held(&self) -> usize {
+        debug_assert_eq!(self.deadlines.len(), self.leases.len());
         self.leases.len()
     }
 
@@ -491,9 +493,13 @@ impl Dispatch {
 
     fn end_lease(&mut self, id: LeaseId) -> Option<Lease> {
         let lease = self.leases.remove(&id)?;
+        self.deadlines.remove(lease.deadline_ms, id);
         if !lease.broadcast {
             self.leased_items
                 .remove(&(lease.queue.clone(), lease.item.id));
+            if let Some(waiting) = self.queues.get_mut(&lease.queue) {
+                waiting.leased -= 1;
+            }
         }
         if let Some(worker) = self.workers.get_mut(&lease.worker) {
             worker.in_flight -= 1;
@@ -558,11 +564,13 @@ impl Dispatch {
                 waiting.figures.redelivered += 1;
             }
             self.leased_items.insert((queue.to_owned(), item.id), lease);
+            waiting.leased += 1;
         }
         let state = self.workers.get_mut(&worker).expect("a candidate");
         state.in_flight += 1;
         state.delivered += 1;
         let deadline_ms = now_ms.saturating_add(visibility_ms);
+        self.deadlines.insert(deadline_ms, lease);
         let delivery = Delivery {
             worker,
             lease,

@@ -38,6 +38,7 @@
 
 mod client;
 mod config;
+mod deadlines;
 mod dispatch;
 mod error;
 mod ids;
@@ -52,7 +53,9 @@ mod dispatch_tests;
 #[cfg(test)]
 mod model_tests;
 
-pub use client::{DrainHandle, Job, JobOutcome, Producer, WorkClientError, Worker, WorkerOptions};
+pub use client::{
+    DrainHandle, Job, JobOutcome, LinkOptions, Producer, WorkClientError, Worker, WorkerOptions,
+};
 pub use config::{DispatchLimits, QueueConfig};
 pub use dispatch::{Dispatch, Tick};
 pub use error::{LeaseError, WorkError};

@@ -151,6 +151,15 @@ fn check(d: &Dispatch, m: &Model) {
         .collect();
     assert_eq!(d.item_keys(), held, "nothing lost, nothing extra");
     assert_eq!(d.leases_held(), m.active.len());
+    // The kept in-flight count (the ENQUEUE bound and the figures read it) is the leases'.
+    let leased = m
+        .items
+        .values()
+        .filter(|s| matches!(s, State::Leased(_)))
+        .count();
+    assert_eq!(d.in_flight(Q), leased, "in flight");
+    let figures = d.queue_figures();
+    assert_eq!(figures[0].1.in_flight as usize, leased);
 }
 
 fn pick(m: &Model, k: usize) -> Option<(LeaseId, WorkerId)> {

@@ -14,6 +14,9 @@ pub(super) struct WaitingItems {
     ready: BTreeSet<u64>,
     /// `(not_before_ms, id)` of waiting items still delayed.
     delayed: BTreeSet<(u64, u64)>,
+    /// Items of this queue leased now (not broadcast copies): its in-flight figure, kept
+    /// rather than counted so the ENQUEUE bound costs nothing.
+    pub(super) leased: usize,
     pub(super) figures: QueueFigures,
 }
 
@@ -25,6 +28,7 @@ impl WaitingItems {
             items: HashMap::new(),
             ready: BTreeSet::new(),
             delayed: BTreeSet::new(),
+            leased: 0,
             figures: QueueFigures::default(),
         }
     }

@@ -24,6 +24,7 @@ use hubwire_core::pubsub::{Channel, Pattern};
 use serde_json::{Map, Value};
 
 mod bridge;
+mod work;
 
 const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol-vectors.json");
 const PROTOCOL_MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
@@ -453,6 +454,7 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
             decode_and_encode(name, frame, expected)
         }
         k if kind::BRIDGE_RANGE.contains(&k) => bridge::check_bridge_fields(&f, frame),
+        k if work::WORK_KINDS.contains(&k) => work::check_work_fields(&f, frame),
         other => panic!("{name}: kind {other} has no envelope"),
     }
 }
@@ -507,6 +509,7 @@ fn read_payload_of_kind(frame: &Frame) -> Result<(), ProtocolError> {
         kind::BRIDGE_INTEREST => InterestUpdate::from_frame(frame).map(drop),
         kind::BRIDGE_RESYNC => BridgeResync::from_frame(frame).map(drop),
         kind::BRIDGE_MESSAGE => BridgeMessage::from_frame(frame).map(drop),
+        k if work::WORK_KINDS.contains(&k) => work::read_work_payload(frame),
         other => panic!("kind {other} has no envelope"),
     }
 }
@@ -601,7 +604,7 @@ fn invalid_vectors_are_refused_with_their_error_code() {
 fn every_envelope_kind_has_a_valid_vector() {
     let vectors = load();
     let kinds: BTreeSet<u16> = vectors.valid.iter().map(|m| obj(m).u16("kind")).collect();
-    for k in ENVELOPE_KINDS {
+    for k in ENVELOPE_KINDS.into_iter().chain(work::WORK_KINDS) {
         assert!(
             kinds.contains(&k),
             "no valid vector of kind {k} ({})",
@@ -672,6 +675,7 @@ fn the_worked_example_in_protocol_md_matches_the_vectors() {
         "bridge-proof-dialer",
         "bridge-message-plain",
         "bridge-interest-full-last-part",
+        "work-deliver",
     ] {
         let v = vectors
             .valid

@@ -1,7 +1,7 @@
 // Every envelope of docs/protocol.md (sections 3, 10.1 and 11.1) as a record of typed fields,
 // with the checks the text adds beyond types (flags, sid lists, channels and patterns).
 import { CodecError } from "./codec-error.js";
-import { Flag, Kind, SubscribeFlag } from "./kinds.js";
+import { Flag, Kind, SubscribeFlag, WorkFlag } from "./kinds.js";
 import { readMessageFast } from "./fast-message.js";
 import { encodeValue } from "./msgpack.js";
 import { readStrict } from "./strict-reader.js";
@@ -57,6 +57,24 @@ export const ENVELOPES: Record<number, Record<string, FieldType>> = {
     picks: { list: { record: { group: "str", hub: "u64" } } },
     publish: { record: Publish },
   },
+  [Kind.STATUS]: { body: "bin" },
+  [Kind.ENQUEUE]: { reference: "u64", queue: "str", flags: "u8", items: { list: "bin" } },
+  [Kind.WORK_ENQUEUED]: { reference: "u64", ids: { list: "u64" } },
+  [Kind.WORK_TAKE]: { queues: { list: "str" }, credit: "u32" },
+  [Kind.WORK_TAKEN]: { credit: "u32" },
+  [Kind.WORK_DELIVER]: {
+    lease: "u64",
+    queue: "str",
+    id: "u64",
+    delivery: "u32",
+    visibility_ms: "u64",
+    flags: "u8",
+    body: "bin",
+  },
+  [Kind.WORK_ACK]: { lease: "u64" },
+  [Kind.WORK_NACK]: { lease: "u64", delay_ms: "u64", reason: "str" },
+  [Kind.WORK_REJECT]: { lease: "u64", reason: "str" },
+  [Kind.WORK_PROGRESS]: { lease: "u64", extend_ms: "u64" },
 };
 
 export type Fields = Record<string, any>;
@@ -136,6 +154,12 @@ const CHECKS: Record<number, (fields: Fields) => void> = {
   [Kind.BRIDGE_MESSAGE]: (f) => {
     bridgeText(() => checkChannels(f.publish, null));
     checkPublishFlags(f.publish.flags, f.publish.reply_to);
+  },
+  [Kind.ENQUEUE]: (f) => {
+    if (f.flags & ~WorkFlag.SEND_ALL) throw new CodecError(100, `ENQUEUE: unknown flags ${f.flags}`);
+  },
+  [Kind.WORK_DELIVER]: (f) => {
+    if (f.flags & ~WorkFlag.BROADCAST) throw new CodecError(100, `DELIVER: unknown flags ${f.flags}`);
   },
 };
 

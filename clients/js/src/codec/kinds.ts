@@ -24,7 +24,21 @@ export const Kind = {
   BRIDGE_INTEREST: 68,
   BRIDGE_RESYNC: 69,
   BRIDGE_MESSAGE: 70,
+  // The network work queue (section 12).
+  STATUS: 3,
+  ENQUEUE: 6,
+  WORK_ENQUEUED: 96,
+  WORK_TAKE: 97,
+  WORK_TAKEN: 98,
+  WORK_DELIVER: 99,
+  WORK_ACK: 100,
+  WORK_NACK: 101,
+  WORK_REJECT: 102,
+  WORK_PROGRESS: 103,
 } as const;
+
+/** ENQUEUE and DELIVER flags (docs/protocol.md, section 12.1). */
+export const WorkFlag = { SEND_ALL: 0x01, BROADCAST: 0x01 } as const;
 
 /** Publish and message flags (docs/protocol.md, section 10.2). */
 export const Flag = {

@@ -31,7 +31,7 @@ export function fromVectorFields(fields) {
   if (fields === null || typeof fields !== "object") return fields;
   const out = {};
   for (const [key, value] of Object.entries(fields)) {
-    if (key.endsWith("_hex")) out[key.slice(0, -4)] = hex.from(value);
+    if (key.endsWith("_hex")) out[key.slice(0, -4)] = Array.isArray(value) ? value.map(hex.from) : hex.from(value);
     else out[key] = fromVectorFields(value);
   }
   return out;
@@ -43,6 +43,9 @@ export function toVectorFields(fields) {
   const out = {};
   for (const [key, value] of Object.entries(fields)) {
     if (value instanceof Uint8Array) out[`${key}_hex`] = hex.of(value);
+    else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Uint8Array)) {
+      out[`${key}_hex`] = value.map(hex.of); // a list of bins (ENQUEUE's items)
+    }
     else out[key] = toVectorFields(value);
   }
   return out;

@@ -10,11 +10,24 @@ use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
 use super::WorkClientError;
+use crate::auth::Credentials;
 use crate::config::DEFAULT_MAX_FRAME;
 use crate::net::{dial, DialOptions, NetStream};
 use crate::protocol::{decode_frame, Envelope, Frame, FrameCodec, Hello, PROTOCOL_VERSION};
-use crate::stream::exchange_hello;
+use crate::stream::exchange_hello_as;
+use crate::tls::TlsClient;
 use crate::Address;
+
+/// How a producer or a worker reaches its dispatcher beyond the address: the TLS settings for
+/// a `tls://` address, and the credentials for a dispatcher with users (sent as AUTH with the
+/// CONN, AUTH_OK awaited, as every hubwire client does).
+#[derive(Debug, Clone, Default)]
+pub struct LinkOptions {
+    /// For `tls://`: the roots trusted and the client certificate (default: the system roots).
+    pub tls: Option<TlsClient>,
+    /// User and password, or a token.
+    pub credentials: Option<Credentials>,
+}
 
 /// Frames read from the dispatcher: those that came with its CONN first (FramedRead reads the
 /// socket before it decodes what it was given, so it only ever gets a partial frame).
@@ -48,8 +61,13 @@ impl FrameSender {
 pub(super) async fn open(
     address: &Address,
     agent: &str,
+    options: &LinkOptions,
 ) -> Result<(FrameReader, FrameSender), WorkClientError> {
-    let stream = dial(address, &DialOptions::default()).await?;
+    let dial_options = DialOptions {
+        tls: options.tls.clone(),
+        ..DialOptions::default()
+    };
+    let stream = dial(address, &dial_options).await?;
     let (mut rd, mut wr) = tokio::io::split(stream);
     let hello = Hello {
         version: PROTOCOL_VERSION,
@@ -57,8 +75,16 @@ pub(super) async fn open(
         max_frame: DEFAULT_MAX_FRAME as u32,
         max_in_flight: 0,
     };
-    let (_theirs, rest) =
-        exchange_hello(&mut rd, &mut wr, &hello, DEFAULT_MAX_FRAME, "dispatcher").await?;
+    let credentials = options.credentials.as_ref();
+    let (_theirs, rest) = exchange_hello_as(
+        &mut rd,
+        &mut wr,
+        &hello,
+        credentials,
+        DEFAULT_MAX_FRAME,
+        "dispatcher",
+    )
+    .await?;
     let mut rest = rest;
     let mut early = VecDeque::new();
     while let Some(frame) = decode_frame(&mut rest, DEFAULT_MAX_FRAME)? {

@@ -32,5 +32,6 @@ mod producer;
 mod worker;
 
 pub use error::WorkClientError;
+pub use link::LinkOptions;
 pub use producer::Producer;
 pub use worker::{DrainHandle, Job, JobOutcome, Worker, WorkerOptions};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::link::{self, FrameSender};
+use super::link::{self, FrameSender, LinkOptions};
 use super::WorkClientError;
 use crate::protocol::{kind, Enqueue, Enqueued, Envelope, ErrorFrame, Ping, Pong, SEND_ALL};
 use crate::Address;
@@ -30,10 +30,22 @@ pub struct Producer {
 impl Producer {
     /// Connects to the dispatcher's work listener.
     pub async fn connect(address: &Address) -> Result<Producer, WorkClientError> {
-        let (mut reader, out) = link::open(address, "hubwire-producer/0.1").await?;
+        Producer::connect_with(address, &LinkOptions::default()).await
+    }
+
+    /// Connects with TLS settings and credentials (a `tls://` listener, a dispatcher with
+    /// users).
+    pub async fn connect_with(
+        address: &Address,
+        options: &LinkOptions,
+    ) -> Result<Producer, WorkClientError> {
+        let (mut reader, out) = link::open(address, "hubwire-producer/0.1", options).await?;
         let waiting: Waiting = Arc::default();
         let (answers, pongs) = (waiting.clone(), out.clone());
         tokio::spawn(async move {
+            // An ERROR about the connection (id nil: `denied` on a dispatcher with users, say)
+            // comes before the close: the calls still waiting fail with it, not as `Closed`.
+            let mut last_word: Option<ErrorFrame> = None;
             while let Some(frame) = link::next_frame(&mut reader).await {
                 match frame.kind {
                     kind::WORK_ENQUEUED => {
@@ -50,6 +62,7 @@ impl Producer {
                         };
                         let Some(reference) = e.id else {
                             tracing::warn!(code = %e.code, message = %e.message, "dispatcher error");
+                            last_word = Some(e);
                             continue;
                         };
                         let waiter = answers.lock().unwrap().remove(&reference);
@@ -69,8 +82,17 @@ impl Producer {
                     _ => {}
                 }
             }
-            // Closed: every call still waiting fails (dropping its sender says so).
-            answers.lock().unwrap().clear();
+            // Closed: every call still waiting fails (dropping its sender says so), with the
+            // dispatcher's last word if it said why.
+            let waiting: Vec<_> = answers.lock().unwrap().drain().collect();
+            if let Some(e) = last_word {
+                for (_, waiter) in waiting {
+                    let _ = waiter.send(Err(WorkClientError::Refused {
+                        code: e.code,
+                        message: e.message.clone(),
+                    }));
+                }
+            }
         });
         Ok(Producer {
             out,

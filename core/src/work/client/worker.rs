@@ -2,13 +2,15 @@
 //! lease extended while it runs; drains on request.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
 
-use super::link::{self, FrameReader, FrameSender};
+use super::link::{self, FrameReader, FrameSender, LinkOptions};
 use super::WorkClientError;
 use crate::protocol::{
     kind, Ack, Deliver, Disconnect, Envelope, ErrorFrame, Frame, Nack, Ping, Pong, Progress,
@@ -26,6 +28,7 @@ pub struct WorkerOptions {
     credit: u32,
     agent: String,
     status: Option<Bytes>,
+    link: LinkOptions,
 }
 
 impl WorkerOptions {
@@ -36,7 +39,20 @@ impl WorkerOptions {
             credit: 1,
             agent: "hubwire-worker/0.1".into(),
             status: None,
+            link: LinkOptions::default(),
         }
+    }
+
+    /// TLS settings for a `tls://` dispatcher (default: the system roots).
+    pub fn tls(mut self, tls: crate::tls::TlsClient) -> Self {
+        self.link.tls = Some(tls);
+        self
+    }
+
+    /// Credentials for a dispatcher with users (user and password, or a token).
+    pub fn credentials(mut self, credentials: crate::auth::Credentials) -> Self {
+        self.link.credentials = Some(credentials);
+        self
     }
 
     /// How many items it holds (and runs) at once, like RabbitMQ's prefetch.
@@ -135,7 +151,7 @@ impl Worker {
         address: &Address,
         options: WorkerOptions,
     ) -> Result<Worker, WorkClientError> {
-        let (mut reader, out) = link::open(address, &options.agent).await?;
+        let (mut reader, out) = link::open(address, &options.agent, &options.link).await?;
         if let Some(status) = options.status {
             out.send(&WorkStatus { body: status });
         }
@@ -261,7 +277,7 @@ impl Worker {
                     body: deliver.body,
                 };
                 let (out, done, handler) = (self.out.clone(), done.clone(), handler.clone());
-                tokio::spawn(run_job(job, every, handler, out, done));
+                tokio::spawn(run_job(job, handler, every, out, done));
                 Ok(true)
             }
             kind::PING => {
@@ -286,28 +302,17 @@ impl Worker {
     }
 }
 
-/// Runs one job on its own task, extending its lease while it runs, and answers for it.
-async fn run_job<F, Fut>(
-    job: Job,
-    every: Duration,
-    handler: Arc<F>,
-    out: FrameSender,
-    done: mpsc::UnboundedSender<()>,
-) where
-    F: Fn(Job) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = JobOutcome> + Send + 'static,
-{
-    let lease = job.lease;
-    let mut task = tokio::spawn(handler(job));
-    let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    let outcome = loop {
-        tokio::select! {
-            result = &mut task => break result,
-            _ = progress.tick() => {
-                out.send(&Progress { lease, extend_ms: 0 });
-            }
-        }
-    };
+/// What a panic says, for the NACK's reason.
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Answers for a job: ACK, NACK or REJECT as it ended; a panic is NACKed at once.
+fn answer(out: &FrameSender, lease: u64, outcome: Result<JobOutcome, String>) {
     match outcome {
         Ok(JobOutcome::Done) => out.send(&Ack { lease }),
         Ok(JobOutcome::Retry { delay, reason }) => out.send(&Nack {
@@ -316,11 +321,50 @@ async fn run_job<F, Fut>(
             reason,
         }),
         Ok(JobOutcome::Reject { reason }) => out.send(&Reject { lease, reason }),
-        Err(e) => out.send(&Nack {
+        Err(panic) => out.send(&Nack {
             lease,
             delay_ms: 0,
-            reason: format!("the handler panicked: {e}"),
+            reason: format!("the handler panicked: {panic}"),
         }),
     };
+}
+
+/// Runs one job on its own task (so jobs run side by side), extending its lease while it
+/// runs, and answers for it. The progress timer is only set for a job not done at its first
+/// poll: a quick job costs one task and no timer.
+async fn run_job<F, Fut>(
+    job: Job,
+    handler: Arc<F>,
+    every: Duration,
+    out: FrameSender,
+    done: mpsc::UnboundedSender<()>,
+) where
+    F: Fn(Job) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = JobOutcome> + Send + 'static,
+{
+    let lease = job.lease;
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(job)));
+    let outcome = match started {
+        Err(panic) => Err(panic),
+        Ok(future) => {
+            let mut job = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
+            match (&mut job).now_or_never() {
+                Some(outcome) => outcome,
+                None => {
+                    let start = tokio::time::Instant::now() + every;
+                    let mut progress = tokio::time::interval_at(start, every);
+                    loop {
+                        tokio::select! {
+                            result = &mut job => break result,
+                            _ = progress.tick() => {
+                                out.send(&Progress { lease, extend_ms: 0 });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    answer(&out, lease, outcome.map_err(panic_text));
     let _ = done.send(());
 }

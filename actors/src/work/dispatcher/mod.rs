@@ -1,16 +1,20 @@
 //! [`Dispatcher`]: the actor that owns a [`Dispatch`] and its connections, turns their frames
-//! into calls on it, sends the deliveries it decides, and keeps durable queues in the store.
+//! into calls on it, sends the deliveries it decides, and keeps durable queues in the store
+//! (`store.rs`: enqueues and records stored a read pass at a time, the load and the scan).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod store;
+
+use store::Unstored;
+
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{Actor, AsyncContext, Context, Handler, Message};
 use bytes::Bytes;
 use hubwire_core::protocol::{
-    kind, peek_request_id, Ack, Deliver, Enqueue, Enqueued, Envelope, ErrorCode, ErrorFrame, Frame,
-    Nack, Ping, Pong, Progress, Reject, Take, Taken, WorkStatus, BROADCAST, SEND_ALL,
+    kind, peek_request_id, Ack, Deliver, Enqueue, Envelope, ErrorCode, ErrorFrame, Frame, Nack,
+    Ping, Pong, Progress, Reject, Take, Taken, WorkStatus, BROADCAST,
 };
-use hubwire_core::store::{ItemId, Op, OpOutcome};
 use hubwire_core::work::{
     Delivery, Dispatch, LeaseId, QueueFigures, Settled, WorkItem, WorkerFigures, WorkerId,
     WorkerStatus,
@@ -107,6 +111,10 @@ pub struct Dispatcher {
     next_nonce: u64,
     /// Relayed items whose end someone waits for (a relay's worker, to answer its parent).
     watchers: HashMap<(String, u64), oneshot::Sender<Settled>>,
+    /// Durable enqueues of this pass, stored together at its end ([`Self::flush_store`]).
+    unstored: Vec<Unstored>,
+    /// What became of items in this pass, recorded together at its end.
+    unrecorded: Vec<Settled>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -137,6 +145,8 @@ impl Dispatcher {
             ping_every,
             next_nonce: 1,
             watchers: HashMap::new(),
+            unstored: Vec::new(),
+            unrecorded: Vec::new(),
         }
     }
 
@@ -186,7 +196,7 @@ impl Dispatcher {
         self.send(d.worker.0, &frame);
     }
 
-    fn on_frame(&mut self, conn: u64, frame: Frame, ctx: &mut Context<Self>) {
+    fn on_frame(&mut self, conn: u64, frame: Frame) {
         let now = now_ms();
         let worker = WorkerId(conn);
         if self.conns.get(&conn).is_some_and(|c| c.worker) {
@@ -212,7 +222,7 @@ impl Dispatcher {
                 Err(e) => skipped(self, e),
             },
             kind::ENQUEUE => match Enqueue::from_frame(&frame) {
-                Ok(enqueue) => self.on_enqueue(conn, enqueue, ctx),
+                Ok(enqueue) => self.on_enqueue(conn, enqueue),
                 Err(e) => {
                     let id = peek_request_id(&frame.payload);
                     self.error(conn, id, e.code(), e.to_string());
@@ -223,7 +233,7 @@ impl Dispatcher {
                 Err(e) => skipped(self, e),
             },
             kind::WORK_ACK | kind::WORK_NACK | kind::WORK_REJECT | kind::WORK_PROGRESS => {
-                self.on_answer(conn, &frame, now, ctx)
+                self.on_answer(conn, &frame, now)
             }
             kind::DISCONN => self.close(conn),
             kind::CONN => self.error(
@@ -291,7 +301,7 @@ impl Dispatcher {
         rmp_serde::to_vec_named(&own).unwrap_or_default().into()
     }
 
-    fn on_answer(&mut self, conn: u64, frame: &Frame, now: u64, ctx: &mut Context<Self>) {
+    fn on_answer(&mut self, conn: u64, frame: &Frame, now: u64) {
         let worker = WorkerId(conn);
         if !self.conns.get(&conn).is_some_and(|c| c.worker) {
             let message = "ACK, NACK, REJECT and PROGRESS need a TAKE first".to_owned();
@@ -321,131 +331,15 @@ impl Dispatcher {
             },
         };
         match settled {
-            Ok(Ok(settled)) => self.settled(vec![settled], ctx),
+            Ok(Ok(settled)) => self.settled(vec![settled]),
             Ok(Err(e)) => self.error(conn, None, ErrorCode::NotFound, e.to_string()),
             Err(e) => self.error(conn, None, e.code(), e.to_string()),
         }
     }
 
-    fn on_enqueue(&mut self, conn: u64, enqueue: Enqueue, ctx: &mut Context<Self>) {
-        let reference = Some(enqueue.reference);
-        let Some(queue) = self.queues.get(&enqueue.queue).cloned() else {
-            let message = format!("no work queue named {:?} is served here", enqueue.queue);
-            return self.error(conn, reference, ErrorCode::NotFound, message);
-        };
-        if enqueue.items.is_empty() {
-            let message = "an ENQUEUE needs at least one item".to_owned();
-            return self.error(conn, reference, ErrorCode::InvalidBody, message);
-        }
-        if self.receiving_paused(&queue.name) {
-            let message = format!("work queue {:?} is not receiving (paused)", queue.name);
-            return self.error(conn, reference, ErrorCode::Paused, message);
-        }
-        if enqueue.flags & SEND_ALL != 0 {
-            let mut ids = Vec::with_capacity(enqueue.items.len());
-            for body in enqueue.items {
-                let id = self.next_broadcast_id;
-                self.next_broadcast_id += 1;
-                let _ = self.dispatch.send_all(&queue.name, id, body);
-                ids.push(id);
-            }
-            self.send(
-                conn,
-                &Enqueued {
-                    reference: enqueue.reference,
-                    ids,
-                },
-            );
-            return self.pump();
-        }
-        let held = self.held(&queue.name);
-        if held + enqueue.items.len() > queue.max_pending {
-            let message = format!(
-                "work queue {:?} holds {held} items, and takes at most {}; try again later",
-                queue.name, queue.max_pending
-            );
-            return self.error(conn, reference, ErrorCode::Busy, message);
-        }
-        if !queue.durable {
-            let now = now_ms();
-            let mut ids = Vec::with_capacity(enqueue.items.len());
-            for body in enqueue.items {
-                let id = self.next_memory_id;
-                self.next_memory_id += 1;
-                let _ = self
-                    .dispatch
-                    .add_item(&queue.name, WorkItem::new(id, body), now);
-                ids.push(id);
-            }
-            self.send(
-                conn,
-                &Enqueued {
-                    reference: enqueue.reference,
-                    ids,
-                },
-            );
-            return self.pump();
-        }
-        let Some(durable) = &mut self.durable else {
-            return;
-        };
-        let bodies = enqueue.items.clone();
-        durable.storing(&queue.name, bodies.len());
-        let commit = durable.enqueue(&queue.name, enqueue.items);
-        let name = queue.name.clone();
-        ctx.spawn(commit.into_actor(self).map(move |outcome, this, _| {
-            if let Some(d) = &mut this.durable {
-                d.stored(&name, bodies.len());
-            }
-            match outcome {
-                Ok(outcomes) => {
-                    let now = now_ms();
-                    let mut ids = Vec::with_capacity(outcomes.len());
-                    for (outcome, body) in outcomes.into_iter().zip(bodies) {
-                        if let OpOutcome::Enqueued(ItemId(id)) = outcome {
-                            // A store scan may have added it already: that is the same item.
-                            let _ = this.dispatch.add_item(&name, WorkItem::new(id, body), now);
-                            ids.push(id);
-                        }
-                    }
-                    this.send(
-                        conn,
-                        &Enqueued {
-                            reference: enqueue.reference,
-                            ids,
-                        },
-                    );
-                    this.pump();
-                }
-                Err(e) => {
-                    let message = format!("the store failed; nothing of it was stored: {e}");
-                    this.error(conn, reference, ErrorCode::Unhandled, message);
-                }
-            }
-        }));
-    }
-
-    /// Items of `queue` held now (waiting and leased), and those being stored.
-    fn held(&self, queue: &str) -> usize {
-        let figures = self.dispatch.queue_figures();
-        let in_flight = figures
-            .iter()
-            .find(|(q, _)| q == queue)
-            .map_or(0, |(_, f)| f.in_flight as usize);
-        let storing = self.durable.as_ref().map_or(0, |d| d.storing_count(queue));
-        self.dispatch.pending(queue) + in_flight + storing
-    }
-
-    fn receiving_paused(&self, queue: &str) -> bool {
-        self.durable
-            .as_ref()
-            .and_then(|d| d.pause(queue))
-            .is_some_and(|p| p.receiving_paused)
-    }
-
     /// What became of items: those a relay waits for are told (when acked or dead), and
     /// durable ones recorded.
-    fn settled(&mut self, settled: Vec<Settled>, ctx: &mut Context<Self>) {
+    fn settled(&mut self, settled: Vec<Settled>) {
         for s in &settled {
             if matches!(s, Settled::Acked { .. } | Settled::Dead { .. }) {
                 let key = (s.item().0.to_owned(), s.item().1);
@@ -454,30 +348,7 @@ impl Dispatcher {
                 }
             }
         }
-        self.persist(settled, ctx);
-    }
-
-    /// Records in the store what became of durable items.
-    fn persist(&mut self, settled: Vec<Settled>, ctx: &mut Context<Self>) {
-        let Some(durable) = &mut self.durable else {
-            return;
-        };
-        let now = now_ms();
-        let ops: Vec<Op> = settled
-            .iter()
-            .filter(|s| self.queues.get(s.item().0).is_some_and(|q| q.durable))
-            .filter(|s| s.item().1 < BROADCAST_IDS_FROM)
-            .filter_map(|s| durable.op_for(s, now))
-            .collect();
-        if ops.is_empty() {
-            return;
-        }
-        let done = durable.submit_settled(ops);
-        ctx.spawn(done.into_actor(self).map(|settled_keys, this, _| {
-            if let Some(d) = &mut this.durable {
-                d.committed(settled_keys);
-            }
-        }));
+        self.unrecorded.extend(settled);
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
@@ -499,7 +370,8 @@ impl Dispatcher {
         }
         let mut settled = tick.lapsed;
         settled.extend(tick.lost.into_iter().flat_map(|(_, s)| s));
-        self.settled(settled, ctx);
+        self.settled(settled);
+        self.flush_store(ctx);
         self.pump();
     }
 
@@ -509,61 +381,6 @@ impl Dispatcher {
         let conns: Vec<u64> = self.conns.keys().copied().collect();
         for conn in conns {
             self.send(conn, &Ping { nonce });
-        }
-    }
-
-    /// Loads the durable queues' pending items (what a restart resumes with).
-    fn load(&mut self, ctx: &mut Context<Self>) {
-        let Some(durable) = &self.durable else {
-            return;
-        };
-        for queue in self.queues.values().filter(|q| q.durable) {
-            let name = queue.name.clone();
-            let load = durable.load(&name);
-            ctx.spawn(load.into_actor(self).map(move |items, this, _| match items {
-                Ok(items) => {
-                    let now = now_ms();
-                    for item in items {
-                        let _ = this.dispatch.add_item(&name, item, now);
-                    }
-                    this.pump();
-                }
-                Err(e) => tracing::error!(queue = %name, error = %e, "cannot load a durable work queue"),
-            }));
-        }
-    }
-
-    /// Items an operator requeued in the store come back into the dispatch.
-    fn scan_store(&mut self, ctx: &mut Context<Self>) {
-        let Some(durable) = &self.durable else {
-            return;
-        };
-        let queues: Vec<(String, HashSet<u64>)> = self
-            .queues
-            .values()
-            .filter(|q| q.durable)
-            .map(|q| {
-                let known: HashSet<u64> = self
-                    .dispatch
-                    .item_keys_of(&q.name)
-                    .into_iter()
-                    .chain(durable.settling_of(&q.name))
-                    .collect();
-                (q.name.clone(), known)
-            })
-            .collect();
-        for (queue, known) in queues {
-            let found = durable.scan(&queue, known);
-            ctx.spawn(found.into_actor(self).map(move |items, this, _| {
-                let now = now_ms();
-                let mut added = false;
-                for item in items {
-                    added |= this.dispatch.add_item(&queue, item, now).is_ok();
-                }
-                if added {
-                    this.pump();
-                }
-            }));
         }
     }
 }
@@ -603,10 +420,11 @@ impl Handler<Frames> for Dispatcher {
     fn handle(&mut self, batch: Frames, ctx: &mut Context<Self>) {
         for frame in batch.frames {
             if !self.conns.contains_key(&batch.conn) {
-                return;
+                break;
             }
-            self.on_frame(batch.conn, frame, ctx);
+            self.on_frame(batch.conn, frame);
         }
+        self.flush_store(ctx);
         self.pump();
     }
 }

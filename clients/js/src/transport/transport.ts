@@ -11,8 +11,9 @@ export interface TransportEvents {
 
 /** An open transport. */
 export interface Transport {
-  /** Queues one whole frame for sending. */
-  send(frame: Uint8Array): void;
+  /** Queues one whole frame, `frame[0..length)` (all of it by default), for sending. The
+   * transport copies what it keeps: the caller may reuse the bytes once this returns. */
+  send(frame: Uint8Array, length?: number): void;
   /** Bytes queued and not yet written (for back-pressure and benchmarks). */
   readonly pending: number;
   /** Closes; `closed` is reported once, whoever closed first. */

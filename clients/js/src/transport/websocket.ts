@@ -87,8 +87,9 @@ function openWebSocket(
       events.frames([frame]);
     };
     const transport: Transport = {
-      send: (frame) => {
-        if (!done) socket.send(frame);
+      send: (frame, length = frame.length) => {
+        // A copy: `frame` may be reused by the caller, and the `ws` package may keep it.
+        if (!done) socket.send(frame.slice(0, length));
       },
       get pending() {
         return socket.bufferedAmount;

@@ -116,7 +116,12 @@ fn the_javascript_client_passes_its_node_and_browser_suites() {
         .and_then(|deps| deps.parent())
         .expect("target dir");
     let examples = debug_dir.join("examples");
-    for name in ["dice_server", "echo_server", "graceful_shutdown", "work_dispatcher"] {
+    for name in [
+        "dice_server",
+        "echo_server",
+        "graceful_shutdown",
+        "work_dispatcher",
+    ] {
         assert!(
             examples.join(name).exists(),
             "example {name} is not built in {}: run `cargo test -p hubwire` (or --workspace)",

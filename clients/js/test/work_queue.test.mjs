@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  codec, connect, connectProducer, connectWorker, ConnectionLostError, decodeBody, NotFoundError, InvalidBodyError,
+  codec, connect, connectProducer, connectWorker, ConnectionLostError, decodeBody, FrameTooLargeError, NotFoundError, InvalidBodyError,
 } from "../dist/esm/node.js";
 import { examplePath, startProgram, within } from "./helpers/servers.mjs";
 
@@ -248,6 +248,10 @@ describe("work queue: producer and worker", () => {
     const empty = await producer.enqueueMany("jobs", []).catch((e) => e);
     assert.ok(empty instanceof InvalidBodyError, String(empty));
     assert.equal(empty.code, 300);
+    // Over the dispatcher's max_frame (1 MiB): refused here, nothing sent, the connection kept.
+    const huge = await producer.enqueue("jobs", new Uint8Array(2 << 20)).catch((e) => e);
+    assert.ok(huge instanceof FrameTooLargeError, String(huge));
+    assert.ok((await producer.enqueue("jobs", "small")) > 0);
     const refused = await connectWorker({ servers: d.work, queues: ["jobs", "nope"] }).catch((e) => e);
     assert.ok(refused instanceof NotFoundError, String(refused));
     assert.match(refused.message, /nope/);

@@ -95,3 +95,30 @@ test("the package exports ESM and CommonJS builds with types first", async () =>
     assert.ok(existsSync(new URL(`../${entry.types}`, import.meta.url)), `${name}: ${entry.types} built`);
   }
 });
+
+test("a custom transport with send() only gets each PUBLISH as its own frame, kept intact", async () => {
+  const { connect, codec: c } = await import("../dist/esm/node.js");
+  const sent = [];
+  const fake = (_url, _options, events) => Promise.resolve({
+    send(frame) {
+      sent.push(frame);
+      const [f] = new c.FrameReader().push(frame);
+      // Answer the handshake as a server would.
+      if (f.kind === c.Kind.CONN) {
+        const hello = c.encodeFrame(c.Kind.CONN, { version: 1, agent: "fake", max_frame: 1 << 20, max_in_flight: 0 });
+        queueMicrotask(() => events.frames(new c.FrameReader().push(hello)));
+      }
+    },
+    get pending() { return 0; },
+    close() { events.closed(); },
+  });
+  const client = await connect({ servers: "fake://x", transports: { "fake:": fake }, reconnect: false });
+  client.publish("a/b", new Uint8Array([1, 2, 3]));
+  client.publish("a/c", "second");
+  await client.close();
+  const publishes = sent.map((f) => new c.FrameReader().push(f)[0]).filter((f) => f.kind === c.Kind.PUBLISH).map((f) => c.decodePayload(f.kind, f.payload));
+  // The first frame still holds the first publish after the second was written.
+  assert.deepEqual(publishes.map((p) => p.channel), ["a/b", "a/c"]);
+  assert.deepEqual(decodeBody(publishes[0].body), new Uint8Array([1, 2, 3]));
+  assert.equal(decodeBody(publishes[1].body), "second");
+});

@@ -559,7 +559,9 @@ export class HubwireClient {
     if (length - 4 > link.maxFrame) {
       throw new FrameTooLargeError(`publish of ${length - 4} bytes is over the hub's maximum frame of ${link.maxFrame} bytes (not sent)`);
     }
-    link.transport.send(sharedFrameBytes(), length);
+    const transport = link.transport;
+    if (transport.sendPart) transport.sendPart(sharedFrameBytes(), length);
+    else transport.send(sharedFrameBytes().slice(0, length));
   }
 
   /** Resolves once the server has processed everything sent before: subscriptions made

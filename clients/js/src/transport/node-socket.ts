@@ -53,7 +53,10 @@ export const socketTransport: TransportFactory = (url, options, events) =>
     socket.on("error", (error) => finish(error));
     socket.on("close", () => finish(open ? new Error("the server closed the connection") : undefined));
     const transport: Transport = {
-      send(frame, length = frame.length) {
+      send(frame) {
+        transport.sendPart!(frame, frame.length);
+      },
+      sendPart(frame, length) {
         if (done) return;
         if (queuedBytes === 0) queueMicrotask(flush);
         if (queued.length - queuedBytes < length) {

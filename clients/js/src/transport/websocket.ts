@@ -119,17 +119,17 @@ function openWebSocket(
       events.frames([frame]);
     };
     const transport: Transport = {
-      send: (frame, length = frame.length) => {
+      send: (frame) => {
         if (done) return;
         if (hold && held === null) {
           held = hold(socket);
           if (held) queueMicrotask(release);
         }
-        // `frame` may be reused by the caller once this returns: a copy, unless the socket
-        // makes one itself.
-        if (!sendCopies) socket.send(frame.slice(0, length));
-        else socket.send(length === frame.length ? frame : frame.subarray(0, length));
+        socket.send(frame);
       },
+      // `bytes` is reused by the caller once this returns: a copy, unless the socket makes
+      // one itself.
+      sendPart: (bytes, length) => transport.send(sendCopies ? bytes.subarray(0, length) : bytes.slice(0, length)),
       get pending() {
         return socket.bufferedAmount;
       },

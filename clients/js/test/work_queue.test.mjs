@@ -171,6 +171,8 @@ describe("work queue: producer and worker", () => {
     await producer.enqueue("jobs", "waiting");
     const busy = await connectWorker({ servers: d.work, queues: ["jobs"], credit: 4, status: { busy: true }, name: "busy" });
     t.after(() => busy.close());
+    // The dispatcher's STATUS follows its TAKEN.
+    await eventually("the dispatcher's STATUS", () => busy.dispatcherStatus !== null);
     assert.deepEqual(busy.dispatcherStatus, { dispatcher: "work_dispatcher", queues: { jobs: 1 } });
     let busyGot = 0;
     busy.run(() => void busyGot++).catch(() => undefined);

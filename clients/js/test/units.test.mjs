@@ -122,3 +122,20 @@ test("a custom transport with send() only gets each PUBLISH as its own frame, ke
   assert.deepEqual(decodeBody(publishes[0].body), new Uint8Array([1, 2, 3]));
   assert.equal(decodeBody(publishes[1].body), "second");
 });
+
+test("a server CONN with more than its four fields (a later server's options) is taken; fewer are refused", async () => {
+  const { connect, codec: c, ProtocolError } = await import("../dist/esm/node.js");
+  const serverSaying = (hello) => (_url, _options, events) => Promise.resolve({
+    send(frame) {
+      const [f] = new c.FrameReader().push(frame);
+      if (f.kind === c.Kind.CONN) queueMicrotask(() => events.frames(new c.FrameReader().push(c.frameBytes(c.Kind.CONN, c.encodeValue(hello)))));
+    },
+    get pending() { return 0; },
+    close() { events.closed(); },
+  });
+  const newer = await connect({ servers: "fake://x", transports: { "fake:": serverSaying([1, "newer", 4096, 8, { compression: ["zstd"] }, "more"]) }, reconnect: false });
+  assert.equal(newer.isClosed, false);
+  await newer.close();
+  const short = await connect({ servers: "fake://x", transports: { "fake:": serverSaying([1, "short", 4096]) }, reconnect: false }).catch((e) => e);
+  assert.ok(short instanceof Error && /4 elements|CONN/.test(short.message), String(short));
+});

@@ -65,8 +65,11 @@ export class Producer {
   /** Closes the connection; enqueues still waiting fail with ConnectionClosedError (their
    * items may or may not have been stored). */
   close(): void {
+    this.closing = true;
     this.link.close("producer closing");
   }
+
+  private closing = false;
 
   private send(queue: string, flags: number, bodies: unknown[], options: EnqueueOptions): Promise<ItemId[]> {
     if (this.link.isClosed) return Promise.reject(new ConnectionClosedError(this.lostReason ?? undefined));
@@ -109,7 +112,10 @@ export class Producer {
 
   private onClosed(reason: string): void {
     this.lostReason = reason;
-    const error: () => HubwireError = () => new ConnectionLostError(`${reason} (the items may or may not have been stored)`);
+    const maybe = "the items may or may not have been stored";
+    const error: () => HubwireError = this.closing
+      ? () => new ConnectionClosedError(`the producer was closed (${maybe})`)
+      : () => new ConnectionLostError(`${reason} (${maybe})`);
     for (const [reference, waiting] of this.waiting) {
       this.waiting.delete(reference);
       clearTimeout(waiting.timer);

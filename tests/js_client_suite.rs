@@ -1,6 +1,7 @@
 //! Guards the JavaScript client (`clients/js`): builds it with the TypeScript compiler and runs
-//! its `node --test` suites (protocol vectors, calls, pub/sub, connection life, WebSocket and
-//! the browser page) against the `hubwire` binary and the example servers cargo built.
+//! its `node --test` suites (protocol vectors, calls, pub/sub, connection life, WebSocket, the
+//! browser page over ws:// and wss://, the work-queue producer and worker) against the
+//! `hubwire` binary and the example servers cargo built.
 //! Needs Node and Chromium: `bash .ci/setup` installs them (and the npm packages).
 
 use std::io::Read;
@@ -115,7 +116,12 @@ fn the_javascript_client_passes_its_node_and_browser_suites() {
         .and_then(|deps| deps.parent())
         .expect("target dir");
     let examples = debug_dir.join("examples");
-    for name in ["dice_server", "echo_server", "graceful_shutdown"] {
+    for name in [
+        "dice_server",
+        "echo_server",
+        "graceful_shutdown",
+        "work_dispatcher",
+    ] {
         assert!(
             examples.join(name).exists(),
             "example {name} is not built in {}: run `cargo test -p hubwire` (or --workspace)",

@@ -1,12 +1,13 @@
 // The JS client against nats.js in the same run: request/reply latency (p50, p99) and pub/sub
 // throughput, each through its own broker on loopback: `hubwire hub` (release) for hubwire,
-// nats-server for nats.js. Prints a JSON report and a Markdown table.
+// nats-server for nats.js; and the JS client over the hub's ws:// listener against its tcp://
+// one. Prints a JSON report and two Markdown tables.
 //
 //   cargo build --release -p hubwire-cli --bin hubwire && cargo build --release -p hubwire --example echo_server
 //   cd clients/js && npm run build && npm ci --prefix bench
 //   node bench/bench.mjs [--calls 20000] [--messages 500000] [--size 16] [--rounds 5]
 //
-// Each round measures all four, alternating hubwire and nats; the table gives each measure's
+// Each round measures them all, alternating hubwire and nats; the tables give each measure's
 // median over the rounds (the machine is shared, so single runs are noisy).
 //
 // HUBWIRE_BIN (default target/release/hubwire), HUBWIRE_ECHO (default
@@ -37,7 +38,7 @@ function startBroker(command, argv, pattern) {
     const look = (data) => {
       seen += data;
       const match = pattern.exec(seen);
-      if (match) resolve({ child, url: match[1] });
+      if (match) resolve({ child, url: match[1], ws: match[2] });
     };
     child.stdout.on("data", look);
     child.stderr.on("data", look);
@@ -85,8 +86,8 @@ async function throughput(label, subscribe, publish, flush) {
 const dir = mkdtempSync(join(tmpdir(), "hubwire-js-bench-"));
 const hubwire = await startBroker(
   process.env.HUBWIRE_BIN ?? join(REPO, "target", "release", "hubwire"),
-  ["hub", "--listen", "tcp://127.0.0.1:0", "--lock-dir", dir, "--data-dir", dir, "--log-level", "warn"],
-  /listening on (tcp:\/\/\S+)/,
+  ["hub", "--listen", "tcp://127.0.0.1:0", "--listen", "ws://127.0.0.1:0", "--lock-dir", dir, "--data-dir", dir, "--log-level", "warn"],
+  /listening on (tcp:\/\/\S+)[^]*listening on (ws:\/\/\S+)/,
 );
 const echo = await startBroker(
   process.env.HUBWIRE_ECHO ?? join(REPO, "target", "release", "examples", "echo_server"),
@@ -139,6 +140,24 @@ try {
     () => ncPub.publish("bench.stream", payload),
     () => ncPub.flush(),
   ));
+  // The same two measures over the hub's ws:// listener (WebSocket against TCP).
+  const wsProvider = await hubwireConnect({ servers: hubwire.ws });
+  const wsCaller = await hubwireConnect({ servers: hubwire.ws });
+  wsProvider.provide("bench/echo-ws", (body) => body);
+  await wsProvider.flush();
+  results.push(await latency("hubwire-js request over ws", () => wsCaller.request("bench/echo-ws", payload, { raw: true })));
+  const wsSub = await hubwireConnect({ servers: hubwire.ws, maxPendingMessages: Infinity });
+  const wsPub = await hubwireConnect({ servers: hubwire.ws });
+  results.push(await throughput(
+    "hubwire-js pub/sub over ws",
+    async (onMessage) => {
+      wsSub.subscribe("bench/stream-ws", { callback: onMessage });
+      await wsSub.flush();
+    },
+    () => wsPub.publish("bench/stream-ws", payload),
+    () => wsPub.flush(60_000),
+  ));
+  for (const c of [wsProvider, wsCaller, wsSub, wsPub]) await c.close();
   for (const c of [hwProvider, hwCaller, hwSub, hwPub]) await c.close();
   for (const c of [ncProvider, ncCaller, ncSub, ncPub]) await c.close();
   rounds.push(results);
@@ -157,7 +176,7 @@ const results = rounds[0].map((first, i) => {
   for (const key of Object.keys(first)) if (key !== "label" && key !== "messages") out[key] = median(rounds.map((r) => r[i][key]));
   return out;
 });
-const [hwReq, hwCall, ncReq, hwPs, ncPs] = results;
+const [hwReq, hwCall, ncReq, hwPs, ncPs, wsReq, wsPs] = results;
 // The median of the per-round ratios of measure `a` over measure `b` (indexes into a round).
 const ratio = (a, b, key) => median(rounds.map((r) => r[a][key] / r[b][key])).toFixed(2);
 console.log(JSON.stringify({ calls: CALLS, messages: MESSAGES, size: SIZE, rounds: ROUNDS, medians: results }, null, 2));
@@ -168,4 +187,10 @@ console.log(`
 | route call p50 (hubwire-js \`call\` to the Rust echo_server; nats.js request as above) | ${hwCall.p50_us.toFixed(1)} µs | ${ncReq.p50_us.toFixed(1)} µs | ${ratio(1, 2, "p50_us")} |
 | request/reply p99 | ${hwReq.p99_us.toFixed(1)} µs | ${ncReq.p99_us.toFixed(1)} µs | ${ratio(0, 2, "p99_us")} |
 | pub/sub, ${SIZE}-byte messages | ${hwPs.msgs_per_s} msg/s | ${ncPs.msgs_per_s} msg/s | ${ratio(3, 4, "msgs_per_s")} (higher is better) |
+
+| hubwire-js, same hub (medians) | ws:// | tcp:// | median of the rounds' ratios (ws / tcp) |
+| --- | ---: | ---: | ---: |
+| request/reply p50 | ${wsReq.p50_us.toFixed(1)} µs | ${hwReq.p50_us.toFixed(1)} µs | ${ratio(5, 0, "p50_us")} (lower is better) |
+| request/reply p99 | ${wsReq.p99_us.toFixed(1)} µs | ${hwReq.p99_us.toFixed(1)} µs | ${ratio(5, 0, "p99_us")} |
+| pub/sub, ${SIZE}-byte messages | ${wsPs.msgs_per_s} msg/s | ${hwPs.msgs_per_s} msg/s | ${ratio(6, 3, "msgs_per_s")} (higher is better) |
 `);

@@ -95,3 +95,47 @@ test("the package exports ESM and CommonJS builds with types first", async () =>
     assert.ok(existsSync(new URL(`../${entry.types}`, import.meta.url)), `${name}: ${entry.types} built`);
   }
 });
+
+test("a custom transport with send() only gets each PUBLISH as its own frame, kept intact", async () => {
+  const { connect, codec: c } = await import("../dist/esm/node.js");
+  const sent = [];
+  const fake = (_url, _options, events) => Promise.resolve({
+    send(frame) {
+      sent.push(frame);
+      const [f] = new c.FrameReader().push(frame);
+      // Answer the handshake as a server would.
+      if (f.kind === c.Kind.CONN) {
+        const hello = c.encodeFrame(c.Kind.CONN, { version: 1, agent: "fake", max_frame: 1 << 20, max_in_flight: 0 });
+        queueMicrotask(() => events.frames(new c.FrameReader().push(hello)));
+      }
+    },
+    get pending() { return 0; },
+    close() { events.closed(); },
+  });
+  const client = await connect({ servers: "fake://x", transports: { "fake:": fake }, reconnect: false });
+  client.publish("a/b", new Uint8Array([1, 2, 3]));
+  client.publish("a/c", "second");
+  await client.close();
+  const publishes = sent.map((f) => new c.FrameReader().push(f)[0]).filter((f) => f.kind === c.Kind.PUBLISH).map((f) => c.decodePayload(f.kind, f.payload));
+  // The first frame still holds the first publish after the second was written.
+  assert.deepEqual(publishes.map((p) => p.channel), ["a/b", "a/c"]);
+  assert.deepEqual(decodeBody(publishes[0].body), new Uint8Array([1, 2, 3]));
+  assert.equal(decodeBody(publishes[1].body), "second");
+});
+
+test("a server CONN with more than its four fields (a later server's options) is taken; fewer are refused", async () => {
+  const { connect, codec: c, ProtocolError } = await import("../dist/esm/node.js");
+  const serverSaying = (hello) => (_url, _options, events) => Promise.resolve({
+    send(frame) {
+      const [f] = new c.FrameReader().push(frame);
+      if (f.kind === c.Kind.CONN) queueMicrotask(() => events.frames(new c.FrameReader().push(c.frameBytes(c.Kind.CONN, c.encodeValue(hello)))));
+    },
+    get pending() { return 0; },
+    close() { events.closed(); },
+  });
+  const newer = await connect({ servers: "fake://x", transports: { "fake:": serverSaying([1, "newer", 4096, 8, { compression: ["zstd"] }, "more"]) }, reconnect: false });
+  assert.equal(newer.isClosed, false);
+  await newer.close();
+  const short = await connect({ servers: "fake://x", transports: { "fake:": serverSaying([1, "short", 4096]) }, reconnect: false }).catch((e) => e);
+  assert.ok(short instanceof Error && /4 elements|CONN/.test(short.message), String(short));
+});

@@ -2,6 +2,7 @@
 // back-off; route calls, and a pub/sub spoke (subscriptions replayed after every connect).
 import { CodecError } from "../codec/codec-error.js";
 import { encodeFrame, type Frame } from "../codec/frames.js";
+import { publishFrameShared, sharedFrameBytes } from "../codec/fast-frames.js";
 import { decodePayload } from "../codec/envelopes.js";
 import { Flag, Kind, SubscribeFlag } from "../codec/kinds.js";
 import { encodeBody } from "../codec/msgpack.js";
@@ -37,6 +38,8 @@ export interface PublishOptions {
   /** Where answers go (for a hand-made call; `request` does this for you). */
   replyTo?: string;
 }
+
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 type State = "connecting" | "connected" | "reconnecting" | "draining" | "closed";
 
@@ -531,20 +534,34 @@ export class HubwireClient {
   publish(channel: string, body?: unknown, options: PublishOptions = {}): void {
     const refusal = this.refuseWhenUnusable();
     if (refusal) throw refusal;
-    const normal = checked(() => normalChannel(channel));
+    // The last channel's normal form is kept: a publisher mostly repeats its channels.
+    let normal: string;
+    if (channel === this.lastChannel) normal = this.lastNormal;
+    else {
+      normal = checked(() => normalChannel(channel));
+      this.lastChannel = channel;
+      this.lastNormal = normal;
+    }
     const replyTo = options.replyTo === undefined ? null : checked(() => normalChannel(options.replyTo!));
     const flags = (options.retain ? Flag.RETAIN : 0) | (options.noEcho ? Flag.NO_ECHO : 0);
-    this.becomeSpoke();
-    this.sendPublish(normal, flags, replyTo, options.headers ?? {}, encodeBody(body));
+    this.spoke = true;
+    // Bytes are written into the frame as MessagePack bin directly, not encoded apart first.
+    if (body instanceof Uint8Array) this.sendPublish(normal, flags, replyTo, options.headers ?? NO_HEADERS, body, true);
+    else this.sendPublish(normal, flags, replyTo, options.headers ?? NO_HEADERS, encodeBody(body));
   }
 
-  private sendPublish(channel: string, flags: number, replyTo: string | null, headers: Record<string, string>, body: Uint8Array): void {
+  private lastChannel: string | null = null;
+  private lastNormal = "";
+
+  private sendPublish(channel: string, flags: number, replyTo: string | null, headers: Record<string, string>, body: Uint8Array, bodyIsRaw = false): void {
     const link = this.link!;
-    const frame = encodeFrame(Kind.PUBLISH, { channel, flags, reply_to: replyTo, headers, body });
-    if (frame.length - 4 > link.maxFrame) {
-      throw new FrameTooLargeError(`publish of ${frame.length - 4} bytes is over the hub's maximum frame of ${link.maxFrame} bytes (not sent)`);
+    const length = publishFrameShared(channel, flags, replyTo, headers, body, bodyIsRaw);
+    if (length - 4 > link.maxFrame) {
+      throw new FrameTooLargeError(`publish of ${length - 4} bytes is over the hub's maximum frame of ${link.maxFrame} bytes (not sent)`);
     }
-    link.transport.send(frame);
+    const transport = link.transport;
+    if (transport.sendPart) transport.sendPart(sharedFrameBytes(), length);
+    else transport.send(sharedFrameBytes().slice(0, length));
   }
 
   /** Resolves once the server has processed everything sent before: subscriptions made

@@ -2,7 +2,9 @@
 // server's CONN (and AUTH_OK) or its refusal within the connect timeout (docs/protocol.md,
 // section 5, "Handshake" and "Authentication").
 import { DEFAULT_MAX_FRAME, encodeFrame, type Frame } from "../codec/frames.js";
-import { decodePayload } from "../codec/envelopes.js";
+import { decodePayload, ENVELOPES, type Fields } from "../codec/envelopes.js";
+import { readRecord } from "../codec/schema.js";
+import { readStrict } from "../codec/strict-reader.js";
 import { Kind, PROTOCOL_VERSION } from "../codec/kinds.js";
 import { ConnectError, errorForCode, HubwireError, ProtocolError } from "../errors.js";
 import type { Transport } from "../transport/transport.js";
@@ -125,7 +127,7 @@ function readHello(link: Link, frame: Frame): HubwireError | null {
   try {
     switch (frame.kind) {
       case Kind.CONN: {
-        const hello = decodePayload(Kind.CONN, frame.payload);
+        const hello = readServerHello(frame.payload);
         if (hello.version !== PROTOCOL_VERSION) {
           return errorForCode(101, `the server speaks protocol version ${hello.version}, this client ${PROTOCOL_VERSION}`);
         }
@@ -146,6 +148,16 @@ function readHello(link: Link, frame: Frame): HubwireError | null {
   } catch (error) {
     return new ProtocolError(`the server's first frame cannot be read: ${(error as Error).message}`);
   }
+}
+
+// The server's CONN: its four fields, checked as section 3 says; elements after them (optional
+// fields a later server adds, such as negotiated features) are ignored, so an older client
+// still connects.
+function readServerHello(payload: Uint8Array): Fields {
+  const value = readStrict(payload);
+  const known = Object.keys(ENVELOPES[Kind.CONN]).length;
+  const fields = Array.isArray(value) && value.length > known ? value.slice(0, known) : value;
+  return readRecord(ENVELOPES[Kind.CONN], fields, "CONN");
 }
 
 // The server's answer to AUTH: AUTH_OK, or why it refused (ERROR 200 denied, then it closes).

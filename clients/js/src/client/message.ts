@@ -11,7 +11,7 @@ export class Message {
     readonly channel: string,
     /** The raw body (the MessagePack bytes, or whatever the publisher sent). */
     readonly data: Uint8Array,
-    /** The publisher's headers. */
+    /** The publisher's headers (read-only: without headers, a shared frozen empty object). */
     readonly headers: Record<string, string>,
     /** Flags as the hub sent them (docs/protocol.md, section 10.2). */
     readonly flags: number,

@@ -1,7 +1,7 @@
-// Every envelope of docs/protocol.md (sections 3, 10.1 and 11.1) as a record of typed fields,
+// Every envelope of docs/protocol.md (sections 3, 10.1, 11.1 and 12.1) as a record of typed fields,
 // with the checks the text adds beyond types (flags, sid lists, channels and patterns).
 import { CodecError } from "./codec-error.js";
-import { Flag, Kind, SubscribeFlag, WorkFlag } from "./kinds.js";
+import { DeliverFlag, EnqueueFlag, Flag, Kind, SubscribeFlag } from "./kinds.js";
 import { readMessageFast } from "./fast-message.js";
 import { encodeValue } from "./msgpack.js";
 import { readStrict } from "./strict-reader.js";
@@ -57,24 +57,17 @@ export const ENVELOPES: Record<number, Record<string, FieldType>> = {
     picks: { list: { record: { group: "str", hub: "u64" } } },
     publish: { record: Publish },
   },
-  [Kind.STATUS]: { body: "bin" },
+  // The work queue (section 12.1).
+  [Kind.WORK_STATUS]: { body: "bin" },
   [Kind.ENQUEUE]: { reference: "u64", queue: "str", flags: "u8", items: { list: "bin" } },
-  [Kind.WORK_ENQUEUED]: { reference: "u64", ids: { list: "u64" } },
-  [Kind.WORK_TAKE]: { queues: { list: "str" }, credit: "u32" },
-  [Kind.WORK_TAKEN]: { credit: "u32" },
-  [Kind.WORK_DELIVER]: {
-    lease: "u64",
-    queue: "str",
-    id: "u64",
-    delivery: "u32",
-    visibility_ms: "u64",
-    flags: "u8",
-    body: "bin",
-  },
-  [Kind.WORK_ACK]: { lease: "u64" },
-  [Kind.WORK_NACK]: { lease: "u64", delay_ms: "u64", reason: "str" },
-  [Kind.WORK_REJECT]: { lease: "u64", reason: "str" },
-  [Kind.WORK_PROGRESS]: { lease: "u64", extend_ms: "u64" },
+  [Kind.ENQUEUED]: { reference: "u64", ids: { list: "u64" } },
+  [Kind.TAKE]: { queues: { list: "str" }, credit: "u32" },
+  [Kind.TAKEN]: { credit: "u32" },
+  [Kind.DELIVER]: { lease: "u64", queue: "str", id: "u64", delivery: "u32", visibility_ms: "u64", flags: "u8", body: "bin" },
+  [Kind.ACK]: { lease: "u64" },
+  [Kind.NACK]: { lease: "u64", delay_ms: "u64", reason: "str" },
+  [Kind.REJECT]: { lease: "u64", reason: "str" },
+  [Kind.PROGRESS]: { lease: "u64", extend_ms: "u64" },
 };
 
 export type Fields = Record<string, any>;
@@ -110,7 +103,7 @@ export function decodeGeneric(kind: number, payload: Uint8Array): Fields {
   try {
     fields = readRecord(record, readStrict(payload), kindName(kind));
   } catch (error) {
-    const id = kind === Kind.REQUEST || kind === Kind.SUBSCRIBE || kind === Kind.UNSUBSCRIBE ? peekFirstUint(payload) : null;
+    const id = kind === Kind.REQUEST || kind === Kind.SUBSCRIBE || kind === Kind.UNSUBSCRIBE || kind === Kind.ENQUEUE ? peekFirstUint(payload) : null;
     if (error instanceof CodecError) throw new CodecError(error.code, error.message, false, id);
     throw new CodecError(100, `${kindName(kind)}: ${(error as Error).message}`, false, id);
   }
@@ -145,6 +138,12 @@ const CHECKS: Record<number, (fields: Fields) => void> = {
     }
     checkMessageFlags(f.flags);
   },
+  [Kind.ENQUEUE]: (f) => {
+    if (f.flags & ~EnqueueFlag.SEND_ALL) throw new CodecError(100, `ENQUEUE: unknown flags ${f.flags}`, false, f.reference);
+  },
+  [Kind.DELIVER]: (f) => {
+    if (f.flags & ~DeliverFlag.BROADCAST) throw new CodecError(100, `DELIVER: unknown flags ${f.flags}`);
+  },
   [Kind.BRIDGE_HELLO]: (f) => checkNonce(f.nonce),
   [Kind.BRIDGE_CHALLENGE]: (f) => checkNonce(f.nonce),
   [Kind.BRIDGE_INTEREST]: (f) => {
@@ -154,12 +153,6 @@ const CHECKS: Record<number, (fields: Fields) => void> = {
   [Kind.BRIDGE_MESSAGE]: (f) => {
     bridgeText(() => checkChannels(f.publish, null));
     checkPublishFlags(f.publish.flags, f.publish.reply_to);
-  },
-  [Kind.ENQUEUE]: (f) => {
-    if (f.flags & ~WorkFlag.SEND_ALL) throw new CodecError(100, `ENQUEUE: unknown flags ${f.flags}`);
-  },
-  [Kind.WORK_DELIVER]: (f) => {
-    if (f.flags & ~WorkFlag.BROADCAST) throw new CodecError(100, `DELIVER: unknown flags ${f.flags}`);
   },
 };
 

@@ -15,6 +15,16 @@ class FrameWriter {
     this.view = new DataView(this.bytes.buffer);
   }
 
+  /** Starts a new frame in this writer's buffer, grown first if under `capacity`. */
+  reset(capacity: number): this {
+    if (this.bytes.length < capacity) {
+      this.bytes = new Uint8Array(Math.max(capacity, this.bytes.length * 2));
+      this.view = new DataView(this.bytes.buffer);
+    }
+    this.pos = 6;
+    return this;
+  }
+
   u8(b: number): void {
     this.bytes[this.pos++] = b;
   }
@@ -86,8 +96,38 @@ class FrameWriter {
     }
   }
 
+  /** A channel, from the one-entry cache when it is the last one written (a publisher
+   * usually publishes to few channels, so its UTF-8 bytes are encoded once). */
+  channel(text: string): void {
+    if (text !== lastChannel) {
+      const start = this.pos;
+      this.str(text);
+      lastChannel = text;
+      lastChannelBytes = this.bytes.slice(start, this.pos);
+      return;
+    }
+    this.bytes.set(lastChannelBytes, this.pos);
+    this.pos += lastChannelBytes.length;
+  }
+
+  /** A body that is MessagePack `bin` of `raw` (what encodeBody makes of a Uint8Array),
+   * written without encoding it separately first. */
+  binOfBin(raw: Uint8Array): void {
+    const n = raw.length;
+    const inner = n < 0x100 ? 2 : n < 0x1_0000 ? 3 : 5;
+    this.binHeader(inner + n);
+    this.binHeader(n);
+    this.bytes.set(raw, this.pos);
+    this.pos += n;
+  }
+
   bin(body: Uint8Array): void {
-    const n = body.length;
+    this.binHeader(body.length);
+    this.bytes.set(body, this.pos);
+    this.pos += body.length;
+  }
+
+  private binHeader(n: number): void {
     if (n < 0x100) {
       this.u8(0xc4);
       this.u8(n);
@@ -100,14 +140,17 @@ class FrameWriter {
       this.view.setUint32(this.pos, n);
       this.pos += 4;
     }
-    this.bytes.set(body, this.pos);
-    this.pos += n;
   }
 
   finish(kind: number): Uint8Array {
+    return this.bytes.subarray(0, this.finishLength(kind));
+  }
+
+  /** Writes the frame's header; returns its whole length (the frame is bytes[0..length)). */
+  finishLength(kind: number): number {
     this.view.setUint32(0, this.pos - 4);
     this.view.setUint16(4, kind);
-    return this.bytes.subarray(0, this.pos);
+    return this.pos;
   }
 }
 
@@ -117,7 +160,12 @@ function headersBound(headers: Record<string, string>): number {
   return bound;
 }
 
-/** A whole PUBLISH frame. */
+let lastChannel: string | null = null;
+let lastChannelBytes = new Uint8Array(0);
+// The publisher's scratch writer: a frame written here is valid until the next one.
+const scratch = new FrameWriter(4096);
+
+/** A whole PUBLISH frame (a fresh array). */
 export function publishFrame(
   channel: string,
   flags: number,
@@ -125,16 +173,40 @@ export function publishFrame(
   headers: Record<string, string>,
   body: Uint8Array,
 ): Uint8Array {
-  const capacity = 6 + 1 + 5 + channel.length * 3 + 2 + 5 + (replyTo ? replyTo.length * 3 : 0) + headersBound(headers) + 5 + body.length;
-  const w = new FrameWriter(capacity);
+  const length = publishFrameShared(channel, flags, replyTo, headers, body, false);
+  return sharedFrameBytes().slice(0, length);
+}
+
+/** The buffer publishFrameShared wrote its last frame into (at its start). */
+export function sharedFrameBytes(): Uint8Array {
+  return scratch.bytes;
+}
+
+/**
+ * Writes a whole PUBLISH frame at the start of a buffer shared by every call
+ * (sharedFrameBytes(), read after the call) and returns its length: the bytes are valid only
+ * until the next call (the transport copies them at once). With `bodyIsRaw`, the body is the
+ * MessagePack `bin` of the bytes `body` (what encodeBody makes of them, without making it).
+ */
+export function publishFrameShared(
+  channel: string,
+  flags: number,
+  replyTo: string | null,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  bodyIsRaw: boolean,
+): number {
+  const capacity = 6 + 1 + 5 + channel.length * 3 + 2 + 5 + (replyTo ? replyTo.length * 3 : 0) + headersBound(headers) + 10 + body.length;
+  const w = scratch.reset(capacity);
   w.u8(0x95);
-  w.str(channel);
+  w.channel(channel);
   w.uint(flags);
   if (replyTo === null) w.u8(0xc0);
   else w.str(replyTo);
   w.headers(headers);
-  w.bin(body);
-  return w.finish(35);
+  if (bodyIsRaw) w.binOfBin(body);
+  else w.bin(body);
+  return w.finishLength(35);
 }
 
 /** A whole REQUEST frame. */

@@ -14,7 +14,45 @@ export interface MessageFields {
 
 class Reader {
   pos = 0;
-  constructor(readonly b: Uint8Array) {}
+  b: Uint8Array = new Uint8Array(0);
+  // The last channel read and its bytes: a subscriber mostly hears few channels, so the
+  // string is made once and found again by comparing bytes.
+  private lastChannel: string | null = null;
+  private lastChannelBytes = new Uint8Array(0);
+
+  reset(b: Uint8Array): this {
+    this.b = b;
+    this.pos = 0;
+    return this;
+  }
+
+  channel(): string | null {
+    const b = this.b;
+    const start = this.pos;
+    const n = this.strLength();
+    if (n < 0 || this.pos + n > b.length) return null;
+    const cached = this.lastChannelBytes;
+    if (this.lastChannel !== null && cached.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (cached[i] !== b[this.pos + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.pos += n;
+        return this.lastChannel;
+      }
+    }
+    this.pos = start;
+    const text = this.str();
+    if (text !== null) {
+      this.lastChannel = text;
+      this.lastChannelBytes = b.slice(this.pos - n, this.pos);
+    }
+    return text;
+  }
 
   uint(): number {
     const b = this.b;
@@ -79,9 +117,12 @@ class Reader {
   }
 }
 
+const reader = new Reader();
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** Reads a MESSAGE payload of the plain shape, or returns null (then use the generic path). */
 export function readMessageFast(payload: Uint8Array): MessageFields | null {
-  const r = new Reader(payload);
+  const r = reader.reset(payload);
   const b = payload;
   if (b[0] !== 0x96) return null;
   r.pos = 1;
@@ -95,7 +136,7 @@ export function readMessageFast(payload: Uint8Array): MessageFields | null {
     sids.push(sid);
     last = sid;
   }
-  const channel = r.str();
+  const channel = r.channel();
   if (channel === null) return null;
   const flags = r.uint();
   if (flags < 0 || flags > 0xff || flags & ~0x7c) return null;
@@ -104,7 +145,8 @@ export function readMessageFast(payload: Uint8Array): MessageFields | null {
   else if ((replyTo = r.str()) === null) return null;
   const mapHead = b[r.pos++];
   if ((mapHead & 0xf0) !== 0x80) return null;
-  const headers: Record<string, string> = {};
+  // No headers (the usual case): one shared empty object, frozen so no reader can change it.
+  const headers: Record<string, string> = mapHead === 0x80 ? NO_HEADERS : {};
   for (let i = 0; i < (mapHead & 0x0f); i++) {
     const key = r.str();
     const value = r.str();

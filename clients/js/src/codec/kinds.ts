@@ -4,6 +4,9 @@ export const Kind = {
   DISCONN: 2,
   PING: 4,
   PONG: 5,
+  /** Work queue (section 12): STATUS both ways, ENQUEUE producer to dispatcher. */
+  WORK_STATUS: 3,
+  ENQUEUE: 6,
   AUTH: 7,
   AUTH_OK: 8,
   COMPRESS: 9,
@@ -24,21 +27,15 @@ export const Kind = {
   BRIDGE_INTEREST: 68,
   BRIDGE_RESYNC: 69,
   BRIDGE_MESSAGE: 70,
-  // The network work queue (section 12).
-  STATUS: 3,
-  ENQUEUE: 6,
-  WORK_ENQUEUED: 96,
-  WORK_TAKE: 97,
-  WORK_TAKEN: 98,
-  WORK_DELIVER: 99,
-  WORK_ACK: 100,
-  WORK_NACK: 101,
-  WORK_REJECT: 102,
-  WORK_PROGRESS: 103,
+  ENQUEUED: 96,
+  TAKE: 97,
+  TAKEN: 98,
+  DELIVER: 99,
+  ACK: 100,
+  NACK: 101,
+  REJECT: 102,
+  PROGRESS: 103,
 } as const;
-
-/** ENQUEUE and DELIVER flags (docs/protocol.md, section 12.1). */
-export const WorkFlag = { SEND_ALL: 0x01, BROADCAST: 0x01 } as const;
 
 /** Publish and message flags (docs/protocol.md, section 10.2). */
 export const Flag = {
@@ -53,6 +50,12 @@ export const Flag = {
 
 /** Subscribe flags. */
 export const SubscribeFlag = { NO_RETAINED: 0x01 } as const;
+
+/** ENQUEUE flags (section 12.1). */
+export const EnqueueFlag = { SEND_ALL: 0x01 } as const;
+
+/** DELIVER flags (section 12.1). */
+export const DeliverFlag = { BROADCAST: 0x01 } as const;
 
 /** The protocol version this client speaks. */
 export const PROTOCOL_VERSION = 1;

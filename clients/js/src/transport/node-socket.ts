@@ -1,5 +1,6 @@
 // TCP, Unix-domain socket and TLS transports for Node: frames follow each other in one byte
-// stream, cut apart by a FrameReader. Writes made in one tick go out as one write.
+// stream, cut apart by a FrameReader. Frames sent in one tick are copied into one buffer (the
+// caller may reuse its bytes at once) and go out as one write.
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { FrameReader } from "../codec/frames.js";
@@ -12,7 +13,8 @@ export const socketTransport: TransportFactory = (url, options, events) =>
     const reader = new FrameReader(options.maxFrame);
     let open = false;
     let done = false;
-    let queued: Uint8Array[] = [];
+    // Frames sent this tick, copied in; handed to the socket (and replaced) at the flush.
+    let queued = new Uint8Array(16 * 1024);
     let queuedBytes = 0;
     const finish = (error?: Error) => {
       if (done) return;
@@ -22,9 +24,11 @@ export const socketTransport: TransportFactory = (url, options, events) =>
       else reject(error ?? new Error(`${url.href}: closed before it opened`));
     };
     const flush = () => {
-      if (done || queued.length === 0) return;
-      const chunk = queued.length === 1 ? queued[0] : concat(queued, queuedBytes);
-      queued = [];
+      if (done || queuedBytes === 0) return;
+      const chunk = queued.subarray(0, queuedBytes);
+      // The socket keeps `chunk` until written: the next tick's frames go to a new buffer,
+      // sized for a tick like this one.
+      queued = new Uint8Array(Math.max(16 * 1024, Math.min(queued.length, 2 * queuedBytes)));
       queuedBytes = 0;
       socket.write(chunk);
     };
@@ -50,10 +54,22 @@ export const socketTransport: TransportFactory = (url, options, events) =>
     socket.on("close", () => finish(open ? new Error("the server closed the connection") : undefined));
     const transport: Transport = {
       send(frame) {
+        transport.sendPart!(frame, frame.length);
+      },
+      sendPart(frame, length) {
         if (done) return;
-        if (queued.length === 0) queueMicrotask(flush);
-        queued.push(frame);
-        queuedBytes += frame.length;
+        if (queuedBytes === 0) queueMicrotask(flush);
+        if (queued.length - queuedBytes < length) {
+          const grown = new Uint8Array(Math.max(queued.length * 2, queuedBytes + length));
+          grown.set(queued.subarray(0, queuedBytes));
+          queued = grown;
+        }
+        if (length === frame.length) queued.set(frame, queuedBytes);
+        else if (length <= 64) {
+          // Small frames byte by byte: cheaper than making a view to copy from.
+          for (let i = 0; i < length; i++) queued[queuedBytes + i] = frame[i];
+        } else queued.set(frame.subarray(0, length), queuedBytes);
+        queuedBytes += length;
       },
       get pending() {
         return queuedBytes + socket.writableLength;
@@ -97,14 +113,4 @@ function hostOf(url: URL): string {
 
 function toText(pem: string | Uint8Array): string {
   return typeof pem === "string" ? pem : new TextDecoder().decode(pem);
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }

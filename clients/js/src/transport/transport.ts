@@ -11,8 +11,11 @@ export interface TransportEvents {
 
 /** An open transport. */
 export interface Transport {
-  /** Queues one whole frame for sending. */
+  /** Queues one whole frame for sending; the frame is the transport's to keep. */
   send(frame: Uint8Array): void;
+  /** Optional, for speed: queues the frame `bytes[0..length)`, copying what it keeps (the
+   * caller reuses `bytes` once this returns). Without it the client sends a copy. */
+  sendPart?(bytes: Uint8Array, length: number): void;
   /** Bytes queued and not yet written (for back-pressure and benchmarks). */
   readonly pending: number;
   /** Closes; `closed` is reported once, whoever closed first. */

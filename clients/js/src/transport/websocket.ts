@@ -25,21 +25,42 @@ export type WebSocketOpener = (url: string, protocol: string, options: Transport
 /** The subprotocol asked for: a hubwire listener agrees to it. */
 export const WEBSOCKET_PROTOCOL = "hubwire";
 
+/** Opens sockets itself, and may say how to read and batch them (the `ws` package in Node). */
+export interface WebSocketOpenerOptions {
+  open: WebSocketOpener;
+  /** The binaryType to ask for: "arraybuffer" (the default, what browsers give) or, for the
+   * `ws` package, "nodebuffer" (a view of the bytes read, not a copy). */
+  binaryType?: "arraybuffer" | "nodebuffer";
+  /** Holds the socket's writes back until `release`: the messages sent in one tick go out in
+   * one write. */
+  hold?: (socket: WebSocketLike) => { release(): void } | null;
+  /** The socket copies what it is given to send (the `ws` package masks into a new buffer):
+   * frames are then passed as views, not copied first. */
+  sendCopies?: boolean;
+}
+
 /** A factory for `ws://` and `wss://` over `WebSocketClass` (the global one by default), or
- * over an opener function that builds the socket itself (Node passes TLS settings that way). */
-export function webSocketTransport(WebSocketClass?: WebSocketConstructor | { open: WebSocketOpener }): TransportFactory {
+ * over an opener that builds the socket itself (Node passes TLS settings that way). */
+export function webSocketTransport(WebSocketClass?: WebSocketConstructor | WebSocketOpenerOptions): TransportFactory {
   return (url, options, events) => openWebSocket(WebSocketClass, url, options, events);
 }
 
 function openWebSocket(
-  WebSocketClass: WebSocketConstructor | { open: WebSocketOpener } | undefined,
+  WebSocketClass: WebSocketConstructor | WebSocketOpenerOptions | undefined,
   url: URL,
   options: TransportOptions,
   events: TransportEvents,
 ): Promise<Transport> {
   let openSocket: WebSocketOpener;
-  if (WebSocketClass && "open" in WebSocketClass) openSocket = WebSocketClass.open;
-  else {
+  let binaryType = "arraybuffer";
+  let hold: WebSocketOpenerOptions["hold"];
+  let sendCopies = false;
+  if (WebSocketClass && "open" in WebSocketClass) {
+    openSocket = WebSocketClass.open;
+    sendCopies = WebSocketClass.sendCopies ?? false;
+    binaryType = WebSocketClass.binaryType ?? binaryType;
+    hold = WebSocketClass.hold;
+  } else {
     const Ctor = WebSocketClass ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) return Promise.reject(new Error("no WebSocket implementation in this environment"));
     openSocket = (href, protocol) => new Ctor(href, protocol);
@@ -52,7 +73,13 @@ function openWebSocket(
       reject(error);
       return;
     }
-    socket.binaryType = "arraybuffer";
+    socket.binaryType = binaryType;
+    let held: { release(): void } | null = null;
+    const release = () => {
+      const h = held;
+      held = null;
+      h?.release();
+    };
     let open = false;
     let done = false;
     const finish = (error?: Error) => {
@@ -73,12 +100,17 @@ function openWebSocket(
     socket.onmessage = (event) => {
       if (done) return;
       const data = event.data;
-      if (!(data instanceof ArrayBuffer)) {
+      // An ArrayBuffer (browsers), or a Uint8Array view (the `ws` package's "nodebuffer").
+      // A Buffer becomes a plain Uint8Array view (no copy): bodies read as bytes are the same
+      // type as in browsers.
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
+        : data instanceof Uint8Array ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+      if (bytes === null) {
         socket.close(1003, "binary messages only");
         finish(new CodecError(100, "a text WebSocket message: the protocol is binary", true));
         return;
       }
-      const frame = readMessage(new Uint8Array(data), options.maxFrame);
+      const frame = readMessage(bytes, options.maxFrame);
       if (frame instanceof Error) {
         socket.close(1002, frame.message.slice(0, 120));
         finish(frame);
@@ -88,8 +120,16 @@ function openWebSocket(
     };
     const transport: Transport = {
       send: (frame) => {
-        if (!done) socket.send(frame);
+        if (done) return;
+        if (hold && held === null) {
+          held = hold(socket);
+          if (held) queueMicrotask(release);
+        }
+        socket.send(frame);
       },
+      // `bytes` is reused by the caller once this returns: a copy, unless the socket makes
+      // one itself.
+      sendPart: (bytes, length) => transport.send(sendCopies ? bytes.subarray(0, length) : bytes.slice(0, length)),
       get pending() {
         return socket.bufferedAmount;
       },

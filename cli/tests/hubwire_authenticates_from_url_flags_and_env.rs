@@ -1,7 +1,7 @@
 //! Guards credentials on the command line: `hubwire passwd` makes a hash a server accepts;
 //! `hubwire call` authenticates from the URL's user info, from `--user/--password`, from
 //! `HUBWIRE_TOKEN`; without them a server with users refuses it (exit 3, denied); and
-//! `hubwire sub` outside the user's grant is refused.
+//! `hubwire sub` outside the user's grant is refused, and `hubwire pub` outside it fails (exit 3).
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -122,4 +122,27 @@ fn a_subscription_outside_the_users_grant_is_refused() {
         stderr.contains("may not subscribe to \"news/*\""),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_publish_outside_the_users_grant_fails_the_command() {
+    let server = server();
+    let url = format!("tcp://{}", server.tcp().socket_addr().unwrap());
+    let bot = [("HUBWIRE_TOKEN", "bot-token")];
+    // The bot may subscribe to everything but publish nothing.
+    let out = hubwire(&["pub", "-s", &url, "news/today", "1"], &bot);
+    assert_eq!(out.status.code(), Some(EXIT_REMOTE_ERROR), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused the publish") && stderr.contains("denied"),
+        "{stderr}"
+    );
+    // Repeated: one reason, and how many were refused.
+    let out = hubwire(
+        &["pub", "-s", &url, "news/today", "1", "--count", "3"],
+        &bot,
+    );
+    assert_eq!(out.status.code(), Some(EXIT_REMOTE_ERROR), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 publishes refused"), "{stderr}");
 }

@@ -124,6 +124,10 @@ impl SpokeActor {
         let Some(sid) = refused.sid else {
             self.shared.refused.inc();
             tracing::warn!(code = %refused.code, message = %refused.message, "spoke: the hub refused a publish");
+            let _ = self.shared.events.send(SpokeEvent::PublishRefused {
+                code: refused.code,
+                message: refused.message,
+            });
             return;
         };
         // Refused once, refused on every reconnect: it leaves the list.

@@ -8,11 +8,13 @@ use bytes::Bytes;
 use hubwire_actors::spoke::PublishOptions;
 use hubwire_core::protocol::Headers;
 use hubwire_core::pubsub::Channel;
+use hubwire_core::spoke::SpokeEvent;
+use tokio::sync::broadcast::error::TryRecvError;
 
 use super::duration::parse_duration;
 use super::{parse, target, with_spoke, HubTarget};
 use crate::call::{json_to_body, parse_headers};
-use crate::{EXIT_CONNECTION_LOST, EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_USAGE};
 
 /// Arguments of `hubwire pub`.
 #[derive(Debug, clap::Args)]
@@ -80,6 +82,8 @@ pub fn publish(args: PubArgs) -> i32 {
         Err(code) => return code,
     };
     with_spoke("pub", (address, timeout, tls), |spoke| async move {
+        // Refusals come as events, each before the PONG of the barrier below.
+        let mut events = spoke.events();
         let options = |headers: &Headers| PublishOptions {
             retain: args.retain,
             headers: headers.clone(),
@@ -101,11 +105,29 @@ pub fn publish(args: PubArgs) -> i32 {
         }
         // The PING barrier: once its PONG is back, the hub has routed the publishes sent
         // before it.
-        match spoke.flush(timeout).await {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                eprintln!("hubwire pub: {e}");
-                EXIT_CONNECTION_LOST
+        if let Err(e) = spoke.flush(timeout).await {
+            eprintln!("hubwire pub: {e}");
+            return EXIT_CONNECTION_LOST;
+        }
+        let mut refused = 0;
+        loop {
+            match events.try_recv() {
+                Ok(SpokeEvent::PublishRefused { code, message }) => {
+                    if refused == 0 {
+                        eprintln!("hubwire pub: the hub refused the publish: {code}: {message}");
+                    }
+                    refused += 1;
+                }
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+        match refused {
+            0 => EXIT_OK,
+            1 => EXIT_REMOTE_ERROR,
+            _ => {
+                eprintln!("hubwire pub: {refused} publishes refused");
+                EXIT_REMOTE_ERROR
             }
         }
     })

@@ -36,7 +36,7 @@ fn event_line(event: &SpokeEvent) -> Option<String> {
         )),
         SpokeEvent::Connected { first: false } => Some("hubwire sub: reconnected".to_owned()),
         SpokeEvent::Connected { first: true } => None,
-        SpokeEvent::Subscribed { .. } => None,
+        SpokeEvent::Subscribed { .. } | SpokeEvent::PublishRefused { .. } => None,
     }
 }
 

@@ -277,6 +277,10 @@ describe("work queue: producer and worker", () => {
     d.kill("SIGKILL");
     const lost = await within(5000, running.catch((e) => e), "run() to fail");
     assert.ok(lost instanceof ConnectionLostError, String(lost));
+    // The producer may learn of the loss only with this enqueue in flight (lost), or before
+    // it (closed); once it knows, every enqueue fails at once as closed.
+    const during = await within(5000, producer.enqueue("jobs", 1).catch((e) => e), "an enqueue to fail");
+    assert.ok(during instanceof ConnectionLostError || during instanceof ConnectionClosedError, String(during));
     const after = await producer.enqueue("jobs", 1).catch((e) => e);
     assert.ok(after instanceof ConnectionClosedError, String(after));
   });

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::protocol::ErrorCode;
+
 /// A change in a spoke's connection, broadcast to every receiver of `Spoke::events`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpokeEvent {
@@ -28,6 +30,15 @@ pub enum SpokeEvent {
         reason: String,
         /// The back-off delay before the next attempt.
         retry_in: Duration,
+    },
+    /// The hub refused a publish (REFUSED without a sid: a channel the user may not publish
+    /// to, a body over the bound, ...). It comes before the PONG of any `flush` sent after
+    /// that publish, so a flush that returned has seen every refusal before it.
+    PublishRefused {
+        /// Why, from the table of error codes.
+        code: ErrorCode,
+        /// Why, for a person.
+        message: String,
     },
 }
 

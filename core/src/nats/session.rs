@@ -142,6 +142,11 @@ pub struct NatsSession {
     opened: Instant,
     heard: Instant,
     pings_out: u32,
+    /// PINGs read and not yet answered: a PONG goes out once everything read with it has
+    /// been carried out (subscriptions at the table included), as nats-server answers only
+    /// after it has processed the whole read. Clients put a flush's PING ahead of a SUB not
+    /// yet sent (nats-py does), and still expect the SUB to be in place at the PONG.
+    pongs_owed: usize,
     /// Who a TLS client certificate says the client is ([`identified`](Self::identified)).
     identity: Option<Arc<dyn NatsPermissions>>,
 }
@@ -164,6 +169,7 @@ impl NatsSession {
             opened: now,
             heard: now,
             pings_out: 0,
+            pongs_owed: 0,
             identity: None,
         }
     }
@@ -213,7 +219,7 @@ impl NatsSession {
                 Some(op) => op,
                 None => match self.limits.parser.next(&mut self.inbound) {
                     Ok(Some(op)) => op,
-                    Ok(None) => return self.flush(),
+                    Ok(None) => return self.flush().or_else(|| self.pay_pongs(out)),
                     Err(e) => return Some(self.close(out, e.nats_text(), e.to_string())),
                 },
             };
@@ -228,6 +234,14 @@ impl NatsSession {
         }
     }
 
+    /// Answers the PINGs read so far (everything read before them is carried out).
+    fn pay_pongs(&mut self, out: &mut BytesMut) -> Option<NatsStep> {
+        for _ in 0..std::mem::take(&mut self.pongs_owed) {
+            write_pong(out);
+        }
+        None
+    }
+
     /// The gathered changes as a batch, if there are any.
     fn flush(&mut self) -> Option<NatsStep> {
         if self.changes.is_empty() {
@@ -238,6 +252,8 @@ impl NatsSession {
     }
 
     fn close(&mut self, out: &mut BytesMut, text: &str, reason: String) -> NatsStep {
+        // What was read before the error was carried out: its PINGs are answered.
+        self.pay_pongs(out);
         write_err(out, text);
         self.phase = Phase::Closed;
         self.held = None;
@@ -276,7 +292,7 @@ impl NatsSession {
         let step = match op {
             ClientOp::Connect(_) => unreachable!("handled above"),
             ClientOp::Ping => {
-                write_pong(out);
+                self.pongs_owed += 1;
                 return None;
             }
             ClientOp::Pong => return None,

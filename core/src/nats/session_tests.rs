@@ -170,6 +170,27 @@ fn bad_connect_options_and_bad_bytes_close_with_their_error() {
     assert_eq!(out, "PONG\r\n-ERR 'Unknown Protocol Operation'\r\n");
 }
 
+#[test]
+fn a_ping_read_with_a_sub_is_answered_once_the_sub_is_applied() {
+    // nats-py's flush puts its PING ahead of a SUB it has not sent yet: nats-server answers
+    // after processing the whole read, so the SUB is in place at the PONG.
+    let mut s = session_with(Arc::new(OpenGate), Instant::now());
+    let (steps, out) = feed(&mut s, b"PING\r\nSUB a 1\r\n");
+    assert!(
+        matches!(steps[..], [NatsStep::Book(_), NatsStep::Changes(_)]),
+        "{steps:?}"
+    );
+    assert_eq!(out, "", "no PONG while the SUB is at the table");
+    let mut out = BytesMut::new();
+    assert!(s.on_applied(Vec::new(), &mut out).is_empty());
+    let (steps, more) = run(&mut s);
+    assert!(steps.is_empty(), "{steps:?}");
+    assert_eq!(String::from_utf8_lossy(&out) + more.as_str(), "PONG\r\n");
+    // Without a SUB in the read, the PONG goes at once; two PINGs, two PONGs.
+    let (_, out) = feed(&mut s, b"PING\r\nPING\r\n");
+    assert_eq!(out, "PONG\r\nPONG\r\n");
+}
+
 #[derive(Debug)]
 struct Token;
 

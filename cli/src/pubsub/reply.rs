@@ -1,7 +1,7 @@
 //! `hubwire reply CHANNEL`: a responder from the shell, like `nats reply`. It provides the
 //! channel and answers each call with the request's own body (an echo), a fixed `--body`, or
-//! what `--command` prints when run with the request on its stdin. Each request is printed
-//! as a JSON line on stdout.
+//! what `--command` prints when run with the request on its stdin, or fails each with
+//! `--error` (to see how a caller copes). Each request is printed as a JSON line on stdout.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -27,8 +27,20 @@ pub struct ReplyArgs {
     /// Answer each call with what this shell command prints; it gets the request's body on
     /// stdin (as JSON when the body is MessagePack), and printed JSON is sent as MessagePack,
     /// other output as text. A command that fails answers the caller with an error.
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", conflicts_with = "error")]
     pub command: Option<String>,
+    /// Answer every call with this error instead: a code's number (any) or name (unhandled,
+    /// busy, ...), with --message as its message.
+    #[arg(long, value_name = "CODE", value_parser = parse_code, conflicts_with = "body")]
+    pub error: Option<ErrorCode>,
+    /// The message of the --error answer.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "error",
+        default_value = "failed by hubwire reply --error"
+    )]
+    pub message: String,
     /// Share the calls with other responders in this queue group (each call goes to one).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
@@ -46,6 +58,24 @@ enum Answer {
     Echo,
     Fixed(Bytes),
     Command(String),
+    Error(ErrorCode, String),
+}
+
+/// An error code by its number (any, known or not) or its name.
+fn parse_code(text: &str) -> Result<ErrorCode, String> {
+    if let Ok(n) = text.parse::<u16>() {
+        return Ok(ErrorCode::from(n));
+    }
+    ErrorCode::ALL
+        .into_iter()
+        .find(|c| c.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
+            format!(
+                "{text:?} is no error code: give a number or one of {}",
+                names.join(", ")
+            )
+        })
 }
 
 impl Answer {
@@ -53,6 +83,7 @@ impl Answer {
         match self {
             Answer::Echo => Ok(request.body.clone()),
             Answer::Fixed(body) => Ok(body.clone()),
+            Answer::Error(code, message) => Err((*code, message.clone())),
             Answer::Command(command) => {
                 let (command, body) = (command.clone(), request.body.clone());
                 tokio::task::spawn_blocking(move || run_command(&command, &body))
@@ -106,10 +137,11 @@ pub fn reply(args: ReplyArgs) -> i32 {
         };
         let (address, timeout, tls) = target(&args.hub).map_err(usage)?;
         let pattern: Pattern = parse("reply", "channel", &args.channel)?;
-        let answer = match (&args.body, &args.command) {
-            (Some(json), _) => Answer::Fixed(json_to_body(json).map_err(usage)?),
-            (None, Some(command)) => Answer::Command(command.clone()),
-            (None, None) => Answer::Echo,
+        let answer = match (&args.body, &args.command, args.error) {
+            (_, _, Some(code)) => Answer::Error(code, args.message.clone()),
+            (Some(json), _, None) => Answer::Fixed(json_to_body(json).map_err(usage)?),
+            (None, Some(command), None) => Answer::Command(command.clone()),
+            (None, None, None) => Answer::Echo,
         };
         Ok((address, timeout, tls, pattern, answer))
     })();

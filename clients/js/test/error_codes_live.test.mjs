@@ -2,7 +2,8 @@
 // `protocol` (a payload that is not MessagePack, and a frame before CONN), 101
 // `version-mismatch` (a CONN of another version), each read with this package's codec and
 // errorForCode; and 600 `handler-failure` from a Rust provider (`hubwire reply --command`)
-// reaching a JS `request()` as RemoteError.
+// reaching a JS `request()` as RemoteError; 999 `unhandled` and a code newer than this client
+// (`hubwire reply --error`) reaching it the same way, kept as sent.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -56,6 +57,21 @@ function errorOf(frame) {
   assert.equal(frame?.kind, Kind.ERROR, `an ERROR frame, got ${frame && frame.kind}`);
   const fields = codec.decodePayload(Kind.ERROR, frame.payload);
   return { id: fields.id, error: errorForCode(fields.code, fields.message) };
+}
+
+/** What `channel`'s responder answers a request with, once it has subscribed. */
+function answerOf(client, channel) {
+  return within(15_000, (async () => {
+    for (;;) {
+      const outcome = await client.request(channel, { n: 1 }, { timeout: 5000 }).then(
+        (value) => new Error(`answered ${JSON.stringify(value)}`),
+        (e) => e,
+      );
+      // Until the responder has subscribed, nobody answers.
+      if (!(outcome instanceof NoRespondersError)) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })(), "the responder's answer");
 }
 
 describe("error codes from the real servers", () => {
@@ -120,21 +136,35 @@ describe("error codes from the real servers", () => {
     t.after(() => reply.kill("SIGKILL"));
     const client = await connect({ servers: hub.url("tcp") });
     t.after(() => client.close());
-    const error = await within(15_000, (async () => {
-      for (;;) {
-        const outcome = await client.request("svc/broken", { n: 1 }, { timeout: 5000 }).then(
-          (value) => new Error(`answered ${JSON.stringify(value)}`),
-          (e) => e,
-        );
-        // Until the responder has subscribed, nobody answers.
-        if (!(outcome instanceof NoRespondersError)) return outcome;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })(), "the responder's answer");
+    const error = await answerOf(client, "svc/broken");
     assert.ok(error instanceof RemoteError, String(error));
     assert.ok(error instanceof HubwireError);
     assert.equal(error.code, 600);
     assert.equal(error.name, "handler-failure");
     assert.match(error.message, /disk on fire/);
+  });
+
+  test("999 unhandled, and a code this client does not know, reach request() as RemoteError kept as sent", async (t) => {
+    const hub = await startHub();
+    t.after(() => hub.stop());
+    const failing = (channel, code) => {
+      const reply = spawn(hubwireBin(), ["reply", channel, "--error", code, "--message", `failed with ${code}`, "--server", hub.url("tcp")], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      t.after(() => reply.kill("SIGKILL"));
+    };
+    failing("svc/unhandled", "unhandled");
+    failing("svc/newer", "1234");
+    const client = await connect({ servers: hub.url("tcp") });
+    t.after(() => client.close());
+    const unhandled = await answerOf(client, "svc/unhandled");
+    assert.ok(unhandled instanceof RemoteError, String(unhandled));
+    assert.equal(unhandled.code, 999);
+    assert.equal(unhandled.name, "unhandled");
+    assert.match(unhandled.message, /failed with unhandled/);
+    const newer = await answerOf(client, "svc/newer");
+    assert.ok(newer instanceof RemoteError, String(newer));
+    assert.equal(newer.code, 1234, "the code as sent");
+    assert.equal(newer.name, "unhandled", "read like 999");
   });
 });

@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use bytes::Bytes;
 
 use super::deadlines::LeaseDeadlines;
+use crate::store::AttemptError;
 use super::policy::least_loaded;
 use super::queue::WaitingItems;
 use super::{
@@ -304,6 +305,7 @@ impl Dispatch {
             queue: lease.queue,
             id: lease.item.id,
             reason: format!("rejected: {reason}"),
+            item: Box::new(lease.item),
         })
     }
 
@@ -528,8 +530,18 @@ impl Dispatch {
                 "{reason} (failure {} of at most {})",
                 item.failures, waiting.config.max_deliveries
             );
-            return Settled::Dead { queue, id, reason };
+            let item = Box::new(item);
+            return Settled::Dead {
+                queue,
+                id,
+                reason,
+                item,
+            };
         }
+        item.errors.push(AttemptError {
+            at_ms: now_ms,
+            message: reason.to_owned(),
+        });
         item.not_before_ms = now_ms.saturating_add(delay_ms);
         let not_before_ms = item.not_before_ms;
         waiting.put(item, now_ms);

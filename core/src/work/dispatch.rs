@@ -6,13 +6,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use bytes::Bytes;
 
 use super::deadlines::LeaseDeadlines;
-use crate::store::AttemptError;
 use super::policy::least_loaded;
 use super::queue::WaitingItems;
 use super::{
     Delivery, DispatchLimits, DispatchPolicy, ItemView, LeaseError, LeaseId, QueueConfig,
     QueueFigures, Settled, WorkError, WorkItem, WorkerFigures, WorkerId, WorkerStatus, WorkerView,
 };
+use crate::store::AttemptError;
 
 /// A connected worker.
 #[derive(Debug)]
@@ -392,6 +392,11 @@ impl Dispatch {
     /// Items waiting (ready or delayed) in `queue`.
     pub fn pending(&self, queue: &str) -> usize {
         self.queues.get(queue).map_or(0, WaitingItems::len)
+    }
+
+    /// Items waiting in `queue` that failed at least once (counted in `pending` too).
+    pub fn retrying(&self, queue: &str) -> usize {
+        self.queues.get(queue).map_or(0, WaitingItems::retrying)
     }
 
     /// Items of `queue` leased now (broadcast copies not counted).

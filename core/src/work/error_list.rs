@@ -124,7 +124,11 @@ impl ErrorList {
         if after == Some(u64::MAX) {
             return Vec::new();
         }
-        self.items.range(from..).map(|(id, _)| *id).take(limit).collect()
+        self.items
+            .range(from..)
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect()
     }
 
     /// Takes out every item with an id up to `up_to`, ascending.

@@ -1,7 +1,8 @@
 //! Guards `hubwire queue ...` on an in-memory work queue, against real processes (the
 //! `work_dispatcher` example with `durable: false`): the queue is listed; a rejected item and
 //! one nacked past `max_deliveries` wait in its error queue, which keeps at most `max_errors`
-//! (the first errored dropped, counted in `work stats` as `dead_dropped`); `errors`,
+//! (the first errored dropped, counted in `work stats` as `dead_dropped`), and is in
+//! `hubwire stats` with the app's other queues; `errors`,
 //! `inspect`, `data`, `requeue`, `requeue-all`, `pop` and `clear` work as on a durable queue;
 //! `pause --processing` holds a requeued item back until `unpause`, and `pause --receiving`
 //! refuses enqueues.
@@ -118,6 +119,8 @@ async fn in_memory_work_queues_are_operated_from_the_shell() {
         (data["errors"].as_u64(), data["failed"].as_u64()),
         (Some(2), Some(3))
     );
+    let stats = json_ok(&["stats", "--json", &app]);
+    assert_eq!(stats["queues"]["jobs"]["errors"], 2, "{stats}");
     let gone = hubwire(&["queue", "inspect", &app, "jobs", &ids[0].to_string()]);
     assert_eq!(gone.status.code(), Some(EXIT_REMOTE_ERROR));
 

@@ -421,6 +421,9 @@ impl App {
             checks: Vec::new(),
             work_queues: self.work_queues,
         };
+        // The in-memory work queues, for `hubwire.stats`, once the app's steps have run.
+        let work_queues = app.work_queues.clone();
+        let work_cell = endpoints::WorkQueuesCell::default();
         let system = hubwire_actors::actix::System::new();
         let code = system.block_on(async move {
             let mut builder = ServerBuilder::new(config.clone());
@@ -430,6 +433,7 @@ impl App {
                 Some(log_level),
                 config.admin_allow.clone(),
                 store.clone(),
+                work_cell.clone(),
             );
             let injector = endpoints::InjectorCell::default();
             if config.fault_injection {
@@ -440,7 +444,11 @@ impl App {
                 let _ = escalated.send(gave_up);
             });
             builder = match app.apply_with_store(builder, store.as_ref()) {
-                Ok(builder) => builder,
+                Ok(builder) => {
+                    let directory = work_queues.lock().map_or_else(|e| e.into_inner().clone(), |d| d.clone());
+                    let _ = work_cell.set(directory);
+                    builder
+                }
                 Err(e) => {
                     eprintln!("{name}: cannot set up the queued routes and senders: {e}");
                     return EXIT_START;

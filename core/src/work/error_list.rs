@@ -120,10 +120,11 @@ impl ErrorList {
 
     /// Up to `limit` ids after `after` (from the first when `None`), ascending.
     pub fn ids_after(&self, after: Option<u64>, limit: usize) -> Vec<u64> {
-        let from = after.map_or(0, |id| id.saturating_add(1));
-        if after == Some(u64::MAX) {
-            return Vec::new();
-        }
+        let from = match after {
+            None => 0,
+            Some(u64::MAX) => return Vec::new(),
+            Some(id) => id + 1,
+        };
         self.items
             .range(from..)
             .map(|(id, _)| *id)

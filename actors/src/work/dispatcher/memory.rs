@@ -93,11 +93,13 @@ impl MemoryQueues {
             },
             failed_at_ms: now_ms,
         };
-        if q.errors.push(errored) > 0 {
+        let dropped = q.errors.push(errored);
+        if dropped > 0 {
             tracing::warn!(
                 queue,
-                max_items = q.errors.len(),
-                "work queue error queue full: the oldest errored items were dropped (dead_dropped)"
+                dropped,
+                kept = q.errors.len(),
+                "in-memory work queue's error queue full (max_errors, max_error_bytes): the first errored items were dropped (dead_dropped)"
             );
         }
     }

@@ -1,6 +1,8 @@
 //! [`Dispatcher`]: the actor that owns a [`Dispatch`] and its connections, turns their frames
 //! into calls on it, sends the deliveries it decides, and keeps durable queues in the store
-//! (`store.rs`: enqueues and records stored a read pass at a time, the load and the scan).
+//! (`store.rs`: enqueues and records stored a read pass at a time, the load and the scan), and
+//! gives its in-memory queues an error queue and a pause state an operator reaches by name
+//! (`memory.rs`).
 
 mod memory;
 mod store;

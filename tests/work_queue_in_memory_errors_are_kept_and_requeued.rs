@@ -4,6 +4,7 @@
 //! it is delivered again with its counted failures reset; pop and clear take items out;
 //! pausing processing stops deliveries and pausing receiving refuses enqueues until unpaused;
 //! and the error queue's bound drops the item that errored first, counted in `dead_dropped`.
+//! A lease that lapses at the last counted failure errors the item too.
 
 mod support;
 
@@ -248,4 +249,24 @@ async fn a_full_error_queue_drops_the_first_errored_and_counts_it() {
         admin.inspect("thumbs", ItemId(ids[0])).await,
         Err(QueueError::NoSuchError { .. })
     ));
+}
+
+#[actix::test]
+async fn a_lease_that_lapses_at_the_last_failure_goes_to_the_error_queue() {
+    let queue = WorkQueue::in_memory("thumbs")
+        .max_deliveries(1)
+        .visibility(Duration::from_millis(200));
+    let (dispatcher, admin) = serve(queue);
+    let producer = producer(&dispatcher).await;
+    let mut worker = RawWorker::connect(&dispatcher.address, "thumbs", 1).await;
+    let id = producer.enqueue("thumbs", &b"stuck"[..]).await.unwrap();
+    // Delivered, never answered nor extended: its lease lapses, its only counted failure.
+    assert_eq!(worker.next_delivery().await.id, id);
+    assert_eq!(errors_reach(&admin, "thumbs", 1).await, [id]);
+    let stuck = admin.inspect("thumbs", ItemId(id)).await.unwrap();
+    let reason = &stuck.item.errors[0].message;
+    assert!(
+        reason.starts_with("the lease lapsed") && reason.ends_with("(failure 1 of at most 1)"),
+        "{reason}"
+    );
 }

@@ -6,8 +6,8 @@
 //! `cargo run --bin hubwire -- work enqueue tcp://127.0.0.1:7470 jobs '"hello"'`.
 //! Settings (in `extra`, e.g. `--set 'extra={"visibility_ms": 2000}'`): `work_listen`
 //! (default `tcp://127.0.0.1:7470`), `queue`, `durable` (default true), `visibility_ms`,
-//! `max_deliveries`, `heartbeat_ms`, `max_connections`, `policy` (`least-in-flight`, `round-robin`,
-//! `weighted-by-status`).
+//! `max_deliveries`, `max_errors` (an in-memory queue's error queue bound), `heartbeat_ms`,
+//! `max_connections`, `policy` (`least-in-flight`, `round-robin`, `weighted-by-status`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -43,6 +43,9 @@ fn main() -> ExitCode {
             }
             if let Some(n) = number("max_deliveries") {
                 queue = queue.max_deliveries(n as u32);
+            }
+            if let Some(n) = number("max_errors") {
+                queue = queue.max_errors(n as usize);
             }
             let mut options =
                 DispatcherOptions::new(listen.parse().expect("work_listen is an address"))

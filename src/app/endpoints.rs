@@ -12,6 +12,7 @@ use hubwire_core::Address;
 use hubwire_actors::handler::HandlerError;
 use hubwire_actors::queue::{QueueAdmin, QueueData, QueueError, StoreHandle};
 use hubwire_actors::routing::{AsyncFnEndpoint, FnEndpoint};
+use hubwire_actors::work::WorkQueueDirectory;
 use hubwire_actors::ServerBuilder;
 use hubwire_core::protocol::ErrorCode;
 use hubwire_core::AllowList;
@@ -37,6 +38,7 @@ pub(crate) fn add_standard_endpoints(
     log_level: Option<LogLevel>,
     admin: AllowList,
     store: Option<StoreHandle>,
+    work_queues: WorkQueuesCell,
 ) -> ServerBuilder {
     let registry = builder.registry().clone();
     let who = identity.clone();
@@ -52,10 +54,11 @@ pub(crate) fn add_standard_endpoints(
     let figures = registry.clone();
     let stats = AsyncFnEndpoint::<Stats>::new(&registry, move |(), _| {
         let (identity, figures, store) = (identity.clone(), figures.clone(), store.clone());
+        let work = work_queues.get().cloned().unwrap_or_default();
         async move {
             let (by_queue, by_sender) = match store {
                 Some(store) => (
-                    figures_of(QueueAdmin::new(store.clone())).await?,
+                    figures_of(QueueAdmin::new(store.clone()).with_work_queues(work)).await?,
                     figures_of(QueueAdmin::senders(store)).await?,
                 ),
                 None => Default::default(),
@@ -111,6 +114,9 @@ async fn figures_of(admin: QueueAdmin) -> Result<BTreeMap<String, QueueData>, Ha
     }
     Ok(by_name)
 }
+
+/// Where `hubwire.stats` finds the app's in-memory work queues, known once its steps have run.
+pub(crate) type WorkQueuesCell = Arc<OnceLock<WorkQueueDirectory>>;
 
 /// Where the fault endpoint finds the server's injector, which exists only once it has started.
 pub(crate) type InjectorCell = Arc<OnceLock<FaultInjector>>;

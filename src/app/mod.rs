@@ -32,6 +32,7 @@ pub use logging::{LogLevel, LoggingError, LoggingGuard};
 pub use queue_store::{open_queue_store, queue_store_path};
 
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::Parser;
@@ -39,6 +40,7 @@ use hubwire_actors::actix::{Actor, Context, Handler, SyncContext};
 use hubwire_actors::handler::{Dispatch, HandlerError};
 use hubwire_actors::queue::{QueueAdmin, QueueError, QueuedRoute, StoreHandle};
 use hubwire_actors::server::RouteSet;
+use hubwire_actors::work::WorkQueueDirectory;
 use hubwire_actors::ServerBuilder;
 use hubwire_core::{Address, Config, Route};
 
@@ -67,6 +69,9 @@ pub struct App {
     setup: Vec<Setup>,
     queued: Vec<QueuedSetup>,
     checks: Vec<Check>,
+    /// The in-memory work queues the `work` steps start, for the `hubwire.queue.*` endpoints
+    /// built after them. Written only while the app is set up.
+    work_queues: Arc<Mutex<WorkQueueDirectory>>,
 }
 
 /// A check of the loaded configuration: `Err(why)` refuses to start.
@@ -104,6 +109,7 @@ impl App {
             setup: Vec::new(),
             queued: Vec::new(),
             checks: Vec::new(),
+            work_queues: Arc::default(),
         }
     }
 
@@ -264,11 +270,14 @@ impl App {
         options: impl FnOnce(&Config) -> hubwire_actors::work::DispatcherOptions + Send + 'static,
     ) -> Self {
         let app = self.name.clone();
+        let work_queues = self.work_queues.clone();
         self.with_store(move |builder, config, store| {
             let options = options(config)
                 .secured_like(config)
                 .map_err(|e| SetupError::from(format!("work queue security: {e}")))?;
             let handle = hubwire_actors::work::start_dispatcher(options, Some(store))?;
+            let mut directory = work_queues.lock().unwrap_or_else(|e| e.into_inner());
+            *directory = directory.with(&handle);
             println!("{app} work queue listening on {}", handle.address);
             tracing::info!(address = %handle.address, "work queue dispatcher serving");
             Ok(builder)
@@ -318,7 +327,11 @@ impl App {
             builder = step(builder, &config, store)?;
         }
         let allow = config.admin_allow.clone();
-        let queues = QueueAdmin::new(store.clone());
+        let work_queues = self
+            .work_queues
+            .lock()
+            .map_or_else(|e| e.into_inner().clone(), |d| d.clone());
+        let queues = QueueAdmin::new(store.clone()).with_work_queues(work_queues);
         let builder = queue_endpoints::add_admin_endpoints::<queue_endpoints::Queues>(
             builder,
             queues,
@@ -406,7 +419,11 @@ impl App {
             setup: self.setup,
             queued: self.queued,
             checks: Vec::new(),
+            work_queues: self.work_queues,
         };
+        // The in-memory work queues, for `hubwire.stats`, once the app's steps have run.
+        let work_queues = app.work_queues.clone();
+        let work_cell = endpoints::WorkQueuesCell::default();
         let system = hubwire_actors::actix::System::new();
         let code = system.block_on(async move {
             let mut builder = ServerBuilder::new(config.clone());
@@ -416,6 +433,7 @@ impl App {
                 Some(log_level),
                 config.admin_allow.clone(),
                 store.clone(),
+                work_cell.clone(),
             );
             let injector = endpoints::InjectorCell::default();
             if config.fault_injection {
@@ -426,7 +444,11 @@ impl App {
                 let _ = escalated.send(gave_up);
             });
             builder = match app.apply_with_store(builder, store.as_ref()) {
-                Ok(builder) => builder,
+                Ok(builder) => {
+                    let directory = work_queues.lock().map_or_else(|e| e.into_inner().clone(), |d| d.clone());
+                    let _ = work_cell.set(directory);
+                    builder
+                }
                 Err(e) => {
                     eprintln!("{name}: cannot set up the queued routes and senders: {e}");
                     return EXIT_START;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::endpoint::now_ms;
 use super::store_actor::StoreHandle;
 use super::QueueError;
+use crate::work::{MemoryAnswer, MemoryOp, WorkQueueDirectory};
 
 /// The largest error-id page an operator can ask for; bigger asks get this many.
 pub const MAX_PAGE: usize = 1000;
@@ -49,12 +50,15 @@ pub struct PauseChange {
 
 /// The operator's handle on every queue of the process (cheap to clone).
 ///
-/// Each operation names its queue (the queued route's key) and fails with
-/// [`QueueError::UnknownQueue`] when no queued route has that key in this process.
+/// Each operation names its queue (the queued route's key, or a work queue's name) and fails
+/// with [`QueueError::UnknownQueue`] when no queue has that name in this process. Durable work
+/// queues are queues of the store; in-memory ones are reached through the
+/// [`WorkQueueDirectory`] given with [`with_work_queues`](Self::with_work_queues).
 #[derive(Debug, Clone)]
 pub struct QueueAdmin {
     store: StoreHandle,
     family: Family,
+    work: WorkQueueDirectory,
 }
 
 /// Whose queues an admin handle works on.
@@ -72,7 +76,21 @@ impl QueueAdmin {
         QueueAdmin {
             store,
             family: Family::Routes,
+            work: WorkQueueDirectory::default(),
         }
+    }
+
+    /// The same, reaching the in-memory work queues of `work` by name too.
+    pub fn with_work_queues(mut self, work: WorkQueueDirectory) -> Self {
+        if self.family == Family::Routes {
+            self.work = work;
+        }
+        self
+    }
+
+    /// Runs `op` on an in-memory work queue, when `queue` names one.
+    async fn memory(&self, queue: &str, op: MemoryOp) -> Option<Result<MemoryAnswer, QueueError>> {
+        self.work.run(queue, op).await
     }
 
     /// The same operations on the senders' queues (outgoing and retry as pending, errored as
@@ -81,6 +99,7 @@ impl QueueAdmin {
         QueueAdmin {
             store,
             family: Family::Senders,
+            work: WorkQueueDirectory::default(),
         }
     }
 
@@ -144,17 +163,27 @@ impl QueueAdmin {
         let family = self.family;
         let names = self.store.read(|view| Ok(view.registered())).await?;
         let prefix = crate::sender::sender_queue("");
-        Ok(names
+        let mut names: Vec<String> = names
             .into_iter()
             .filter_map(|name| match family {
                 Family::Routes => (!name.starts_with(&prefix)).then_some(name),
                 Family::Senders => name.strip_prefix(&prefix).map(str::to_owned),
             })
-            .collect())
+            .chain(self.work.names().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// Pending and error sizes, pause state, and totals processed and failed.
     pub async fn data(&self, queue: &str) -> Result<QueueData, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::Data).await {
+            return match answer? {
+                MemoryAnswer::Data(data) => Ok(data),
+                _ => Err(QueueError::Unexpected { what: "figures" }),
+            };
+        }
         let (name, own) = (self.stored(queue), self.names_its_own(queue));
         let data = self.store.read(move |view| {
             let store = view.store();
@@ -178,12 +207,24 @@ impl QueueAdmin {
         after: Option<ItemId>,
         limit: usize,
     ) -> Result<ErrorIdPage, QueueError> {
-        self.known(queue).await?;
-        let (name, limit) = (self.stored(queue), limit.clamp(1, MAX_PAGE));
-        let page = self
-            .store
-            .read(move |view| view.store().errors(&name, after, limit));
-        let ids: Vec<ItemId> = page.await?.iter().map(ErroredItem::id).collect();
+        let limit = limit.clamp(1, MAX_PAGE);
+        let ids: Vec<ItemId> = match self
+            .memory(queue, MemoryOp::ErrorIds { after, limit })
+            .await
+        {
+            Some(answer) => match answer? {
+                MemoryAnswer::Ids(ids) => ids,
+                _ => return Err(QueueError::Unexpected { what: "error ids" }),
+            },
+            None => {
+                self.known(queue).await?;
+                let name = self.stored(queue);
+                let page = self
+                    .store
+                    .read(move |view| view.store().errors(&name, after, limit));
+                page.await?.iter().map(ErroredItem::id).collect()
+            }
+        };
         let next = if ids.len() == limit {
             ids.last().copied()
         } else {
@@ -194,6 +235,9 @@ impl QueueAdmin {
 
     /// One errored item, with its attempts, every error message and timestamps.
     pub async fn inspect(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::Inspect(id)).await {
+            return item(answer?, "an inspect");
+        }
         self.known(queue).await?;
         let name = self.stored(queue);
         let item = self.store.read(move |view| view.store().error(&name, id));
@@ -202,6 +246,9 @@ impl QueueAdmin {
 
     /// Removes one errored item and hands it back.
     pub async fn pop(&self, queue: &str, id: ItemId) -> Result<ErroredItem, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::Pop(id)).await {
+            return item(answer?, "a pop");
+        }
         self.known(queue).await?;
         let op = Op::PopError {
             queue: self.stored(queue),
@@ -216,6 +263,9 @@ impl QueueAdmin {
 
     /// Sends one errored item back to pending, ready at once, its attempts reset.
     pub async fn requeue(&self, queue: &str, id: ItemId) -> Result<(), QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::Requeue(id)).await {
+            return answer.map(|_| ());
+        }
         self.known(queue).await?;
         let op = Op::Requeue {
             queue: self.stored(queue),
@@ -237,6 +287,9 @@ impl QueueAdmin {
 
     /// Requeues every errored item with an id up to `up_to`. Answers how many.
     pub async fn requeue_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::RequeueUpTo(up_to)).await {
+            return memory_count(answer?, "a requeue-all");
+        }
         self.known(queue).await?;
         let op = Op::RequeueAll {
             queue: self.stored(queue),
@@ -254,6 +307,9 @@ impl QueueAdmin {
 
     /// Deletes every errored item with an id up to `up_to`. Answers how many.
     pub async fn clear_up_to(&self, queue: &str, up_to: ItemId) -> Result<u64, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::ClearUpTo(up_to)).await {
+            return memory_count(answer?, "a clear");
+        }
         self.known(queue).await?;
         let op = Op::ClearErrors {
             queue: self.stored(queue),
@@ -266,6 +322,14 @@ impl QueueAdmin {
     /// [`requeue_up_to`](Self::requeue_up_to) or [`clear_up_to`](Self::clear_up_to) to act on
     /// what you listed and nothing enqueued later.
     pub async fn error_bound(&self, queue: &str) -> Result<Option<ItemId>, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::ErrorBound).await {
+            return match answer? {
+                MemoryAnswer::Bound(bound) => Ok(bound),
+                _ => Err(QueueError::Unexpected {
+                    what: "an error bound",
+                }),
+            };
+        }
         self.known(queue).await?;
         let name = self.stored(queue);
         self.store
@@ -274,9 +338,16 @@ impl QueueAdmin {
     }
 
     /// Pauses or unpauses receiving and processing; answers the new state. Persisted: it holds
-    /// across a restart. Two changes of the same queue at the same instant: the last one
-    /// committed decides both halves.
+    /// across a restart (an in-memory work queue's is not: it is lost with the process). Two
+    /// changes of the same queue at the same instant: the last one committed decides both
+    /// halves.
     pub async fn pause(&self, queue: &str, change: PauseChange) -> Result<PauseState, QueueError> {
+        if let Some(answer) = self.memory(queue, MemoryOp::Pause(change)).await {
+            return match answer? {
+                MemoryAnswer::Pause(pause) => Ok(pause),
+                _ => Err(QueueError::Unexpected { what: "a pause" }),
+            };
+        }
         self.known(queue).await?;
         let name = self.stored(queue);
         let mut pause = self
@@ -293,6 +364,20 @@ impl QueueAdmin {
             OpOutcome::Done => Ok(pause),
             _ => Err(QueueError::Unexpected { what: "a pause" }),
         }
+    }
+}
+
+fn item(answer: MemoryAnswer, what: &'static str) -> Result<ErroredItem, QueueError> {
+    match answer {
+        MemoryAnswer::Item(item) => Ok(*item),
+        _ => Err(QueueError::Unexpected { what }),
+    }
+}
+
+fn memory_count(answer: MemoryAnswer, what: &'static str) -> Result<u64, QueueError> {
+    match answer {
+        MemoryAnswer::Count(n) => Ok(n),
+        _ => Err(QueueError::Unexpected { what }),
     }
 }
 

@@ -43,6 +43,12 @@ pub enum QueueError {
         /// The id asked for.
         id: ItemId,
     },
+    /// The work dispatcher serving this in-memory work queue has stopped.
+    #[error("the work dispatcher serving {queue:?} has stopped (the server is shutting down, or the dispatcher failed: see the log)")]
+    DispatcherStopped {
+        /// The work queue.
+        queue: String,
+    },
     /// A sender's name is not letters, digits, `.`, `-` and `_`.
     #[error("{name:?} cannot name a sender: use letters, digits, '.', '-' and '_'")]
     InvalidName {
@@ -87,7 +93,7 @@ impl QueueError {
             QueueError::UnknownQueue { .. }
             | QueueError::UnknownSender { .. }
             | QueueError::NoSuchError { .. } => ErrorCode::NotFound,
-            QueueError::Stopped => ErrorCode::ShuttingDown,
+            QueueError::Stopped | QueueError::DispatcherStopped { .. } => ErrorCode::ShuttingDown,
             QueueError::Store(_)
             | QueueError::Spawn(_)
             | QueueError::NoStore

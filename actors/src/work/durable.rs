@@ -38,6 +38,9 @@ pub(crate) fn work_item(item: PendingItem) -> WorkItem {
         deliveries: item.attempts,
         failures: item.attempts,
         not_before_ms: item.not_before_ms,
+        enqueued_at_ms: item.enqueued_at_ms,
+        errors: item.errors,
+        requeue_count: item.requeue_count,
     }
 }
 

@@ -15,6 +15,10 @@
 //! - `dispatcher/`: the actor: frames in, deliveries out, ticks for leases and heartbeats
 //!   (`mod.rs`); its store side, a read pass's enqueues and records in one submission, the
 //!   load and the requeue scan (`store.rs`).
+//!   Its in-memory queues' error queues, pause states and operator operations
+//!   (`memory.rs`).
+//! - `admin.rs`: [`WorkQueueDirectory`], through which the operator's `QueueAdmin` reaches
+//!   in-memory queues by name.
 //! - `durable.rs`: durable queues in the store (`crate::queue::StoreHandle`).
 //! - `listener.rs`: the listener and each connection's reader.
 //! - `outbox.rs`: each connection's bounded outbound queue and writer task.
@@ -23,6 +27,7 @@
 //! - `relay.rs`: [`run_relay`], a node that is a worker of its parent and a dispatcher for its
 //!   children.
 
+mod admin;
 mod dispatcher;
 mod durable;
 mod listener;
@@ -35,8 +40,10 @@ use actix::{Actor, Addr};
 use hubwire_core::work::Dispatch;
 use hubwire_core::Address;
 
+pub use admin::WorkQueueDirectory;
 pub use dispatcher::{
-    Dispatcher, GetFigures, RelayItem, SetPaused, WorkFigures, BROADCAST_IDS_FROM,
+    Dispatcher, GetFigures, MemoryAnswer, MemoryOp, MemoryQueueOp, RelayItem, SetPaused,
+    WorkFigures, BROADCAST_IDS_FROM,
 };
 pub use options::{
     DispatcherOptions, WorkQueue, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_BYTES,
@@ -75,12 +82,19 @@ pub struct DispatcherHandle {
     pub addr: Addr<Dispatcher>,
     /// Where it listens (port 0 resolved).
     pub address: Address,
+    /// The names of its in-memory queues.
+    in_memory: Vec<String>,
 }
 
 impl DispatcherHandle {
     /// The figures of every queue and worker.
     pub async fn figures(&self) -> Option<WorkFigures> {
         self.addr.send(GetFigures).await.ok()
+    }
+
+    /// The names of its in-memory queues.
+    pub fn in_memory_queues(&self) -> &[String] {
+        &self.in_memory
     }
 }
 
@@ -133,6 +147,12 @@ pub fn start_dispatcher(
             crate::auth::Authenticator::start(users, limits, &registry)
         }
     });
+    let in_memory = options
+        .queues
+        .iter()
+        .filter(|q| !q.durable)
+        .map(|q| q.name.clone())
+        .collect();
     let actor = Dispatcher::new(
         options.name.clone(),
         dispatch,
@@ -150,5 +170,9 @@ pub fn start_dispatcher(
     };
     let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
     RUNNING.lock().unwrap().push((options.name, addr.clone()));
-    Ok(DispatcherHandle { addr, address })
+    Ok(DispatcherHandle {
+        addr,
+        address,
+        in_memory,
+    })
 }

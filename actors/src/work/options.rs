@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use hubwire_core::auth::{ThrottleLimits, Users};
 use hubwire_core::tls::ServerTls;
-use hubwire_core::work::{DispatchLimits, DispatchPolicy, LeastInFlight, QueueConfig};
+use hubwire_core::work::{DispatchLimits, DispatchPolicy, ErrorBound, LeastInFlight, QueueConfig};
 use hubwire_core::{Address, Config};
 
 use crate::auth::Authenticator;
@@ -29,6 +29,8 @@ pub struct WorkQueue {
     pub(crate) config: QueueConfig,
     pub(crate) durable: bool,
     pub(crate) max_pending: usize,
+    /// What an in-memory queue's error queue keeps (a durable one's is in the store).
+    pub(crate) error_bound: ErrorBound,
 }
 
 impl WorkQueue {
@@ -40,6 +42,7 @@ impl WorkQueue {
             config: QueueConfig::default(),
             durable: true,
             max_pending: DEFAULT_MAX_PENDING,
+            error_bound: ErrorBound::default(),
         }
     }
 
@@ -72,6 +75,21 @@ impl WorkQueue {
     /// Items the queue holds, waiting and leased, before ENQUEUE is answered busy.
     pub fn max_pending(mut self, n: usize) -> Self {
         self.max_pending = n;
+        self
+    }
+
+    /// In-memory queues: errored items the error queue keeps (default 10 000); past it the
+    /// item that errored first is dropped and counted (`dead_dropped`). Durable queues keep
+    /// their error queue in the store, unbounded.
+    pub fn max_errors(mut self, n: usize) -> Self {
+        self.error_bound.max_items = n;
+        self
+    }
+
+    /// In-memory queues: bytes the error queue keeps, bodies and failure reasons (default
+    /// 64 MiB); past it the items that errored first are dropped and counted (`dead_dropped`).
+    pub fn max_error_bytes(mut self, bytes: usize) -> Self {
+        self.error_bound.max_bytes = bytes;
         self
     }
 }

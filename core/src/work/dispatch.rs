@@ -12,6 +12,7 @@ use super::{
     Delivery, DispatchLimits, DispatchPolicy, ItemView, LeaseError, LeaseId, QueueConfig,
     QueueFigures, Settled, WorkError, WorkItem, WorkerFigures, WorkerId, WorkerStatus, WorkerView,
 };
+use crate::store::AttemptError;
 
 /// A connected worker.
 #[derive(Debug)]
@@ -304,6 +305,7 @@ impl Dispatch {
             queue: lease.queue,
             id: lease.item.id,
             reason: format!("rejected: {reason}"),
+            item: Box::new(lease.item),
         })
     }
 
@@ -390,6 +392,11 @@ impl Dispatch {
     /// Items waiting (ready or delayed) in `queue`.
     pub fn pending(&self, queue: &str) -> usize {
         self.queues.get(queue).map_or(0, WaitingItems::len)
+    }
+
+    /// Items waiting in `queue` that failed at least once (counted in `pending` too).
+    pub fn retrying(&self, queue: &str) -> usize {
+        self.queues.get(queue).map_or(0, WaitingItems::retrying)
     }
 
     /// Items of `queue` leased now (broadcast copies not counted).
@@ -528,8 +535,18 @@ impl Dispatch {
                 "{reason} (failure {} of at most {})",
                 item.failures, waiting.config.max_deliveries
             );
-            return Settled::Dead { queue, id, reason };
+            let item = Box::new(item);
+            return Settled::Dead {
+                queue,
+                id,
+                reason,
+                item,
+            };
         }
+        item.errors.push(AttemptError {
+            at_ms: now_ms,
+            message: reason.to_owned(),
+        });
         item.not_before_ms = now_ms.saturating_add(delay_ms);
         let not_before_ms = item.not_before_ms;
         waiting.put(item, now_ms);

@@ -265,3 +265,30 @@ fn a_busy_worker_is_steered_around_by_weighted_by_status() {
     assert_eq!(out.len(), 6);
     assert!(out.iter().all(|x| x.worker == free));
 }
+
+#[test]
+fn a_dead_item_carries_its_body_and_every_earlier_failure() {
+    let mut d = dispatch(QueueConfig {
+        max_deliveries: 3,
+        ..QueueConfig::default()
+    });
+    d.add_item(Q, item(1).enqueued_at(5), 0).unwrap();
+    let w = worker(&mut d, 1, 1, 0);
+    let first = d.poll_deliveries(0).remove(0);
+    d.nack(w, first.lease, 0, "disk full", 10).unwrap();
+    let second = d.poll_deliveries(10).remove(0);
+    d.nack(w, second.lease, 0, "still full", 20).unwrap();
+    let third = d.poll_deliveries(20).remove(0);
+    let Ok(Settled::Dead { reason, item, .. }) = d.nack(w, third.lease, 0, "gave up", 30) else {
+        panic!("the third counted failure is the last");
+    };
+    assert_eq!(reason, "gave up (failure 3 of at most 3)");
+    assert_eq!(item.body, Bytes::from("body 1"));
+    assert_eq!((item.enqueued_at_ms, item.failures), (5, 3));
+    let earlier: Vec<(u64, &str)> = item
+        .errors
+        .iter()
+        .map(|e| (e.at_ms, e.message.as_str()))
+        .collect();
+    assert_eq!(earlier, [(10, "disk full"), (20, "still full")]);
+}

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use super::{LeaseId, WorkerId};
+use crate::store::AttemptError;
 
 /// An item waiting in a queue or leased to a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,13 @@ pub struct WorkItem {
     pub failures: u32,
     /// Not delivered before this time (a nack's delay).
     pub not_before_ms: u64,
+    /// When it was enqueued (ms since the Unix epoch; 0 when unknown).
+    pub enqueued_at_ms: u64,
+    /// Every counted failure's time and reason, oldest first (a requeue keeps them): what an
+    /// in-memory error queue shows, as the store does for durable items.
+    pub errors: Vec<AttemptError>,
+    /// How many times an operator sent it back from the error queue.
+    pub requeue_count: u32,
 }
 
 impl WorkItem {
@@ -28,7 +36,16 @@ impl WorkItem {
             deliveries: 0,
             failures: 0,
             not_before_ms: 0,
+            enqueued_at_ms: 0,
+            errors: Vec::new(),
+            requeue_count: 0,
         }
+    }
+
+    /// The same item, enqueued at `ms`.
+    pub fn enqueued_at(mut self, ms: u64) -> Self {
+        self.enqueued_at_ms = ms;
+        self
     }
 }
 
@@ -86,6 +103,9 @@ pub enum Settled {
         id: u64,
         /// Why.
         reason: String,
+        /// The item as it was at its last delivery (body and earlier failures), for an
+        /// in-memory error queue.
+        item: Box<WorkItem>,
     },
     /// Back in its queue at once, not counted (its worker was lost), or a broadcast copy ended:
     /// nothing for the store.

@@ -35,12 +35,14 @@
 //! - `queue.rs`: one queue's waiting items, ready and delayed.
 //! - `dispatch.rs`: [`Dispatch`], the whole state machine; `error.rs`: [`WorkError`],
 //!   [`LeaseError`]; `stats.rs`: [`QueueFigures`], [`WorkerFigures`].
+//! - `error_list.rs`: [`ErrorList`], the bounded error queue of an in-memory queue.
 
 mod client;
 mod config;
 mod deadlines;
 mod dispatch;
 mod error;
+mod error_list;
 mod ids;
 mod item;
 mod policy;
@@ -51,6 +53,8 @@ mod status;
 #[cfg(test)]
 mod dispatch_tests;
 #[cfg(test)]
+mod error_list_tests;
+#[cfg(test)]
 mod model_tests;
 
 pub use client::{
@@ -59,6 +63,9 @@ pub use client::{
 pub use config::{DispatchLimits, QueueConfig};
 pub use dispatch::{Dispatch, Tick};
 pub use error::{LeaseError, WorkError};
+pub use error_list::{
+    ErrorBound, ErrorList, DEFAULT_MAX_ERRORS, DEFAULT_MAX_ERROR_BYTES, ENTRY_OVERHEAD_BYTES,
+};
 pub use ids::{LeaseId, WorkerId};
 pub use item::{Delivery, Settled, WorkItem};
 pub use policy::{

@@ -73,6 +73,11 @@ impl WaitingItems {
         self.items.remove(&id)
     }
 
+    /// Waiting items that failed at least once.
+    pub(super) fn retrying(&self) -> usize {
+        self.items.values().filter(|i| i.failures > 0).count()
+    }
+
     /// Every waiting item's id (for checks and figures).
     pub(super) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.items.keys().copied()

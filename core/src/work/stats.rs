@@ -23,6 +23,9 @@ pub struct QueueFigures {
     pub released: u64,
     /// Items sent to the error queue (rejected, or at `max_deliveries`).
     pub dead_lettered: u64,
+    /// In-memory queues: errored items dropped from the full error queue (oldest first).
+    #[serde(default)]
+    pub dead_dropped: u64,
     /// Broadcast copies made by `send_all`.
     pub broadcast: u64,
     /// Whether dispatching from this queue is paused.

@@ -1,9 +1,14 @@
 //! [`Dispatcher`]: the actor that owns a [`Dispatch`] and its connections, turns their frames
 //! into calls on it, sends the deliveries it decides, and keeps durable queues in the store
-//! (`store.rs`: enqueues and records stored a read pass at a time, the load and the scan).
+//! (`store.rs`: enqueues and records stored a read pass at a time, the load and the scan), and
+//! gives its in-memory queues an error queue and a pause state an operator reaches by name
+//! (`memory.rs`).
 
+mod memory;
 mod store;
 
+use memory::MemoryQueues;
+pub use memory::{MemoryAnswer, MemoryOp, MemoryQueueOp};
 use store::Unstored;
 
 use std::collections::{BTreeMap, HashMap};
@@ -104,6 +109,8 @@ pub struct Dispatcher {
     queues: HashMap<String, WorkQueue>,
     conns: HashMap<u64, Conn>,
     durable: Option<Durable>,
+    /// The in-memory queues' error queues and pause states.
+    memory: MemoryQueues,
     /// Ids of memory queues' items.
     next_memory_id: u64,
     next_broadcast_id: u64,
@@ -137,6 +144,7 @@ impl Dispatcher {
         Dispatcher {
             name,
             dispatch,
+            memory: MemoryQueues::new(&queues),
             queues: queues.into_iter().map(|q| (q.name.clone(), q)).collect(),
             conns: HashMap::new(),
             durable,
@@ -337,18 +345,31 @@ impl Dispatcher {
         }
     }
 
-    /// What became of items: those a relay waits for are told (when acked or dead), and
-    /// durable ones recorded.
+    /// What became of items: those a relay waits for are told (when acked or dead: the
+    /// relay's parent keeps the record, so its dead items are not kept here too), dead items
+    /// of in-memory queues go to their error queues, and durable ones are recorded.
     fn settled(&mut self, settled: Vec<Settled>) {
-        for s in &settled {
+        let now = now_ms();
+        for s in settled {
             if matches!(s, Settled::Acked { .. } | Settled::Dead { .. }) {
                 let key = (s.item().0.to_owned(), s.item().1);
                 if let Some(watcher) = self.watchers.remove(&key) {
-                    let _ = watcher.send(s.clone());
+                    let _ = watcher.send(s);
+                    continue;
                 }
             }
+            if self.queues.get(s.item().0).is_some_and(|q| q.durable) {
+                self.unrecorded.push(s);
+            } else if let Settled::Dead {
+                queue,
+                reason,
+                item,
+                ..
+            } = s
+            {
+                self.memory.dead(&queue, &reason, *item, now);
+            }
         }
-        self.unrecorded.extend(settled);
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
@@ -442,8 +463,13 @@ impl Handler<GetFigures> for Dispatcher {
     type Result = actix::MessageResult<GetFigures>;
 
     fn handle(&mut self, _: GetFigures, _: &mut Context<Self>) -> Self::Result {
+        let mut queues: BTreeMap<String, QueueFigures> =
+            self.dispatch.queue_figures().into_iter().collect();
+        for (name, figures) in &mut queues {
+            figures.dead_dropped = self.memory.dropped(name);
+        }
         actix::MessageResult(WorkFigures {
-            queues: self.dispatch.queue_figures().into_iter().collect(),
+            queues,
             workers: self.dispatch.worker_figures(),
             policy_faults: self.dispatch.policy_faults(),
             broadcast_dropped: self.dispatch.broadcast_dropped(),
@@ -456,6 +482,7 @@ impl Handler<SetPaused> for Dispatcher {
 
     fn handle(&mut self, msg: SetPaused, _: &mut Context<Self>) -> bool {
         let done = self.dispatch.set_paused(&msg.queue, msg.paused).is_ok();
+        self.memory.set_processing_paused(&msg.queue, msg.paused);
         self.pump();
         done
     }
@@ -476,10 +503,13 @@ impl Handler<RelayItem> for Dispatcher {
     type Result = Result<oneshot::Receiver<Settled>, hubwire_core::work::WorkError>;
 
     fn handle(&mut self, item: RelayItem, _: &mut Context<Self>) -> Self::Result {
-        let id = self.next_memory_id;
+        let (id, now) = (self.next_memory_id, now_ms());
         self.next_memory_id += 1;
-        self.dispatch
-            .add_item(&item.queue, WorkItem::new(id, item.body), now_ms())?;
+        self.dispatch.add_item(
+            &item.queue,
+            WorkItem::new(id, item.body).enqueued_at(now),
+            now,
+        )?;
         let (tx, rx) = oneshot::channel();
         self.watchers.insert((item.queue, id), tx);
         self.pump();

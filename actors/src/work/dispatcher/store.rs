@@ -67,9 +67,11 @@ impl Dispatcher {
             for body in enqueue.items {
                 let id = self.next_memory_id;
                 self.next_memory_id += 1;
-                let _ = self
-                    .dispatch
-                    .add_item(&queue.name, WorkItem::new(id, body), now);
+                let _ = self.dispatch.add_item(
+                    &queue.name,
+                    WorkItem::new(id, body).enqueued_at(now),
+                    now,
+                );
                 ids.push(id);
             }
             self.send(
@@ -176,10 +178,12 @@ impl Dispatcher {
     }
 
     pub(super) fn receiving_paused(&self, queue: &str) -> bool {
-        self.durable
-            .as_ref()
-            .and_then(|d| d.pause(queue))
-            .is_some_and(|p| p.receiving_paused)
+        self.memory.receiving_paused(queue)
+            || self
+                .durable
+                .as_ref()
+                .and_then(|d| d.pause(queue))
+                .is_some_and(|p| p.receiving_paused)
     }
 
     /// Records in the store what became of durable items.

@@ -370,9 +370,6 @@ impl Hub {
         matched: &mut Vec<Subscriber>,
         stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> usize {
-        let Ok(tail) = MessageTail::for_publish(publish) else {
-            return 0;
-        };
         let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
         // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
         let urgent = publish.flags == MessageFlags::ACK;
@@ -382,7 +379,8 @@ impl Hub {
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids: SmallVec<[u64; 8]> = SmallVec::new();
-        // The NATS forms of this publish, made when the first NATS subscriber is met.
+        // Each protocol's form of this publish, made when its first subscriber is met.
+        let mut tail: Option<Result<MessageTail, _>> = None;
         let mut nats_forms: Option<NatsForms> = None;
         // Sorted by (connection, sid): one frame per connection.
         let mut rest = &matched[..];
@@ -397,7 +395,12 @@ impl Hub {
             rest = &rest[end..];
             if let Some(peer) = peers.get(&conn) {
                 let pushed = match &peer.flavour {
-                    Flavour::Hubwire => self.push(peer, &tail, &sids, urgent),
+                    Flavour::Hubwire => {
+                        match tail.get_or_insert_with(|| MessageTail::for_publish(publish)) {
+                            Ok(tail) => self.push(peer, tail, &sids, urgent),
+                            Err(_) => false,
+                        }
+                    }
                     Flavour::Nats(nats) => {
                         let forms = nats_forms.get_or_insert_with(|| nats_forms_of(publish));
                         self.push_nats(peer, nats, forms, &sids, stalled)

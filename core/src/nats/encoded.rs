@@ -3,12 +3,11 @@
 //! before the sid and everything after it (reply, sizes, header block, payload), and each
 //! delivery writes the two around its sid.
 
-use std::fmt::Write;
-
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::headers::write_headers;
 use super::mapping::{NatsView, NO_RESPONDERS_STATUS};
+use super::server_ops::put_number;
 use crate::protocol::Headers;
 
 /// A message as one kind of NATS client reads it.
@@ -64,29 +63,33 @@ impl EncodedMsg {
 
     fn encode(subject: &str, reply: Option<&str>, block: Option<&[u8]>, payload: &[u8]) -> Self {
         let verb: &[u8] = if block.is_some() { b"HMSG " } else { b"MSG " };
-        let mut before = BytesMut::with_capacity(verb.len() + subject.len() + 1);
-        before.put_slice(verb);
-        before.put_slice(subject.as_bytes());
-        before.put_u8(b' ');
         let header_len = block.map_or(0, <[u8]>::len);
-        let mut after = BytesMut::with_capacity(header_len + payload.len() + 48);
+        let reply_len = reply.map_or(0, str::len);
+        // One buffer for both parts: one allocation to make and to free per publish.
+        let mut line = BytesMut::with_capacity(
+            verb.len() + subject.len() + reply_len + header_len + payload.len() + 48,
+        );
+        line.put_slice(verb);
+        line.put_slice(subject.as_bytes());
+        line.put_u8(b' ');
+        let before_sid = line.split().freeze();
         if let Some(reply) = reply {
-            after.put_u8(b' ');
-            after.put_slice(reply.as_bytes());
+            line.put_u8(b' ');
+            line.put_slice(reply.as_bytes());
         }
-        // Writing into a BytesMut cannot fail.
         if block.is_some() {
-            let _ = write!(after, " {header_len}");
+            put_number(&mut line, header_len);
         }
-        let _ = write!(after, " {}\r\n", header_len + payload.len());
+        put_number(&mut line, header_len + payload.len());
+        line.put_slice(b"\r\n");
         if let Some(block) = block {
-            after.put_slice(block);
+            line.put_slice(block);
         }
-        after.put_slice(payload);
-        after.put_slice(b"\r\n");
+        line.put_slice(payload);
+        line.put_slice(b"\r\n");
         EncodedMsg {
-            before_sid: before.freeze(),
-            after_sid: after.freeze(),
+            before_sid,
+            after_sid: line.freeze(),
         }
     }
 

@@ -155,6 +155,15 @@ fn messages_are_written_as_clients_read_them() {
     assert_eq!(&out[..], b"-ERR 'Slow Consumer'\r\n");
 }
 
+#[test]
+fn sizes_are_written_in_decimal() {
+    for n in [0, 7, 9, 10, 99, 100, 1_048_576, usize::MAX] {
+        let mut out = BytesMut::new();
+        super::server_ops::put_number(&mut out, n);
+        assert_eq!(&out[..], format!(" {n}").as_bytes());
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 

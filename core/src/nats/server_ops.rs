@@ -58,9 +58,10 @@ pub fn write_msg(
     }
     let header_len = headers.map_or(0, <[u8]>::len);
     if headers.is_some() {
-        out.put_slice(format!(" {header_len}").as_bytes());
+        put_number(out, header_len);
     }
-    out.put_slice(format!(" {}\r\n", header_len + payload.len()).as_bytes());
+    put_number(out, header_len + payload.len());
+    out.put_slice(b"\r\n");
     if let Some(headers) = headers {
         out.put_slice(headers);
     }
@@ -88,4 +89,22 @@ pub fn write_err(out: &mut BytesMut, text: &str) {
     out.put_slice(b"-ERR '");
     out.put_slice(text.replace(['\'', '\r', '\n'], " ").as_bytes());
     out.put_slice(b"'\r\n");
+}
+
+/// Appends a space and `n` in decimal: the sizes of MSG lines, without `fmt`'s machinery on
+/// the path of every message.
+pub(crate) fn put_number(out: &mut BytesMut, n: usize) {
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.put_u8(b' ');
+    out.put_slice(&digits[at..]);
 }

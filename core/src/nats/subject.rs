@@ -62,6 +62,44 @@ fn carried(subject: &str, token: &str) -> Result<(), SubjectError> {
 
 /// The channel a NATS client publishes to with `subject`.
 pub fn subject_to_channel(subject: &str) -> Result<Channel, SubjectError> {
+    if let Some(channel) = plain_subject_to_channel(subject) {
+        return Ok(channel);
+    }
+    checked_subject_to_channel(subject)
+}
+
+/// [`subject_to_channel`] in one pass over the bytes, for the subjects nearly every client
+/// publishes to: printable ASCII without spaces, each token non-empty, no wildcard, no `/`,
+/// no `**`, within the limits. `None` for anything else, which the full path then answers
+/// (with its error); both give the same channel (property-tested).
+fn plain_subject_to_channel(subject: &str) -> Option<Channel> {
+    let bytes = subject.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_TEXT_BYTES {
+        return None;
+    }
+    let mut text = Vec::with_capacity(bytes.len());
+    let mut tokens = 0;
+    for token in bytes.split(|&b| b == b'.') {
+        tokens += 1;
+        let wildcard = matches!(token, b"*" | b">" | b"**");
+        if token.is_empty() || wildcard || tokens > MAX_TOKENS {
+            return None;
+        }
+        // Printable ASCII but space, and no '/': the token is carried as it is.
+        if !token.iter().all(|&b| b > b' ' && b < 0x7f && b != b'/') {
+            return None;
+        }
+        if tokens > 1 {
+            text.push(b'/');
+        }
+        text.extend_from_slice(token);
+    }
+    let text = String::from_utf8(text).ok()?;
+    Some(Channel::from_normal(text.into_boxed_str()))
+}
+
+/// [`subject_to_channel`] with every check spelled out and its error.
+pub(super) fn checked_subject_to_channel(subject: &str) -> Result<Channel, SubjectError> {
     check_tokens(subject)?;
     for token in subject.split('.') {
         if token == "*" || token == ">" {
@@ -95,6 +133,24 @@ pub fn subject_to_pattern(subject: &str) -> Result<Pattern, SubjectError> {
 
 /// The subject NATS subscribers see a message on `channel` under, if it has one.
 pub fn channel_to_subject(channel: &Channel) -> Option<String> {
+    let text = channel.as_str().as_bytes();
+    // One pass for the common case, printable ASCII with no '.' or space: only a `>` token
+    // can then hide the channel.
+    if !text.is_empty() && text.iter().all(|&b| b > b' ' && b < 0x7f && b != b'.') {
+        if text.split(|&b| b == b'/').any(|t| t == b">") {
+            return None;
+        }
+        let subject: Vec<u8> = text
+            .iter()
+            .map(|&b| if b == b'/' { b'.' } else { b })
+            .collect();
+        return String::from_utf8(subject).ok();
+    }
+    checked_channel_to_subject(channel)
+}
+
+/// [`channel_to_subject`] for any channel.
+pub(super) fn checked_channel_to_subject(channel: &Channel) -> Option<String> {
     if channel.is_empty() {
         return None;
     }

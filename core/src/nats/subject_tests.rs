@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use super::subject::{checked_channel_to_subject, checked_subject_to_channel};
 use super::*;
 use crate::pubsub::{Channel, Pattern};
 
@@ -128,5 +129,29 @@ proptest! {
     fn any_text_is_mapped_or_refused(text in "[a-c.*> /]{0,12}") {
         let _ = subject_to_channel(&text);
         let _ = subject_to_pattern(&text);
+    }
+}
+
+/// Text near every rule of both mappings: separators of both sides, wildcards, spaces,
+/// control and non-ASCII characters, and tokens long or many enough to pass the limits.
+fn edge_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-c.*>/ \t\u{7f}\u{1}é]{0,16}",
+        ("[a-c]{1,3}", 60..70_usize).prop_map(|(t, n)| vec![t; n].join(".")),
+        ("[ab]", 1000..1030_usize).prop_map(|(t, n)| t.repeat(n)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The one-pass paths give what the full checks give: the same channel, subject or error.
+    #[test]
+    fn the_one_pass_mappings_agree_with_the_full_checks(text in edge_text()) {
+        prop_assert_eq!(subject_to_channel(&text), checked_subject_to_channel(&text));
+        let slashed = text.replace('.', "/");
+        if let Ok(channel) = Channel::parse(&slashed).or_else(|_| Channel::parse(&text)) {
+            prop_assert_eq!(channel_to_subject(&channel), checked_channel_to_subject(&channel));
+        }
     }
 }

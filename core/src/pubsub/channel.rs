@@ -107,6 +107,13 @@ impl Channel {
         Ok(Channel { text })
     }
 
+    /// A channel from text its caller has checked as [`parse`](Self::parse) would, already
+    /// normal: for decoders that check and normalize in one pass of their own.
+    pub(crate) fn from_normal(text: Box<str>) -> Channel {
+        debug_assert_eq!(Channel::parse(&text).map(|c| c.text), Ok(text.clone()));
+        Channel { text }
+    }
+
     /// The empty channel (no tokens).
     pub fn empty() -> Channel {
         Channel { text: "".into() }

@@ -1,8 +1,10 @@
 //! Guards the hub's `nats://` listener with the official Python (`nats-py`) and JavaScript
 //! (npm `nats`) clients, unchanged: `tests/nats_py/check_hub.py` and
 //! `tests/nats_js/check_hub.mjs` run against a hub on a free loopback port, next to a hubwire
-//! spoke that provides `svc/double` and `svc/fail` (so requests cross to hubwire). The clients
-//! are installed by `.ci/setup`; a missing tool or package fails with what to run, never skips.
+//! spoke that provides `svc/double` and `svc/fail` (so requests cross to hubwire); and
+//! `check_auth.py` and `check_auth.mjs` against a hub with users (passwords, tokens, refusals
+//! and permission violations). The clients are installed by `.ci/setup`; a missing tool or
+//! package fails with what to run, never skips.
 
 /// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
 /// CLI's tests share and which has no NATS client).
@@ -153,15 +155,10 @@ async fn nats_js_pub_sub_queue_groups_requests_headers_drain_and_echo() {
     .await;
 }
 
-#[actix::test]
-async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
-    let installed = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .status();
-    assert!(
-        installed.is_ok_and(|s| s.success()),
-        "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
-    );
+/// A hub whose `nats://` listener has the users of `check_auth.py` and `check_auth.mjs`:
+/// `writer` (password `quill`) may publish and subscribe under `news`; `reader` (token
+/// `reader-token-0123456789`) may only subscribe under `news`.
+fn hub_with_users() -> TestServer {
     let mut config = nats_hub_config(0, 0);
     config.users = std::collections::BTreeMap::from([
         (
@@ -182,11 +179,40 @@ async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
         ),
     ]);
     config.auth_failure_delay = Duration::from_millis(1);
-    let hub = start_nats_hub(config);
+    start_nats_hub(config)
+}
+
+#[actix::test]
+async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
+    let installed = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status();
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
+    );
+    let hub = hub_with_users();
     run_script_with_checks(
         "python3",
         &["tests/nats_py/check_auth.py", &hub.nats_url()],
         "Install the client with `bash .ci/setup`.",
+        3,
+    )
+    .await;
+}
+
+#[actix::test]
+async fn nats_js_with_users_passwords_tokens_and_permission_violations() {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nats_js/node_modules/nats");
+    assert!(
+        modules.is_dir(),
+        "the npm package `nats` is needed in tests/nats_js: run `bash .ci/setup` (npm ci there)"
+    );
+    let hub = hub_with_users();
+    run_script_with_checks(
+        "node",
+        &["tests/nats_js/check_auth.mjs", &hub.nats_url()],
+        "Node.js and `bash .ci/setup` are needed.",
         3,
     )
     .await;

@@ -2,8 +2,8 @@
 
 Usage: python3 check_auth.py nats://127.0.0.1:PORT
 
-The hub has the users of tests/nats_users_keep_to_their_permissions.rs: `writer`/`quill` may
-publish and subscribe under `news`, the token `reader-token-0123456789` may only subscribe
+The hub has the users of `hub_with_users` in tests/nats_py_and_js_clients.rs: `writer`/`quill`
+may publish and subscribe under `news`, the token `reader-token-0123456789` may only subscribe
 under `news`. Exits 0 when every check passes; otherwise prints the failed check and exits 1.
 Run by tests/nats_py_and_js_clients.rs.
 """
@@ -33,6 +33,15 @@ async def connect(url, errors=None, **credentials):
     )
 
 
+async def in_force(nc):
+    """Waits until the subscriptions `nc` sent are in force at the hub. nats-py 2.16's flush()
+    writes its PING to the socket at once, ahead of a SUB still queued for its flusher task
+    (seen with strace: PING, then SUB); a PING read alone is answered at once, by the hub as
+    by nats-server. The second PING follows the SUB, and its PONG comes after the SUB."""
+    await nc.flush(timeout=WAIT)
+    await nc.flush(timeout=WAIT)
+
+
 async def refused(url, **credentials):
     try:
         nc = await connect(url, **credentials)
@@ -46,7 +55,7 @@ async def password_and_token(url):
     writer = await connect(url, user="writer", password="quill")
     reader = await connect(url, token="reader-token-0123456789")
     sub = await reader.subscribe("news.py")
-    await reader.flush(timeout=WAIT)
+    await in_force(reader)
     await writer.publish("news.py", b"hello")
     m = await sub.next_msg(timeout=WAIT)
     assert m.data == b"hello", m
@@ -78,7 +87,7 @@ async def denied_publish_and_subscribe(url):
     # Still connected: PING/PONG goes on, the grant still works.
     assert reader.is_connected
     sub = await reader.subscribe("news.after")
-    await reader.flush(timeout=WAIT)
+    await in_force(reader)
     writer = await connect(url, user="writer", password="quill")
     await writer.publish("news.after", b"still here")
     assert (await sub.next_msg(timeout=WAIT)).data == b"still here"

@@ -17,8 +17,11 @@ WAIT = 5.0
 
 
 async def barrier(nc):
-    """flush() in nats-py sends PING and waits for PONG: the hub answers it only once every
-    subscription sent before is in force."""
+    """Waits until every subscription `nc` sent is in force: the hub answers a PING only once
+    every SUB read before it is. nats-py 2.16's flush() writes its PING ahead of a SUB still
+    queued for its flusher task, so the first PONG proves nothing about that SUB; the second
+    flush's PING follows it (check_auth.py's `in_force`)."""
+    await nc.flush(timeout=WAIT)
     await nc.flush(timeout=WAIT)
 
 

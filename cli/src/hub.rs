@@ -1,7 +1,8 @@
 //! `hubwire hub`: a pub/sub hub as an application: loopback by default, `--listen URL`
 //! (repeatable) or a config file, with everything the application base gives (lock, logging,
 //! standard endpoints, graceful shutdown); `--bridge URL` (repeatable) and `--secret` join it
-//! to other hubs; `--cert-file`, `--key-file`, `--ca-file`, `--client-auth` set its TLS.
+//! to other hubs; `--cert-file`, `--key-file`, `--ca-file`, `--client-auth` set its TLS, and
+//! `--nats-tls` has its `nats://` listeners require it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,8 @@ pub struct HubArgs {
     /// which keeps it out of the process list).
     #[arg(long, value_name = "SECRET")]
     pub secret: Option<String>,
-    /// For tls:// listen addresses: the server's certificate chain, PEM (with --key-file).
+    /// For tls:// listen addresses (and nats:// ones with --nats-tls): the server's certificate
+    /// chain, PEM (with --key-file).
     #[arg(long, value_name = "PEM", requires = "key_file")]
     pub cert_file: Option<PathBuf>,
     /// The private key of --cert-file, PEM.
@@ -37,6 +39,11 @@ pub struct HubArgs {
     /// Client certificates: none, optional or required (optional and required need --ca-file).
     #[arg(long, value_name = "MODE", requires = "cert_file")]
     pub client_auth: Option<String>,
+    /// For nats:// listen addresses: clients must upgrade to TLS after INFO, as with
+    /// nats-server's tls block (sets nats_tls). Needs --cert-file and --key-file, or a tls
+    /// block in the config.
+    #[arg(long)]
+    pub nats_tls: bool,
     /// The application's flags (`--listen`, `--config`, `--instance`, `--set`, ...).
     #[command(flatten)]
     pub app: AppArgs,
@@ -71,6 +78,9 @@ pub fn hub(mut args: HubArgs) -> ExitCode {
     // The whole `tls` block, replacing one from a config file.
     if let Some(tls) = args.tls_setting() {
         args.app.set.push(format!("tls={tls}"));
+    }
+    if args.nats_tls {
+        args.app.set.push("nats_tls=true".to_owned());
     }
     if let Some(secret) = args.secret.take() {
         args.app.set.push(format!("bridge_secret={secret}"));

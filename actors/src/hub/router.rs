@@ -12,14 +12,14 @@
 //! [`Hub::publish_paced`]) is told when a subscriber passes a sixteenth of those bounds, and
 //! waits for it, so a fast publisher slows down before its subscriber is cut off.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
-use hubwire_core::nats::{nats_view, Delivered, NatsForms, Reader, SidBook};
+use hubwire_core::nats::{channel_to_subject, nats_view_on, Delivered, NatsForms, Reader, SidBook};
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
-use hubwire_core::pubsub::HubTable;
+use hubwire_core::pubsub::{Channel, HubTable};
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
@@ -39,6 +39,10 @@ const FROM_BRIDGE: ConnId = 0;
 type Peers = HashMap<ConnId, Peer, foldhash::fast::RandomState>;
 
 thread_local! {
+    /// The channel last delivered to NATS subscribers on this thread and its NATS subject: a
+    /// publisher sending to one channel has it mapped once, not per message.
+    static LAST_SUBJECT: RefCell<Option<(Channel, Option<Arc<str>>)>> = const { RefCell::new(None) };
+
     /// The matches of the publish being routed on this thread, kept between publishes so that
     /// routing allocates nothing per message. Taken out while in use: a publish routed from
     /// inside another one just starts with an empty vector.
@@ -533,13 +537,25 @@ const NATS_SLOW_CONSUMER: &[u8] = b"-ERR 'Slow Consumer'\r\n";
 
 /// A publish as NATS subscribers see it, to be encoded for each kind of reader.
 fn nats_forms_of(publish: &Publish) -> NatsForms {
-    NatsForms::new(nats_view(
-        &publish.channel,
+    NatsForms::new(nats_view_on(
+        subject_of(&publish.channel),
         publish.flags,
         publish.reply_to.as_ref(),
         &publish.headers,
         &publish.body,
     ))
+}
+
+/// The NATS subject of `channel` ([`channel_to_subject`]), remembered for the next publish.
+fn subject_of(channel: &Channel) -> Option<Arc<str>> {
+    LAST_SUBJECT.with_borrow_mut(|last| {
+        if let Some((_, subject)) = last.as_ref().filter(|(known, _)| known == channel) {
+            return subject.clone();
+        }
+        let subject: Option<Arc<str>> = channel_to_subject(channel).map(Arc::from);
+        *last = Some((channel.clone(), subject.clone()));
+        subject
+    })
 }
 
 /// A NATS client's delivery side: its subscriptions' sids and what it reads, which the

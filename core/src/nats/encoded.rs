@@ -1,7 +1,7 @@
 //! [`EncodedMsg`]: a message as NATS subscribers get it, encoded once per publish. Only the sid
-//! differs from one subscription to the next, so the line is kept in two parts, the text
-//! before the sid and everything after it (reply, sizes, header block, payload), and each
-//! delivery writes the two around its sid.
+//! differs from one subscription to the next, so the line is kept with the place of the sid
+//! in it (the reply, sizes and header block follow), and each delivery writes the sid into it,
+//! then the publish's own payload.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -13,10 +13,12 @@ use crate::protocol::Headers;
 /// A message as one kind of NATS client reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedMsg {
-    /// `MSG subject ` or `HMSG subject `.
-    before_sid: Bytes,
-    /// ` [reply] [header_size] total_size\r\n[headers]payload\r\n`.
-    after_sid: Bytes,
+    /// `MSG subject ` or `HMSG subject ` up to `sid_at`, then ` [reply] [header_size]
+    /// total_size\r\n[headers]`.
+    line: Vec<u8>,
+    sid_at: usize,
+    /// The payload, shared with the publish (not copied per publish); `\r\n` follows it.
+    payload: Bytes,
 }
 
 /// What kind of client reads it.
@@ -43,7 +45,7 @@ impl EncodedMsg {
                     Some((NO_RESPONDERS_STATUS, "")),
                     &Headers::new(),
                 );
-                Some(Self::encode(subject, None, Some(&block), &[]))
+                Some(Self::encode(subject, None, Some(&block), &Bytes::new()))
             }
             NatsView::Message {
                 subject,
@@ -61,18 +63,15 @@ impl EncodedMsg {
         }
     }
 
-    fn encode(subject: &str, reply: Option<&str>, block: Option<&[u8]>, payload: &[u8]) -> Self {
+    fn encode(subject: &str, reply: Option<&str>, block: Option<&[u8]>, payload: &Bytes) -> Self {
         let verb: &[u8] = if block.is_some() { b"HMSG " } else { b"MSG " };
         let header_len = block.map_or(0, <[u8]>::len);
         let reply_len = reply.map_or(0, str::len);
-        // One buffer for both parts: one allocation to make and to free per publish.
-        let mut line = BytesMut::with_capacity(
-            verb.len() + subject.len() + reply_len + header_len + payload.len() + 48,
-        );
+        let mut line = Vec::with_capacity(verb.len() + subject.len() + reply_len + header_len + 48);
         line.put_slice(verb);
         line.put_slice(subject.as_bytes());
         line.put_u8(b' ');
-        let before_sid = line.split().freeze();
+        let sid_at = line.len();
         if let Some(reply) = reply {
             line.put_u8(b' ');
             line.put_slice(reply.as_bytes());
@@ -85,25 +84,26 @@ impl EncodedMsg {
         if let Some(block) = block {
             line.put_slice(block);
         }
-        line.put_slice(payload);
-        line.put_slice(b"\r\n");
         EncodedMsg {
-            before_sid,
-            after_sid: line.freeze(),
+            line,
+            sid_at,
+            payload: payload.clone(),
         }
     }
 
     /// Appends the message for subscription `sid`.
     pub fn write(&self, sid: &str, out: &mut BytesMut) {
         out.reserve(self.len() + sid.len());
-        out.put_slice(&self.before_sid);
+        out.put_slice(&self.line[..self.sid_at]);
         out.put_slice(sid.as_bytes());
-        out.put_slice(&self.after_sid);
+        out.put_slice(&self.line[self.sid_at..]);
+        out.put_slice(&self.payload);
+        out.put_slice(b"\r\n");
     }
 
     /// Its length without the sid.
     pub fn len(&self) -> usize {
-        self.before_sid.len() + self.after_sid.len()
+        self.line.len() + self.payload.len() + 2
     }
 
     /// Never empty (a MSG line is always written); for clippy's sake.

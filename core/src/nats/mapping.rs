@@ -10,6 +10,8 @@
 //!   reaches them as an empty message with `Nats-Service-Error-Code` and `Nats-Service-Error`
 //!   headers, and the hub's no-responders as NATS's 503 status.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::{channel_to_subject, read_headers, subject_to_channel, HeaderError, SubjectError};
@@ -56,7 +58,24 @@ pub fn publish_from_nats(
     payload: Bytes,
     echo: bool,
 ) -> Result<Publish, PublishError> {
-    let channel = subject_to_channel(subject)?;
+    publish_to_channel(
+        subject_to_channel(subject)?,
+        reply,
+        header_block,
+        payload,
+        echo,
+    )
+}
+
+/// [`publish_from_nats`] with the subject already mapped to its `channel` (by a
+/// [`SubjectCache`](super::SubjectCache)).
+pub fn publish_to_channel(
+    channel: Channel,
+    reply: Option<&str>,
+    header_block: Option<&[u8]>,
+    payload: Bytes,
+    echo: bool,
+) -> Result<Publish, PublishError> {
     let reply_to = reply.map(subject_to_channel).transpose()?;
     let headers = match header_block {
         Some(block) => read_headers(block)?.headers,
@@ -95,12 +114,12 @@ pub enum NatsView {
     /// asked for it (headers and no_responders), to no one else.
     NoResponders {
         /// The reply subject of the request.
-        subject: String,
+        subject: Arc<str>,
     },
     /// A message.
     Message {
         /// Its subject.
-        subject: String,
+        subject: Arc<str>,
         /// Where answers go, if it has a reply subject (a reply channel without one is left
         /// out: the subscriber cannot answer it).
         reply: Option<String>,
@@ -119,10 +138,23 @@ pub fn nats_view(
     headers: &Headers,
     body: &Bytes,
 ) -> NatsView {
+    let subject = channel_to_subject(channel).map(Arc::from);
+    nats_view_on(subject, flags, reply_to, headers, body)
+}
+
+/// [`nats_view`] with the channel already mapped to its `subject` (`None`: it has none), as
+/// [`channel_to_subject`] maps it: for a router that keeps the subjects it has mapped.
+pub fn nats_view_on(
+    subject: Option<Arc<str>>,
+    flags: MessageFlags,
+    reply_to: Option<&Channel>,
+    headers: &Headers,
+    body: &Bytes,
+) -> NatsView {
     if flags == MessageFlags::ACK || flags == MessageFlags::ACK.union(MessageFlags::NO_ECHO) {
         return NatsView::Hidden;
     }
-    let Some(subject) = channel_to_subject(channel) else {
+    let Some(subject) = subject else {
         return NatsView::Hidden;
     };
     if flags.contains(MessageFlags::ERROR) {

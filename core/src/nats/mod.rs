@@ -28,6 +28,7 @@ mod server_ops;
 mod session;
 mod sid_book;
 mod subject;
+mod subject_cache;
 mod users;
 
 #[cfg(test)]
@@ -44,8 +45,8 @@ pub use connect::{ConnectError, ConnectOptions};
 pub use encoded::{EncodedMsg, NatsForms, Reader};
 pub use headers::{read_headers, write_headers, HeaderBlock, HeaderError};
 pub use mapping::{
-    nats_view, publish_from_nats, NatsView, PublishError, NO_RESPONDERS_STATUS, SERVICE_ERROR,
-    SERVICE_ERROR_CODE,
+    nats_view, nats_view_on, publish_from_nats, publish_to_channel, NatsView, PublishError,
+    NO_RESPONDERS_STATUS, SERVICE_ERROR, SERVICE_ERROR_CODE,
 };
 pub use parse::{ClientOp, ClientParser, ParseError};
 pub use server_ops::{write_err, write_info, write_msg, write_ok, write_ping, write_pong, Info};
@@ -54,6 +55,7 @@ pub use sid_book::{Delivered, SidBook};
 pub use subject::{
     channel_to_subject, pattern_to_subject, subject_to_channel, subject_to_pattern, SubjectError,
 };
+pub use subject_cache::{SubjectCache, SUBJECT_CACHE_ENTRIES};
 pub use users::{
     is_own_nats_inbox, is_reply_inbox, UserPermissions, UsersGate, MIN_INBOX_TOKEN, NATS_INBOX,
 };

@@ -93,7 +93,7 @@ pub fn write_err(out: &mut BytesMut, text: &str) {
 
 /// Appends a space and `n` in decimal: the sizes of MSG lines, without `fmt`'s machinery on
 /// the path of every message.
-pub(crate) fn put_number(out: &mut BytesMut, n: usize) {
+pub(crate) fn put_number(out: &mut impl BufMut, n: usize) {
     let mut digits = [0_u8; 20];
     let mut at = digits.len();
     let mut rest = n;

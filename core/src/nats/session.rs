@@ -25,7 +25,8 @@ use bytes::{Bytes, BytesMut};
 use super::auth::{Credentials, NatsGate, NatsPermissions};
 use super::connect::ConnectOptions;
 use super::encoded::Reader;
-use super::mapping::publish_from_nats;
+use super::mapping::{publish_to_channel, PublishError};
+use super::subject_cache::SubjectCache;
 use super::{
     subject_to_pattern, write_err, write_info, write_ok, write_pong, ClientOp, ClientParser, Info,
 };
@@ -149,6 +150,8 @@ pub struct NatsSession {
     pongs_owed: usize,
     /// Who a TLS client certificate says the client is ([`identified`](Self::identified)).
     identity: Option<Arc<dyn NatsPermissions>>,
+    /// The channels of the subjects it publishes to.
+    subjects: SubjectCache,
 }
 
 impl NatsSession {
@@ -171,6 +174,7 @@ impl NatsSession {
             pings_out: 0,
             pongs_owed: 0,
             identity: None,
+            subjects: SubjectCache::default(),
         }
     }
 
@@ -410,7 +414,10 @@ impl NatsSession {
             Phase::Connected { options, .. } => options.echo,
             _ => true,
         };
-        let publish = match publish_from_nats(subject, reply, headers.as_deref(), payload, echo) {
+        let channel = self.subjects.channel(subject).map_err(PublishError::from);
+        let publish = match channel
+            .and_then(|c| publish_to_channel(c, reply, headers.as_deref(), payload, echo))
+        {
             Ok(publish) => publish,
             Err(e) => {
                 write_err(out, e.nats_text());

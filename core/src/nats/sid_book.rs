@@ -28,10 +28,11 @@ pub enum Delivered {
     Last,
 }
 
-/// The subscriptions of one NATS connection, by hub sid.
+/// The subscriptions of one NATS connection, by hub sid (the hub's own numbers, not a peer's
+/// choice: a fast hash serves, and it is looked up for every message delivered).
 #[derive(Debug, Clone, Default)]
 pub struct SidBook {
-    entries: HashMap<u64, Entry>,
+    entries: HashMap<u64, Entry, foldhash::fast::RandomState>,
 }
 
 impl SidBook {

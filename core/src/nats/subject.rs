@@ -77,7 +77,9 @@ fn plain_subject_to_channel(subject: &str) -> Option<Channel> {
     if bytes.is_empty() || bytes.len() > MAX_TEXT_BYTES {
         return None;
     }
-    let mut text = Vec::with_capacity(bytes.len());
+    // On the stack for the subjects most clients use: the channel's own allocation is the
+    // only one.
+    let mut text: smallvec::SmallVec<[u8; 128]> = smallvec::SmallVec::new();
     let mut tokens = 0;
     for token in bytes.split(|&b| b == b'.') {
         tokens += 1;
@@ -94,8 +96,8 @@ fn plain_subject_to_channel(subject: &str) -> Option<Channel> {
         }
         text.extend_from_slice(token);
     }
-    let text = String::from_utf8(text).ok()?;
-    Some(Channel::from_normal(text.into_boxed_str()))
+    let text = std::str::from_utf8(&text).ok()?;
+    Some(Channel::from_normal(text))
 }
 
 /// [`subject_to_channel`] with every check spelled out and its error.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +32,9 @@ use super::{MAX_TEXT_BYTES, MAX_TOKENS};
 #[serde(try_from = "String", into = "String")]
 pub struct Channel {
     /// The normal text: tokens joined by single slashes. Matching walks it with `split`, so a
-    /// lookup allocates nothing per token.
-    text: Box<str>,
+    /// lookup allocates nothing per token. Shared: a channel is cloned for every retained
+    /// message, cache entry and bridge hop, and a publisher's cache hands out the same one.
+    text: Arc<str>,
 }
 
 /// Why a string is not a channel one can publish to.
@@ -99,7 +101,7 @@ impl Channel {
         if count > MAX_TOKENS {
             return Err(ChannelError::TooManyTokens { count });
         }
-        let text: Box<str> = if is_normal(input) {
+        let text: Arc<str> = if is_normal(input) {
             input.into()
         } else {
             split_tokens(input).collect::<Vec<_>>().join("/").into()
@@ -109,9 +111,9 @@ impl Channel {
 
     /// A channel from text its caller has checked as [`parse`](Self::parse) would, already
     /// normal: for decoders that check and normalize in one pass of their own.
-    pub(crate) fn from_normal(text: Box<str>) -> Channel {
-        debug_assert_eq!(Channel::parse(&text).map(|c| c.text), Ok(text.clone()));
-        Channel { text }
+    pub(crate) fn from_normal(text: &str) -> Channel {
+        debug_assert_eq!(Channel::parse(text).as_ref().map(Channel::as_str), Ok(text));
+        Channel { text: text.into() }
     }
 
     /// The empty channel (no tokens).
@@ -182,7 +184,7 @@ impl TryFrom<String> for Channel {
 
 impl From<Channel> for String {
     fn from(channel: Channel) -> String {
-        channel.text.into()
+        channel.text.as_ref().into()
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
-use hubwire_core::pubsub::{Channel, HubTable};
+use hubwire_core::pubsub::{Channel, HubTable, LastMatch};
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
@@ -39,6 +39,10 @@ const FROM_BRIDGE: ConnId = 0;
 type Peers = HashMap<ConnId, Peer, foldhash::fast::RandomState>;
 
 thread_local! {
+    /// The last channel routed on this thread and its matches, for the trie version they were
+    /// found in: a run of publishes to one channel walks the trie once.
+    static LAST_MATCH: RefCell<LastMatch<Subscriber>> = RefCell::new(LastMatch::default());
+
     /// The channel last delivered to NATS subscribers on this thread and its NATS subject: a
     /// publisher sending to one channel has it mapped once, not per message.
     static LAST_SUBJECT: RefCell<Option<(Channel, Option<Arc<str>>)>> = const { RefCell::new(None) };
@@ -351,10 +355,12 @@ impl Hub {
         stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> usize {
         let mut matched = MATCHED.take();
-        self.snapshots
-            .borrow()
-            .trie
-            .matches_into(&publish.channel, &mut matched);
+        {
+            let snapshot = self.snapshots.borrow();
+            LAST_MATCH.with_borrow_mut(|last| {
+                last.matches_into(&snapshot.trie, &publish.channel, &mut matched)
+            });
+        }
         let delivered = if matched.is_empty() {
             0
         } else {

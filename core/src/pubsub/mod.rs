@@ -84,6 +84,7 @@
 mod cache;
 mod channel;
 mod hub_table;
+mod last_match;
 mod naive;
 mod node;
 mod pattern;
@@ -114,6 +115,7 @@ pub use hub_table::{
     Applied, Change, ConnId, Declined, GroupId, HubSnapshot, HubTable, InterestChanges, Replayed,
     Sid, Subscriber, TableFigures, Wanted, NO_GROUP,
 };
+pub use last_match::LastMatch;
 pub use pattern::{Pattern, PatternError, PatternToken};
 pub use retained::RetainedMessages;
 pub use snapshot::TrieSnapshot;

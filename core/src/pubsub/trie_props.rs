@@ -72,12 +72,16 @@ proptest! {
         }
         let snapshot = trie.snapshot();
         let mut cache = MatchCache::new(NonZeroUsize::new(4).unwrap());
-        // Twice over, so that the second round meets cached entries.
-        for channel in channels.iter().chain(&channels) {
+        let (mut last, mut out) = (LastMatch::default(), Vec::new());
+        // Twice over, so that the second round meets cached entries; each channel twice in a
+        // row, so that the last match is met too.
+        for channel in channels.iter().chain(&channels).flat_map(|c| [c, c]) {
             let expected = model_matches(&model, channel);
             prop_assert_eq!(&*trie.matches(channel), &expected[..], "{:?}", channel);
             prop_assert_eq!(&*snapshot.matches(channel), &expected[..]);
             prop_assert_eq!(&*cache.matches(&snapshot, channel), &expected[..]);
+            last.matches_into(&snapshot, channel, &mut out);
+            prop_assert_eq!(&out[..], &expected[..]);
         }
     }
 
@@ -89,6 +93,9 @@ proptest! {
         // A cache that lives through every change, so stale entries would show.
         let mut cache = MatchCache::new(NonZeroUsize::new(8).unwrap());
         let mut buffer = Vec::new();
+        // Likewise the last match, looked up twice per Match and again after every change.
+        let mut last = LastMatch::default();
+        let mut last_channel: Option<Channel> = None;
         for op in ops {
             let generation = trie.generation();
             let changed = match op {
@@ -119,9 +126,18 @@ proptest! {
                     prop_assert_eq!(&*cache.matches(&trie.snapshot(), &channel), &expected[..]);
                     trie.snapshot().matches_into(&channel, &mut buffer);
                     prop_assert_eq!(&buffer[..], &expected[..]);
+                    for _ in 0..2 {
+                        last.matches_into(&trie.snapshot(), &channel, &mut buffer);
+                        prop_assert_eq!(&buffer[..], &expected[..]);
+                    }
+                    last_channel = Some(channel);
                     false
                 }
             };
+            if let Some(channel) = &last_channel {
+                last.matches_into(&trie.snapshot(), channel, &mut buffer);
+                prop_assert_eq!(&buffer[..], &model_matches(&model, channel)[..]);
+            }
             prop_assert_eq!(trie.generation(), generation + u64::from(changed));
             prop_assert_eq!(trie.len(), model.len());
             let patterns: BTreeSet<&Pattern> = model.iter().map(|(p, _)| p).collect();

@@ -119,8 +119,8 @@ async fn run_script_with_checks(program: &str, args: &[&str], missing: &str, che
     );
 }
 
-#[actix::test]
-async fn nats_py_pub_sub_queue_groups_requests_headers_drain_and_echo() {
+/// Fails the test, saying what to run, unless python3 imports nats-py.
+fn require_nats_py() {
     let installed = std::process::Command::new("python3")
         .args(["-c", "import nats"])
         .status();
@@ -128,6 +128,20 @@ async fn nats_py_pub_sub_queue_groups_requests_headers_drain_and_echo() {
         installed.is_ok_and(|s| s.success()),
         "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
     );
+}
+
+/// Fails the test, saying what to run, unless the npm package `nats` is installed.
+fn require_nats_js() {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nats_js/node_modules/nats");
+    assert!(
+        modules.is_dir(),
+        "the npm package `nats` is needed in tests/nats_js: run `bash .ci/setup` (npm ci there)"
+    );
+}
+
+#[actix::test]
+async fn nats_py_pub_sub_queue_groups_requests_headers_drain_and_echo() {
+    require_nats_py();
     let hub = nats_hub();
     let _providers = providers(&hub).await;
     run_script(
@@ -140,11 +154,7 @@ async fn nats_py_pub_sub_queue_groups_requests_headers_drain_and_echo() {
 
 #[actix::test]
 async fn nats_js_pub_sub_queue_groups_requests_headers_drain_and_echo() {
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nats_js/node_modules/nats");
-    assert!(
-        modules.is_dir(),
-        "the npm package `nats` is needed in tests/nats_js: run `bash .ci/setup` (npm ci there)"
-    );
+    require_nats_js();
     let hub = nats_hub();
     let _providers = providers(&hub).await;
     run_script(
@@ -184,13 +194,7 @@ fn hub_with_users() -> TestServer {
 
 #[actix::test]
 async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
-    let installed = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .status();
-    assert!(
-        installed.is_ok_and(|s| s.success()),
-        "python3 with nats-py is needed: run `bash .ci/setup` (pip install -r tests/nats_py/requirements.txt)"
-    );
+    require_nats_py();
     let hub = hub_with_users();
     run_script_with_checks(
         "python3",
@@ -203,11 +207,7 @@ async fn nats_py_with_users_passwords_tokens_and_permission_violations() {
 
 #[actix::test]
 async fn nats_js_with_users_passwords_tokens_and_permission_violations() {
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nats_js/node_modules/nats");
-    assert!(
-        modules.is_dir(),
-        "the npm package `nats` is needed in tests/nats_js: run `bash .ci/setup` (npm ci there)"
-    );
+    require_nats_js();
     let hub = hub_with_users();
     run_script_with_checks(
         "node",

@@ -105,7 +105,11 @@ static RUNNING: std::sync::Mutex<Vec<(String, Addr<Dispatcher>)>> =
 
 /// The figures of every dispatcher running in this process, by name.
 pub async fn figures_of_all() -> std::collections::BTreeMap<String, WorkFigures> {
-    let running: Vec<(String, Addr<Dispatcher>)> = RUNNING.lock().unwrap().clone();
+    let running: Vec<(String, Addr<Dispatcher>)> = {
+        let mut running = RUNNING.lock().unwrap();
+        running.retain(|(_, addr)| addr.connected());
+        running.clone()
+    };
     let mut all = std::collections::BTreeMap::new();
     for (name, addr) in running {
         if let Ok(figures) = addr.send(GetFigures).await {
@@ -169,7 +173,11 @@ pub fn start_dispatcher(
         auth,
     };
     let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
-    RUNNING.lock().unwrap().push((options.name, addr.clone()));
+    let mut running = RUNNING.lock().unwrap();
+    // Stopped dispatchers leave: a process that starts many (tests) keeps no list of the dead.
+    running.retain(|(_, addr)| addr.connected());
+    running.push((options.name, addr.clone()));
+    drop(running);
     Ok(DispatcherHandle {
         addr,
         address,

@@ -15,7 +15,7 @@ use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, Frame, FrameCodec,
 use hubwire_core::session::answer_hello;
 use hubwire_core::stream::read_one_frame;
 use hubwire_core::tls::ServerTls;
-use hubwire_core::Address;
+use hubwire_core::{Address, AllowList};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::FramedRead;
 
@@ -38,6 +38,8 @@ pub(crate) struct ConnSettings {
     pub(crate) max_outbound_bytes: usize,
     /// On a dispatcher with users: the users and the gate that checks their AUTH.
     pub(crate) auth: Option<Authenticator>,
+    /// Who may connect at all.
+    pub(crate) allow: AllowList,
 }
 
 /// A listener bound but not yet serving.
@@ -55,6 +57,17 @@ fn bind_tcp(hp: &hubwire_core::address::HostPort) -> std::io::Result<std::net::T
     };
     listener.set_nonblocking(true)?;
     Ok(listener)
+}
+
+impl Bound {
+    /// Whether only this machine can reach it: a loopback address, or a Unix socket.
+    pub(crate) fn is_loopback(&self) -> bool {
+        let local = |l: &std::net::TcpListener| l.local_addr().is_ok_and(|a| a.ip().is_loopback());
+        match self {
+            Bound::Tcp(listener) | Bound::Tls(listener, _) => local(listener),
+            Bound::Unix(..) => true,
+        }
+    }
 }
 
 /// Binds `address` (`tcp://`, `tls://` with `tls`, or `unix://`) at once, so a bad address
@@ -100,7 +113,7 @@ pub(crate) fn serve_bound(
                     let id = ids.fetch_add(1, Ordering::Relaxed);
                     let peer = PeerFacts {
                         ip: Some(from.ip()),
-                        identity: None,
+                        ..PeerFacts::default()
                     };
                     admit(
                         id,
@@ -135,6 +148,7 @@ pub(crate) fn serve_bound(
                                 let peer = PeerFacts {
                                     ip: Some(from.ip()),
                                     identity,
+                                    uid: None,
                                 };
                                 admit(id, stream, peer, &open, dispatcher, settings);
                             }
@@ -157,7 +171,10 @@ pub(crate) fn serve_bound(
                         continue;
                     };
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    let peer = PeerFacts::default();
+                    let peer = PeerFacts {
+                        uid: stream.peer_cred().ok().map(|cred| cred.uid()),
+                        ..PeerFacts::default()
+                    };
                     admit(
                         id,
                         stream,
@@ -185,6 +202,12 @@ fn admit<S>(
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (rd, mut wr) = tokio::io::split(stream);
+    if !peer.allowed_by(&settings.allow) {
+        tracing::warn!(peer = %peer, "work listener: peer denied by the allow-list");
+        let message = format!("{peer} is not on this dispatcher's allow-list");
+        tokio::spawn(async move { refuse(&mut wr, ErrorCode::Denied, message).await });
+        return;
+    }
     if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
         open.fetch_sub(1, Ordering::AcqRel);
         let message = format!(

@@ -73,6 +73,9 @@ pub enum WorkSetupError {
     /// Two queues with one name.
     #[error("work queue {0:?} is declared twice")]
     Duplicate(String),
+    /// A non-loopback address would be open to every peer by default.
+    #[error("refusing to listen on {0} with no explicit allow-list: set `allow` (--allow PEER, HUBWIRE_ALLOW, or \"allow\" in the config file, or DispatcherOptions::allow) to the addresses, CIDR ranges or uids that may connect")]
+    OpenWithoutAllowList(String),
 }
 
 /// A running dispatcher.
@@ -143,6 +146,11 @@ pub fn start_dispatcher(
         source,
     };
     let bound = listener::bind(&options.listen, options.tls.as_ref()).map_err(bind_error)?;
+    if options.allow.is_none() && !bound.is_loopback() {
+        return Err(WorkSetupError::OpenWithoutAllowList(
+            options.listen.to_string(),
+        ));
+    }
     let auth = options.auth.map(|auth| match auth {
         options::DispatcherAuth::Shared(auth) => auth,
         options::DispatcherAuth::Users(users) => {
@@ -171,6 +179,7 @@ pub fn start_dispatcher(
         max_frame: options.max_frame,
         max_outbound_bytes: options.max_outbound_bytes,
         auth,
+        allow: options.allow.unwrap_or_default(),
     };
     let address = listener::serve_bound(bound, addr.clone(), settings).map_err(bind_error)?;
     let mut running = RUNNING.lock().unwrap();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hubwire_core::auth::{ThrottleLimits, Users};
 use hubwire_core::tls::ServerTls;
 use hubwire_core::work::{DispatchLimits, DispatchPolicy, ErrorBound, LeastInFlight, QueueConfig};
-use hubwire_core::{Address, Config};
+use hubwire_core::{Address, AllowList, Config};
 
 use crate::auth::Authenticator;
 
@@ -108,6 +108,9 @@ pub struct DispatcherOptions {
     pub(crate) max_connections: usize,
     pub(crate) tls: Option<Arc<ServerTls>>,
     pub(crate) auth: Option<DispatcherAuth>,
+    /// Peers that may connect; `None`: loopback and this process's uid, and no listening on
+    /// another address (as the app's own listeners).
+    pub(crate) allow: Option<AllowList>,
 }
 
 /// Who may connect to a dispatcher.
@@ -135,7 +138,16 @@ impl DispatcherOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
             auth: None,
+            allow: None,
         }
+    }
+
+    /// The peers that may connect (addresses, CIDR ranges, uids), as the app's `allow`. Without
+    /// it only loopback and this process's uid may, and a dispatcher refuses to listen on any
+    /// other address.
+    pub fn allow(mut self, allow: AllowList) -> Self {
+        self.allow = Some(allow);
+        self
     }
 
     /// The certificate and key of a `tls://` listener (reloadable: `ServerTls::reload`).
@@ -159,7 +171,8 @@ impl DispatcherOptions {
     }
 
     /// Takes what `config` says of security and this dispatcher does not set itself: its TLS
-    /// certificate (for a `tls://` listen address) and its users with their failure delays.
+    /// certificate (for a `tls://` listen address), its allow-list, and its users with their
+    /// failure delays.
     /// `App::work` does this, so a dispatcher is as closed as the app's own listeners.
     pub fn secured_like(mut self, config: &Config) -> Result<Self, String> {
         if self.tls.is_none() && self.listen.uses_tls() {
@@ -167,6 +180,9 @@ impl DispatcherOptions {
                 let tls = ServerTls::load(files).map_err(|e| e.to_string())?;
                 self.tls = Some(Arc::new(tls));
             }
+        }
+        if self.allow.is_none() {
+            self.allow = config.allow.clone();
         }
         if self.auth.is_none() && !config.users.is_empty() {
             let users = Users::from_specs(config.users.clone()).map_err(|e| e.to_string())?;

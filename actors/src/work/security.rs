@@ -13,6 +13,7 @@ use hubwire_core::auth::AuthFailure;
 use hubwire_core::protocol::{kind, Auth, AuthOk, Envelope, ErrorCode};
 use hubwire_core::stream::read_one_frame;
 use hubwire_core::tls::{subject_common_name, ServerTls};
+use hubwire_core::AllowList;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
@@ -26,6 +27,30 @@ pub(crate) struct PeerFacts {
     pub(crate) ip: Option<IpAddr>,
     /// The common name of its TLS client certificate, when it showed one.
     pub(crate) identity: Option<String>,
+    /// The uid of a Unix socket peer, when the socket says it.
+    pub(crate) uid: Option<u32>,
+}
+
+impl PeerFacts {
+    /// Whether `allow` lets it connect: its address, or on a Unix socket its uid (a peer
+    /// whose uid the socket does not say is refused).
+    pub(crate) fn allowed_by(&self, allow: &AllowList) -> bool {
+        match (self.ip, self.uid) {
+            (Some(ip), _) => allow.allows_ip(ip),
+            (None, Some(uid)) => allow.allows_uid(uid),
+            (None, None) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for PeerFacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.ip, self.uid) {
+            (Some(ip), _) => write!(f, "{ip}"),
+            (None, Some(uid)) => write!(f, "uid {uid}"),
+            (None, None) => f.write_str("a peer of unknown uid"),
+        }
+    }
 }
 
 /// Runs the TLS handshake of an accepted socket, within `timeout`.

@@ -146,7 +146,8 @@ pub struct NatsSession {
     /// PINGs read and not yet answered: a PONG goes out once everything read with it has
     /// been carried out (subscriptions at the table included), as nats-server answers only
     /// after it has processed the whole read. Clients put a flush's PING ahead of a SUB not
-    /// yet sent (nats-py does), and still expect the SUB to be in place at the PONG.
+    /// yet sent (nats-py does) and expect the SUB in place at the PONG: it is, when both come
+    /// in one read (a SUB in a later read comes after the PONG, as on nats-server).
     pongs_owed: usize,
     /// Who a TLS client certificate says the client is ([`identified`](Self::identified)).
     identity: Option<Arc<dyn NatsPermissions>>,

@@ -15,11 +15,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
-use hubwire_core::nats::{channel_to_subject, nats_view_on, Delivered, NatsForms, Reader, SidBook};
+use hubwire_core::nats::NatsForms;
 use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
@@ -29,7 +29,12 @@ use tokio::sync::watch;
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
-use hubwire_core::pubsub::{Channel, HubTable, LastMatch};
+use hubwire_core::pubsub::{HubTable, LastMatch};
+
+mod nats;
+
+use nats::nats_forms_of;
+pub use nats::{NatsDelivery, NatsPeer, SubscriptionEnded};
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
@@ -42,10 +47,6 @@ thread_local! {
     /// The last channel routed on this thread and its matches, for the trie version they were
     /// found in: a run of publishes to one channel walks the trie once.
     static LAST_MATCH: RefCell<LastMatch<Subscriber>> = RefCell::new(LastMatch::default());
-
-    /// The channel last delivered to NATS subscribers on this thread and its NATS subject: a
-    /// publisher sending to one channel has it mapped once, not per message.
-    static LAST_SUBJECT: RefCell<Option<(Channel, Option<Arc<str>>)>> = const { RefCell::new(None) };
 
     /// The matches of the publish being routed on this thread, kept between publishes so that
     /// routing allocates nothing per message. Taken out while in use: a publish routed from
@@ -464,66 +465,6 @@ impl Hub {
             peer.slow.do_send(SlowConsumer);
         }
     }
-
-    /// Appends one MSG per subscription in `sids` (those the NATS client still has) to a NATS
-    /// subscriber's buffer, unless that would pass its bound.
-    fn push_nats(
-        &self,
-        peer: &Peer,
-        nats: &NatsPeer,
-        forms: &mut NatsForms,
-        sids: &[u64],
-        stalled: &mut Option<Arc<ReplyQueue>>,
-    ) -> bool {
-        // Written straight into the subscriber's buffer, under its lock (then the book's):
-        // one copy of each MSG, no buffer of its own per delivery.
-        let mut ended = Vec::new();
-        let mut wrote = false;
-        let mut outbound = peer.outbound.outbound().lock();
-        if outbound.queued_frames() >= self.limits.max_outbound_messages {
-            drop(outbound);
-            self.found_slow(peer, NATS_SLOW_CONSUMER);
-            return false;
-        }
-        let room = self
-            .limits
-            .max_outbound_bytes
-            .saturating_sub(outbound.backlog());
-        let written = outbound.push_with(|out| {
-            let start = out.len();
-            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(msg) = forms.for_reader(delivery.reader) else {
-                return Ok(());
-            };
-            for &sid in sids {
-                if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
-                    ended.push(sid);
-                }
-            }
-            // Past the bound: taken back (the subscriber is cut off below).
-            if out.len() - start > room {
-                return Err(());
-            }
-            wrote = out.len() > start;
-            Ok(())
-        });
-        let pushed = match written {
-            Ok(open) => open && wrote,
-            Err(()) => {
-                drop(outbound);
-                self.found_slow(peer, NATS_SLOW_CONSUMER);
-                return false;
-            }
-        };
-        if stalled.is_none() && self.past_stall_mark(&outbound) {
-            *stalled = Some(peer.outbound.clone());
-        }
-        drop(outbound);
-        for sid in ended {
-            nats.ended.do_send(SubscriptionEnded(sid));
-        }
-        pushed
-    }
 }
 
 /// The stall mark is this fraction of a subscriber's outbound bounds.
@@ -537,57 +478,6 @@ pub struct Stalled {
     /// The backlog at which its publisher reads again.
     pub resume_at: usize,
 }
-
-/// What a NATS subscriber cut off as a slow consumer reads last.
-const NATS_SLOW_CONSUMER: &[u8] = b"-ERR 'Slow Consumer'\r\n";
-
-/// A publish as NATS subscribers see it, to be encoded for each kind of reader.
-fn nats_forms_of(publish: &Publish) -> NatsForms {
-    NatsForms::new(nats_view_on(
-        subject_of(&publish.channel),
-        publish.flags,
-        publish.reply_to.as_ref(),
-        &publish.headers,
-        &publish.body,
-    ))
-}
-
-/// The NATS subject of `channel` ([`channel_to_subject`]), remembered for the next publish.
-fn subject_of(channel: &Channel) -> Option<Arc<str>> {
-    LAST_SUBJECT.with_borrow_mut(|last| {
-        if let Some((_, subject)) = last.as_ref().filter(|(known, _)| known == channel) {
-            return subject.clone();
-        }
-        let subject: Option<Arc<str>> = channel_to_subject(channel).map(Arc::from);
-        *last = Some((channel.clone(), subject.clone()));
-        subject
-    })
-}
-
-/// A NATS client's delivery side: its subscriptions' sids and what it reads, which the
-/// router consults for each MSG it writes (a lock per delivery to that connection, as its
-/// outbound buffer takes), and where to say a subscription has had its last message.
-#[derive(Debug)]
-pub struct NatsPeer {
-    /// The book and the reader.
-    pub delivery: Mutex<NatsDelivery>,
-    /// Told when a subscription has had its `UNSUB` maximum.
-    pub ended: Recipient<SubscriptionEnded>,
-}
-
-/// What the router needs to write a NATS client's MSGs.
-#[derive(Debug, Default)]
-pub struct NatsDelivery {
-    /// Its subscriptions.
-    pub book: SidBook,
-    /// What it reads (from its CONNECT).
-    pub reader: Reader,
-}
-
-/// A NATS client's subscription has had the last message its `UNSUB` allowed.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct SubscriptionEnded(pub u64);
 
 /// The ERROR frame a slow consumer gets.
 pub(super) fn slow_consumer_frame() -> BytesMut {

@@ -1,0 +1,132 @@
+//! The NATS side of delivery: a publish as MSG lines written into a NATS subscriber's buffer,
+//! each subscription's sid and `UNSUB` maximum kept by the connection's [`SidBook`].
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+
+use actix::{Message, Recipient};
+use hubwire_core::nats::{channel_to_subject, nats_view_on, Delivered, NatsForms, Reader, SidBook};
+use hubwire_core::protocol::Publish;
+use hubwire_core::pubsub::Channel;
+use hubwire_core::stream::ReplyQueue;
+
+use super::{Hub, Peer};
+
+thread_local! {
+    /// The channel last delivered to NATS subscribers on this thread and its NATS subject: a
+    /// publisher sending to one channel has it mapped once, not per message.
+    static LAST_SUBJECT: RefCell<Option<(Channel, Option<Arc<str>>)>> = const { RefCell::new(None) };
+}
+
+impl Hub {
+    /// Appends one MSG per subscription in `sids` (those the NATS client still has) to a NATS
+    /// subscriber's buffer, unless that would pass its bound.
+    pub(super) fn push_nats(
+        &self,
+        peer: &Peer,
+        nats: &NatsPeer,
+        forms: &mut NatsForms,
+        sids: &[u64],
+        stalled: &mut Option<Arc<ReplyQueue>>,
+    ) -> bool {
+        // Written straight into the subscriber's buffer, under its lock (then the book's):
+        // one copy of each MSG, no buffer of its own per delivery.
+        let mut ended = Vec::new();
+        let mut wrote = false;
+        let mut outbound = peer.outbound.outbound().lock();
+        if outbound.queued_frames() >= self.limits.max_outbound_messages {
+            drop(outbound);
+            self.found_slow(peer, NATS_SLOW_CONSUMER);
+            return false;
+        }
+        let room = self
+            .limits
+            .max_outbound_bytes
+            .saturating_sub(outbound.backlog());
+        let written = outbound.push_with(|out| {
+            let start = out.len();
+            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(msg) = forms.for_reader(delivery.reader) else {
+                return Ok(());
+            };
+            for &sid in sids {
+                if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
+                    ended.push(sid);
+                }
+            }
+            // Past the bound: taken back (the subscriber is cut off below).
+            if out.len() - start > room {
+                return Err(());
+            }
+            wrote = out.len() > start;
+            Ok(())
+        });
+        let pushed = match written {
+            Ok(open) => open && wrote,
+            Err(()) => {
+                drop(outbound);
+                self.found_slow(peer, NATS_SLOW_CONSUMER);
+                return false;
+            }
+        };
+        if stalled.is_none() && self.past_stall_mark(&outbound) {
+            *stalled = Some(peer.outbound.clone());
+        }
+        drop(outbound);
+        for sid in ended {
+            nats.ended.do_send(SubscriptionEnded(sid));
+        }
+        pushed
+    }
+}
+
+/// What a NATS subscriber cut off as a slow consumer reads last.
+const NATS_SLOW_CONSUMER: &[u8] = b"-ERR 'Slow Consumer'\r\n";
+
+/// A publish as NATS subscribers see it, to be encoded for each kind of reader.
+pub(super) fn nats_forms_of(publish: &Publish) -> NatsForms {
+    NatsForms::new(nats_view_on(
+        subject_of(&publish.channel),
+        publish.flags,
+        publish.reply_to.as_ref(),
+        &publish.headers,
+        &publish.body,
+    ))
+}
+
+/// The NATS subject of `channel` ([`channel_to_subject`]), remembered for the next publish.
+fn subject_of(channel: &Channel) -> Option<Arc<str>> {
+    LAST_SUBJECT.with_borrow_mut(|last| {
+        if let Some((_, subject)) = last.as_ref().filter(|(known, _)| known == channel) {
+            return subject.clone();
+        }
+        let subject: Option<Arc<str>> = channel_to_subject(channel).map(Arc::from);
+        *last = Some((channel.clone(), subject.clone()));
+        subject
+    })
+}
+
+/// A NATS client's delivery side: its subscriptions' sids and what it reads, which the
+/// router consults for each MSG it writes (a lock per delivery to that connection, as its
+/// outbound buffer takes), and where to say a subscription has had its last message.
+#[derive(Debug)]
+pub struct NatsPeer {
+    /// The book and the reader.
+    pub delivery: Mutex<NatsDelivery>,
+    /// Told when a subscription has had its `UNSUB` maximum.
+    pub ended: Recipient<SubscriptionEnded>,
+}
+
+/// What the router needs to write a NATS client's MSGs.
+#[derive(Debug, Default)]
+pub struct NatsDelivery {
+    /// Its subscriptions.
+    pub book: SidBook,
+    /// What it reads (from its CONNECT).
+    pub reader: Reader,
+}
+
+/// A NATS client's subscription has had the last message its `UNSUB` allowed.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SubscriptionEnded(pub u64);

@@ -62,26 +62,9 @@ impl PendingTls {
             let addr = self.addr;
             let stream = match self.handshake().await {
                 Ok(stream) => stream,
-                Err(e) => {
-                    stats.handshakes_failed.inc();
-                    tracing::warn!(peer = %addr, error = %e, "TLS handshake failed");
-                    on_close.do_send(ConnectionClosed {
-                        ip: Some(addr.ip()),
-                    });
-                    return;
-                }
+                Err(e) => return handshake_failed(addr, &e, &stats, &on_close),
             };
-            let identity = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .and_then(|cert| subject_common_name(cert));
-            let peer = Peer::Tls { addr, identity };
-            let open: OpenStream = Box::new(move || {
-                let (rd, wr) = tokio::io::split(WriteThrough::new(stream));
-                Ok((Box::new(rd) as _, Box::new(wr) as _))
-            });
+            let (peer, open) = opened(addr, stream);
             Connection::start_on(&on_thread, peer, shared, open, on_close, stats, true);
         });
     }
@@ -111,6 +94,36 @@ impl PendingTls {
             )),
         }
     }
+}
+
+/// A failed handshake: logged, counted, and its place given back to the listener.
+pub(crate) fn handshake_failed(
+    addr: SocketAddr,
+    error: &io::Error,
+    stats: &TransportStats,
+    on_close: &Recipient<ConnectionClosed>,
+) {
+    stats.handshakes_failed.inc();
+    tracing::warn!(peer = %addr, %error, "TLS handshake failed");
+    on_close.do_send(ConnectionClosed {
+        ip: Some(addr.ip()),
+    });
+}
+
+/// A finished handshake as a connection takes it: the peer (named by its client certificate,
+/// if it showed one) and the decrypted stream to open.
+pub(crate) fn opened(addr: SocketAddr, stream: TlsStream<TcpStream>) -> (Peer, OpenStream) {
+    let identity = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .and_then(|cert| subject_common_name(cert));
+    let open: OpenStream = Box::new(move || {
+        let (rd, wr) = tokio::io::split(WriteThrough::new(stream));
+        Ok((Box::new(rd) as _, Box::new(wr) as _))
+    });
+    (Peer::Tls { addr, identity }, open)
 }
 
 /// A handshake error, with a hint when the peer spoke plain hubwire to a TLS port.

@@ -11,15 +11,15 @@ use std::time::Duration;
 
 use actix::{ArbiterHandle, Recipient};
 use bytes::BytesMut;
-use hubwire_core::net::WriteThrough;
-use hubwire_core::tls::{subject_common_name, ServerTls};
+use hubwire_core::tls::ServerTls;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use super::{Greeting, NatsConnection};
-use crate::transport::listener::{ConnectionClosed, OpenStream};
-use crate::transport::{ConnectionShared, Peer, TransportStats};
+use crate::transport::listener::ConnectionClosed;
+use crate::transport::tls::{handshake_failed, opened};
+use crate::transport::{ConnectionShared, TransportStats};
 
 /// A socket accepted by a `nats://` listener that requires TLS, its INFO and handshake still
 /// to do.
@@ -71,26 +71,9 @@ impl PendingNatsTls {
             session.greet(&mut info);
             let stream = match self.upgrade(&info).await {
                 Ok(stream) => stream,
-                Err(e) => {
-                    stats.handshakes_failed.inc();
-                    tracing::warn!(peer = %addr, error = %e, "NATS TLS upgrade failed");
-                    on_close.do_send(ConnectionClosed {
-                        ip: Some(addr.ip()),
-                    });
-                    return;
-                }
+                Err(e) => return handshake_failed(addr, &e, &stats, &on_close),
             };
-            let identity = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .and_then(|cert| subject_common_name(cert));
-            let peer = Peer::Tls { addr, identity };
-            let open: OpenStream = Box::new(move || {
-                let (rd, wr) = tokio::io::split(WriteThrough::new(stream));
-                Ok((Box::new(rd) as _, Box::new(wr) as _))
-            });
+            let (peer, open) = opened(addr, stream);
             let greeted = Greeting::Greeted(Box::new(session));
             NatsConnection::start_on(&on_thread, peer, shared, open, on_close, stats, greeted);
         });

@@ -4,8 +4,8 @@
 //! NATS responder), errors and no-responders carry over, and NATS messages cross a bridge
 //! between two hubs like any other.
 
-/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
-/// CLI's tests share and which has no NATS client).
+/// Hubs with a `nats://` listener and NATS clients of them (a module of its own, not in
+/// `support`: only the tests that speak NATS build it).
 #[path = "support/nats.rs"]
 mod nats_support;
 mod support;

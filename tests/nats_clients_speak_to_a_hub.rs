@@ -3,8 +3,8 @@
 //! a maximum, drain, echo off, max_payload, and a reconnect after the hub restarts, with the
 //! client's subscriptions replayed.
 
-/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
-/// CLI's tests share and which has no NATS client).
+/// Hubs with a `nats://` listener and NATS clients of them (a module of its own, not in
+/// `support`: only the tests that speak NATS build it).
 #[path = "support/nats.rs"]
 mod nats_support;
 mod support;

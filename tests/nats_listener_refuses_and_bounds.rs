@@ -5,8 +5,8 @@
 //! publish or subscribe to by its permissions (`-ERR 'Permissions Violation for ...'`); and a
 //! subscriber that stops reading is cut off as a slow consumer, `-ERR 'Slow Consumer'` last.
 
-/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
-/// CLI's tests share and which has no NATS client).
+/// Hubs with a `nats://` listener and NATS clients of them (a module of its own, not in
+/// `support`: only the tests that speak NATS build it).
 #[path = "support/nats.rs"]
 mod nats_support;
 mod support;

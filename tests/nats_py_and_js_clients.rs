@@ -6,8 +6,8 @@
 //! and permission violations). The clients are installed by `.ci/setup`; a missing tool or
 //! package fails with what to run, never skips.
 
-/// Hubs with a `nats://` listener and NATS clients of them (not in `support`, which the
-/// CLI's tests share and which has no NATS client).
+/// Hubs with a `nats://` listener and NATS clients of them (a module of its own, not in
+/// `support`: only the tests that speak NATS build it).
 #[path = "support/nats.rs"]
 mod nats_support;
 mod support;

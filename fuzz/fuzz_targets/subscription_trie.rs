@@ -1,6 +1,7 @@
 //! The subscription trie against a plain model: subscribe, unsubscribe and remove a
 //! subscriber in any order, and every lookup must find what checking each pattern finds, on
-//! the trie, on a snapshot, through a match cache, and on an older snapshot afterwards.
+//! the trie, on a snapshot, through a match cache and the last match, and on an older snapshot
+//! afterwards.
 //!
 //! Input: UTF-8 lines. `+Sp` subscribes subscriber `S` (a byte, taken mod 8) to pattern `p`,
 //! `-Sp` unsubscribes, `!S` removes the subscriber, `?c` looks up channel `c`.
@@ -10,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use hubwire_core::pubsub::{Channel, MatchCache, Pattern, SubscriptionTrie, TrieSnapshot};
+use hubwire_core::pubsub::{
+    Channel, LastMatch, MatchCache, Pattern, SubscriptionTrie, TrieSnapshot,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Lookups checked against the model, at most: the model checks every pattern, so checking
@@ -29,6 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let mut trie = SubscriptionTrie::new();
     let mut model = Model::new();
     let mut cache = MatchCache::new(NonZeroUsize::new(4).unwrap());
+    // Lives through every change, as the hub's per-thread one does.
+    let (mut last, mut out) = (LastMatch::default(), Vec::new());
     let mut checks = 0;
     // An earlier snapshot and what it answered: later changes must not show in it.
     let mut kept: Kept = None;
@@ -74,6 +79,8 @@ fuzz_target!(|data: &[u8]| {
                     found,
                     "the cache disagrees"
                 );
+                last.matches_into(&snapshot, &channel, &mut out);
+                assert_eq!(&out[..], &*found, "the last match disagrees");
                 check_kept(&kept);
                 kept = Some((snapshot, channel, found));
             }

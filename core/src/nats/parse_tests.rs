@@ -186,6 +186,52 @@ proptest! {
         prop_assert_eq!(ops, session_ops());
     }
 
+    /// The one-pass PUB reading and the full one give the same operations, waits and errors,
+    /// whatever the line holds (spacing, case, sizes, limits, a line cut short).
+    #[test]
+    fn a_plain_pub_reads_as_any_pub_does(
+        parts in prop::collection::vec(
+            prop_oneof![
+                Just("PUB".to_owned()), Just("pub".to_owned()), Just(" ".to_owned()),
+                Just("  ".to_owned()), Just("\t".to_owned()), Just("\r\n".to_owned()),
+                Just("\n".to_owned()), Just("+5".to_owned()), Just("é".to_owned()),
+                "[a-c.>*_]{1,12}", "[0-9]{1,11}",
+            ],
+            0..12,
+        ),
+        limits in (1usize..40, 0usize..20),
+    ) {
+        let input: String = parts.concat();
+        let parser = ClientParser { max_control_line: limits.0, max_payload: limits.1 };
+        let (mut fast, mut full) = (BytesMut::from(input.as_bytes()), BytesMut::from(input.as_bytes()));
+        loop {
+            let (a, b) = (parser.next(&mut fast), parser.next_any(&mut full));
+            prop_assert_eq!(&a, &b, "{:?}", input);
+            prop_assert_eq!(&fast, &full);
+            if !matches!(a, Ok(Some(_))) {
+                break;
+            }
+        }
+    }
+
+    /// Well-formed PUBs near the limits: the control line just under, at and over its
+    /// maximum, the payload likewise; both readings agree on every one.
+    #[test]
+    fn a_plain_pub_at_the_limits_reads_as_any_pub_does(
+        subject in "[a-z]{1,20}",
+        reply in prop::option::of("[a-z]{1,8}"),
+        size in 0usize..6,
+        limits in (8usize..40, 0usize..6),
+    ) {
+        let reply = reply.map(|r| format!(" {r}")).unwrap_or_default();
+        let payload = "x".repeat(size);
+        let input = format!("PUB {subject}{reply} {size}\r\n{payload}\r\n");
+        let parser = ClientParser { max_control_line: limits.0, max_payload: limits.1 };
+        let (mut fast, mut full) = (BytesMut::from(input.as_bytes()), BytesMut::from(input.as_bytes()));
+        prop_assert_eq!(parser.next(&mut fast), parser.next_any(&mut full), "{:?}", input);
+        prop_assert_eq!(fast, full);
+    }
+
     /// Any bytes: operations, a wait or a typed error, never a panic, and never more buffered
     /// than a control line and a payload.
     #[test]

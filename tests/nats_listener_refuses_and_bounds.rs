@@ -19,58 +19,6 @@ use hubwire::nats::{Credentials, NatsGate, NatsPermissions};
 use hubwire::pubsub::{Channel, Pattern};
 use nats_support::*;
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-/// A raw NATS connection: sends bytes, reads lines.
-struct RawNats {
-    stream: TcpStream,
-    read: Vec<u8>,
-}
-
-impl RawNats {
-    /// Connects and reads the INFO line.
-    async fn connect(hub: &TestServer) -> RawNats {
-        let stream = TcpStream::connect(("127.0.0.1", hub.nats_port()))
-            .await
-            .unwrap();
-        let mut raw = RawNats {
-            stream,
-            read: Vec::new(),
-        };
-        let info = raw.line().await.expect("INFO");
-        assert!(info.starts_with("INFO {"), "{info}");
-        raw
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).await.unwrap();
-    }
-
-    /// The next line, or `None` once the hub has closed.
-    async fn line(&mut self) -> Option<String> {
-        recv_or_fail("a line from the hub", async {
-            loop {
-                if let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") {
-                    let line = self.read.drain(..end + 2).collect::<Vec<u8>>();
-                    return Some(String::from_utf8_lossy(&line[..end]).into_owned());
-                }
-                let mut buf = [0u8; 4096];
-                match self.stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => return None,
-                    Ok(n) => self.read.extend_from_slice(&buf[..n]),
-                }
-            }
-        })
-        .await
-    }
-
-    /// Asserts the next line is `want`, then that the hub closes.
-    async fn refused_and_closed(&mut self, want: &str) {
-        assert_eq!(self.line().await.as_deref(), Some(want));
-        assert_eq!(self.line().await, None, "closed after {want}");
-    }
-}
 
 #[actix::test]
 async fn an_oversized_control_line_or_payload_or_an_unknown_operation_closes() {
@@ -210,10 +158,7 @@ async fn a_nats_subscriber_that_stops_reading_is_cut_off_as_a_slow_consumer() {
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", hub.nats_port()).parse().unwrap();
     socket.connect(&addr.into()).unwrap();
     socket.set_nonblocking(true).unwrap();
-    let mut raw = RawNats {
-        stream: TcpStream::from_std(socket.into()).unwrap(),
-        read: Vec::new(),
-    };
+    let mut raw = RawNats::over(tokio::net::TcpStream::from_std(socket.into()).unwrap());
     assert!(raw.line().await.unwrap().starts_with("INFO"));
     raw.send(b"CONNECT {}\r\nSUB load.> 1\r\nPING\r\n").await;
     assert_eq!(raw.line().await.as_deref(), Some("PONG"));

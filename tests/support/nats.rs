@@ -6,7 +6,10 @@ use std::time::Duration;
 use hubwire::hub::HubLimits;
 use hubwire::Config;
 
-use crate::support::{loopback_config, TestServer, PATIENCE};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{loopback_config, recv_or_fail, TestServer, PATIENCE};
 
 /// A hub configuration listening on `tcp://127.0.0.1:<tcp>` and `nats://127.0.0.1:<nats>`
 /// (0: any free port).
@@ -84,4 +87,77 @@ pub async fn subscribed(client: &async_nats::Client) {
         async_nats::RequestErrorKind::NoResponders,
         "{err}"
     );
+}
+
+/// A raw NATS connection: sends bytes, reads lines.
+pub struct RawNats {
+    stream: TcpStream,
+    read: Vec<u8>,
+}
+
+impl RawNats {
+    /// Connects and reads the INFO line.
+    pub async fn connect(hub: &TestServer) -> RawNats {
+        let stream = TcpStream::connect(("127.0.0.1", hub.nats_port()))
+            .await
+            .unwrap();
+        let mut raw = RawNats {
+            stream,
+            read: Vec::new(),
+        };
+        let info = raw.line().await.expect("INFO");
+        assert!(info.starts_with("INFO {"), "{info}");
+        raw
+    }
+
+    /// A connection over `stream`, its INFO not read.
+    pub fn over(stream: TcpStream) -> RawNats {
+        RawNats {
+            stream,
+            read: Vec::new(),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// The next line, or `None` once the hub has closed.
+    pub async fn line(&mut self) -> Option<String> {
+        recv_or_fail("a line from the hub", async {
+            loop {
+                if let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") {
+                    let line = self.read.drain(..end + 2).collect::<Vec<u8>>();
+                    return Some(String::from_utf8_lossy(&line[..end]).into_owned());
+                }
+                let mut buf = [0u8; 4096];
+                match self.stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => self.read.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next `n` bytes (a payload and its line end).
+    pub async fn bytes(&mut self, n: usize) -> Vec<u8> {
+        recv_or_fail("bytes from the hub", async {
+            while self.read.len() < n {
+                let mut buf = [0u8; 4096];
+                match self.stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => panic!("the hub closed before {n} bytes"),
+                    Ok(n) => self.read.extend_from_slice(&buf[..n]),
+                }
+            }
+            self.read.drain(..n).collect()
+        })
+        .await
+    }
+
+    /// Asserts the next line is `want`, then that the hub closes.
+    pub async fn refused_and_closed(&mut self, want: &str) {
+        assert_eq!(self.line().await.as_deref(), Some(want));
+        assert_eq!(self.line().await, None, "closed after {want}");
+    }
 }

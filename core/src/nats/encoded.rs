@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::headers::write_headers;
 use super::mapping::{NatsView, NO_RESPONDERS_STATUS};
 use super::server_ops::put_number;
-use crate::protocol::Headers;
+use crate::protocol::{Headers, MessageFlags};
 
 /// A message as one kind of NATS client reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,31 @@ impl EncodedMsg {
     pub fn is_empty(&self) -> bool {
         false
     }
+}
+
+/// Appends a plain message (no reply subject, no headers: every kind of reader gets the same
+/// `MSG` line) for subscription `sid`: what [`EncodedMsg::write`] writes for it, without
+/// encoding the line first. The router writes a stream of such publishes this way.
+pub fn write_plain_msg(subject: &str, sid: &str, payload: &[u8], out: &mut BytesMut) {
+    out.reserve(subject.len() + sid.len() + payload.len() + 32);
+    out.put_slice(b"MSG ");
+    out.put_slice(subject.as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(sid.as_bytes());
+    put_number(out, payload.len());
+    out.put_slice(b"\r\n");
+    out.put_slice(payload);
+    out.put_slice(b"\r\n");
+}
+
+/// Whether every kind of reader sees a publish with these `flags`, `reply` and `headers` as
+/// the same plain `MSG` ([`write_plain_msg`]): not an error answer or a bare acknowledgement
+/// (those have a form of their own), no reply subject, no headers.
+pub fn is_plain(flags: MessageFlags, has_reply: bool, headers: &Headers) -> bool {
+    !has_reply
+        && headers.is_empty()
+        && !flags.contains(MessageFlags::ERROR)
+        && !flags.contains(MessageFlags::ACK)
 }
 
 /// A publish encoded lazily for each kind of reader, once each: what the router keeps while

@@ -111,6 +111,52 @@ proptest! {
         prop_assert_eq!(got_payload, payload);
     }
 
+    /// A plain publish (no reply, no headers, not an error or bare acknowledgement) written
+    /// straight as a `MSG` is byte for byte what every kind of reader's encoded form writes;
+    /// anything else is not plain.
+    #[test]
+    fn plain_messages_are_written_as_every_reader_encodes_them(
+        subject in subject(),
+        reply in proptest::option::of(subject()),
+        pairs in headers(),
+        payload in prop::collection::vec(any::<u8>(), 0..300),
+        bits in 0_u8..128,
+        sid in "[0-9]{1,20}",
+    ) {
+        let mut headers = Headers::new();
+        for (k, v) in &pairs {
+            headers.insert(k.as_str(), v.trim());
+        }
+        let to = channel(&subject.replace('.', "/"));
+        let reply = reply.map(|r| channel(&r.replace('.', "/")));
+        let flags = [
+            MessageFlags::NO_ECHO,
+            MessageFlags::RETAIN,
+            MessageFlags::REQUEST,
+            MessageFlags::ACK,
+            MessageFlags::REPLY,
+            MessageFlags::ERROR,
+            MessageFlags::RETAINED,
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .fold(MessageFlags::NONE, |all, (_, flag)| all.union(flag));
+        let body = Bytes::from(payload.clone());
+        let plain = is_plain(flags, reply.is_some(), &headers);
+        let view = nats_view(&to, flags, reply.as_ref(), &headers, &body);
+        prop_assert_eq!(plain, reply.is_none() && headers.is_empty() && !flags.contains(MessageFlags::ERROR) && !flags.contains(MessageFlags::ACK));
+        if plain {
+            let mut straight = BytesMut::new();
+            write_plain_msg(&subject, &sid, &payload, &mut straight);
+            for reader in [Reader::default(), HEADERS_READER, Reader { headers: true, no_responders: false }] {
+                let mut encoded = BytesMut::new();
+                EncodedMsg::new(&view, reader).unwrap().write(&sid, &mut encoded);
+                prop_assert_eq!(&straight, &encoded);
+            }
+        }
+    }
+
     /// The sid book against a model: a subscription gets messages until it is removed or has
     /// had its maximum (set before or after messages), and then nothing.
     #[test]

@@ -42,7 +42,7 @@ mod subject_tests;
 
 pub use auth::{AllowEverything, Credentials, NatsGate, NatsPermissions, OpenGate};
 pub use connect::{ConnectError, ConnectOptions};
-pub use encoded::{EncodedMsg, NatsForms, Reader};
+pub use encoded::{is_plain, write_plain_msg, EncodedMsg, NatsForms, Reader};
 pub use headers::{read_headers, write_headers, HeaderBlock, HeaderError};
 pub use mapping::{
     nats_view, nats_view_on, publish_from_nats, publish_to_channel, NatsView, PublishError,

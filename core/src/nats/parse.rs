@@ -96,10 +96,48 @@ impl ClientParser {
     /// The next whole operation in `buf`, taken out of it; `None` until one is whole.
     pub fn next(&self, buf: &mut BytesMut) -> Result<Option<ClientOp>, ParseError> {
         if let Some(head) = self.plain_pub(buf) {
-            let (end, head) = head;
+            let end = head.line_end;
+            let head = MessageHead {
+                subject: head.subject.to_owned(),
+                reply: head.reply.map(str::to_owned),
+                header_size: None,
+                total: head.total,
+            };
             return take_message(buf, end, head);
         }
         self.next_any(buf)
+    }
+
+    /// A plain PUB ([`plain_pub`](Self::plain_pub)) whose payload and line end are in `buf`,
+    /// taken out of it without allocating: its subject and reply are written into `subject`
+    /// and `reply` (kept from one call to the next), its payload answered. `None` for anything
+    /// else, left in `buf` for [`next`](Self::next), which reads it the same way.
+    pub fn next_plain_pub(
+        &self,
+        buf: &mut BytesMut,
+        subject: &mut String,
+        reply: &mut Option<String>,
+    ) -> Option<Bytes> {
+        let head = self.plain_pub(buf)?;
+        let start = head.line_end + 1;
+        if buf.get(start + head.total..start + head.total + 2)? != b"\r\n" {
+            return None;
+        }
+        subject.clear();
+        subject.push_str(head.subject);
+        match (head.reply, reply.as_mut()) {
+            (None, _) => *reply = None,
+            (Some(text), Some(kept)) => {
+                kept.clear();
+                kept.push_str(text);
+            }
+            (Some(text), None) => *reply = Some(text.to_owned()),
+        }
+        let total = head.total;
+        buf.advance(start);
+        let payload = buf.split_to(total).freeze();
+        buf.advance(2);
+        Some(payload)
     }
 
     /// The control line of the operation nearly every message is, `PUB subject [reply]
@@ -107,7 +145,7 @@ impl ClientParser {
     /// read in one pass over its bytes: where its line ends, and what it says. `None` for
     /// anything else, which [`next_any`](Self::next_any) reads with every check (the two agree:
     /// property-tested).
-    fn plain_pub(&self, buf: &[u8]) -> Option<(usize, MessageHead)> {
+    fn plain_pub<'a>(&self, buf: &'a [u8]) -> Option<PlainPub<'a>> {
         let rest = buf.strip_prefix(b"PUB ")?;
         let window = &rest[..rest.len().min(self.max_control_line)];
         let line_end = window.iter().position(|&b| b == b'\n')?;
@@ -138,17 +176,16 @@ impl ClientParser {
         if size > self.max_payload {
             return None;
         }
-        let text = |w: &[u8]| std::str::from_utf8(w).ok().map(str::to_owned);
-        let head = MessageHead {
+        let text = |w| std::str::from_utf8(w).ok();
+        Some(PlainPub {
             subject: text(subject)?,
             reply: match reply {
                 Some(reply) => Some(text(reply)?),
                 None => None,
             },
-            header_size: None,
+            line_end: b"PUB ".len() + line_end,
             total: size,
-        };
-        Some((b"PUB ".len() + line_end, head))
+        })
     }
 
     /// [`next`](Self::next) for any operation, every check spelled out.
@@ -286,6 +323,15 @@ impl Verb {
             .find(|(text, _)| text.eq_ignore_ascii_case(word))
             .map(|&(_, verb)| verb)
     }
+}
+
+/// A plain PUB's control line, read in place.
+struct PlainPub<'a> {
+    subject: &'a str,
+    reply: Option<&'a str>,
+    /// Where the line's `\n` is.
+    line_end: usize,
+    total: usize,
 }
 
 /// A PUB or HPUB control line, read.

@@ -214,6 +214,48 @@ proptest! {
         }
     }
 
+    /// Reading a PUB in place (subject and reply into kept strings, nothing allocated) takes
+    /// just what the full reading takes, as the same PUB, or leaves the bytes for it.
+    #[test]
+    fn a_pub_read_in_place_is_the_pub_any_reading_gives(
+        parts in prop::collection::vec(
+            prop_oneof![
+                Just("PUB".to_owned()), Just("pub".to_owned()), Just(" ".to_owned()),
+                Just("  ".to_owned()), Just("\r\n".to_owned()), Just("\n".to_owned()),
+                Just("\r".to_owned()), Just("é".to_owned()), "[a-c.>*_]{1,12}", "[0-9]{1,3}",
+            ],
+            0..14,
+        ),
+        limits in (1usize..40, 0usize..20),
+        kept_reply in any::<bool>(),
+    ) {
+        let input: String = parts.concat();
+        let parser = ClientParser { max_control_line: limits.0, max_payload: limits.1 };
+        let (mut fast, mut full) = (BytesMut::from(input.as_bytes()), BytesMut::from(input.as_bytes()));
+        let mut subject = "left over".to_owned();
+        let mut reply = kept_reply.then(|| "left over too".to_owned());
+        loop {
+            let Some(payload) = parser.next_plain_pub(&mut fast, &mut subject, &mut reply) else {
+                // Left as it was: the full reading goes on from the same bytes.
+                prop_assert_eq!(&fast, &full);
+                let (a, b) = (parser.next(&mut fast), parser.next_any(&mut full));
+                prop_assert_eq!(&a, &b);
+                if !matches!(a, Ok(Some(_))) {
+                    break;
+                }
+                continue;
+            };
+            let expected = ClientOp::Pub {
+                subject: subject.clone(),
+                reply: reply.clone(),
+                headers: None,
+                payload,
+            };
+            prop_assert_eq!(parser.next_any(&mut full), Ok(Some(expected)), "{:?}", input);
+            prop_assert_eq!(&fast, &full);
+        }
+    }
+
     /// Well-formed PUBs near the limits: the control line just under, at and over its
     /// maximum, the payload likewise; both readings agree on every one.
     #[test]
@@ -261,4 +303,33 @@ fn connect_json_may_hold_spaces_and_other_operations_take_four_arguments_at_most
         parser.next(&mut buf),
         Ok(Some(ClientOp::Pub { .. }))
     ));
+}
+
+#[test]
+fn plain_pubs_are_read_in_place_and_the_rest_left_for_the_full_reading() {
+    let parser = ClientParser::default();
+    let mut buf = BytesMut::from(&b"PUB a.b 3\r\nabc\r\nPUB c r 0\r\n\r\nPUB d 2\r\nx"[..]);
+    let (mut subject, mut reply) = (String::new(), None);
+    let payload = parser.next_plain_pub(&mut buf, &mut subject, &mut reply);
+    assert_eq!(
+        (payload.as_deref(), &*subject, &reply),
+        (Some(&b"abc"[..]), "a.b", &None)
+    );
+    let payload = parser.next_plain_pub(&mut buf, &mut subject, &mut reply);
+    assert_eq!(
+        (payload.as_deref(), &*subject, reply.as_deref()),
+        (Some(&b""[..]), "c", Some("r"))
+    );
+    // Not whole yet: left as it is.
+    assert_eq!(
+        parser.next_plain_pub(&mut buf, &mut subject, &mut reply),
+        None
+    );
+    assert_eq!(&buf[..], b"PUB d 2\r\nx");
+    let mut sub = BytesMut::from(&b"SUB a 1\r\n"[..]);
+    assert_eq!(
+        parser.next_plain_pub(&mut sub, &mut subject, &mut reply),
+        None
+    );
+    assert_eq!(sub.len(), 9);
 }

@@ -122,6 +122,21 @@ enum Phase {
     Closed,
 }
 
+/// What a client that is not connected may do: nothing. (Operations are carried out only
+/// once it is; this stands in for permissions it does not have.)
+#[derive(Debug)]
+struct DenyEverything;
+
+impl NatsPermissions for DenyEverything {
+    fn may_publish(&self, _: &crate::pubsub::Channel) -> bool {
+        false
+    }
+
+    fn may_subscribe(&self, _: &crate::pubsub::Pattern) -> bool {
+        false
+    }
+}
+
 /// One NATS client's connection state.
 #[derive(Debug)]
 pub struct NatsSession {
@@ -153,6 +168,9 @@ pub struct NatsSession {
     identity: Option<Arc<dyn NatsPermissions>>,
     /// The channels of the subjects it publishes to.
     subjects: SubjectCache,
+    /// The subject and reply of the PUB being read in place, kept to be written over.
+    pub_subject: String,
+    pub_reply: Option<String>,
 }
 
 impl NatsSession {
@@ -176,6 +194,8 @@ impl NatsSession {
             pongs_owed: 0,
             identity: None,
             subjects: SubjectCache::default(),
+            pub_subject: String::new(),
+            pub_reply: None,
         }
     }
 
@@ -220,6 +240,14 @@ impl NatsSession {
             if self.is_paused() {
                 return None;
             }
+            if self.held.is_none() && self.changes.is_empty() {
+                if let Some(step) = self.next_plain_pub(out) {
+                    match step {
+                        Some(step) => return Some(step),
+                        None => continue,
+                    }
+                }
+            }
             let op = match self.held.take() {
                 Some(op) => op,
                 None => match self.limits.parser.next(&mut self.inbound) {
@@ -237,6 +265,28 @@ impl NatsSession {
                 return Some(step);
             }
         }
+    }
+
+    /// The operation nearly every message is, a plain PUB from a connected client, read in
+    /// place ([`ClientParser::next_plain_pub`]) and carried out as [`on_op`](Self::on_op)
+    /// would; `None` if the next operation is anything else (or not whole yet).
+    fn next_plain_pub(&mut self, out: &mut BytesMut) -> Option<Option<NatsStep>> {
+        let Phase::Connected { options, .. } = &self.phase else {
+            return None;
+        };
+        let verbose = options.verbose;
+        let payload = self.limits.parser.next_plain_pub(
+            &mut self.inbound,
+            &mut self.pub_subject,
+            &mut self.pub_reply,
+        )?;
+        let (subject, reply) = (std::mem::take(&mut self.pub_subject), self.pub_reply.take());
+        let step = self.on_pub(&subject, reply.as_deref(), None, payload, out);
+        (self.pub_subject, self.pub_reply) = (subject, reply);
+        if verbose && step.is_ok() {
+            write_ok(out);
+        }
+        Some(step.ok().flatten())
     }
 
     /// Answers the PINGs read so far (everything read before them is carried out).
@@ -270,11 +320,8 @@ impl NatsSession {
         if let ClientOp::Connect(json) = &op {
             return Some(self.on_connect(json, out));
         }
-        let (verbose, permissions) = match &self.phase {
-            Phase::Connected {
-                options,
-                permissions,
-            } => (options.verbose, permissions.clone()),
+        let verbose = match &self.phase {
+            Phase::Connected { options, .. } => options.verbose,
             Phase::Closed | Phase::Authenticating { .. } => return None,
             Phase::Opened if self.gate.auth_required() => {
                 let reason = "an operation before CONNECT".to_owned();
@@ -289,9 +336,9 @@ impl NatsSession {
                 let options = ConnectOptions::default();
                 self.phase = Phase::Connected {
                     options,
-                    permissions: permissions.clone(),
+                    permissions,
                 };
-                (false, permissions)
+                false
             }
         };
         let step = match op {
@@ -306,19 +353,12 @@ impl NatsSession {
                 reply,
                 headers,
                 payload,
-            } => self.on_pub(
-                &subject,
-                reply.as_deref(),
-                headers,
-                payload,
-                &*permissions,
-                out,
-            ),
+            } => self.on_pub(&subject, reply.as_deref(), headers, payload, out),
             ClientOp::Sub {
                 subject,
                 queue,
                 sid,
-            } => self.on_sub(&subject, queue, sid, &*permissions, out),
+            } => self.on_sub(&subject, queue, sid, out),
             ClientOp::Unsub { sid, max } => self.on_unsub(&sid, max),
         };
         if verbose && !matches!(step, Err(())) {
@@ -408,7 +448,6 @@ impl NatsSession {
         reply: Option<&str>,
         headers: Option<Bytes>,
         payload: Bytes,
-        permissions: &dyn NatsPermissions,
         out: &mut BytesMut,
     ) -> Result<Option<NatsStep>, ()> {
         let echo = match &self.phase {
@@ -425,7 +464,7 @@ impl NatsSession {
                 return Err(());
             }
         };
-        if !permissions.may_publish(&publish.channel) {
+        if !self.permissions().may_publish(&publish.channel) {
             write_err(
                 out,
                 &format!("Permissions Violation for Publish to \"{subject}\""),
@@ -435,12 +474,19 @@ impl NatsSession {
         Ok(Some(NatsStep::Publish(publish)))
     }
 
+    /// What the connected client may do (operations are carried out only once connected).
+    fn permissions(&self) -> &dyn NatsPermissions {
+        match &self.phase {
+            Phase::Connected { permissions, .. } => &**permissions,
+            _ => &DenyEverything,
+        }
+    }
+
     fn on_sub(
         &mut self,
         subject: &str,
         queue: Option<String>,
         text: String,
-        permissions: &dyn NatsPermissions,
         out: &mut BytesMut,
     ) -> Result<Option<NatsStep>, ()> {
         let pattern = match subject_to_pattern(subject) {
@@ -456,7 +502,7 @@ impl NatsSession {
                 return Err(());
             }
         }
-        if !permissions.may_subscribe(&pattern) {
+        if !self.permissions().may_subscribe(&pattern) {
             let text = format!("Permissions Violation for Subscription to \"{subject}\"");
             write_err(out, &text);
             return Err(());

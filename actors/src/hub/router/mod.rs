@@ -20,7 +20,9 @@ use std::sync::{Arc, RwLock};
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
 use hubwire_core::nats::NatsForms;
-use hubwire_core::protocol::{Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, Publish};
+use hubwire_core::protocol::{
+    Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, ProtocolError, Publish,
+};
 use hubwire_core::stats::{Counter, StatsRegistry};
 use hubwire_core::stream::ReplyQueue;
 use smallvec::SmallVec;
@@ -32,8 +34,9 @@ use hubwire_core::bridge::HubId;
 use hubwire_core::pubsub::{HubTable, LastMatch};
 
 mod nats;
+mod runs;
 
-use nats::nats_forms_of;
+use nats::{all_plain, nats_forms_of, subject_of, NatsRun};
 pub use nats::{NatsDelivery, NatsPeer, SubscriptionEnded};
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
@@ -254,6 +257,12 @@ impl Hub {
     /// stalls a fast producer.
     pub fn publish_paced(&self, from: ConnId, publish: &Publish) -> Option<Stalled> {
         let mut stalled = None;
+        self.route(from, publish, &mut stalled);
+        self.stalled(stalled)
+    }
+
+    /// Routes one publish; `stalled` gets the buffer of a NATS subscriber past the stall mark.
+    fn route(&self, from: ConnId, publish: &Publish, stalled: &mut Option<Arc<ReplyQueue>>) {
         self.counters.published.inc();
         if publish.flags.contains(MessageFlags::RETAIN) {
             self.table.do_send(Retain {
@@ -262,18 +271,27 @@ impl Hub {
                 message: publish.body.clone(),
             });
         }
-        let delivered = self.deliver(from, publish, |_| true, &mut stalled);
-        let bridged = match &self.bridges {
-            Some(bridges) => bridges.forward_local(publish, &self.picks(bridges, publish)),
-            None => 0,
-        };
+        let delivered = self.deliver(from, publish, |_| true, stalled);
+        let bridged = self.bridge(publish);
         if delivered == 0 && bridged == 0 {
             if let Some(answer) = publish.no_responders() {
                 self.counters.no_responders.inc();
-                self.deliver(from, &answer, |_| true, &mut stalled);
+                self.deliver(from, &answer, |_| true, stalled);
             }
         }
-        stalled.map(|queue| Stalled {
+    }
+
+    /// Forwards a local publish over the hub's bridges; answers to how many.
+    fn bridge(&self, publish: &Publish) -> usize {
+        match &self.bridges {
+            Some(bridges) => bridges.forward_local(publish, &self.picks(bridges, publish)),
+            None => 0,
+        }
+    }
+
+    /// What the publisher is told of a subscriber past the stall mark.
+    fn stalled(&self, queue: Option<Arc<ReplyQueue>>) -> Option<Stalled> {
+        queue.map(|queue| Stalled {
             queue,
             resume_at: self.stall_mark().0 / 2,
         })
@@ -365,36 +383,37 @@ impl Hub {
         let delivered = if matched.is_empty() {
             0
         } else {
-            self.deliver_to(from, publish, group_ok, &mut matched, stalled)
+            choose(&mut matched, |s| {
+                !(no_echo(publish) && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
+            });
+            self.deliver_to(std::slice::from_ref(publish), &matched, stalled)
         };
         matched.clear();
         MATCHED.set(matched);
         delivered
     }
 
-    /// [`deliver`](Self::deliver) to the subscriptions in `matched` (not empty).
+    /// Delivers `publishes` (one, or a run to one channel with the same flags) to the
+    /// subscriptions chosen in `matched`, sorted by (connection, sid); answers how many
+    /// messages were queued, counting each connection's once.
     fn deliver_to(
         &self,
-        from: ConnId,
-        publish: &Publish,
-        group_ok: impl Fn(GroupId) -> bool,
-        matched: &mut Vec<Subscriber>,
+        publishes: &[Publish],
+        matched: &[Subscriber],
         stalled: &mut Option<Arc<ReplyQueue>>,
     ) -> usize {
-        let no_echo = publish.flags.contains(MessageFlags::NO_ECHO);
         // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
-        let urgent = publish.flags == MessageFlags::ACK;
-        choose(matched, |s| {
-            !(no_echo && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
-        });
+        let urgent = publishes[0].flags == MessageFlags::ACK;
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids: SmallVec<[u64; 8]> = SmallVec::new();
-        // Each protocol's form of this publish, made when its first subscriber is met.
-        let mut tail: Option<Result<MessageTail, _>> = None;
-        let mut nats_forms: Option<NatsForms> = None;
+        // Each protocol's form of each publish, made when its first subscriber is met.
+        let mut tails: SmallVec<[Result<MessageTail, ProtocolError>; 1]> = SmallVec::new();
+        let mut nats_forms: SmallVec<[NatsForms; 1]> = SmallVec::new();
+        // Plain publishes (all of them, or the forms above) and their subject, if it has one.
+        let mut plain: Option<Option<Arc<str>>> = None;
         // Sorted by (connection, sid): one frame per connection.
-        let mut rest = &matched[..];
+        let mut rest = matched;
         while let Some(first) = rest.first() {
             let conn = first.conn;
             let end = rest
@@ -404,53 +423,80 @@ impl Hub {
             sids.clear();
             sids.extend(rest[..end].iter().map(|s| s.sid));
             rest = &rest[end..];
-            if let Some(peer) = peers.get(&conn) {
-                let pushed = match &peer.flavour {
-                    Flavour::Hubwire => {
-                        match tail.get_or_insert_with(|| MessageTail::for_publish(publish)) {
-                            Ok(tail) => self.push(peer, tail, &sids, urgent),
-                            Err(_) => false,
-                        }
+            let Some(peer) = peers.get(&conn) else {
+                continue;
+            };
+            delivered += match &peer.flavour {
+                Flavour::Hubwire => {
+                    if tails.is_empty() {
+                        tails.extend(publishes.iter().map(MessageTail::for_publish));
                     }
-                    Flavour::Nats(nats) => {
-                        let forms = nats_forms.get_or_insert_with(|| nats_forms_of(publish));
-                        self.push_nats(peer, nats, forms, &sids, stalled)
-                    }
-                };
-                if pushed {
-                    delivered += 1;
+                    self.push(peer, &tails, &sids, urgent)
                 }
-            }
+                Flavour::Nats(nats) => {
+                    let plain = plain.get_or_insert_with(|| {
+                        all_plain(publishes).then(|| subject_of(&publishes[0].channel))?
+                    });
+                    let run = match plain {
+                        Some(subject) => NatsRun::Plain { subject, publishes },
+                        None => {
+                            if nats_forms.is_empty() {
+                                nats_forms.extend(publishes.iter().map(nats_forms_of));
+                            }
+                            NatsRun::Forms(&mut nats_forms)
+                        }
+                    };
+                    self.push_nats(peer, nats, run, &sids, stalled)
+                }
+            };
         }
         self.counters.delivered.add(delivered as u64);
         delivered
     }
 
-    /// Appends one MESSAGE to a subscriber's buffer, unless that would pass its bound; an
-    /// `urgent` one goes ahead of bulk data not yet written (and is not held to the bound).
-    fn push(&self, peer: &Peer, tail: &MessageTail, sids: &[u64], urgent: bool) -> bool {
-        let length = tail.frame_len(sids);
-        if !peer.outbound.fits_peer(length) {
-            // Over the subscriber's own max_frame: it never gets a frame it said it refuses.
-            self.counters.too_large.inc();
-            return false;
-        }
+    /// Appends one MESSAGE per tail to a subscriber's buffer, under one lock, until one would
+    /// pass its bound (then it is cut off); `urgent` ones go ahead of bulk data not yet
+    /// written (and are not held to the bound). Answers how many were queued.
+    fn push(
+        &self,
+        peer: &Peer,
+        tails: &[Result<MessageTail, ProtocolError>],
+        sids: &[u64],
+        urgent: bool,
+    ) -> usize {
         let mut outbound = peer.outbound.outbound().lock();
-        if urgent {
-            let mut frame = BytesMut::with_capacity(length);
-            return tail.write_frame(sids, &mut frame).is_ok() && outbound.push_urgent(&frame);
+        let mut pushed = 0;
+        for tail in tails {
+            let Ok(tail) = tail else { continue };
+            let length = tail.frame_len(sids);
+            if !peer.outbound.fits_peer(length) {
+                // Over the subscriber's own max_frame: it never gets a frame it said it refuses.
+                self.counters.too_large.inc();
+                continue;
+            }
+            if urgent {
+                let mut frame = BytesMut::with_capacity(length);
+                if tail.write_frame(sids, &mut frame).is_ok() && outbound.push_urgent(&frame) {
+                    pushed += 1;
+                }
+                continue;
+            }
+            if outbound.backlog() + length > self.limits.max_outbound_bytes
+                || outbound.queued_frames() >= self.limits.max_outbound_messages
+            {
+                drop(outbound);
+                self.found_slow(peer, &slow_consumer_frame());
+                return pushed;
+            }
+            // Encoded straight into the buffer: no frame of its own to copy from.
+            if outbound
+                .push_with(|out| tail.write_frame(sids, out))
+                .unwrap_or(false)
+            {
+                pushed += 1;
+            }
         }
-        if outbound.backlog() + length > self.limits.max_outbound_bytes
-            || outbound.queued_frames() >= self.limits.max_outbound_messages
-        {
-            drop(outbound);
-            self.found_slow(peer, &slow_consumer_frame());
-            return false;
-        }
-        // Encoded straight into the buffer: no frame of its own to copy from.
-        outbound
-            .push_with(|out| tail.write_frame(sids, out))
-            .unwrap_or(false)
+        pushed
     }
 
     /// Cuts a subscriber off as a slow consumer (once), with `last` as the last thing it
@@ -465,6 +511,11 @@ impl Hub {
             peer.slow.do_send(SlowConsumer);
         }
     }
+}
+
+/// Whether `publish` is not to be echoed to its own connection.
+fn no_echo(publish: &Publish) -> bool {
+    publish.flags.contains(MessageFlags::NO_ECHO)
 }
 
 /// The stall mark is this fraction of a subscriber's outbound bounds.

@@ -5,7 +5,11 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use actix::{Message, Recipient};
-use hubwire_core::nats::{channel_to_subject, nats_view_on, Delivered, NatsForms, Reader, SidBook};
+use bytes::BytesMut;
+use hubwire_core::nats::{
+    channel_to_subject, is_plain, nats_view_on, write_plain_msg, Delivered, EncodedMsg, NatsForms,
+    Reader, SidBook,
+};
 use hubwire_core::protocol::Publish;
 use hubwire_core::pubsub::Channel;
 use hubwire_core::stream::ReplyQueue;
@@ -19,56 +23,63 @@ thread_local! {
 }
 
 impl Hub {
-    /// Appends one MSG per subscription in `sids` (those the NATS client still has) to a NATS
-    /// subscriber's buffer, unless that would pass its bound.
+    /// Appends, for each publish's forms, one MSG per subscription in `sids` (those the NATS
+    /// client still has) to a NATS subscriber's buffer, under one lock of the buffer and one
+    /// of the book, until one would pass its bound (then the subscriber is cut off). Answers
+    /// how many publishes were queued.
     pub(super) fn push_nats(
         &self,
         peer: &Peer,
         nats: &NatsPeer,
-        forms: &mut NatsForms,
+        mut run: NatsRun<'_>,
         sids: &[u64],
         stalled: &mut Option<Arc<ReplyQueue>>,
-    ) -> bool {
+    ) -> usize {
         // Written straight into the subscriber's buffer, under its lock (then the book's):
         // one copy of each MSG, no buffer of its own per delivery.
         let mut ended = Vec::new();
-        let mut wrote = false;
+        let mut pushed = 0;
         let mut outbound = peer.outbound.outbound().lock();
-        if outbound.queued_frames() >= self.limits.max_outbound_messages {
-            drop(outbound);
-            self.found_slow(peer, NATS_SLOW_CONSUMER);
-            return false;
-        }
-        let room = self
-            .limits
-            .max_outbound_bytes
-            .saturating_sub(outbound.backlog());
-        let written = outbound.push_with(|out| {
-            let start = out.len();
-            let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(msg) = forms.for_reader(delivery.reader) else {
-                return Ok(());
+        let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
+        let reader = delivery.reader;
+        for at in 0..run.len() {
+            if outbound.queued_frames() >= self.limits.max_outbound_messages {
+                drop((delivery, outbound));
+                self.found_slow(peer, NATS_SLOW_CONSUMER);
+                return pushed;
+            }
+            let Some(msg) = run.msg(at, reader) else {
+                continue;
             };
-            for &sid in sids {
-                if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
-                    ended.push(sid);
+            let room = self
+                .limits
+                .max_outbound_bytes
+                .saturating_sub(outbound.backlog());
+            let mut wrote = false;
+            let written = outbound.push_with(|out| {
+                let start = out.len();
+                for &sid in sids {
+                    if delivery.book.deliver(sid, |text| msg.write(text, out)) == Delivered::Last {
+                        ended.push(sid);
+                    }
+                }
+                // Past the bound: taken back (the subscriber is cut off below).
+                if out.len() - start > room {
+                    return Err(());
+                }
+                wrote = out.len() > start;
+                Ok(())
+            });
+            match written {
+                Ok(open) => pushed += usize::from(open && wrote),
+                Err(()) => {
+                    drop((delivery, outbound));
+                    self.found_slow(peer, NATS_SLOW_CONSUMER);
+                    return pushed;
                 }
             }
-            // Past the bound: taken back (the subscriber is cut off below).
-            if out.len() - start > room {
-                return Err(());
-            }
-            wrote = out.len() > start;
-            Ok(())
-        });
-        let pushed = match written {
-            Ok(open) => open && wrote,
-            Err(()) => {
-                drop(outbound);
-                self.found_slow(peer, NATS_SLOW_CONSUMER);
-                return false;
-            }
-        };
+        }
+        drop(delivery);
         if stalled.is_none() && self.past_stall_mark(&outbound) {
             *stalled = Some(peer.outbound.clone());
         }
@@ -78,6 +89,59 @@ impl Hub {
         }
         pushed
     }
+}
+
+/// Publishes as NATS subscribers get them.
+pub(super) enum NatsRun<'a> {
+    /// Plain ones ([`is_plain`]): written straight, the same `MSG` for every reader.
+    Plain {
+        subject: &'a str,
+        publishes: &'a [Publish],
+    },
+    /// Any others, encoded once for each kind of reader.
+    Forms(&'a mut [NatsForms]),
+}
+
+impl NatsRun<'_> {
+    fn len(&self) -> usize {
+        match self {
+            NatsRun::Plain { publishes, .. } => publishes.len(),
+            NatsRun::Forms(forms) => forms.len(),
+        }
+    }
+
+    /// The `at`th message as `reader` gets it, if it gets one.
+    fn msg(&mut self, at: usize, reader: Reader) -> Option<Msg<'_>> {
+        match self {
+            NatsRun::Plain { subject, publishes } => Some(Msg::Plain {
+                subject,
+                payload: &publishes[at].body,
+            }),
+            NatsRun::Forms(forms) => forms[at].for_reader(reader).map(Msg::Encoded),
+        }
+    }
+}
+
+/// One message for one subscriber.
+enum Msg<'a> {
+    Plain { subject: &'a str, payload: &'a [u8] },
+    Encoded(&'a EncodedMsg),
+}
+
+impl Msg<'_> {
+    fn write(&self, sid: &str, out: &mut BytesMut) {
+        match self {
+            Msg::Plain { subject, payload } => write_plain_msg(subject, sid, payload, out),
+            Msg::Encoded(msg) => msg.write(sid, out),
+        }
+    }
+}
+
+/// Whether every one of `publishes` is plain ([`is_plain`]).
+pub(super) fn all_plain(publishes: &[Publish]) -> bool {
+    publishes
+        .iter()
+        .all(|p| is_plain(p.flags, p.reply_to.is_some(), &p.headers))
 }
 
 /// What a NATS subscriber cut off as a slow consumer reads last.
@@ -95,7 +159,7 @@ pub(super) fn nats_forms_of(publish: &Publish) -> NatsForms {
 }
 
 /// The NATS subject of `channel` ([`channel_to_subject`]), remembered for the next publish.
-fn subject_of(channel: &Channel) -> Option<Arc<str>> {
+pub(super) fn subject_of(channel: &Channel) -> Option<Arc<str>> {
     LAST_SUBJECT.with_borrow_mut(|last| {
         if let Some((_, subject)) = last.as_ref().filter(|(known, _)| known == channel) {
             return subject.clone();

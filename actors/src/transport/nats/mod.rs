@@ -29,6 +29,7 @@ use hubwire_core::nats::{
     BookChange, ClientParser, Info, NatsLimits, NatsPermissions, NatsSession, NatsStep, Tick,
     UserPermissions,
 };
+use hubwire_core::protocol::Publish;
 use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
 
 use self::held_back::HeldBack;
@@ -36,6 +37,9 @@ use self::reads::{NatsReads, ReadPause};
 use super::listener::{ConnectionClosed, OpenStream};
 use super::{ConnectionShared, Peer, Phase, TransportStats};
 use crate::hub::{self, ConnId, Hub, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded};
+
+/// Publishes gathered from a read before they are routed, at most.
+const MAX_GATHERED: usize = 256;
 
 /// How long a client cut off (slow consumer) has to take its `-ERR` before its socket is shut.
 const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
@@ -65,6 +69,8 @@ pub struct NatsConnection {
     phase_watch: Option<tokio::task::JoinHandle<()>>,
     /// Scratch space for what the session writes.
     out: BytesMut,
+    /// Publishes read and not yet routed (see [`drive`](Self::drive)).
+    publishes: Vec<Publish>,
     /// How long this connection has owed its client more than the bound.
     stall: StallWatch,
 }
@@ -192,6 +198,7 @@ impl NatsConnection {
                 ticker: None,
                 phase_watch: None,
                 out: BytesMut::new(),
+                publishes: Vec::new(),
                 stall: StallWatch::default(),
             };
             match open() {
@@ -231,22 +238,35 @@ impl NatsConnection {
     }
 
     /// Carries out the session's steps until it needs more bytes or waits for the table.
+    /// Publishes are gathered and routed together (runs to one channel cost one match and
+    /// one lock per subscriber), before anything else the session does or writes, so every
+    /// reply and table change stays in order with them.
     fn drive(&mut self, ctx: &mut Context<Self>) {
         while !self.closed {
             let step = self.session.next(&mut self.out);
-            self.write_out();
-            let Some(step) = step else { break };
+            if !self.out.is_empty() {
+                self.route_publishes();
+                self.write_out();
+            }
+            let step = match step {
+                Some(NatsStep::Publish(publish)) => {
+                    self.publishes.push(publish);
+                    if self.publishes.len() >= MAX_GATHERED {
+                        self.route_publishes();
+                    }
+                    continue;
+                }
+                Some(step) => step,
+                None => break,
+            };
+            self.route_publishes();
             match step {
                 NatsStep::Authenticate(credentials) => self.authenticate(credentials, ctx),
                 NatsStep::Connected { reader, name } => {
                     tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
                     self.delivery().reader = reader;
                 }
-                NatsStep::Publish(publish) => {
-                    if let Some(stalled) = self.hub.publish_paced(self.conn, &publish) {
-                        self.held_back.hold(stalled.queue, stalled.resume_at);
-                    }
-                }
+                NatsStep::Publish(_) => unreachable!("gathered above"),
                 NatsStep::Book(change) => self.on_book(change),
                 NatsStep::Changes(changes) => self.send_changes(changes, ctx),
                 NatsStep::Close(reason) => {
@@ -255,7 +275,20 @@ impl NatsConnection {
                 }
             }
         }
+        self.route_publishes();
         self.pause.set(self.session.is_paused());
+    }
+
+    /// Routes the publishes gathered so far; a subscriber they leave past its stall mark holds
+    /// this client's reading back.
+    fn route_publishes(&mut self) {
+        if self.publishes.is_empty() {
+            return;
+        }
+        if let Some(stalled) = self.hub.publish_all(self.conn, &self.publishes) {
+            self.held_back.hold(stalled.queue, stalled.resume_at);
+        }
+        self.publishes.clear();
     }
 
     /// A CONNECT's credentials, checked by the server's auth gate (off this thread, after the

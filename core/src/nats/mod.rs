@@ -48,7 +48,7 @@ pub use mapping::{
     nats_view, nats_view_on, publish_from_nats, publish_to_channel, NatsView, PublishError,
     NO_RESPONDERS_STATUS, SERVICE_ERROR, SERVICE_ERROR_CODE,
 };
-pub use parse::{ClientOp, ClientParser, ParseError};
+pub use parse::{ClientOp, ClientParser, ParseError, PlainRead};
 pub use server_ops::{write_err, write_info, write_msg, write_ok, write_ping, write_pong, Info};
 pub use session::{BookChange, NatsLimits, NatsSession, NatsStep, Tick};
 pub use sid_book::{Delivered, SidBook};

@@ -97,9 +97,10 @@ impl ClientParser {
     pub fn next(&self, buf: &mut BytesMut) -> Result<Option<ClientOp>, ParseError> {
         if let Some(head) = self.plain_pub(buf) {
             let end = head.line_end;
+            let text = |w: &[u8]| String::from_utf8_lossy(w).into_owned();
             let head = MessageHead {
-                subject: head.subject.to_owned(),
-                reply: head.reply.map(str::to_owned),
+                subject: text(head.subject),
+                reply: head.reply.map(text),
                 header_size: None,
                 total: head.total,
             };
@@ -110,34 +111,41 @@ impl ClientParser {
 
     /// A plain PUB ([`plain_pub`](Self::plain_pub)) whose payload and line end are in `buf`,
     /// taken out of it without allocating: its subject and reply are written into `subject`
-    /// and `reply` (kept from one call to the next), its payload answered. `None` for anything
-    /// else, left in `buf` for [`next`](Self::next), which reads it the same way.
+    /// and `reply` (kept from one call to the next: a subject the same as the last is not
+    /// written again), its payload answered. `None` for anything else, left in `buf` for
+    /// [`next`](Self::next), which reads it the same way.
     pub fn next_plain_pub(
         &self,
         buf: &mut BytesMut,
         subject: &mut String,
         reply: &mut Option<String>,
-    ) -> Option<Bytes> {
+    ) -> Option<PlainRead> {
         let head = self.plain_pub(buf)?;
         let start = head.line_end + 1;
         if buf.get(start + head.total..start + head.total + 2)? != b"\r\n" {
             return None;
         }
-        subject.clear();
-        subject.push_str(head.subject);
+        let same_subject = subject.as_bytes() == head.subject;
+        if !same_subject {
+            subject.clear();
+            subject.push_str(std::str::from_utf8(head.subject).ok()?);
+        }
         match (head.reply, reply.as_mut()) {
             (None, _) => *reply = None,
             (Some(text), Some(kept)) => {
                 kept.clear();
-                kept.push_str(text);
+                kept.push_str(std::str::from_utf8(text).ok()?);
             }
-            (Some(text), None) => *reply = Some(text.to_owned()),
+            (Some(text), None) => *reply = Some(std::str::from_utf8(text).ok()?.to_owned()),
         }
         let total = head.total;
         buf.advance(start);
         let payload = buf.split_to(total).freeze();
         buf.advance(2);
-        Some(payload)
+        Some(PlainRead {
+            payload,
+            same_subject,
+        })
     }
 
     /// The control line of the operation nearly every message is, `PUB subject [reply]
@@ -148,22 +156,40 @@ impl ClientParser {
     fn plain_pub<'a>(&self, buf: &'a [u8]) -> Option<PlainPub<'a>> {
         let rest = buf.strip_prefix(b"PUB ")?;
         let window = &rest[..rest.len().min(self.max_control_line)];
-        let line_end = window.iter().position(|&b| b == b'\n')?;
-        let line = window[..line_end].strip_suffix(b"\r")?;
-        if b"PUB ".len() + line.len() > self.max_control_line {
+        // One pass: printable ASCII words, single spaces between them, two at most, `\r\n`.
+        let mut spaces = [0_usize; 2];
+        let mut count = 0;
+        let mut at = 0;
+        loop {
+            match *window.get(at)? {
+                b'!'..=b'~' => {}
+                b' ' if count < 2 => {
+                    spaces[count] = at;
+                    count += 1;
+                }
+                b'\r' => break,
+                _ => return None,
+            }
+            at += 1;
+        }
+        if window.get(at + 1) != Some(&b'\n') || b"PUB ".len() + at > self.max_control_line {
             return None;
         }
-        let mut words = line.split(|&b| b == b' ');
-        let (first, second, third) = (words.next()?, words.next()?, words.next());
-        if words.next().is_some() {
-            return None;
-        }
-        let (subject, reply, total) = match third {
-            Some(total) => (first, Some(second), total),
-            None => (first, None, second),
+        let line = &window[..at];
+        let (subject, reply, total) = match count {
+            1 => (&line[..spaces[0]], None, &line[spaces[0] + 1..]),
+            2 => (
+                &line[..spaces[0]],
+                Some(&line[spaces[0] + 1..spaces[1]]),
+                &line[spaces[1] + 1..],
+            ),
+            _ => return None,
         };
-        let plain = |w: &[u8]| !w.is_empty() && w.iter().all(|&b| b > b' ' && b < 0x7f);
-        if !plain(subject) || !reply.is_none_or(plain) || total.is_empty() || total.len() > 9 {
+        if subject.is_empty()
+            || reply.is_some_and(<[u8]>::is_empty)
+            || total.is_empty()
+            || total.len() > 9
+        {
             return None;
         }
         let mut size = 0_usize;
@@ -176,14 +202,10 @@ impl ClientParser {
         if size > self.max_payload {
             return None;
         }
-        let text = |w| std::str::from_utf8(w).ok();
         Some(PlainPub {
-            subject: text(subject)?,
-            reply: match reply {
-                Some(reply) => Some(text(reply)?),
-                None => None,
-            },
-            line_end: b"PUB ".len() + line_end,
+            subject,
+            reply,
+            line_end: b"PUB ".len() + at + 1,
             total: size,
         })
     }
@@ -325,10 +347,20 @@ impl Verb {
     }
 }
 
+/// A plain PUB read in place ([`ClientParser::next_plain_pub`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainRead {
+    /// The message.
+    pub payload: Bytes,
+    /// Its subject is the one the last read in place had (and the kept text is unchanged).
+    pub same_subject: bool,
+}
+
 /// A plain PUB's control line, read in place.
 struct PlainPub<'a> {
-    subject: &'a str,
-    reply: Option<&'a str>,
+    /// Printable ASCII, so UTF-8 too.
+    subject: &'a [u8],
+    reply: Option<&'a [u8]>,
     /// Where the line's `\n` is.
     line_end: usize,
     total: usize,

@@ -157,7 +157,8 @@ fn messages_are_written_as_clients_read_them() {
 
 #[test]
 fn sizes_are_written_in_decimal() {
-    for n in [0, 7, 9, 10, 99, 100, 1_048_576, usize::MAX] {
+    let edges = [0, 7, 9, 10, 99, 100, 999, 1000, 1_048_576, usize::MAX];
+    for n in edges.into_iter().chain(0..2000) {
         let mut out = BytesMut::new();
         super::server_ops::put_number(&mut out, n);
         assert_eq!(&out[..], format!(" {n}").as_bytes());
@@ -235,7 +236,8 @@ proptest! {
         let mut subject = "left over".to_owned();
         let mut reply = kept_reply.then(|| "left over too".to_owned());
         loop {
-            let Some(payload) = parser.next_plain_pub(&mut fast, &mut subject, &mut reply) else {
+            let before = subject.clone();
+            let Some(read) = parser.next_plain_pub(&mut fast, &mut subject, &mut reply) else {
                 // Left as it was: the full reading goes on from the same bytes.
                 prop_assert_eq!(&fast, &full);
                 let (a, b) = (parser.next(&mut fast), parser.next_any(&mut full));
@@ -245,11 +247,12 @@ proptest! {
                 }
                 continue;
             };
+            prop_assert_eq!(read.same_subject, before == subject);
             let expected = ClientOp::Pub {
                 subject: subject.clone(),
                 reply: reply.clone(),
                 headers: None,
-                payload,
+                payload: read.payload,
             };
             prop_assert_eq!(parser.next_any(&mut full), Ok(Some(expected)), "{:?}", input);
             prop_assert_eq!(&fast, &full);
@@ -308,18 +311,18 @@ fn connect_json_may_hold_spaces_and_other_operations_take_four_arguments_at_most
 #[test]
 fn plain_pubs_are_read_in_place_and_the_rest_left_for_the_full_reading() {
     let parser = ClientParser::default();
-    let mut buf = BytesMut::from(&b"PUB a.b 3\r\nabc\r\nPUB c r 0\r\n\r\nPUB d 2\r\nx"[..]);
+    let mut buf = BytesMut::from(&b"PUB a.b 3\r\nabc\r\nPUB a.b r 0\r\n\r\nPUB d 2\r\nx"[..]);
     let (mut subject, mut reply) = (String::new(), None);
-    let payload = parser.next_plain_pub(&mut buf, &mut subject, &mut reply);
-    assert_eq!(
-        (payload.as_deref(), &*subject, &reply),
-        (Some(&b"abc"[..]), "a.b", &None)
-    );
-    let payload = parser.next_plain_pub(&mut buf, &mut subject, &mut reply);
-    assert_eq!(
-        (payload.as_deref(), &*subject, reply.as_deref()),
-        (Some(&b""[..]), "c", Some("r"))
-    );
+    let read = parser
+        .next_plain_pub(&mut buf, &mut subject, &mut reply)
+        .unwrap();
+    assert_eq!((&read.payload[..], read.same_subject), (&b"abc"[..], false));
+    assert_eq!((&*subject, &reply), ("a.b", &None));
+    let read = parser
+        .next_plain_pub(&mut buf, &mut subject, &mut reply)
+        .unwrap();
+    assert_eq!((&read.payload[..], read.same_subject), (&b""[..], true));
+    assert_eq!((&*subject, reply.as_deref()), ("a.b", Some("r")));
     // Not whole yet: left as it is.
     assert_eq!(
         parser.next_plain_pub(&mut buf, &mut subject, &mut reply),

@@ -94,17 +94,27 @@ pub fn write_err(out: &mut BytesMut, text: &str) {
 /// Appends a space and `n` in decimal: the sizes of MSG lines, without `fmt`'s machinery on
 /// the path of every message.
 pub(crate) fn put_number(out: &mut impl BufMut, n: usize) {
-    let mut digits = [0_u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+    // Most sizes are under a thousand: written without the loop.
+    match n {
+        0..=9 => out.put_slice(&[b' ', b'0' + n as u8]),
+        10..=99 => out.put_slice(&[b' ', b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]),
+        100..=999 => out.put_slice(&[
+            b' ',
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ]),
+        _ => {
+            let mut digits = [0_u8; 20];
+            let mut at = digits.len();
+            let mut rest = n;
+            while rest > 0 {
+                at -= 1;
+                digits[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            out.put_u8(b' ');
+            out.put_slice(&digits[at..]);
         }
     }
-    out.put_u8(b' ');
-    out.put_slice(&digits[at..]);
 }

@@ -29,9 +29,10 @@ use super::mapping::{publish_to_channel, PublishError};
 use super::subject_cache::SubjectCache;
 use super::{
     subject_to_pattern, write_err, write_info, write_ok, write_pong, ClientOp, ClientParser, Info,
+    SubjectError,
 };
 use crate::protocol::{Publish, MAX_GROUP_BYTES};
-use crate::pubsub::{Change, Declined, Wanted};
+use crate::pubsub::{Change, Channel, Declined, Wanted};
 
 /// The bounds and timers of a NATS connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,7 @@ enum Phase {
 struct DenyEverything;
 
 impl NatsPermissions for DenyEverything {
-    fn may_publish(&self, _: &crate::pubsub::Channel) -> bool {
+    fn may_publish(&self, _: &Channel) -> bool {
         false
     }
 
@@ -168,9 +169,11 @@ pub struct NatsSession {
     identity: Option<Arc<dyn NatsPermissions>>,
     /// The channels of the subjects it publishes to.
     subjects: SubjectCache,
-    /// The subject and reply of the PUB being read in place, kept to be written over.
+    /// The subject and reply of the last PUB read in place, kept to be written over, and
+    /// the subject's channel.
     pub_subject: String,
     pub_reply: Option<String>,
+    pub_channel: Option<Channel>,
 }
 
 impl NatsSession {
@@ -196,6 +199,7 @@ impl NatsSession {
             subjects: SubjectCache::default(),
             pub_subject: String::new(),
             pub_reply: None,
+            pub_channel: None,
         }
     }
 
@@ -275,13 +279,22 @@ impl NatsSession {
             return None;
         };
         let verbose = options.verbose;
-        let payload = self.limits.parser.next_plain_pub(
+        let read = self.limits.parser.next_plain_pub(
             &mut self.inbound,
             &mut self.pub_subject,
             &mut self.pub_reply,
         )?;
         let (subject, reply) = (std::mem::take(&mut self.pub_subject), self.pub_reply.take());
-        let step = self.on_pub(&subject, reply.as_deref(), None, payload, out);
+        // A stream to one subject maps it once.
+        let channel = match (&self.pub_channel, read.same_subject) {
+            (Some(channel), true) => Ok(channel.clone()),
+            _ => {
+                let channel = self.subjects.channel(&subject);
+                self.pub_channel = channel.as_ref().ok().cloned();
+                channel
+            }
+        };
+        let step = self.on_pub(&subject, channel, reply.as_deref(), None, read.payload, out);
         (self.pub_subject, self.pub_reply) = (subject, reply);
         if verbose && step.is_ok() {
             write_ok(out);
@@ -353,7 +366,10 @@ impl NatsSession {
                 reply,
                 headers,
                 payload,
-            } => self.on_pub(&subject, reply.as_deref(), headers, payload, out),
+            } => {
+                let channel = self.subjects.channel(&subject);
+                self.on_pub(&subject, channel, reply.as_deref(), headers, payload, out)
+            }
             ClientOp::Sub {
                 subject,
                 queue,
@@ -445,6 +461,7 @@ impl NatsSession {
     fn on_pub(
         &mut self,
         subject: &str,
+        channel: Result<Channel, SubjectError>,
         reply: Option<&str>,
         headers: Option<Bytes>,
         payload: Bytes,
@@ -454,7 +471,7 @@ impl NatsSession {
             Phase::Connected { options, .. } => options.echo,
             _ => true,
         };
-        let channel = self.subjects.channel(subject).map_err(PublishError::from);
+        let channel = channel.map_err(PublishError::from);
         let publish = match channel
             .and_then(|c| publish_to_channel(c, reply, headers.as_deref(), payload, echo))
         {

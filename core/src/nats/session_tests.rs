@@ -335,3 +335,37 @@ fn user_permissions_allow_the_clients_own_inboxes_and_answers() {
     }
     assert!(!p.may_subscribe(&Pattern::parse(&format!("_INBOX/{nuid}/a/*")).unwrap()));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// PUBs read in place (`PUB`) and by the full reading (`pub`, which the in-place reading
+    /// leaves to it) are carried out alike: the same publishes, errors and `+OK`s, whatever
+    /// the subjects (repeated, changing, invalid) and replies.
+    #[test]
+    fn pubs_read_in_place_are_carried_out_as_any_pub(
+        pubs in proptest::collection::vec(
+            (0_usize..6, proptest::option::of(0_usize..3), "[a-z]{0,5}"),
+            1..40,
+        ),
+        verbose in proptest::bool::ANY,
+        echo in proptest::bool::ANY,
+    ) {
+        const SUBJECTS: [&str; 6] = ["a.b", "a.b", "a.c", "x", "a..b", "a.*"];
+        const REPLIES: [&str; 3] = ["r.1", "_INBOX.abc.1", "bad..r"];
+        let connect = format!("CONNECT {{\"verbose\":{verbose},\"echo\":{echo}}}\r\n");
+        let run_with = |verb: &str| {
+            let mut session = session_with(Arc::new(OpenGate), Instant::now());
+            let mut input = connect.clone().into_bytes();
+            for (subject, reply, payload) in &pubs {
+                let reply = reply.map(|r| format!(" {}", REPLIES[r])).unwrap_or_default();
+                let line = format!("{verb} {}{reply} {}\r\n{payload}\r\n", SUBJECTS[*subject], payload.len());
+                input.extend_from_slice(line.as_bytes());
+            }
+            let (steps, out) = feed(&mut session, &input);
+            (format!("{steps:?}"), out)
+        };
+        let (in_place, full) = (run_with("PUB"), run_with("pub"));
+        proptest::prop_assert_eq!(in_place, full);
+    }
+}

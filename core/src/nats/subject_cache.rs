@@ -25,38 +25,19 @@ pub const SUBJECT_CACHE_ENTRIES: usize = 64;
 #[derive(Debug, Default)]
 pub struct SubjectCache {
     channels: HashMap<Box<str>, Channel, foldhash::fast::RandomState>,
-    /// The subject asked for last and its channel: a stream of publishes to one subject is
-    /// answered without hashing. (The text is written over, not allocated, as it changes.)
-    last: Option<(String, Channel)>,
 }
 
 impl SubjectCache {
     /// The channel of `subject`, as [`subject_to_channel`] maps it.
     pub fn channel(&mut self, subject: &str) -> Result<Channel, SubjectError> {
-        if let Some((text, channel)) = &self.last {
-            if text == subject {
-                return Ok(channel.clone());
-            }
+        if let Some(channel) = self.channels.get(subject) {
+            return Ok(channel.clone());
         }
-        let channel = match self.channels.get(subject) {
-            Some(channel) => channel.clone(),
-            None => {
-                let channel = subject_to_channel(subject)?;
-                if self.channels.len() >= SUBJECT_CACHE_ENTRIES {
-                    self.channels.clear();
-                }
-                self.channels.insert(subject.into(), channel.clone());
-                channel
-            }
-        };
-        match &mut self.last {
-            Some((text, last)) => {
-                text.clear();
-                text.push_str(subject);
-                *last = channel.clone();
-            }
-            None => self.last = Some((subject.to_owned(), channel.clone())),
+        let channel = subject_to_channel(subject)?;
+        if self.channels.len() >= SUBJECT_CACHE_ENTRIES {
+            self.channels.clear();
         }
+        self.channels.insert(subject.into(), channel.clone());
         Ok(channel)
     }
 

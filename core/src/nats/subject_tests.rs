@@ -159,15 +159,14 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// The cache answers what the mapping answers, repeated subjects (in a row or not) or not, and never holds
+    /// The cache answers what the mapping answers, repeated subjects or not, and never holds
     /// more than its bound.
     #[test]
     fn the_subject_cache_answers_as_the_mapping_and_stays_bounded(
         texts in prop::collection::vec(prop_oneof![subject(), edge_text(), "[a-z]{1,3}"], 0..300),
     ) {
         let mut cache = SubjectCache::default();
-        // Each twice in a row too: the last subject is answered without the map.
-        for text in texts.iter().chain(&texts).flat_map(|t| [t, t]) {
+        for text in texts.iter().chain(&texts) {
             prop_assert_eq!(cache.channel(text), subject_to_channel(text));
             prop_assert!(cache.len() <= SUBJECT_CACHE_ENTRIES);
         }

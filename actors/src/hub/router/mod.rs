@@ -256,13 +256,13 @@ impl Hub {
     /// stops reading until that backlog is down to [`Stalled::resume_at`], as nats-server
     /// stalls a fast producer.
     pub fn publish_paced(&self, from: ConnId, publish: &Publish) -> Option<Stalled> {
-        let mut stalled = None;
-        self.route(from, publish, &mut stalled);
-        self.stalled(stalled)
+        let mut routing = Routing::default();
+        self.route(from, publish, &mut routing);
+        self.stalled(routing.stalled)
     }
 
-    /// Routes one publish; `stalled` gets the buffer of a NATS subscriber past the stall mark.
-    fn route(&self, from: ConnId, publish: &Publish, stalled: &mut Option<Arc<ReplyQueue>>) {
+    /// Routes one publish.
+    fn route(&self, from: ConnId, publish: &Publish, routing: &mut Routing) {
         self.counters.published.inc();
         if publish.flags.contains(MessageFlags::RETAIN) {
             self.table.do_send(Retain {
@@ -271,12 +271,12 @@ impl Hub {
                 message: publish.body.clone(),
             });
         }
-        let delivered = self.deliver(from, publish, |_| true, stalled);
+        let delivered = self.deliver(from, publish, |_| true, routing);
         let bridged = self.bridge(publish);
         if delivered == 0 && bridged == 0 {
             if let Some(answer) = publish.no_responders() {
                 self.counters.no_responders.inc();
-                self.deliver(from, &answer, |_| true, stalled);
+                self.deliver(from, &answer, |_| true, routing);
             }
         }
     }
@@ -333,7 +333,7 @@ impl Hub {
                     .any(|(picked, hub)| *hub == me && picked == name)
             })
         };
-        self.deliver(FROM_BRIDGE, publish, group_ok, &mut None);
+        self.deliver(FROM_BRIDGE, publish, group_ok, &mut Routing::default());
     }
 
     /// For each queue group with members beyond the bridges that match `publish` and no
@@ -365,13 +365,13 @@ impl Hub {
     }
 
     /// Delivers to every matching connection (queue groups only if `group_ok`); answers how
-    /// many got it. `stalled` gets the buffer of a NATS subscriber past the stall mark.
+    /// many got it.
     fn deliver(
         &self,
         from: ConnId,
         publish: &Publish,
         group_ok: impl Fn(GroupId) -> bool,
-        stalled: &mut Option<Arc<ReplyQueue>>,
+        routing: &mut Routing,
     ) -> usize {
         let mut matched = MATCHED.take();
         {
@@ -386,7 +386,7 @@ impl Hub {
             choose(&mut matched, |s| {
                 !(no_echo(publish) && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
             });
-            self.deliver_to(std::slice::from_ref(publish), &matched, stalled)
+            self.deliver_to(std::slice::from_ref(publish), &matched, routing)
         };
         matched.clear();
         MATCHED.set(matched);
@@ -400,7 +400,7 @@ impl Hub {
         &self,
         publishes: &[Publish],
         matched: &[Subscriber],
-        stalled: &mut Option<Arc<ReplyQueue>>,
+        routing: &mut Routing,
     ) -> usize {
         // A bare RPC acknowledgement is a control frame: ahead of the caller's bulk data.
         let urgent = publishes[0].flags == MessageFlags::ACK;
@@ -446,7 +446,7 @@ impl Hub {
                             NatsRun::Forms(&mut nats_forms)
                         }
                     };
-                    self.push_nats(peer, nats, run, &sids, stalled)
+                    self.push_nats(peer, nats, run, &sids, routing)
                 }
             };
         }
@@ -516,6 +516,16 @@ impl Hub {
 /// Whether `publish` is not to be echoed to its own connection.
 fn no_echo(publish: &Publish) -> bool {
     publish.flags.contains(MessageFlags::NO_ECHO)
+}
+
+/// What routing a connection's publishes tells and is told of the subscribers.
+#[derive(Debug, Default)]
+struct Routing {
+    /// A NATS subscriber's buffer left past the stall mark.
+    stalled: Option<Arc<ReplyQueue>>,
+    /// The publish routed is the only one its read held: a quiet NATS subscriber is written
+    /// to at once.
+    lone: bool,
 }
 
 /// The stall mark is this fraction of a subscriber's outbound bounds.

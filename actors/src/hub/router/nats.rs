@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix::{Message, Recipient};
 use bytes::BytesMut;
@@ -12,9 +13,8 @@ use hubwire_core::nats::{
 };
 use hubwire_core::protocol::Publish;
 use hubwire_core::pubsub::Channel;
-use hubwire_core::stream::ReplyQueue;
 
-use super::{Hub, Peer};
+use super::{Hub, Peer, Routing};
 
 thread_local! {
     /// The channel last delivered to NATS subscribers on this thread and its NATS subject: a
@@ -33,7 +33,7 @@ impl Hub {
         nats: &NatsPeer,
         mut run: NatsRun<'_>,
         sids: &[u64],
-        stalled: &mut Option<Arc<ReplyQueue>>,
+        routing: &mut Routing,
     ) -> usize {
         // Written straight into the subscriber's buffer, under its lock (then the book's):
         // one copy of each MSG, no buffer of its own per delivery.
@@ -42,7 +42,8 @@ impl Hub {
         let mut outbound = peer.outbound.outbound().lock();
         let mut delivery = nats.delivery.lock().unwrap_or_else(|e| e.into_inner());
         let reader = delivery.reader;
-        for at in 0..run.len() {
+        let run_len = run.len();
+        for at in 0..run_len {
             if outbound.queued_frames() >= self.limits.max_outbound_messages {
                 drop((delivery, outbound));
                 self.found_slow(peer, NATS_SLOW_CONSUMER);
@@ -79,9 +80,17 @@ impl Hub {
                 }
             }
         }
+        let write_now = routing.lone && delivery.quiet(Instant::now());
         drop(delivery);
-        if stalled.is_none() && self.past_stall_mark(&outbound) {
-            *stalled = Some(peer.outbound.clone());
+        if routing.stalled.is_none() && self.past_stall_mark(&outbound) {
+            routing.stalled = Some(peer.outbound.clone());
+        }
+        // The only message of its read, to a quiet subscriber (a request, its reply, an
+        // occasional event), is written now if the subscriber's writer is idle: one wake-up of
+        // another thread fewer on its way, as nats-server writes from the publisher's read
+        // loop. Anything else is left to the writer task, to go out with what comes meanwhile.
+        if write_now {
+            outbound.flush_now();
         }
         drop(outbound);
         for sid in ended {
@@ -188,6 +197,21 @@ pub struct NatsDelivery {
     pub book: SidBook,
     /// What it reads (from its CONNECT).
     pub reader: Reader,
+    /// When it was last sent a lone message.
+    last_lone: Option<Instant>,
+}
+
+/// A subscriber sent lone messages closer together than this is busy: they are left to its
+/// writer task, which writes those that arrive meanwhile together.
+const BUSY_WITHIN: Duration = Duration::from_micros(100);
+
+impl NatsDelivery {
+    /// Whether a lone message sent `now` finds the subscriber quiet (its last came more than
+    /// [`BUSY_WITHIN`] ago).
+    fn quiet(&mut self, now: Instant) -> bool {
+        let last = self.last_lone.replace(now);
+        last.is_none_or(|last| now.duration_since(last) > BUSY_WITHIN)
+    }
 }
 
 /// A NATS client's subscription has had the last message its `UNSUB` allowed.

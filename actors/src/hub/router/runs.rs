@@ -4,41 +4,36 @@
 //! flags, none a call) is matched once, and each subscriber takes the whole run under one
 //! lock of its buffer, in order, held to its bounds message by message.
 
-use std::sync::Arc;
-
 use hubwire_core::protocol::{MessageFlags, Publish};
-use hubwire_core::stream::ReplyQueue;
 
-use super::{choose, no_echo, ConnId, Hub, Stalled, LAST_MATCH, MATCHED, NO_GROUP};
+use super::{choose, no_echo, ConnId, Hub, Routing, Stalled, LAST_MATCH, MATCHED, NO_GROUP};
 
 impl Hub {
     /// Routes `publishes` from `from` in order, as [`publish_paced`](Hub::publish_paced) routes
     /// each: the same deliveries, retained messages, bridging and no-responders answers, runs
     /// of them matched once and written under one lock per subscriber.
     pub fn publish_all(&self, from: ConnId, publishes: &[Publish]) -> Option<Stalled> {
-        let mut stalled = None;
+        let mut routing = Routing {
+            stalled: None,
+            lone: publishes.len() == 1,
+        };
         let mut rest = publishes;
         while !rest.is_empty() {
             let (run, after) = rest.split_at(run_length(rest));
             rest = after;
-            if !self.route_run(from, run, &mut stalled) {
+            if !self.route_run(from, run, &mut routing) {
                 for publish in run {
-                    self.route(from, publish, &mut stalled);
+                    self.route(from, publish, &mut routing);
                 }
             }
         }
-        self.stalled(stalled)
+        self.stalled(routing.stalled)
     }
 
     /// Routes a run (see [`run_length`]) as one, if it can be: more than one publish, a
     /// subscriber to deliver to, and no queue group among them (a member is picked per
     /// message). Answers whether it did; if not, nothing was done.
-    fn route_run(
-        &self,
-        from: ConnId,
-        run: &[Publish],
-        stalled: &mut Option<Arc<ReplyQueue>>,
-    ) -> bool {
+    fn route_run(&self, from: ConnId, run: &[Publish], routing: &mut Routing) -> bool {
         if run.len() < 2 {
             return false;
         }
@@ -54,7 +49,7 @@ impl Hub {
         if routable {
             self.counters.published.add(run.len() as u64);
             choose(&mut matched, |s| !(no_echo(first) && s.conn == from));
-            self.deliver_to(run, &matched, stalled);
+            self.deliver_to(run, &matched, routing);
             for publish in run {
                 self.bridge(publish);
             }

@@ -14,12 +14,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::slice;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
-use hubwire_core::nats::NatsForms;
 use hubwire_core::protocol::{
     Envelope, ErrorCode, ErrorFrame, MessageFlags, MessageTail, ProtocolError, Publish,
 };
@@ -282,6 +282,7 @@ impl Hub {
     }
 
     /// Forwards a local publish over the hub's bridges; answers to how many.
+    #[inline]
     fn bridge(&self, publish: &Publish) -> usize {
         match &self.bridges {
             Some(bridges) => bridges.forward_local(publish, &self.picks(bridges, publish)),
@@ -407,9 +408,12 @@ impl Hub {
         let peers = self.peers.read().unwrap_or_else(|e| e.into_inner());
         let mut delivered = 0;
         let mut sids: SmallVec<[u64; 8]> = SmallVec::new();
-        // Each protocol's form of each publish, made when its first subscriber is met.
-        let mut tails: SmallVec<[Result<MessageTail, ProtocolError>; 1]> = SmallVec::new();
-        let mut nats_forms: SmallVec<[NatsForms; 1]> = SmallVec::new();
+        // Each protocol's form of each publish, made when its first subscriber is met (of a
+        // lone publish, on the stack).
+        let mut tail = None;
+        let mut tails = Vec::new();
+        let mut nats_form = None;
+        let mut nats_forms = Vec::new();
         // Plain publishes (all of them, or the forms above) and their subject, if it has one.
         let mut plain: Option<Option<Arc<str>>> = None;
         // Sorted by (connection, sid): one frame per connection.
@@ -428,10 +432,18 @@ impl Hub {
             };
             delivered += match &peer.flavour {
                 Flavour::Hubwire => {
-                    if tails.is_empty() {
-                        tails.extend(publishes.iter().map(MessageTail::for_publish));
-                    }
-                    self.push(peer, &tails, &sids, urgent)
+                    let tails: &[_] = match publishes {
+                        [one] => slice::from_ref(
+                            tail.get_or_insert_with(|| MessageTail::for_publish(one)),
+                        ),
+                        _ => {
+                            if tails.is_empty() {
+                                tails.extend(publishes.iter().map(MessageTail::for_publish));
+                            }
+                            &tails
+                        }
+                    };
+                    self.push(peer, tails, &sids, urgent)
                 }
                 Flavour::Nats(nats) => {
                     let plain = plain.get_or_insert_with(|| {
@@ -439,12 +451,17 @@ impl Hub {
                     });
                     let run = match plain {
                         Some(subject) => NatsRun::Plain { subject, publishes },
-                        None => {
-                            if nats_forms.is_empty() {
-                                nats_forms.extend(publishes.iter().map(nats_forms_of));
+                        None => NatsRun::Forms(match publishes {
+                            [one] => {
+                                slice::from_mut(nats_form.get_or_insert_with(|| nats_forms_of(one)))
                             }
-                            NatsRun::Forms(&mut nats_forms)
-                        }
+                            _ => {
+                                if nats_forms.is_empty() {
+                                    nats_forms.extend(publishes.iter().map(nats_forms_of));
+                                }
+                                &mut nats_forms
+                            }
+                        }),
                     };
                     self.push_nats(peer, nats, run, &sids, routing)
                 }

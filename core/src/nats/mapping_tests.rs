@@ -129,19 +129,10 @@ proptest! {
         }
         let to = channel(&subject.replace('.', "/"));
         let reply = reply.map(|r| channel(&r.replace('.', "/")));
-        let flags = [
-            MessageFlags::NO_ECHO,
-            MessageFlags::RETAIN,
-            MessageFlags::REQUEST,
-            MessageFlags::ACK,
-            MessageFlags::REPLY,
-            MessageFlags::ERROR,
-            MessageFlags::RETAINED,
-        ]
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .fold(MessageFlags::NONE, |all, (_, flag)| all.union(flag));
+        let flags = MessageFlags::EACH
+            .into_iter()
+            .filter(|f| bits & f.bits() != 0)
+            .fold(MessageFlags::NONE, MessageFlags::union);
         let body = Bytes::from(payload.clone());
         let plain = is_plain(flags, reply.is_some(), &headers);
         let view = nats_view(&to, flags, reply.as_ref(), &headers, &body);

@@ -43,6 +43,17 @@ impl MessageFlags {
     /// The bits a MESSAGE may carry.
     pub const MESSAGE_BITS: MessageFlags = MessageFlags(0x04 | 0x38 | 0x40);
 
+    /// Every named flag, lowest bit first.
+    pub const EACH: [MessageFlags; 7] = [
+        MessageFlags::NO_ECHO,
+        MessageFlags::RETAIN,
+        MessageFlags::REQUEST,
+        MessageFlags::ACK,
+        MessageFlags::REPLY,
+        MessageFlags::ERROR,
+        MessageFlags::RETAINED,
+    ];
+
     const NAMES: [(MessageFlags, &'static str); 7] = [
         (MessageFlags::NO_ECHO, "NO_ECHO"),
         (MessageFlags::RETAIN, "RETAIN"),

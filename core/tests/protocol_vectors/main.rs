@@ -461,16 +461,7 @@ fn check_fields(v: &Obj<'_>, frame: &Frame) -> Bytes {
 
 /// The flags of a vector, built from the named flags so an unnamed bit cannot slip through.
 fn message_flags(vector: &str, bits: u8) -> MessageFlags {
-    let all = [
-        MessageFlags::NO_ECHO,
-        MessageFlags::RETAIN,
-        MessageFlags::REQUEST,
-        MessageFlags::ACK,
-        MessageFlags::REPLY,
-        MessageFlags::ERROR,
-        MessageFlags::RETAINED,
-    ];
-    let flags = all
+    let flags = MessageFlags::EACH
         .into_iter()
         .filter(|f| bits & f.bits() != 0)
         .fold(MessageFlags::NONE, |acc, f| acc | f);

@@ -248,25 +248,23 @@ impl NatsConnection {
                 self.route_publishes();
                 self.write_out();
             }
-            let step = match step {
-                Some(NatsStep::Publish(publish)) => {
+            let Some(step) = step else { break };
+            if !matches!(step, NatsStep::Publish(_)) {
+                // Whatever else the session does comes after the publishes read before it.
+                self.route_publishes();
+            }
+            match step {
+                NatsStep::Publish(publish) => {
                     self.publishes.push(publish);
                     if self.publishes.len() >= MAX_GATHERED {
                         self.route_publishes();
                     }
-                    continue;
                 }
-                Some(step) => step,
-                None => break,
-            };
-            self.route_publishes();
-            match step {
                 NatsStep::Authenticate(credentials) => self.authenticate(credentials, ctx),
                 NatsStep::Connected { reader, name } => {
                     tracing::debug!(peer = %self.peer, ?name, "NATS client connected");
                     self.delivery().reader = reader;
                 }
-                NatsStep::Publish(_) => unreachable!("gathered above"),
                 NatsStep::Book(change) => self.on_book(change),
                 NatsStep::Changes(changes) => self.send_changes(changes, ctx),
                 NatsStep::Close(reason) => {

@@ -109,7 +109,8 @@ impl ClientParser {
         self.next_any(buf)
     }
 
-    /// A plain PUB ([`plain_pub`](Self::plain_pub)) whose payload and line end are in `buf`,
+    /// A plain PUB (`PUB subject [reply] size` written plainly: upper case, single spaces,
+    /// printable ASCII, a size within the limit) whose payload and line end are in `buf`,
     /// taken out of it without allocating: its subject and reply are written into `subject`
     /// and `reply` (kept from one call to the next: a subject the same as the last is not
     /// written again), its payload answered. `None` for anything else, left in `buf` for

@@ -1,6 +1,7 @@
 //! The NATS client protocol a hub will read: operations, subjects and header blocks.
 //!
-//! Input: the bytes a client sends, fed in two pieces (the first byte says where to cut).
+//! Input: the bytes a client sends, fed in two pieces (the first byte says where to cut). A
+//! plain PUB read in place must be what the full reading gives.
 #![no_main]
 
 use bytes::BytesMut;
@@ -24,10 +25,34 @@ fuzz_target!(|data: &[u8]| {
     for piece in [&stream[..cut], &stream[cut..]] {
         buf.extend_from_slice(piece);
         loop {
+            // The in-place reading of a plain PUB takes what the full reading takes, or nothing.
+            let mut in_place = buf.clone();
+            let (mut subject, mut reply) = (String::new(), None);
+            let read = PARSER.next_plain_pub(&mut in_place, &mut subject, &mut reply);
             match PARSER.next(&mut buf) {
-                Ok(Some(op)) => check(op),
-                Ok(None) => break,
+                Ok(Some(op)) => {
+                    if let Some(read) = read {
+                        let payload = read.payload;
+                        let headers = None;
+                        assert_eq!(
+                            op,
+                            ClientOp::Pub {
+                                subject,
+                                reply,
+                                headers,
+                                payload
+                            }
+                        );
+                        assert_eq!(in_place, buf);
+                    }
+                    check(op)
+                }
+                Ok(None) => {
+                    assert!(read.is_none());
+                    break;
+                }
                 Err(e) => {
+                    assert!(read.is_none());
                     assert!(!e.nats_text().is_empty());
                     return;
                 }
@@ -49,7 +74,10 @@ fn check(op: ClientOp) {
             let header_len = headers.as_ref().map_or(0, |h| h.len());
             assert!(header_len + payload.len() <= PARSER.max_payload);
             if let Ok(channel) = subject_to_channel(&subject) {
-                assert_eq!(channel_to_subject(&channel).as_deref(), Some(subject.as_str()));
+                assert_eq!(
+                    channel_to_subject(&channel).as_deref(),
+                    Some(subject.as_str())
+                );
             }
             if let Some(Ok(block)) = headers.map(|h| read_headers(&h)) {
                 let mut out = BytesMut::new();

@@ -1,6 +1,7 @@
 //! Checks that go beyond types: ranges and formats a value of the right type can still miss.
 
 use super::Config;
+use crate::address::Address;
 
 /// A value of the right type that is still not acceptable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +58,16 @@ impl Config {
             "listen",
             "[]",
             "at least one address is needed",
+        )?;
+        check(
+            !self.nats_tls
+                || self
+                    .listen
+                    .iter()
+                    .any(|address| matches!(address, Address::Nats(_))),
+            "nats_tls",
+            true,
+            "it is for nats:// listen addresses and listen has none: add one, or leave nats_tls off",
         )?;
         check(
             (64..=u32::MAX as usize).contains(&self.max_frame),
@@ -209,6 +220,13 @@ mod tests {
                     ..Config::default()
                 },
                 "listen",
+            ),
+            (
+                Config {
+                    nats_tls: true,
+                    ..Config::default()
+                },
+                "nats_tls",
             ),
             (
                 Config {

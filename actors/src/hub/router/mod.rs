@@ -31,7 +31,7 @@ use tokio::sync::watch;
 use super::table::{ConnId, GroupId, HubSnapshot, Retain, Subscriber, SubscriptionTable, NO_GROUP};
 use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
-use hubwire_core::pubsub::{HubTable, LastMatch};
+use hubwire_core::pubsub::{Channel, HubTable, LastMatch};
 
 mod nats;
 mod runs;
@@ -374,24 +374,34 @@ impl Hub {
         group_ok: impl Fn(GroupId) -> bool,
         routing: &mut Routing,
     ) -> usize {
+        self.with_matches(&publish.channel, |matched| {
+            if matched.is_empty() {
+                return 0;
+            }
+            choose(matched, |s| {
+                !(no_echo(publish) && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
+            });
+            self.deliver_to(slice::from_ref(publish), matched, routing)
+        })
+    }
+
+    /// Runs `work` on the subscriptions matching `channel`, in this thread's match buffer
+    /// (kept between publishes, so routing allocates nothing per message).
+    fn with_matches<R>(
+        &self,
+        channel: &Channel,
+        work: impl FnOnce(&mut Vec<Subscriber>) -> R,
+    ) -> R {
         let mut matched = MATCHED.take();
         {
             let snapshot = self.snapshots.borrow();
-            LAST_MATCH.with_borrow_mut(|last| {
-                last.matches_into(&snapshot.trie, &publish.channel, &mut matched)
-            });
+            LAST_MATCH
+                .with_borrow_mut(|last| last.matches_into(&snapshot.trie, channel, &mut matched));
         }
-        let delivered = if matched.is_empty() {
-            0
-        } else {
-            choose(&mut matched, |s| {
-                !(no_echo(publish) && s.conn == from) && (s.group == NO_GROUP || group_ok(s.group))
-            });
-            self.deliver_to(std::slice::from_ref(publish), &matched, routing)
-        };
+        let answer = work(&mut matched);
         matched.clear();
         MATCHED.set(matched);
-        delivered
+        answer
     }
 
     /// Delivers `publishes` (one, or a run to one channel with the same flags) to the

@@ -6,7 +6,7 @@
 
 use hubwire_core::protocol::{MessageFlags, Publish};
 
-use super::{choose, no_echo, ConnId, Hub, Routing, Stalled, LAST_MATCH, MATCHED, NO_GROUP};
+use super::{choose, no_echo, ConnId, Hub, Routing, Stalled, NO_GROUP};
 
 impl Hub {
     /// Routes `publishes` from `from` in order, as [`publish_paced`](Hub::publish_paced) routes
@@ -38,25 +38,18 @@ impl Hub {
             return false;
         }
         let first = &run[0];
-        let mut matched = MATCHED.take();
-        {
-            let snapshot = self.snapshots.borrow();
-            LAST_MATCH.with_borrow_mut(|last| {
-                last.matches_into(&snapshot.trie, &first.channel, &mut matched)
-            });
-        }
-        let routable = !matched.is_empty() && matched.iter().all(|s| s.group == NO_GROUP);
-        if routable {
-            self.counters.published.add(run.len() as u64);
-            choose(&mut matched, |s| !(no_echo(first) && s.conn == from));
-            self.deliver_to(run, &matched, routing);
-            for publish in run {
-                self.bridge(publish);
+        self.with_matches(&first.channel, |matched| {
+            let routable = !matched.is_empty() && matched.iter().all(|s| s.group == NO_GROUP);
+            if routable {
+                self.counters.published.add(run.len() as u64);
+                choose(matched, |s| !(no_echo(first) && s.conn == from));
+                self.deliver_to(run, matched, routing);
+                for publish in run {
+                    self.bridge(publish);
+                }
             }
-        }
-        matched.clear();
-        MATCHED.set(matched);
-        routable
+            routable
+        })
     }
 }
 

@@ -27,6 +27,8 @@ mod bounds;
 mod bridge;
 mod floor;
 mod hub;
+mod lean_nats;
+mod lean_nats_load;
 #[cfg(feature = "nats-bench")]
 mod nats;
 mod one_way;

@@ -32,7 +32,8 @@ use super::hub::InProcessServer;
 use super::probe::{await_probe, Prober};
 use super::raw_client::{cannot_connect, pattern, pongs, Conn, Over};
 use super::side_by_side::{
-    on_client_runtime, side_by_side, Ends, Row, SideBySideArgs, Timing, DRAIN_IDLE, PATIENCE,
+    on_client_runtime, side_by_side, Ends, NatsClient, Row, SideBySideArgs, Timing, DRAIN_IDLE,
+    PATIENCE,
 };
 use super::stats::{thousands, Report, Window};
 use super::wire::{bodies, wire_line, Payload, WireMeter};
@@ -62,6 +63,9 @@ pub struct PubsubArgs {
     /// side with the same client.
     #[arg(long)]
     pub via_nats: bool,
+    /// The NATS client of the NATS rows (and of the hub's rows with --via-nats).
+    #[arg(long, value_enum, default_value_t = NatsClient::Lean)]
+    pub nats_client: NatsClient,
     /// Compression and payload of the hubwire side (NATS has no compression for clients).
     #[command(flatten)]
     pub wire: super::wire::WireArgs,
@@ -280,7 +284,7 @@ async fn bench_pubsub_via_nats(args: &PubsubArgs, timing: Timing) -> Result<Repo
     let (server, url) = start_nats_hub()?;
     println!(
         "bench pubsub --via-nats: hub at {url} (in-process, {} I/O threads){}; {} s measured \
-         after {} s warmup; the NATS client on both sides; {} client threads",
+         after {} s warmup; {} on both sides; {} client threads",
         server.io_threads,
         args.run
             .nats
@@ -288,18 +292,19 @@ async fn bench_pubsub_via_nats(args: &PubsubArgs, timing: Timing) -> Result<Repo
             .map_or(String::new(), |u| format!(", NATS at {u}")),
         timing.duration.as_secs_f64(),
         timing.warmup.as_secs_f64(),
+        args.nats_client.name(),
         args.run.client_threads
     );
     let mut rows = Vec::new();
     let mut received = 0;
     for &size in &args.sizes {
         for shape in args.shape.map_or(SHAPES.to_vec(), |one| vec![one]) {
-            let threads = args.run.client_threads;
-            let hub = nats_pubsub(threads, Ends::one(url.clone()), shape, size, timing).await?;
+            let clients = (args.nats_client, args.run.client_threads);
+            let hub = nats_client_pubsub(clients, url.clone(), shape, size, timing).await?;
             received += hub.received_in_window;
             let nats = match &args.run.nats {
                 Some(nats) => {
-                    Some(nats_pubsub(threads, Ends::one(nats.clone()), shape, size, timing).await?)
+                    Some(nats_client_pubsub(clients, nats.clone(), shape, size, timing).await?)
                 }
                 None => None,
             };
@@ -322,13 +327,28 @@ async fn bench_pubsub_via_nats(args: &PubsubArgs, timing: Timing) -> Result<Repo
         }
     }
     drop(server);
-    println!("\npub/sub through the NATS client, messages/s received by subscribers:");
+    println!(
+        "\npub/sub through {}, messages/s received by subscribers:",
+        args.nats_client.name()
+    );
     print!("{}", side_by_side(&rows));
     Ok(count_only(received, timing.duration))
 }
 
 /// Runs `hubwire bench pubsub`.
 pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
+    let tls_url = args
+        .run
+        .nats
+        .as_deref()
+        .is_some_and(|u| u.starts_with("tls://"));
+    if tls_url && args.nats_client == NatsClient::Lean {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "the lean NATS client dials nats:// only: add --nats-client async-nats for a tls:// \
+             --nats URL",
+        ));
+    }
     let timing = args.run.check().map_err(|e| Failure::new(EXIT_USAGE, e))?;
     if args.sizes.is_empty() || args.sizes.iter().any(|&s| s > 1 << 20) {
         return Err(Failure::new(
@@ -358,7 +378,7 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
     println!(
         "bench pubsub: hub at {}://{addr} (compression {:?}, payload {:?}) (in-process, {} I/O threads){}; {} s measured after {} s \
          warmup; a PING every {FLUSH_EVERY} publishes, at most {MAX_UNFLUSHED} unanswered; \
-         {} client threads",
+         {} client threads; NATS rows with {}",
         if tls.is_some() { "tls" } else { "tcp" },
         args.wire.compression,
         args.wire.payload,
@@ -369,7 +389,8 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
             .map_or(String::new(), |u| format!(", NATS at {u}")),
         timing.duration.as_secs_f64(),
         timing.warmup.as_secs_f64(),
-        args.run.client_threads
+        args.run.client_threads,
+        args.nats_client.name()
     );
     let mut rows = Vec::new();
     let mut received = 0;
@@ -396,9 +417,9 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
             );
             let nats = match &args.run.nats {
                 Some(url) => Some(
-                    nats_pubsub(
-                        args.run.client_threads,
-                        Ends::one(url.clone()),
+                    nats_client_pubsub(
+                        (args.nats_client, args.run.client_threads),
+                        url.clone(),
                         shape,
                         size,
                         timing,
@@ -490,8 +511,30 @@ pub(super) fn pubsub_row(
     }
 }
 
+/// One pub/sub row against the NATS server at `url` with `clients` (which client, how many
+/// threads), on fresh client runtimes.
+pub(super) async fn nats_client_pubsub(
+    clients: (NatsClient, usize),
+    url: String,
+    shape: Shape,
+    size: usize,
+    timing: Timing,
+) -> Result<PubsubRun, Failure> {
+    match clients {
+        (NatsClient::Lean, threads) => {
+            on_client_runtime(threads, move |subscribers| {
+                super::lean_nats_load::pubsub(subscribers, url, shape, size, timing)
+            })
+            .await
+        }
+        (NatsClient::AsyncNats, threads) => {
+            nats_pubsub(threads, Ends::one(url), shape, size, timing).await
+        }
+    }
+}
+
 /// One pub/sub row against the nats-servers at `urls` (publishers near, subscribers far), on
-/// fresh client runtimes.
+/// fresh client runtimes, with `async-nats`.
 #[cfg(feature = "nats-bench")]
 pub(super) async fn nats_pubsub(
     threads: usize,

@@ -140,6 +140,7 @@ fn flags_parse_and_bad_ones_are_refused() {
     };
     assert_eq!(args.sizes, [16, 128, 1024]);
     assert_eq!(args.run.nats, None);
+    assert_eq!(args.nats_client, NatsClient::Lean);
     let timing = args.run.check().unwrap();
     assert_eq!(timing.duration, Duration::from_secs(3));
 
@@ -164,6 +165,45 @@ fn flags_parse_and_bad_ones_are_refused() {
         panic!("not bench rpc");
     };
     assert_eq!((rpc.callers, rpc.size), (8, 128));
+    assert_eq!(rpc.nats_client, NatsClient::Lean);
+    let cli = Cli::try_parse_from(["hubwire", "bench", "rpc", "--nats-client", "async-nats"]);
+    let Command::Bench(BenchArgs {
+        mode: BenchMode::Rpc(rpc),
+    }) = cli.unwrap().command
+    else {
+        panic!("not bench rpc");
+    };
+    assert_eq!(rpc.nats_client, NatsClient::AsyncNats);
+    assert!(Cli::try_parse_from(["hubwire", "bench", "pubsub", "--nats-client", "go"]).is_err());
+}
+
+/// The lean client cannot dial TLS: a tls:// --nats URL with it is a usage error that says
+/// what to pass, before anything starts.
+#[tokio::test]
+async fn a_tls_nats_url_with_the_lean_client_is_refused_with_the_way_out() {
+    let cli = Cli::try_parse_from([
+        "hubwire",
+        "bench",
+        "pubsub",
+        "--nats",
+        "tls://127.0.0.1:1",
+        "--duration",
+        "0.1",
+    ])
+    .unwrap();
+    let Command::Bench(BenchArgs {
+        mode: BenchMode::Pubsub(args),
+    }) = cli.command
+    else {
+        panic!("not bench pubsub");
+    };
+    let failure = bench_pubsub(&args).await.unwrap_err();
+    assert_eq!(failure.code, EXIT_USAGE, "{}", failure.message);
+    assert!(
+        failure.message.contains("--nats-client async-nats"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use super::probe::PROBE_PATIENCE;
 use super::pubsub::start_hub;
 use super::raw_client::{cannot_connect, pattern, Conn};
 use super::side_by_side::{
-    body, on_client_runtime, side_by_side, Ends, Row, SideBySideArgs, Timing, PATIENCE,
+    body, on_client_runtime, side_by_side, Ends, NatsClient, Row, SideBySideArgs, Timing, PATIENCE,
 };
 use super::stats::{Report, Sample, Window};
 use super::{Failure, EXIT_USAGE};
@@ -38,6 +38,9 @@ pub struct RpcArgs {
     /// client of --nats: a NATS responder, NATS requests), instead of hubwire's own protocol.
     #[arg(long)]
     pub via_nats: bool,
+    /// The NATS client of the NATS rows (and of the hub's rows with --via-nats).
+    #[arg(long, value_enum, default_value_t = NatsClient::Lean)]
+    pub nats_client: NatsClient,
 }
 
 /// Runs `hubwire bench rpc`.
@@ -53,22 +56,26 @@ pub(super) async fn bench_rpc(args: &RpcArgs) -> Result<Report, Failure> {
     println!(
         "bench rpc: hub at tcp://{addr} (in-process){}; {}-byte calls echoed by one provider, one \
          call in flight per caller; {} s measured after {} s warmup",
-        args.run
-            .nats
-            .as_deref()
-            .map_or(String::new(), |u| format!(", NATS at {u}")),
+        args.run.nats.as_deref().map_or(String::new(), |u| format!(
+            ", NATS at {u} with {}",
+            args.nats_client.name()
+        )),
         args.size,
         timing.duration.as_secs_f64(),
         timing.warmup.as_secs_f64()
     );
     let threads = args.run.client_threads;
+    let clients = (args.nats_client, threads);
     let (size, callers) = (args.size, args.callers);
     let (sync, many) = if args.via_nats {
         drop(server);
         let (server, url) = super::pubsub::start_nats_hub()?;
-        println!("  (--via-nats: the hub measured at {url} with the NATS client)");
-        let sync = nats_rpc(threads, Ends::one(url.clone()), 1, size, timing).await?;
-        let many = nats_rpc(threads, Ends::one(url), callers, size, timing).await?;
+        println!(
+            "  (--via-nats: the hub measured at {url} with {})",
+            args.nats_client.name()
+        );
+        let sync = nats_client_rpc(clients, url.clone(), 1, size, timing).await?;
+        let many = nats_client_rpc(clients, url, callers, size, timing).await?;
         drop(server);
         (sync, many)
     } else {
@@ -81,17 +88,8 @@ pub(super) async fn bench_rpc(args: &RpcArgs) -> Result<Report, Failure> {
     };
     let (nats_sync, nats_many) = match &args.run.nats {
         Some(url) => (
-            Some(nats_rpc(threads, Ends::one(url.clone()), 1, args.size, timing).await?),
-            Some(
-                nats_rpc(
-                    threads,
-                    Ends::one(url.clone()),
-                    args.callers,
-                    args.size,
-                    timing,
-                )
-                .await?,
-            ),
+            Some(nats_client_rpc(clients, url.clone(), 1, size, timing).await?),
+            Some(nats_client_rpc(clients, url.clone(), callers, size, timing).await?),
         ),
         None => (None, None),
     };
@@ -191,8 +189,30 @@ pub(super) fn sync_rows(name: &str, sync: &Report, nats_sync: Option<&Report>) -
     ]
 }
 
+/// One provider and `callers` callers against the NATS server at `url` with `clients` (which
+/// client, how many threads), on a fresh client runtime.
+pub(super) async fn nats_client_rpc(
+    clients: (NatsClient, usize),
+    url: String,
+    callers: usize,
+    size: usize,
+    timing: Timing,
+) -> Result<Report, Failure> {
+    match clients {
+        (NatsClient::Lean, threads) => {
+            on_client_runtime(threads, move |_| {
+                super::lean_nats_load::rpc(url, callers, size, timing)
+            })
+            .await
+        }
+        (NatsClient::AsyncNats, threads) => {
+            nats_rpc(threads, Ends::one(url), callers, size, timing).await
+        }
+    }
+}
+
 /// One provider (far) and `callers` callers (near) against the nats-servers at `urls`, on a
-/// fresh client runtime.
+/// fresh client runtime, with `async-nats`.
 #[cfg(feature = "nats-bench")]
 pub(super) async fn nats_rpc(
     threads: usize,

@@ -33,6 +33,27 @@ pub struct SideBySideArgs {
     pub client_threads: usize,
 }
 
+/// Which NATS client a row's clients use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NatsClient {
+    /// The bench's own (`lean_nats.rs`): reads in place, allocates nothing per message, so
+    /// the server is what is measured.
+    Lean,
+    /// `async-nats`, the Rust client: what its users see, the client's cost included (most of
+    /// the CPU on a small machine).
+    AsyncNats,
+}
+
+impl NatsClient {
+    /// How the run's header line names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NatsClient::Lean => "the lean NATS client",
+            NatsClient::AsyncNats => "async-nats",
+        }
+    }
+}
+
 /// Where a row's clients connect: publishers and callers to `near`, subscribers and providers to
 /// `far`. The same server for `bench pubsub` and `bench rpc`; two bridged hubs (or two
 /// clustered nats-servers) for `bench bridge`.

@@ -10,7 +10,7 @@ mod table;
 mod table_tests;
 
 pub use router::{
-    Hub, HubLimits, NatsDelivery, NatsPeer, SlowConsumer, Stalled, SubscriptionEnded,
+    Hub, HubLimits, NatsDelivery, NatsPeer, SlowConsumer, Stalled, SubscriptionEnded, MAX_GATHERED,
     SLOW_CONSUMER_MESSAGE,
 };
 pub use table::{

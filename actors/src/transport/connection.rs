@@ -23,7 +23,7 @@ use actix::{
 use hubwire_core::auth::{AuthFailure, Credentials, User};
 use hubwire_core::compression::{CompressingWriter, CompressionError, DecompressingReader, Switch};
 use hubwire_core::protocol::{
-    peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Request,
+    kind, peek_request_id, Envelope, ErrorCode, ErrorFrame, Frame, ProtocolError, Publish, Request,
 };
 use hubwire_core::session::{
     abandoned_request, BridgeEnd, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
@@ -75,6 +75,9 @@ pub struct Connection {
     hub_conn: Option<ConnId>,
     /// Pub/sub: the batch of subscription changes, the PING barrier and the keepalive.
     pubsub: HubSide,
+    /// Pub/sub: the PUBLISHes of this read not yet routed, routed together (in runs) before
+    /// any other frame takes effect and at the end of the read.
+    publishes: Vec<Publish>,
     /// Set when a peer hub bridges over this connection.
     bridge: BridgeEnd<Box<LinkSide>>,
     /// The task that writes the outbound buffer to the socket; aborted if it cannot finish
@@ -179,6 +182,7 @@ impl Connection {
                 ticker: None,
                 hub_conn: None,
                 pubsub: HubSide::new(keepalive),
+                publishes: Vec::new(),
                 bridge: BridgeEnd::default(),
                 writer: None,
                 stall: StallWatch::default(),
@@ -277,6 +281,10 @@ impl Connection {
     }
 
     fn on_frame(&mut self, frame: Frame, received: Instant, ctx: &mut Context<Self>) {
+        if frame.kind != kind::PUBLISH {
+            // Whatever this frame does comes after the publishes sent before it.
+            self.route_publishes();
+        }
         if self.bridge.is_engaged() {
             // A peer hub's bridge: its frames are the link's, whatever their kind.
             return self.on_bridge_frame(frame, ctx);
@@ -596,6 +604,7 @@ impl StreamHandler<Result<FrameBatch, ProtocolError>> for Connection {
                         break;
                     }
                 }
+                self.route_publishes();
                 self.flush_hub_changes(ctx);
                 self.replies.end_read();
             }),

@@ -10,7 +10,7 @@ use hubwire_core::session::{Keepalive, PubSubStep};
 use std::time::Duration;
 
 use super::Connection;
-use crate::hub::{self, SlowConsumer};
+use crate::hub::{self, SlowConsumer, MAX_GATHERED};
 
 impl Connection {
     /// A pub/sub frame. Subscription changes are gathered for the whole read and sent to the
@@ -21,19 +21,36 @@ impl Connection {
         let Some(hub) = self.shared.hub.as_ref() else {
             return;
         };
-        let conn = match self.hub_conn {
-            Some(conn) => conn,
-            None => {
-                let conn = hub.join(self.replies.clone(), ctx.address().recipient());
-                self.hub_conn = Some(conn);
-                conn
-            }
-        };
-        match self.pubsub.on_frame(&frame) {
-            PubSubStep::Publish(publish) => hub.publish(conn, &publish),
-            PubSubStep::Gathered => {}
-            PubSubStep::Refuse(refusals) => refusals.iter().for_each(|r| self.refuse(r)),
+        if self.hub_conn.is_none() {
+            self.hub_conn = Some(hub.join(self.replies.clone(), ctx.address().recipient()));
         }
+        match self.pubsub.on_frame(&frame) {
+            PubSubStep::Publish(publish) => {
+                self.publishes.push(publish);
+                if self.publishes.len() >= MAX_GATHERED {
+                    self.route_publishes();
+                }
+            }
+            PubSubStep::Gathered => {}
+            PubSubStep::Refuse(refusals) => {
+                // In order with the publishes before it, as each frame is.
+                self.route_publishes();
+                refusals.iter().for_each(|r| self.refuse(r));
+            }
+        }
+    }
+
+    /// Routes the PUBLISHes gathered so far, in order (runs of them together).
+    pub(super) fn route_publishes(&mut self) {
+        if self.publishes.is_empty() {
+            return;
+        }
+        if let (Some(hub), Some(conn)) = (self.shared.hub.as_ref(), self.hub_conn) {
+            // hubwire's own publishers are not held back for slow subscribers (they are cut
+            // off at their bounds instead), as with one publish at a time.
+            let _ = hub.publish_all(conn, &self.publishes);
+        }
+        self.publishes.clear();
     }
 
     /// Tells the peer a subscription or publish was not applied. A control frame: it goes

@@ -202,8 +202,27 @@ fn check_fields(
     raw: RawFields<'_>,
     kind: u16,
 ) -> Result<MessageFields, ProtocolError> {
-    let channel =
-        Channel::parse(raw.channel).map_err(|e| invalid(kind, None, InvalidField::Channel(e)))?;
+    check_fields_with(payload, raw, kind, &mut None)
+}
+
+/// [`check_fields`], taking the channel from `last` when its text is the same (a publisher
+/// mostly repeats its channel: parsing one is a fifth of a publish's instructions), and
+/// keeping the channel read in `last`.
+fn check_fields_with(
+    payload: &Bytes,
+    raw: RawFields<'_>,
+    kind: u16,
+    last: &mut Option<Channel>,
+) -> Result<MessageFields, ProtocolError> {
+    let channel = match last {
+        Some(channel) if channel.as_str() == raw.channel => channel.clone(),
+        _ => {
+            let channel = Channel::parse(raw.channel)
+                .map_err(|e| invalid(kind, None, InvalidField::Channel(e)))?;
+            *last = Some(channel.clone());
+            channel
+        }
+    };
     let reply_to = raw
         .reply_to
         .map(Channel::parse)
@@ -257,18 +276,7 @@ impl Envelope for Publish {
     }
 
     fn read_payload(payload: &Bytes) -> Result<Self, ProtocolError> {
-        let raw = read_whole(Self::KIND, payload, |rd| {
-            rd.array_of(5)?;
-            read_raw_fields(rd)
-        })?;
-        let f = check_fields(payload, raw, Self::KIND)?;
-        Ok(Publish {
-            channel: f.channel,
-            flags: f.flags,
-            reply_to: f.reply_to,
-            headers: f.headers,
-            body: f.body,
-        })
+        Publish::read_after(payload, &mut None)
     }
 
     fn payload_size_hint(&self) -> usize {
@@ -279,6 +287,37 @@ impl Envelope for Publish {
             &self.body,
         )
     }
+}
+
+impl Publish {
+    /// Reads a PUBLISH's payload as [`Envelope::read_payload`] does, with `last`, the channel
+    /// of the connection's previous PUBLISH: the same text is not parsed again. `last` is the
+    /// channel read, after.
+    pub fn read_after(payload: &Bytes, last: &mut Option<Channel>) -> Result<Self, ProtocolError> {
+        let raw = read_whole(Self::KIND, payload, |rd| {
+            rd.array_of(5)?;
+            read_raw_fields(rd)
+        })?;
+        let f = check_fields_with(payload, raw, Self::KIND, last)?;
+        Ok(Publish {
+            channel: f.channel,
+            flags: f.flags,
+            reply_to: f.reply_to,
+            headers: f.headers,
+            body: f.body,
+        })
+    }
+}
+
+/// Whether the MESSAGE fields of `b` encode to the same bytes as those of `a` (checked where
+/// it is cheap: without headers).
+fn encodes_alike(a: &Publish, b: &Publish) -> bool {
+    a.body.len() == b.body.len()
+        && a.flags == b.flags
+        && a.headers.is_empty()
+        && b.headers.is_empty()
+        && a.reply_to == b.reply_to
+        && a.channel == b.channel
 }
 
 fn message_fields_hint(
@@ -431,6 +470,26 @@ impl MessageTail {
             &publish.headers,
             publish.body.clone(),
         )
+    }
+
+    /// The tails of `publishes`, in order, onto `tails`: a publish whose fields encode as the
+    /// previous one's (same channel, flags and reply-to, no headers, a body of the same length:
+    /// a run from a streaming publisher) shares that encoding instead of building its own.
+    pub fn extend_for(publishes: &[Publish], tails: &mut Vec<Result<MessageTail, ProtocolError>>) {
+        let mut previous: Option<(&Publish, Bytes)> = None;
+        for publish in publishes {
+            let tail = match &previous {
+                Some((before, fields)) if encodes_alike(before, publish) => Ok(MessageTail {
+                    fields: fields.clone(),
+                    body: publish.body.clone(),
+                }),
+                _ => MessageTail::for_publish(publish),
+            };
+            if let Ok(tail) = &tail {
+                previous = Some((publish, tail.fields.clone()));
+            }
+            tails.push(tail);
+        }
     }
 
     /// The tail of a retained message replayed to new subscriptions (RETAINED, no reply-to).

@@ -511,3 +511,69 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Reading a stream of PUBLISH payloads with the last channel kept gives what reading each
+    /// alone gives, refusals included (a bad channel neither hits nor spoils the kept one).
+    #[test]
+    fn a_publish_read_after_another_reads_as_it_does_alone(
+        texts in proptest::collection::vec(
+            prop_oneof!["a/b", "a/b", "a//b", "/a/b/", "c", "a/\u{7}", "a/*", ""], 1..30)
+    ) {
+        let mut last = None;
+        for text in texts {
+            // Built field by field: the channel's text may be one no Channel holds.
+            let payload = {
+                let mut out = BytesMut::new();
+                crate::protocol::wire::put_array_len(&mut out, 5).unwrap();
+                crate::protocol::wire::put_str(&mut out, &text).unwrap();
+                crate::protocol::wire::put_uint(&mut out, 0);
+                crate::protocol::wire::put_opt_str(&mut out, None).unwrap();
+                crate::protocol::wire::put_headers(&mut out, &Headers::new()).unwrap();
+                crate::protocol::wire::put_bin_header(&mut out, 4).unwrap();
+                out.extend_from_slice(b"body");
+                out.freeze()
+            };
+            let alone = Publish::read_payload(&payload);
+            let after = Publish::read_after(&payload, &mut last);
+            // Errors compared by what they say (ProtocolError has no equality).
+            let said = |r: &Result<Publish, ProtocolError>| match r {
+                Ok(p) => Ok(p.clone()),
+                Err(e) => Err(e.to_string()),
+            };
+            prop_assert_eq!(said(&after), said(&alone));
+            if let Ok(p) = alone {
+                prop_assert_eq!(last.as_ref(), Some(&p.channel));
+            }
+        }
+    }
+}
+
+proptest! {
+    /// The tails of a stream of publishes built together (sharing encodings where the fields
+    /// repeat) are exactly the tails built one by one.
+    #[test]
+    fn tails_built_together_are_the_tails_built_alone(
+        picks in proptest::collection::vec((0usize..3, 0usize..3, 0usize..2), 1..40),
+        others in proptest::collection::vec(arb_publish(), 3),
+    ) {
+        // Mostly repeats of a few plain publishes, now and then one with a reply or headers.
+        let plain = |channel: &str, body: &'static [u8]| publish(channel, MessageFlags::NONE, None, body);
+        let kinds = [plain("a/b", b"0123"), plain("a/b", b"45678"), plain("c", b"0123")];
+        let publishes: Vec<Publish> = picks
+            .iter()
+            .map(|&(kind, other, take_other)| match take_other {
+                1 if kind == 0 => others[other].clone(),
+                _ => kinds[kind].clone(),
+            })
+            .collect();
+        let mut together = Vec::new();
+        MessageTail::extend_for(&publishes, &mut together);
+        let alone: Vec<_> = publishes.iter().map(MessageTail::for_publish).collect();
+        prop_assert_eq!(together.len(), alone.len());
+        for (t, a) in together.iter().zip(&alone) {
+            prop_assert_eq!(t.as_ref().ok(), a.as_ref().ok());
+            prop_assert_eq!(t.is_err(), a.is_err());
+        }
+    }
+}

@@ -17,7 +17,7 @@ use crate::protocol::{
     kind, Envelope, ErrorCode, Frame, MessageFlags, Ping, ProtocolError, Publish, Refused,
     Subscribe, SubscriptionFlags, Subscriptions, Unsubscribe,
 };
-use crate::pubsub::{Change, Declined, Wanted};
+use crate::pubsub::{Change, Channel, Declined, Wanted};
 
 use super::PingBarrier;
 
@@ -66,6 +66,8 @@ pub struct HubSide {
     user: Option<Arc<User>>,
     /// The inbox tokens this connection subscribed to, up to [`MAX_OWN_INBOXES`].
     own_inboxes: Vec<String>,
+    /// The channel of the last PUBLISH, reused while the next ones repeat it.
+    last_channel: Option<Channel>,
 }
 
 impl HubSide {
@@ -78,6 +80,7 @@ impl HubSide {
             pings_out: 0,
             user: None,
             own_inboxes: Vec::new(),
+            last_channel: None,
         }
     }
 
@@ -118,7 +121,7 @@ impl HubSide {
         let refused = |e: &ProtocolError| Refused::for_error(frame.kind, &frame.payload, e);
         let refuse = |e: ProtocolError| PubSubStep::Refuse(vec![refused(&e)]);
         match frame.kind {
-            kind::PUBLISH => match Publish::from_frame(frame) {
+            kind::PUBLISH => match Publish::read_after(&frame.payload, &mut self.last_channel) {
                 Ok(publish) => match &self.user {
                     Some(user) => {
                         let answer = publish.flags.intersects(MessageFlags::STATUS);

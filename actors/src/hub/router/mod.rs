@@ -38,6 +38,7 @@ mod runs;
 
 use nats::{all_plain, nats_forms_of, subject_of, NatsRun};
 pub use nats::{NatsDelivery, NatsPeer, SubscriptionEnded};
+pub use runs::MAX_GATHERED;
 
 /// The connection id of deliveries that came over a bridge (connections count from 1).
 const FROM_BRIDGE: ConnId = 0;
@@ -448,7 +449,7 @@ impl Hub {
                         ),
                         _ => {
                             if tails.is_empty() {
-                                tails.extend(publishes.iter().map(MessageTail::for_publish));
+                                MessageTail::extend_for(publishes, &mut tails);
                             }
                             &tails
                         }

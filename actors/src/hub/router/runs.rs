@@ -8,6 +8,9 @@ use hubwire_core::protocol::{MessageFlags, Publish};
 
 use super::{choose, no_echo, ConnId, Hub, Routing, Stalled, NO_GROUP};
 
+/// Publishes a connection gathers from a read before it routes them, at most.
+pub const MAX_GATHERED: usize = 256;
+
 impl Hub {
     /// Routes `publishes` from `from` in order, as [`publish_paced`](Hub::publish_paced) routes
     /// each: the same deliveries, retained messages, bridging and no-responders answers, runs

@@ -36,10 +36,9 @@ use self::held_back::HeldBack;
 use self::reads::{NatsReads, ReadPause};
 use super::listener::{ConnectionClosed, OpenStream};
 use super::{ConnectionShared, Peer, Phase, TransportStats};
-use crate::hub::{self, ConnId, Hub, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded};
-
-/// Publishes gathered from a read before they are routed, at most.
-const MAX_GATHERED: usize = 256;
+use crate::hub::{
+    self, ConnId, Hub, NatsDelivery, NatsPeer, SlowConsumer, SubscriptionEnded, MAX_GATHERED,
+};
 
 /// How long a client cut off (slow consumer) has to take its `-ERR` before its socket is shut.
 const CUT_OFF_GRACE: Duration = Duration::from_secs(1);

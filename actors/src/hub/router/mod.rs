@@ -16,7 +16,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::slice;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use actix::{Actor, Addr, Message, Recipient};
 use bytes::BytesMut;
@@ -33,7 +34,9 @@ use crate::bridge::Bridges;
 use hubwire_core::bridge::HubId;
 use hubwire_core::pubsub::{Channel, HubTable, LastMatch};
 
+mod lone;
 mod nats;
+use lone::LoneClock;
 mod runs;
 
 use nats::{all_plain, nats_forms_of, subject_of, NatsRun};
@@ -110,6 +113,8 @@ struct Peer {
     found_slow: Arc<AtomicBool>,
     /// The wire it reads.
     flavour: Flavour,
+    /// Lone messages to a hubwire subscriber (a NATS one keeps its clock with its book).
+    lone: Arc<Mutex<LoneClock>>,
 }
 
 /// The wire a subscriber reads: hubwire's MESSAGE frames (the fast path: one frame encoded
@@ -228,6 +233,7 @@ impl Hub {
             slow,
             found_slow: Arc::default(),
             flavour,
+            lone: Arc::default(),
         };
         self.peers
             .write()
@@ -454,7 +460,7 @@ impl Hub {
                             &tails
                         }
                     };
-                    self.push(peer, tails, &sids, urgent)
+                    self.push(peer, tails, &sids, urgent, routing)
                 }
                 Flavour::Nats(nats) => {
                     let plain = plain.get_or_insert_with(|| {
@@ -491,6 +497,7 @@ impl Hub {
         tails: &[Result<MessageTail, ProtocolError>],
         sids: &[u64],
         urgent: bool,
+        routing: &Routing,
     ) -> usize {
         let mut outbound = peer.outbound.outbound().lock();
         let mut pushed = 0;
@@ -524,6 +531,13 @@ impl Hub {
                 pushed += 1;
             }
         }
+        // The only message of its read, to a quiet subscriber: written now (`lone.rs`).
+        if routing.lone && !urgent && pushed > 0 {
+            let mut lone = peer.lone.lock().unwrap_or_else(|e| e.into_inner());
+            if lone.quiet(Instant::now()) {
+                outbound.flush_now();
+            }
+        }
         pushed
     }
 
@@ -551,8 +565,8 @@ fn no_echo(publish: &Publish) -> bool {
 struct Routing {
     /// A NATS subscriber's buffer left past the stall mark.
     stalled: Option<Arc<ReplyQueue>>,
-    /// The publish routed is the only one its read held: a quiet NATS subscriber is written
-    /// to at once.
+    /// The publish routed is the only one its read held: a quiet subscriber is written to at
+    /// once (`lone.rs`).
     lone: bool,
 }
 

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::{Message, Recipient};
 use bytes::BytesMut;
@@ -14,6 +14,7 @@ use hubwire_core::nats::{
 use hubwire_core::protocol::Publish;
 use hubwire_core::pubsub::Channel;
 
+use super::lone::LoneClock;
 use super::{Hub, Peer, Routing};
 
 thread_local! {
@@ -80,15 +81,12 @@ impl Hub {
                 }
             }
         }
-        let write_now = routing.lone && delivery.quiet(Instant::now());
+        let write_now = routing.lone && delivery.lone.quiet(Instant::now());
         drop(delivery);
         if routing.stalled.is_none() && self.past_stall_mark(&outbound) {
             routing.stalled = Some(peer.outbound.clone());
         }
-        // The only message of its read, to a quiet subscriber (a request, its reply, an
-        // occasional event), is written now if the subscriber's writer is idle: one wake-up of
-        // another thread fewer on its way, as nats-server writes from the publisher's read
-        // loop. Anything else is left to the writer task, to go out with what comes meanwhile.
+        // The only message of its read, to a quiet subscriber: written now (`lone.rs`).
         if write_now {
             outbound.flush_now();
         }
@@ -198,20 +196,7 @@ pub struct NatsDelivery {
     /// What it reads (from its CONNECT).
     pub reader: Reader,
     /// When it was last sent a lone message.
-    last_lone: Option<Instant>,
-}
-
-/// A subscriber sent lone messages closer together than this is busy: they are left to its
-/// writer task, which writes those that arrive meanwhile together.
-const BUSY_WITHIN: Duration = Duration::from_micros(100);
-
-impl NatsDelivery {
-    /// Whether a lone message sent `now` finds the subscriber quiet (its last came more than
-    /// [`BUSY_WITHIN`] ago).
-    fn quiet(&mut self, now: Instant) -> bool {
-        let last = self.last_lone.replace(now);
-        last.is_none_or(|last| now.duration_since(last) > BUSY_WITHIN)
-    }
+    lone: LoneClock,
 }
 
 /// A NATS client's subscription has had the last message its `UNSUB` allowed.

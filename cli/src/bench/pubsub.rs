@@ -1,6 +1,7 @@
 //! `hubwire bench pubsub`: an in-process hub under publishers and subscribers speaking raw
-//! frames over TCP on 127.0.0.1 (`raw_client.rs`), and, with `--nats URL` (a build with the
-//! `nats-bench` feature), the same workloads against a nats-server, side by side. `rpc.rs` has
+//! frames over TCP on 127.0.0.1 (`raw_client.rs`), and, with `--nats URL`, the same workloads
+//! against a nats-server, side by side (with the lean NATS client, or async-nats in a build
+//! with the `nats-bench` feature). `rpc.rs` has
 //! the calls, `bridge.rs` the same rows across a bridge.
 //!
 //! - pub/sub: 1 -> 1, 1 -> 4 (fan-out) and 4 -> 1 (fan-in), for each body size. The figure is
@@ -349,7 +350,11 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
              --nats URL",
         ));
     }
-    let timing = args.run.check().map_err(|e| Failure::new(EXIT_USAGE, e))?;
+    let async_nats = args.nats_client == NatsClient::AsyncNats;
+    let timing = args
+        .run
+        .check_with(async_nats && (args.via_nats || args.run.nats.is_some()))
+        .map_err(|e| Failure::new(EXIT_USAGE, e))?;
     if args.sizes.is_empty() || args.sizes.iter().any(|&s| s > 1 << 20) {
         return Err(Failure::new(
             EXIT_USAGE,
@@ -559,7 +564,7 @@ pub(super) async fn nats_pubsub(
 ) -> Result<PubsubRun, Failure> {
     Err(Failure::new(
         EXIT_USAGE,
-        "--nats needs a build with `--features nats-bench`",
+        "async-nats needs a build with `--features nats-bench`",
     ))
 }
 

@@ -156,6 +156,14 @@ fn flags_parse_and_bad_ones_are_refused() {
         bad(|r| r.nats = Some("nats://127.0.0.1:4222".into())),
         !cfg!(feature = "nats-bench")
     );
+    // The lean client is in every build; async-nats only with the feature.
+    let mut with_nats = args.run.clone();
+    with_nats.nats = Some("nats://127.0.0.1:4222".into());
+    assert!(with_nats.check_with(false).is_ok());
+    assert_eq!(
+        with_nats.check_with(true).is_err(),
+        !cfg!(feature = "nats-bench")
+    );
 
     let cli = Cli::try_parse_from(["hubwire", "bench", "rpc", "--callers", "8"]).unwrap();
     let Command::Bench(BenchArgs {

@@ -45,7 +45,11 @@ pub struct RpcArgs {
 
 /// Runs `hubwire bench rpc`.
 pub(super) async fn bench_rpc(args: &RpcArgs) -> Result<Report, Failure> {
-    let timing = args.run.check().map_err(|e| Failure::new(EXIT_USAGE, e))?;
+    let async_nats = args.nats_client == NatsClient::AsyncNats;
+    let timing = args
+        .run
+        .check_with(async_nats && (args.via_nats || args.run.nats.is_some()))
+        .map_err(|e| Failure::new(EXIT_USAGE, e))?;
     if args.callers == 0 || args.size > 1 << 20 {
         return Err(Failure::new(
             EXIT_USAGE,
@@ -237,7 +241,7 @@ pub(super) async fn nats_rpc(
 ) -> Result<Report, Failure> {
     Err(Failure::new(
         EXIT_USAGE,
-        "--nats needs a build with `--features nats-bench`",
+        "async-nats needs a build with `--features nats-bench`",
     ))
 }
 

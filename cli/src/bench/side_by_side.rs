@@ -19,7 +19,8 @@ pub(super) const PATIENCE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, clap::Args)]
 pub struct SideBySideArgs {
     /// Also run every workload against the nats-server at this URL (nats://127.0.0.1:PORT) and
-    /// print the ratio hubwire/NATS per row (needs a build with `--features nats-bench`).
+    /// print the ratio hubwire/NATS per row (with async-nats, and for `bench bridge`, a build
+    /// with `--features nats-bench`).
     #[arg(long)]
     pub nats: Option<String>,
     /// Seconds measured per row.
@@ -96,7 +97,14 @@ impl Timing {
 }
 
 impl SideBySideArgs {
+    /// The timing, checked, for a run whose NATS rows use async-nats (`bench bridge`).
     pub(super) fn check(&self) -> Result<Timing, String> {
+        self.check_with(self.nats.is_some())
+    }
+
+    /// The timing, checked; `async_nats`: whether the run uses async-nats, which only a build
+    /// with `--features nats-bench` has (the lean client is always there).
+    pub(super) fn check_with(&self, async_nats: bool) -> Result<Timing, String> {
         let ok =
             |v: f64, zero_ok: bool| v.is_finite() && (v > 0.0 || zero_ok && v == 0.0) && v < 1e5;
         if !ok(self.duration, false) || !ok(self.warmup, true) {
@@ -105,8 +113,8 @@ impl SideBySideArgs {
         if self.client_threads == 0 {
             return Err("--client-threads must be at least 1".into());
         }
-        if self.nats.is_some() && !cfg!(feature = "nats-bench") {
-            return Err("--nats needs a build with `--features nats-bench`".into());
+        if async_nats && !cfg!(feature = "nats-bench") {
+            return Err("async-nats needs a build with `--features nats-bench`".into());
         }
         Ok(Timing {
             warmup: Duration::from_secs_f64(self.warmup),

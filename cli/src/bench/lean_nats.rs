@@ -11,13 +11,12 @@ use std::ops::Range;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use super::raw_client::fill_from;
 use super::side_by_side::PATIENCE;
 
-/// Bytes asked of the socket at once.
-const READ_CHUNK: usize = 256 * 1024;
 /// The longest control line read (nats-server's default `max_control_line`).
 const MAX_LINE: usize = 4096;
 
@@ -234,12 +233,7 @@ impl LeanNats {
 
     /// Reads what the socket has (0: closed), waiting at most `patience`.
     pub async fn fill(&mut self, patience: Duration) -> std::io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        tokio::time::timeout(patience, self.stream.read_buf(&mut self.buf))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "nothing to read"))?
+        fill_from(&mut self.stream, &mut self.buf, patience).await
     }
 }
 

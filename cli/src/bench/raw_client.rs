@@ -132,12 +132,7 @@ impl Conn {
 
     /// Reads what the socket has (0: closed), waiting at most `patience`.
     pub async fn fill(&mut self, patience: Duration) -> std::io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        tokio::time::timeout(patience, self.stream.read_buf(&mut self.buf))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "nothing to read"))?
+        fill_from(&mut self.stream, &mut self.buf, patience).await
     }
 
     /// Subscribes (sid 1) and waits for the PONG that says the hub applied it.
@@ -177,6 +172,21 @@ fn hello() -> Hello {
 /// A pattern of the bench's own channels (always valid).
 pub(super) fn pattern(channel: &str) -> Result<Pattern, Failure> {
     Pattern::parse(channel).map_err(|e| Failure::new(1, format!("pattern {channel}: {e}")))
+}
+
+/// Reads what `stream` has onto `buf` (0: closed), waiting at most `patience`; `buf` grows by
+/// [`READ_CHUNK`] when less than a quarter of that is free. Shared by the bench's lean clients.
+pub(super) async fn fill_from(
+    stream: &mut (impl AsyncRead + Unpin + ?Sized),
+    buf: &mut BytesMut,
+    patience: Duration,
+) -> std::io::Result<usize> {
+    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+        buf.reserve(READ_CHUNK);
+    }
+    tokio::time::timeout(patience, stream.read_buf(buf))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "nothing to read"))?
 }
 
 pub(super) fn cannot_connect(e: std::io::Error) -> Failure {

@@ -29,7 +29,9 @@ use hubwire_core::session::{
     abandoned_request, BridgeEnd, Close, HubSide, InFlightScope, KeepaliveLimits, RequestRefusal,
     ServerSession, Serves, SessionLimits, Step, Wind,
 };
-use hubwire_core::stream::{hold_wakes, FrameBatch, FrameBatches, Refused, ReplyQueue, StallWatch};
+use hubwire_core::stream::{
+    hold_wakes, FrameBatch, FrameBatches, ReadGate, ReadPause, Refused, ReplyQueue, StallWatch,
+};
 use hubwire_core::websocket::WebSocketViolation;
 
 use super::listener::ConnectionClosed;
@@ -75,6 +77,8 @@ pub struct Connection {
     hub_conn: Option<ConnId>,
     /// Pub/sub: the batch of subscription changes, the PING barrier and the keepalive.
     pubsub: HubSide,
+    /// Pub/sub: reading waits while too many subscription changes wait for the table.
+    table_pause: Arc<ReadPause>,
     /// Pub/sub: the PUBLISHes of this read not yet routed, routed together (in runs) before
     /// any other frame takes effect and at the end of the read.
     publishes: Vec<Publish>,
@@ -182,6 +186,7 @@ impl Connection {
                 ticker: None,
                 hub_conn: None,
                 pubsub: HubSide::new(keepalive),
+                table_pause: Arc::default(),
                 publishes: Vec::new(),
                 bridge: BridgeEnd::default(),
                 writer: None,
@@ -193,7 +198,10 @@ impl Connection {
             match open() {
                 Ok((rd, wr)) => {
                     let max_frame = connection.shared.limits.max_frame;
-                    let gate = connection.replies.clone();
+                    let gate: Arc<dyn ReadGate> = Arc::new([
+                        connection.replies.clone() as Arc<dyn ReadGate>,
+                        connection.table_pause.clone(),
+                    ]);
                     match connection.switches.clone() {
                         // Only where compression may be agreed: the others pay nothing for it.
                         Some((read, write)) => {

@@ -68,30 +68,35 @@ impl Connection {
         }
     }
 
-    /// Sends the subscription changes gathered so far to the table as one batch; PONGs wait
-    /// for it. The table queues the retained messages they replay before it publishes the
-    /// snapshot that lets live messages through, and answers what it declined.
+    /// Sends the subscription changes gathered so far to the table as one batch, unless a
+    /// batch is still there (then they go when it is answered, so the table applies them in
+    /// order); PONGs wait for them. The table queues the retained messages they replay before
+    /// it publishes the snapshot that lets live messages through, and answers what it
+    /// declined. Reading pauses while too many changes wait.
     pub(super) fn flush_hub_changes(&mut self, ctx: &mut Context<Self>) {
         let (Some(hub), Some(conn)) = (&self.shared.hub, self.hub_conn) else {
             return;
         };
-        let Some(changes) = self.pubsub.take_changes() else {
-            return;
-        };
-        let batch = hub::Changes {
-            conn,
-            outbound: Some(self.replies.clone()),
-            changes,
-        };
-        let answer = hub.table().send(batch);
-        ctx.spawn(answer.into_actor(self).map(move |declined, this, _| {
-            let (refusals, pongs) = this.pubsub.on_applied(declined.unwrap_or_default());
-            refusals.iter().for_each(|r| this.refuse(r));
-            for nonce in pongs {
-                // Behind the replayed retained messages: the barrier covers them too.
-                this.write_envelope(&Pong { nonce });
-            }
-        }));
+        if let Some(changes) = self.pubsub.take_changes() {
+            let batch = hub::Changes {
+                conn,
+                outbound: Some(self.replies.clone()),
+                changes,
+            };
+            let answer = hub.table().send(batch);
+            ctx.spawn(answer.into_actor(self).map(move |declined, this, ctx| {
+                let (refusals, pongs) = this.pubsub.on_applied(declined.unwrap_or_default());
+                refusals.iter().for_each(|r| this.refuse(r));
+                for nonce in pongs {
+                    // Behind the replayed retained messages: the barrier covers them too.
+                    this.write_envelope(&Pong { nonce });
+                }
+                if !this.closed {
+                    this.flush_hub_changes(ctx);
+                }
+            }));
+        }
+        self.table_pause.set(self.pubsub.reads_wait());
     }
 
     /// Hub keepalive, on a connection `quiet` for that long: a PING after each ping interval,

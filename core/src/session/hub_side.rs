@@ -1,5 +1,6 @@
 //! [`HubSide`]: the pub/sub side of a connection on a hub, decided without I/O. Subscription
-//! frames are gathered into one batch per read for the hub's table; a PUBLISH goes to the
+//! frames are gathered into batches for the hub's table, one batch at the table at a time so
+//! the table applies them in the order they were sent; a PUBLISH goes to the
 //! driver to route at once; an unreadable frame is answered REFUSED and the connection stays
 //! open; PINGs wait for the batches sent before them ([`PingBarrier`]); and a quiet peer is
 //! PINGed, then taken for dead.
@@ -12,6 +13,11 @@ use crate::auth::{inbox_token, own_inbox_token, Denied, User};
 /// Reply inboxes one connection is known to own (subscribed to as `_inbox/<token>/*`): its own
 /// may be published to without a grant. A spoke has one; the bound keeps the set small.
 pub const MAX_OWN_INBOXES: usize = 16;
+
+/// Subscription changes that may wait behind a batch at the table before the connection stops
+/// reading until the table answers: a peer churning subscriptions faster than the table
+/// applies them is held back rather than buffered without end.
+pub const MAX_WAITING_CHANGES: usize = 1024;
 
 use crate::protocol::{
     kind, Envelope, ErrorCode, Frame, MessageFlags, Ping, ProtocolError, Publish, Refused,
@@ -56,7 +62,7 @@ pub struct KeepaliveLimits {
 #[derive(Debug)]
 pub struct HubSide {
     limits: KeepaliveLimits,
-    /// Subscription changes of the read being handled, sent to the table as one batch.
+    /// Subscription changes not sent to the table yet: the next batch.
     changes: Vec<Change>,
     barrier: PingBarrier,
     /// PINGs sent since the peer was last heard from.
@@ -183,23 +189,33 @@ impl HubSide {
         PubSubStep::Gathered
     }
 
-    /// The changes gathered since the last call, as one batch for the table (PINGs from now on
-    /// wait for it), or `None` if there are none.
+    /// The changes gathered since the last batch, as the next batch for the table (PINGs from
+    /// now on wait for it), or `None` if there are none or a batch is still at the table: the
+    /// table answers a batch before the next goes, so no later change overtakes an earlier
+    /// one (a message to a full mailbox may be delivered after one sent later).
     pub fn take_changes(&mut self) -> Option<Vec<Change>> {
-        if self.changes.is_empty() {
+        if self.changes.is_empty() || self.barrier.pending() > 0 {
             return None;
         }
         self.barrier.sent();
         Some(std::mem::take(&mut self.changes))
     }
 
-    /// A PING: the nonce to answer now, or `None` if it waits for batches sent before it.
+    /// A PING: the nonce to answer now, or `None` if it waits for changes before it (sent or
+    /// still gathered).
     pub fn on_ping(&mut self, nonce: u64) -> Option<u64> {
-        self.barrier.ping(nonce)
+        self.barrier.ping(nonce, !self.changes.is_empty())
+    }
+
+    /// Whether reading should wait for the table: a batch is there and
+    /// [`MAX_WAITING_CHANGES`] more wait behind it.
+    pub fn reads_wait(&self) -> bool {
+        self.barrier.pending() > 0 && self.changes.len() >= MAX_WAITING_CHANGES
     }
 
     /// The table applied a batch and declined some of it: the REFUSED frames to write, then
-    /// the PINGs to answer (in order, after them).
+    /// the PINGs to answer (in order, after them). Changes gathered meanwhile are the next
+    /// batch ([`take_changes`](Self::take_changes)).
     pub fn on_applied(&mut self, declined: Vec<Declined>) -> (Vec<Refused>, Vec<u64>) {
         let refusals = declined
             .into_iter()

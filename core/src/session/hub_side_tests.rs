@@ -1,6 +1,7 @@
-//! The pub/sub side of a hub connection: one batch per read, REFUSED for what cannot be read
-//! (with its sid), declined subscriptions refused before the PONGs that wait for them, and the
-//! keepalive's PINGs and verdict.
+//! The pub/sub side of a hub connection: one batch per read, one batch at the table at a time
+//! (changes reach it in order), REFUSED for what cannot be read (with its sid), declined
+//! subscriptions refused before the PONGs that wait for them, and the keepalive's PINGs and
+//! verdict.
 
 use std::time::Duration;
 
@@ -187,11 +188,143 @@ proptest! {
             } else if pending > 0 {
                 pending -= 1;
                 ponged.extend(side.on_applied(Vec::new()).1);
+                // The driver sends what waited behind the batch answered.
+                if side.take_changes().is_some() {
+                    pending += 1;
+                }
             }
         }
-        for _ in 0..pending {
+        while pending > 0 {
+            pending -= 1;
             ponged.extend(side.on_applied(Vec::new()).1);
+            if side.take_changes().is_some() {
+                pending += 1;
+            }
         }
         prop_assert_eq!(ponged, pinged);
+    }
+}
+
+#[test]
+fn changes_wait_behind_the_batch_at_the_table_and_reading_waits_past_the_bound() {
+    let mut side = side();
+    side.on_frame(&subscribe(1, "a"));
+    let first = side.take_changes().expect("the first batch goes at once");
+    assert_eq!(first.len(), 1);
+    for sid in 0..MAX_WAITING_CHANGES as u64 - 1 {
+        side.on_frame(&frame_of(&Unsubscribe { sid }));
+        assert!(side.take_changes().is_none(), "one batch at the table");
+    }
+    assert!(!side.reads_wait(), "under the bound");
+    side.on_frame(&frame_of(&Unsubscribe { sid: 0 }));
+    assert!(side.reads_wait(), "at the bound, reading waits");
+    assert_eq!(
+        side.on_ping(9),
+        None,
+        "the PONG waits for the changes held back"
+    );
+    assert!(side.on_applied(Vec::new()).1.is_empty(), "not sent yet");
+    assert!(!side.reads_wait(), "the table answered");
+    let second = side.take_changes().expect("the waiting changes go next");
+    assert_eq!(second.len(), MAX_WAITING_CHANGES);
+    assert_eq!(side.on_applied(Vec::new()).1, [9]);
+}
+
+/// What a model connection does next.
+#[derive(Debug, Clone)]
+enum Op {
+    Subscribe(u64),
+    Unsubscribe(u64),
+    /// A PING (the driver sends what it can first).
+    Ping,
+    /// The end of a read: the driver sends what it can.
+    EndRead,
+    /// The table answers the batch it holds; the driver sends what it can.
+    Answer,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4_u64).prop_map(Op::Subscribe),
+        3 => (0..4_u64).prop_map(Op::Unsubscribe),
+        1 => Just(Op::Ping),
+        2 => Just(Op::EndRead),
+        2 => Just(Op::Answer),
+    ]
+}
+
+fn sid_of(change: &Change) -> (bool, u64) {
+    match change {
+        Change::Subscribe(wanted) => (true, wanted.sid),
+        Change::Unsubscribe(sid) => (false, *sid),
+        Change::ReplaceAll(_) => unreachable!("not sent here"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// However reads, PINGs and the table's answers interleave, the table holds at most one
+    /// batch of a connection, applies every change in the order it was sent, and each PONG
+    /// comes only once every change before its PING is applied, in the order of the PINGs.
+    #[test]
+    fn the_table_applies_changes_in_order_and_pongs_follow_them(
+        ops in prop::collection::vec(op(), 0..80),
+    ) {
+        let mut side = side();
+        let mut at_table: Option<Vec<Change>> = None;
+        let mut sent = Vec::new();
+        let mut applied = Vec::new();
+        // Per PING: how many changes came before it.
+        let mut pings: Vec<usize> = Vec::new();
+        let mut ponged = Vec::new();
+        let send = |side: &mut HubSide, at_table: &mut Option<Vec<Change>>| {
+            if let Some(batch) = side.take_changes() {
+                assert!(at_table.is_none(), "a second batch at the table");
+                *at_table = Some(batch);
+            }
+        };
+        for op in ops {
+            match op {
+                Op::Subscribe(sid) => {
+                    side.on_frame(&subscribe(sid, "a/b"));
+                    sent.push((true, sid));
+                }
+                Op::Unsubscribe(sid) => {
+                    side.on_frame(&frame_of(&Unsubscribe { sid }));
+                    sent.push((false, sid));
+                }
+                Op::Ping => {
+                    send(&mut side, &mut at_table);
+                    let nonce = pings.len() as u64;
+                    pings.push(sent.len());
+                    if let Some(n) = side.on_ping(nonce) {
+                        prop_assert_eq!(n, nonce);
+                        prop_assert_eq!(applied.len(), sent.len(), "a PONG before its changes");
+                        ponged.push(n);
+                    }
+                }
+                Op::EndRead => send(&mut side, &mut at_table),
+                Op::Answer => {
+                    if let Some(batch) = at_table.take() {
+                        applied.extend(batch.iter().map(sid_of));
+                        for n in side.on_applied(Vec::new()).1 {
+                            prop_assert!(applied.len() >= pings[n as usize], "PONG {} early", n);
+                            ponged.push(n);
+                        }
+                        send(&mut side, &mut at_table);
+                    }
+                }
+            }
+            prop_assert_eq!(&applied[..], &sent[..applied.len()], "applied out of order");
+        }
+        send(&mut side, &mut at_table);
+        while let Some(batch) = at_table.take() {
+            applied.extend(batch.iter().map(sid_of));
+            ponged.extend(side.on_applied(Vec::new()).1);
+            send(&mut side, &mut at_table);
+        }
+        prop_assert_eq!(applied, sent);
+        prop_assert_eq!(ponged, (0..pings.len() as u64).collect::<Vec<_>>());
     }
 }

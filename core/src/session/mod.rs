@@ -15,7 +15,8 @@
 //!   kinds this server serves (and the one answer for those it does not), DISCONN, and the
 //!   handshake and idle timers.
 //! - [`HubSide`]: the pub/sub side of a connection on a hub: subscription changes gathered
-//!   into one batch per read, REFUSED for what cannot be read, the hub's keepalive, and the
+//!   into batches (one at the table at a time, so they apply in order), REFUSED for what
+//!   cannot be read, the hub's keepalive, and the
 //!   [`PingBarrier`] (a PONG waits for the subscription changes sent before its PING).
 //! - [`BridgeEnd`]: a connection a peer hub dialed to make a bridge link: admission on the
 //!   shared secret, frames held while the link registers, then every frame the link's.
@@ -56,7 +57,9 @@ pub use bridge_end::{
     BridgeEnd, BridgeKeys, BridgeStep, BridgeTick, ADMISSION_TIMEOUT, LINK_PING_EVERY,
 };
 pub use datagram::on_datagram;
-pub use hub_side::{HubSide, Keepalive, KeepaliveLimits, PubSubStep, MAX_OWN_INBOXES};
+pub use hub_side::{
+    HubSide, Keepalive, KeepaliveLimits, PubSubStep, MAX_OWN_INBOXES, MAX_WAITING_CHANGES,
+};
 pub use phase::{abandoned_request, Phase, Wind};
 pub use refusal::{InFlightScope, RequestRefusal};
 pub use server::{

@@ -223,15 +223,28 @@ fn the_handshake_and_idle_timers_close_at_their_timeouts_and_busy_resets_idle() 
 #[test]
 fn pongs_wait_for_every_batch_sent_before_their_ping_and_keep_their_order() {
     let mut barrier = PingBarrier::default();
-    assert_eq!(barrier.ping(1), Some(1), "nothing pending: at once");
+    assert_eq!(barrier.ping(1, false), Some(1), "nothing pending: at once");
     barrier.sent();
     barrier.sent();
-    assert_eq!(barrier.ping(2), None);
-    assert_eq!(barrier.ping(3), None);
+    assert_eq!(barrier.ping(2, false), None);
+    assert_eq!(barrier.ping(3, false), None);
     assert!(barrier.answered().is_empty(), "one batch still pending");
     assert_eq!(barrier.answered(), [2, 3]);
     assert_eq!(barrier.pending(), 0);
-    assert_eq!(barrier.ping(4), Some(4));
+    assert_eq!(barrier.ping(4, false), Some(4));
+}
+
+#[test]
+fn a_pong_waits_for_changes_not_sent_yet() {
+    let mut barrier = PingBarrier::default();
+    barrier.sent();
+    assert_eq!(barrier.ping(1, false), None, "waits for the batch out");
+    assert_eq!(barrier.ping(2, true), None, "waits for the batch after it");
+    assert_eq!(barrier.answered(), [1], "only the PING the batch covers");
+    barrier.sent();
+    assert_eq!(barrier.pending(), 1);
+    assert_eq!(barrier.answered(), [2]);
+    assert_eq!(barrier.ping(3, true), None, "changes gathered, none out");
 }
 
 pub(super) fn any_frame() -> impl Strategy<Value = Frame> {

@@ -20,7 +20,7 @@ mod handshake_tests;
 mod loom_tests;
 
 pub use batches::{FrameBatch, FrameBatches, MAX_BATCH_FRAMES};
-pub use gate::ReadGate;
+pub use gate::{ReadGate, ReadPause};
 pub use handshake::{
     exchange_hello, exchange_hello_as, handshake, read_one_frame, HandshakeError, HandshakeOffer,
     Handshaken,

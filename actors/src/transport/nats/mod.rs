@@ -30,10 +30,10 @@ use hubwire_core::nats::{
     UserPermissions,
 };
 use hubwire_core::protocol::Publish;
-use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReplyQueue, StallWatch};
+use hubwire_core::stream::{hold_wakes, spawn_timer, Backlog, ReadPause, ReplyQueue, StallWatch};
 
 use self::held_back::HeldBack;
-use self::reads::{NatsReads, ReadPause};
+use self::reads::NatsReads;
 use super::listener::{ConnectionClosed, OpenStream};
 use super::{ConnectionShared, Peer, Phase, TransportStats};
 use crate::hub::{

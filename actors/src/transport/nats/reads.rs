@@ -1,53 +1,20 @@
 //! [`NatsReads`]: the bytes a NATS client sends, read in chunks, and held back while the
-//! connection owes its client more than its bound (the outbound buffer's gate) or while its
+//! connection owes its client more than its bound (the outbound buffer's gate), while its
 //! session waits for the hub's table ([`ReadPause`]), or while a subscriber it published to
 //! catches up ([`HeldBack`](super::held_back::HeldBack)), so a client never decides how much
 //! the server buffers.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use futures::task::AtomicWaker;
 use futures::Stream;
-use hubwire_core::stream::ReadGate;
+use hubwire_core::stream::{ReadGate, ReadPause};
 use tokio::io::AsyncRead;
 
 /// How much one read takes at most.
 const READ_CHUNK: usize = 64 * 1024;
-
-/// Pauses reading while set.
-#[derive(Debug, Default)]
-pub(super) struct ReadPause {
-    paused: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl ReadPause {
-    /// Pauses (true) or resumes (false) reading.
-    pub(super) fn set(&self, paused: bool) {
-        let was = self.paused.swap(paused, Ordering::AcqRel);
-        if was && !paused {
-            self.waker.wake();
-        }
-    }
-}
-
-impl ReadGate for ReadPause {
-    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.paused.load(Ordering::Acquire) {
-            return Poll::Ready(());
-        }
-        self.waker.register(cx.waker());
-        if self.paused.load(Ordering::Acquire) {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    }
-}
 
 /// Chunks read from `R`, each read waiting for every gate first.
 pub(super) struct NatsReads<R> {
@@ -81,10 +48,8 @@ impl<R: AsyncRead + Unpin> Stream for NatsReads<R> {
         if this.done {
             return Poll::Ready(None);
         }
-        for gate in &this.gates {
-            if gate.poll_room(cx).is_pending() {
-                return Poll::Pending;
-            }
+        if this.gates.poll_room(cx).is_pending() {
+            return Poll::Pending;
         }
         if this.buf.capacity() < READ_CHUNK / 4 {
             this.buf.reserve(READ_CHUNK);

@@ -1,5 +1,6 @@
 //! Guards the TLS flags of `hubwire hub`: `--cert-file` and `--key-file` make a `tls://`
-//! listener without a config file, and `hubwire health --ca-file` reaches it.
+//! listener without a config file, and `hubwire health --ca-file` reaches it; without them a
+//! TLS address is refused with the flags' names.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -43,4 +44,28 @@ fn a_hub_serves_tls_from_its_flags() {
     );
     hub.signal(libc::SIGTERM);
     assert!(hub.wait().success());
+}
+
+/// Without them the hub does not start, and says which flags it needs.
+#[test]
+fn a_tls_address_without_the_flags_names_them() {
+    let dir = TempDir::new("hub-tls-no-flags");
+    let lock = dir.0.display().to_string();
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_hubwire"));
+    for listen in [
+        vec!["--listen", "tls://127.0.0.1:0"],
+        vec!["--listen", "nats://127.0.0.1:0", "--nats-tls"],
+    ] {
+        let out = Command::new(path)
+            .args(["hub", "--lock-dir", &lock, "--data-dir", &lock])
+            .args(&listen)
+            .output()
+            .expect("hubwire runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{listen:?} started: {out:?}");
+        assert!(
+            stderr.contains("pass --cert-file and --key-file"),
+            "{listen:?}: {stderr}"
+        );
+    }
 }

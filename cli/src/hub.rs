@@ -90,25 +90,8 @@ pub fn hub(mut args: HubArgs) -> ExitCode {
             config.listen = vec![DEFAULT_HUB_ADDRESS.parse().expect("a valid address")];
         })
         .check(stream_listeners_only)
-        .check(tls_has_its_files)
         .setup(|builder, config| builder.hub(HubLimits::from(config)))
         .run_with(args.app)
-}
-
-/// A TLS address (or a `nats://` one with `--nats-tls`) with no certificate: said in the
-/// flags of this command, which is where a hub's user sets them.
-fn tls_has_its_files(config: &hubwire::Config) -> Result<(), String> {
-    if config.tls.is_some() {
-        return Ok(());
-    }
-    let nats_tls = |a: &hubwire::Address| config.nats_tls && a.scheme() == "nats";
-    match config.listen.iter().find(|a| a.uses_tls() || nats_tls(a)) {
-        Some(address) => Err(format!(
-            "cannot listen on {address}: TLS needs a certificate and a key: pass --cert-file \
-             and --key-file (or put a tls block in the config file)"
-        )),
-        None => Ok(()),
-    }
 }
 
 /// A hub keeps each subscriber's subscriptions and its ordered stream of messages on its

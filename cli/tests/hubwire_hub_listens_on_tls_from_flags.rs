@@ -62,7 +62,7 @@ fn a_tls_address_without_the_flags_names_them() {
             .output()
             .expect("hubwire runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{listen:?} started: {out:?}");
+        assert_eq!(out.status.code(), Some(1), "{listen:?}: {out:?}");
         assert!(
             stderr.contains("pass --cert-file and --key-file"),
             "{listen:?}: {stderr}"

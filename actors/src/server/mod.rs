@@ -72,7 +72,7 @@ pub enum StartError {
     Tls(#[from] hubwire_core::tls::TlsError),
     /// A `tls://` or `wss://` address (or a `nats://` one with `nats_tls`) is to be listened
     /// on, but the config has no `tls` block.
-    #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config")]
+    #[error("cannot listen on {0}: TLS needs a certificate and a key: set tls.cert_file and tls.key_file in the config (`hubwire hub`: pass --cert-file and --key-file)")]
     TlsWithoutSettings(Address),
     /// The users in the config are not acceptable (a plain-text password, a bad hash).
     #[error("the users in the config are refused: {0}")]

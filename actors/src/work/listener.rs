@@ -139,22 +139,33 @@ pub(crate) fn serve_bound(
                     };
                     let _ = stream.set_nodelay(true);
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    let (tls, open) = (tls.clone(), open.clone());
-                    let (dispatcher, settings) = (dispatcher.clone(), settings.clone());
+                    let peer = PeerFacts {
+                        ip: Some(from.ip()),
+                        ..PeerFacts::default()
+                    };
+                    // Admitted (or refused) on its address before the handshake, which then
+                    // holds its connection slot: silent sockets cannot pile up past the bound.
+                    let admitted = admission(&peer, &open, &settings);
+                    let (tls, dispatcher, settings) =
+                        (tls.clone(), dispatcher.clone(), settings.clone());
                     // The handshake on its own task: a silent peer holds up no one else.
                     tokio::spawn(async move {
-                        match tls_handshake(stream, &tls, HANDSHAKE_TIMEOUT).await {
-                            Ok((stream, identity)) => {
-                                let peer = PeerFacts {
-                                    ip: Some(from.ip()),
-                                    identity,
-                                    uid: None,
-                                };
-                                admit(id, stream, peer, &open, dispatcher, settings);
-                            }
+                        let (stream, identity) = match tls_handshake(
+                            stream,
+                            &tls,
+                            HANDSHAKE_TIMEOUT,
+                        )
+                        .await
+                        {
+                            Ok(done) => done,
                             Err(e) => {
-                                tracing::warn!(peer = %from, error = %e, "work listener: TLS handshake failed");
+                                return tracing::warn!(peer = %from, error = %e, "work listener: TLS handshake failed");
                             }
+                        };
+                        let peer = PeerFacts { identity, ..peer };
+                        match admitted {
+                            Ok(slot) => serve_in(slot, id, stream, peer, dispatcher, settings),
+                            Err((code, message)) => refuse_in(stream, code, message),
                         }
                     });
                 }
@@ -190,7 +201,39 @@ pub(crate) fn serve_bound(
     }
 }
 
-/// Serves a new connection, or refuses it (ERROR 500 `busy`) over `max_connections`.
+/// A connection's place among the dispatcher's `max_connections`, given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether `peer` may connect now: its slot, or why not (not on the allow-list; ERROR 500
+/// `busy` over `max_connections`).
+fn admission(
+    peer: &PeerFacts,
+    open: &Arc<AtomicUsize>,
+    settings: &ConnSettings,
+) -> Result<Slot, (ErrorCode, String)> {
+    if !peer.allowed_by(&settings.allow) {
+        tracing::warn!(peer = %peer, "work listener: peer denied by the allow-list");
+        let message = format!("{peer} is not on this dispatcher's allow-list");
+        return Err((ErrorCode::Denied, message));
+    }
+    if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
+        open.fetch_sub(1, Ordering::AcqRel);
+        let message = format!(
+            "this dispatcher holds its maximum of {} connections; try again later",
+            settings.max_connections
+        );
+        return Err((ErrorCode::Busy, message));
+    }
+    Ok(Slot(open.clone()))
+}
+
+/// Serves a new connection, or refuses it.
 fn admit<S>(
     id: u64,
     stream: S,
@@ -201,27 +244,37 @@ fn admit<S>(
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let (rd, mut wr) = tokio::io::split(stream);
-    if !peer.allowed_by(&settings.allow) {
-        tracing::warn!(peer = %peer, "work listener: peer denied by the allow-list");
-        let message = format!("{peer} is not on this dispatcher's allow-list");
-        tokio::spawn(async move { refuse(&mut wr, ErrorCode::Denied, message).await });
-        return;
+    match admission(&peer, open, &settings) {
+        Ok(slot) => serve_in(slot, id, stream, peer, dispatcher, settings),
+        Err((code, message)) => refuse_in(stream, code, message),
     }
-    if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
-        open.fetch_sub(1, Ordering::AcqRel);
-        let message = format!(
-            "this dispatcher holds its maximum of {} connections; try again later",
-            settings.max_connections
-        );
-        tokio::spawn(async move { refuse(&mut wr, ErrorCode::Busy, message).await });
-        return;
-    }
-    let open = open.clone();
+}
+
+/// Serves an admitted connection on its own task, holding its slot until it ends.
+fn serve_in<S>(
+    slot: Slot,
+    id: u64,
+    stream: S,
+    peer: PeerFacts,
+    dispatcher: Addr<Dispatcher>,
+    settings: ConnSettings,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, wr) = tokio::io::split(stream);
     tokio::spawn(async move {
         serve(id, peer, rd, wr, dispatcher, settings).await;
-        open.fetch_sub(1, Ordering::AcqRel);
+        drop(slot);
     });
+}
+
+/// Answers a refused connection with its ERROR, then closes it.
+fn refuse_in<S>(stream: S, code: ErrorCode, message: String)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (_, mut wr) = tokio::io::split(stream);
+    tokio::spawn(async move { refuse(&mut wr, code, message).await });
 }
 
 async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, code: ErrorCode, message: String) {

@@ -176,9 +176,7 @@ async fn pubsub_round_trips_compressed_over_tcp() {
 #[actix::test]
 async fn pubsub_round_trips_compressed_over_tls() {
     let pki = Pki::new("test-ca");
-    let mut config = loopback_config();
-    config.listen = vec!["tls://127.0.0.1:0".parse().unwrap()];
-    config.tls = Some(pki.server_config(&pki.server(&["localhost"]), ClientAuth::None));
+    let mut config = pki.tls_only_config("localhost");
     config.compression = vec![Algorithm::Zstd];
     let hub = TestServer::start(config, |b| b.hub(HubLimits::default())).unwrap();
     let port = hub.tls_address().socket_addr().unwrap().port();

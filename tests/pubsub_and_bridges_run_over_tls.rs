@@ -12,7 +12,7 @@ use hubwire::tls::{ClientAuth, TlsClient};
 use hubwire::Address;
 use support::certs::Pki;
 use support::hub::quick_spoke_options;
-use support::{loopback_config, recv_or_fail, TestServer, PATIENCE};
+use support::{recv_or_fail, TestServer, PATIENCE};
 
 async fn tls_spoke(address: Address, pki: &Pki, name: &str) -> Spoke {
     let mut options = quick_spoke_options();
@@ -31,9 +31,7 @@ async fn tls_spoke(address: Address, pki: &Pki, name: &str) -> Spoke {
 #[actix::test]
 async fn a_publish_reaches_a_subscriber_through_a_tls_hub() {
     let pki = Pki::new("test-ca");
-    let mut config = loopback_config();
-    config.listen = vec!["tls://127.0.0.1:0".parse().unwrap()];
-    config.tls = Some(pki.server_config(&pki.server(&["localhost"]), ClientAuth::None));
+    let config = pki.tls_only_config("localhost");
     let hub = TestServer::start(config, |b| b.hub(HubLimits::default())).unwrap();
     let port = hub.tls_address().socket_addr().unwrap().port();
     // By name: the certificate names localhost, and the spoke checks it.

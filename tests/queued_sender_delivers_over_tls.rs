@@ -10,16 +10,14 @@ use hubwire::queue::{QueueAdmin, StoreHandle};
 use hubwire::sender::{Destination, SenderSpec};
 use hubwire::stats::StatsRegistry;
 use hubwire::store::MemoryStore;
-use hubwire::tls::{ClientAuth, TlsClient};
+use hubwire::tls::TlsClient;
 use support::certs::Pki;
-use support::{loopback_config, recv_or_fail, Message, TestServer};
+use support::{recv_or_fail, Message, TestServer};
 
 #[actix::test]
 async fn a_sender_delivers_to_a_tls_destination() {
     let pki = Pki::new("test-ca");
-    let mut config = loopback_config();
-    config.listen = vec!["tls://127.0.0.1:0".parse().unwrap()];
-    config.tls = Some(pki.server_config(&pki.server(&["localhost"]), ClientAuth::None));
+    let config = pki.tls_only_config("localhost");
     let server = TestServer::with_test_routes(config);
     let port = server.tls_address().socket_addr().unwrap().port();
     let address: Address = format!("tls://localhost:{port}").parse().unwrap();

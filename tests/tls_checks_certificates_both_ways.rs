@@ -175,9 +175,7 @@ async fn a_tls_client_on_a_plain_port_is_told_it_is_not_tls() {
 #[actix::test]
 async fn a_peer_off_the_allow_list_is_told_so_over_tls() {
     let pki = Pki::new("test-ca");
-    let mut config = loopback_config();
-    config.listen = vec!["tls://127.0.0.1:0".parse().unwrap()];
-    config.tls = Some(pki.server_config(&pki.server(&["127.0.0.1"]), ClientAuth::None));
+    let mut config = pki.tls_only_config("127.0.0.1");
     let entries = vec!["192.0.2.7".to_owned()];
     config.allow = Some(hubwire::AllowList::try_from(entries).unwrap());
     let server = TestServer::with_test_routes(config);

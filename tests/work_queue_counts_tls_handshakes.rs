@@ -1,7 +1,7 @@
 //! Guards the work dispatcher's `max_connections` on `tls://`: a socket is admitted on its
 //! address before its TLS handshake and holds its slot through it, as on the app's listeners,
 //! so sockets that never finish a handshake cannot pile up past the bound; once they close,
-//! their slots come back.
+//! their slots come back. Refused peers' handshakes are bounded the same way.
 
 mod support;
 
@@ -15,6 +15,7 @@ use hubwire::work::{
     start_dispatcher, DispatcherOptions, LinkOptions, Producer, WorkClientError, WorkQueue,
 };
 use support::certs::Pki;
+use support::{closed_at_once, silent_sockets};
 
 #[actix::test]
 async fn sockets_in_their_handshake_count_against_max_connections() {
@@ -34,13 +35,7 @@ async fn sockets_in_their_handshake_count_against_max_connections() {
     };
 
     // Two sockets that connect and never say a word.
-    let mut silent = Vec::new();
-    for _ in 0..2 {
-        let socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .unwrap();
-        silent.push(socket);
-    }
+    let silent = silent_sockets(std::net::SocketAddr::from(([127, 0, 0, 1], port)), 2).await;
     match Producer::connect_with(&address, &link).await {
         Err(WorkClientError::Refused {
             code: ErrorCode::Busy,
@@ -62,4 +57,48 @@ async fn sockets_in_their_handshake_count_against_max_connections() {
     .await
     .expect("a slot comes back");
     assert_eq!(served.enqueue("jobs", &b"x"[..]).await.unwrap(), 1);
+}
+
+/// Refused peers get the handshake to read why, at most 64 at once; past that their sockets
+/// are closed at once.
+#[actix::test]
+async fn refused_peers_in_their_handshake_are_bounded() {
+    let pki = Pki::new("work-ca-refusals-bound");
+    let config = pki.server_config(&pki.server(&["localhost"]), ClientAuth::None);
+    let tls = Arc::new(ServerTls::load(&config).unwrap());
+    let allow = hubwire::AllowList::try_from(vec!["192.0.2.7".to_owned()]).unwrap();
+    let options = DispatcherOptions::new("tls://127.0.0.1:0".parse().unwrap())
+        .queue(WorkQueue::in_memory("jobs"))
+        .tls(tls)
+        .allow(allow);
+    let dispatcher = start_dispatcher(options, None).unwrap();
+    let port = dispatcher.address.socket_addr().unwrap().port();
+    let at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let silent = silent_sockets(at, 64).await;
+    // Well within the 5 s handshake timeout that holds the others.
+    assert!(
+        closed_at_once(at, Duration::from_secs(3)).await,
+        "a refused peer past the bound was held"
+    );
+
+    drop(silent);
+    let address: Address = format!("tls://localhost:{port}").parse().unwrap();
+    let link = LinkOptions {
+        tls: Some(TlsClient::builder().ca_file(pki.ca_file()).build().unwrap()),
+        credentials: None,
+    };
+    let said = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match Producer::connect_with(&address, &link).await {
+                Err(WorkClientError::Refused {
+                    code: ErrorCode::Denied,
+                    message,
+                }) => return message,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("a refusal with its reason");
+    assert!(said.contains("allow-list"), "{said}");
 }

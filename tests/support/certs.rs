@@ -105,6 +105,15 @@ impl Pki {
             bridge_key_file: None,
         }
     }
+
+    /// A loopback config listening on `tls://127.0.0.1:0` only, presenting a certificate for
+    /// `name`, asking for no client certificate.
+    pub fn tls_only_config(&self, name: &str) -> hubwire::Config {
+        let mut config = super::loopback_config();
+        config.listen = vec!["tls://127.0.0.1:0".parse().unwrap()];
+        config.tls = Some(self.server_config(&self.server(&[name]), ClientAuth::None));
+        config
+    }
 }
 
 impl Drop for Pki {

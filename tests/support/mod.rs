@@ -456,3 +456,22 @@ impl Raw {
         }
     }
 }
+
+/// `n` sockets connected to `at` that never send a byte.
+pub async fn silent_sockets(at: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        sockets.push(tokio::net::TcpStream::connect(at).await.unwrap());
+    }
+    sockets
+}
+
+/// Whether the server closes a new socket to `at` without a word within `within`.
+pub async fn closed_at_once(at: std::net::SocketAddr, within: Duration) -> bool {
+    let mut socket = tokio::net::TcpStream::connect(at).await.unwrap();
+    let mut byte = [0_u8; 1];
+    matches!(
+        tokio::time::timeout(within, socket.read(&mut byte)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}

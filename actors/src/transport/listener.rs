@@ -16,6 +16,7 @@ use hubwire_core::websocket::UpgradeSettings;
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::refusals::Answering;
 use super::tls::PendingTls;
 use super::websocket::PendingWebSocket;
 use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
@@ -177,6 +178,8 @@ pub struct Listener {
     free_memory: hubwire_core::stream::FreeMemory,
     /// For `ws://` and `wss://`: what an upgrade request must satisfy.
     websocket: Option<Arc<UpgradeSettings>>,
+    /// Refused peers still in the handshake that lets them read why.
+    answering: Answering,
 }
 
 /// The connections a listener has open, in all and per peer address (for its limits). They
@@ -230,6 +233,7 @@ impl Listener {
         });
         Listener {
             websocket,
+            answering: Answering::default(),
             address,
             bound: Some(bound),
             unix_path,
@@ -332,7 +336,10 @@ impl Listener {
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
         if let Some((code, message)) = self.refusal(&peer) {
-            return pending.refuse(code, message);
+            return match self.answering.take() {
+                Some(slot) => pending.refuse(code, message, slot),
+                None => tracing::debug!(%peer, "refused peers answered at the bound: closed"),
+            };
         }
         let (thread, on_close) = self.admit(&peer, ctx);
         pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
@@ -357,7 +364,10 @@ impl Listener {
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
         if let Some((code, message)) = self.refusal(&peer) {
-            return pending.refuse(code, message);
+            return match self.answering.take() {
+                Some(slot) => pending.refuse(code, message, slot),
+                None => tracing::debug!(%peer, "refused peers answered at the bound: closed"),
+            };
         }
         let (thread, on_close) = self.admit(&peer, ctx);
         pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());

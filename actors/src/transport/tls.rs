@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use super::listener::{ConnectionClosed, OpenStream};
+use super::refusals::AnsweringSlot;
 use super::{Connection, ConnectionShared, Peer, TransportStats};
 
 /// A TCP socket accepted by a `tls://` listener, its handshake still to do.
@@ -70,12 +71,13 @@ impl PendingTls {
     }
 
     /// Answers a peer that may not connect: the handshake, one ERROR frame, close (off the
-    /// listener's thread).
-    pub(crate) fn refuse(self, code: ErrorCode, message: String) {
+    /// listener's thread), holding `slot` until done.
+    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: AnsweringSlot) {
         let frame = ErrorFrame::for_connection(code, message)
             .to_frame_bytes()
             .expect("an ERROR frame always encodes");
         actix::spawn(async move {
+            let _slot = slot;
             if let Ok(mut stream) = self.handshake().await {
                 let _ = stream.write_all(&frame).await;
                 let _ = stream.shutdown().await;

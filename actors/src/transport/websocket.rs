@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::listener::{ConnectionClosed, OpenStream};
+use super::refusals::AnsweringSlot;
 use super::{Connection, ConnectionShared, Peer, TransportStats};
 
 /// WebSocket close code of a peer refused by the allow-list (policy violation).
@@ -135,8 +136,8 @@ impl PendingWebSocket {
 
     /// Answers a peer that may not connect: the upgrade, one ERROR frame in a binary message,
     /// and a close with code 1008 (denied) or 1013 (busy), off the listener's thread. A browser
-    /// cannot read an HTTP refusal's reason, but it can read this.
-    pub(crate) fn refuse(self, code: ErrorCode, message: String) {
+    /// cannot read an HTTP refusal's reason, but it can read this. `slot` is held until done.
+    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: AnsweringSlot) {
         let frame = ErrorFrame::for_connection(code, message.clone())
             .to_frame_bytes()
             .expect("an ERROR frame always encodes");
@@ -168,6 +169,7 @@ impl PendingWebSocket {
             };
             // Bounded as a whole: a peer that never reads the answer costs no more than that.
             let _ = tokio::time::timeout(timeout, answer).await;
+            drop(slot);
         });
     }
 }

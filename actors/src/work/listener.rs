@@ -23,6 +23,7 @@ use super::dispatcher::{Dispatcher, Frames, Joined, Left};
 use super::outbox::Outbox;
 use super::security::{authenticate, need_tls, tls_handshake, PeerFacts};
 use crate::auth::Authenticator;
+use crate::transport::refusals::Answering;
 
 /// Time a new connection has to send CONN.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -131,6 +132,7 @@ pub(crate) fn serve_bound(
         }
         Bound::Tls(listener, tls) => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            let answering = Answering::default();
             let at = listener.local_addr()?;
             tokio::spawn(async move {
                 loop {
@@ -145,12 +147,19 @@ pub(crate) fn serve_bound(
                     };
                     // Admitted (or refused) on its address before the handshake, which then
                     // holds its connection slot: silent sockets cannot pile up past the bound.
-                    let admitted = admission(&peer, &open, &settings);
+                    let admitted = match admission(&peer, &open, &settings) {
+                        Ok(slot) => Ok(slot),
+                        // A refused peer gets the handshake to read why, within a bound.
+                        Err(refusal) => match answering.take() {
+                            Some(answering) => Err((refusal, answering)),
+                            None => continue,
+                        },
+                    };
                     let (tls, dispatcher, settings) =
                         (tls.clone(), dispatcher.clone(), settings.clone());
                     // The handshake on its own task: a silent peer holds up no one else.
                     tokio::spawn(async move {
-                        let (stream, identity) = match tls_handshake(
+                        let (mut stream, identity) = match tls_handshake(
                             stream,
                             &tls,
                             HANDSHAKE_TIMEOUT,
@@ -165,7 +174,10 @@ pub(crate) fn serve_bound(
                         let peer = PeerFacts { identity, ..peer };
                         match admitted {
                             Ok(slot) => serve_in(slot, id, stream, peer, dispatcher, settings),
-                            Err((code, message)) => refuse_in(stream, code, message),
+                            Err(((code, message), answering)) => {
+                                refuse(&mut stream, code, message).await;
+                                drop(answering);
+                            }
                         }
                     });
                 }

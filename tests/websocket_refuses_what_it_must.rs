@@ -1,8 +1,9 @@
 //! Guards what a WebSocket listener refuses, and that each refusal touches only its own peer:
 //! browser origins not allowed (HTTP 403), text messages (close 1003), messages that are not
 //! one frame (1007) or are over the frame size (1009), peers off the allow-list (1008) or over
-//! a connection limit (1013), upgrades that never come (the handshake timeout), and slow
-//! consumers. Pings are answered.
+//! a connection limit (1013), upgrades that never come (the handshake timeout), refused peers
+//! past the bound of those being answered (closed at once), and slow consumers. Pings are
+//! answered.
 
 mod support;
 #[path = "support/websocket.rs"]
@@ -212,6 +213,36 @@ async fn a_peer_off_the_allow_list_reads_denied_and_close_1008() {
     assert!(err.message.contains("allow-list"), "{}", err.message);
     assert_eq!(peer.expect_close().await, Some(1008));
     assert_eq!(counter(&server, "peers.denied"), 1);
+}
+
+/// Refused peers get the upgrade that tells them why, at most 64 at once per listener; past
+/// that a refused peer's socket is closed at once, and once they go a refusal is read again.
+#[tokio::test]
+async fn refused_peers_waiting_for_their_upgrade_are_bounded() {
+    let config = Config {
+        allow: Some(AllowList::try_from(vec!["127.0.0.2".to_owned()]).unwrap()),
+        handshake_timeout: Duration::from_secs(20),
+        ..ws_config()
+    };
+    let server = TestServer::with_test_routes(config);
+    let address = ws_address(&server);
+    let at = address.socket_addr().unwrap();
+    let silent = silent_sockets(at, 64).await;
+    assert!(
+        closed_at_once(at, Duration::from_secs(5)).await,
+        "a refused peer past the bound was held"
+    );
+    drop(silent);
+    let mut peer = recv_or_fail("the upgrade again", async {
+        loop {
+            match WsPeer::open(&address, "/", None, None).await {
+                Ok(peer) => return peer,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await;
+    assert_eq!(peer.expect_error().await.code, ErrorCode::Denied);
 }
 
 #[tokio::test]

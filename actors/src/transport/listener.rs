@@ -16,7 +16,7 @@ use hubwire_core::websocket::UpgradeSettings;
 use hubwire_core::Address;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::refusals::Answering;
+use super::places::{Place, Places, MAX_ANSWERING};
 use super::tls::PendingTls;
 use super::websocket::PendingWebSocket;
 use super::{Connection, ConnectionShared, Peer, SocketOptions, TransportStats};
@@ -179,7 +179,7 @@ pub struct Listener {
     /// For `ws://` and `wss://`: what an upgrade request must satisfy.
     websocket: Option<Arc<UpgradeSettings>>,
     /// Refused peers still in the handshake that lets them read why.
-    answering: Answering,
+    answering: Places,
 }
 
 /// The connections a listener has open, in all and per peer address (for its limits). They
@@ -233,7 +233,7 @@ impl Listener {
         });
         Listener {
             websocket,
-            answering: Answering::default(),
+            answering: Places::default(),
             address,
             bound: Some(bound),
             unix_path,
@@ -269,6 +269,16 @@ impl Listener {
     pub fn reporting_to(mut self, exit: ExitReporter) -> Self {
         self.exit = Some(exit);
         self
+    }
+
+    /// A place to tell a refused `peer` why, or `None` (its socket is just closed) when
+    /// [`MAX_ANSWERING`] refusals are being answered.
+    fn answer_place(&self, peer: &Peer) -> Option<Place> {
+        let place = self.answering.take(MAX_ANSWERING);
+        if place.is_none() {
+            tracing::debug!(%peer, "refused peers answered at the bound: closed");
+        }
+        place
     }
 
     /// Why `peer` may not connect now, if it may not.
@@ -336,10 +346,10 @@ impl Listener {
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
         if let Some((code, message)) = self.refusal(&peer) {
-            return match self.answering.take() {
-                Some(slot) => pending.refuse(code, message, slot),
-                None => tracing::debug!(%peer, "refused peers answered at the bound: closed"),
-            };
+            if let Some(place) = self.answer_place(&peer) {
+                pending.refuse(code, message, place);
+            }
+            return;
         }
         let (thread, on_close) = self.admit(&peer, ctx);
         pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());
@@ -364,10 +374,10 @@ impl Listener {
             Err(e) => return tracing::warn!(%peer, error = %e, "cannot hand over a stream"),
         };
         if let Some((code, message)) = self.refusal(&peer) {
-            return match self.answering.take() {
-                Some(slot) => pending.refuse(code, message, slot),
-                None => tracing::debug!(%peer, "refused peers answered at the bound: closed"),
-            };
+            if let Some(place) = self.answer_place(&peer) {
+                pending.refuse(code, message, place);
+            }
+            return;
         }
         let (thread, on_close) = self.admit(&peer, ctx);
         pending.start_on(&thread, self.shared.clone(), on_close, self.stats.clone());

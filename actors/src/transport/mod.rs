@@ -9,7 +9,7 @@ mod io_pool;
 pub(crate) mod listener;
 mod nats;
 mod peer;
-pub(crate) mod refusals;
+pub(crate) mod places;
 mod shared;
 mod socket_options;
 mod ticker;

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use super::listener::{ConnectionClosed, OpenStream};
-use super::refusals::AnsweringSlot;
+use super::places::Place;
 use super::{Connection, ConnectionShared, Peer, TransportStats};
 
 /// A TCP socket accepted by a `tls://` listener, its handshake still to do.
@@ -72,7 +72,7 @@ impl PendingTls {
 
     /// Answers a peer that may not connect: the handshake, one ERROR frame, close (off the
     /// listener's thread), holding `slot` until done.
-    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: AnsweringSlot) {
+    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: Place) {
         let frame = ErrorFrame::for_connection(code, message)
             .to_frame_bytes()
             .expect("an ERROR frame always encodes");

@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::listener::{ConnectionClosed, OpenStream};
-use super::refusals::AnsweringSlot;
+use super::places::Place;
 use super::{Connection, ConnectionShared, Peer, TransportStats};
 
 /// WebSocket close code of a peer refused by the allow-list (policy violation).
@@ -137,7 +137,7 @@ impl PendingWebSocket {
     /// Answers a peer that may not connect: the upgrade, one ERROR frame in a binary message,
     /// and a close with code 1008 (denied) or 1013 (busy), off the listener's thread. A browser
     /// cannot read an HTTP refusal's reason, but it can read this. `slot` is held until done.
-    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: AnsweringSlot) {
+    pub(crate) fn refuse(self, code: ErrorCode, message: String, slot: Place) {
         let frame = ErrorFrame::for_connection(code, message.clone())
             .to_frame_bytes()
             .expect("an ERROR frame always encodes");

@@ -3,7 +3,7 @@
 //! `security.rs`), and then hands every batch of frames to the dispatcher actor, waiting for it
 //! to take each batch (so a flooding peer is read no faster than the dispatcher works).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use super::dispatcher::{Dispatcher, Frames, Joined, Left};
 use super::outbox::Outbox;
 use super::security::{authenticate, need_tls, tls_handshake, PeerFacts};
 use crate::auth::Authenticator;
-use crate::transport::refusals::Answering;
+use crate::transport::places::{Place, Places, MAX_ANSWERING};
 
 /// Time a new connection has to send CONN.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,7 +100,7 @@ pub(crate) fn serve_bound(
     settings: ConnSettings,
 ) -> std::io::Result<Address> {
     let ids = Arc::new(AtomicU64::new(1));
-    let open = Arc::new(AtomicUsize::new(0));
+    let open = Places::default();
     match bound {
         Bound::Tcp(listener) => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -132,7 +132,7 @@ pub(crate) fn serve_bound(
         }
         Bound::Tls(listener, tls) => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            let answering = Answering::default();
+            let answering = Places::default();
             let at = listener.local_addr()?;
             tokio::spawn(async move {
                 loop {
@@ -150,7 +150,7 @@ pub(crate) fn serve_bound(
                     let admitted = match admission(&peer, &open, &settings) {
                         Ok(slot) => Ok(slot),
                         // A refused peer gets the handshake to read why, within a bound.
-                        Err(refusal) => match answering.take() {
+                        Err(refusal) => match answering.take(MAX_ANSWERING) {
                             Some(answering) => Err((refusal, answering)),
                             None => continue,
                         },
@@ -213,36 +213,25 @@ pub(crate) fn serve_bound(
     }
 }
 
-/// A connection's place among the dispatcher's `max_connections`, given back when dropped.
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Whether `peer` may connect now: its slot, or why not (not on the allow-list; ERROR 500
-/// `busy` over `max_connections`).
+/// Whether `peer` may connect now: its place among `max_connections`, or why not (not on the
+/// allow-list; ERROR 500 `busy` over `max_connections`).
 fn admission(
     peer: &PeerFacts,
-    open: &Arc<AtomicUsize>,
+    open: &Places,
     settings: &ConnSettings,
-) -> Result<Slot, (ErrorCode, String)> {
+) -> Result<Place, (ErrorCode, String)> {
     if !peer.allowed_by(&settings.allow) {
         tracing::warn!(peer = %peer, "work listener: peer denied by the allow-list");
         let message = format!("{peer} is not on this dispatcher's allow-list");
         return Err((ErrorCode::Denied, message));
     }
-    if open.fetch_add(1, Ordering::AcqRel) >= settings.max_connections {
-        open.fetch_sub(1, Ordering::AcqRel);
+    open.take(settings.max_connections).ok_or_else(|| {
         let message = format!(
             "this dispatcher holds its maximum of {} connections; try again later",
             settings.max_connections
         );
-        return Err((ErrorCode::Busy, message));
-    }
-    Ok(Slot(open.clone()))
+        (ErrorCode::Busy, message)
+    })
 }
 
 /// Serves a new connection, or refuses it.
@@ -250,7 +239,7 @@ fn admit<S>(
     id: u64,
     stream: S,
     peer: PeerFacts,
-    open: &Arc<AtomicUsize>,
+    open: &Places,
     dispatcher: Addr<Dispatcher>,
     settings: ConnSettings,
 ) where
@@ -264,7 +253,7 @@ fn admit<S>(
 
 /// Serves an admitted connection on its own task, holding its slot until it ends.
 fn serve_in<S>(
-    slot: Slot,
+    slot: Place,
     id: u64,
     stream: S,
     peer: PeerFacts,

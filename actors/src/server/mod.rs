@@ -364,6 +364,7 @@ impl ServerBuilder {
         }
 
         let pool = IoPool::start(self.config.io_thread_count());
+        pool.spin_after_reads(self.config.io_spin, &self.registry);
         let mut table = RouteTable::default();
         for spec in self.routes {
             for endpoint in spec.start(&pool, self.config.max_in_flight_per_route, &self.registry) {

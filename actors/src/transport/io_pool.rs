@@ -1,8 +1,12 @@
 //! The I/O threads that connections (and, by default, handlers) run on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use actix::{Arbiter, ArbiterHandle};
+use hubwire_core::stats::StatsRegistry;
+
+use super::idle_spin::{idle_spin, SpinStats};
 
 /// A fixed set of actix arbiters (one thread each), handed out round-robin.
 #[derive(Debug)]
@@ -17,6 +21,18 @@ impl IoPool {
         IoPool {
             arbiters: (0..threads.max(1)).map(|_| Arbiter::new()).collect(),
             next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Makes every thread keep polling its sockets for `window` after each read (`io_spin_us`;
+    /// zero: not at all), counting what it costs in `registry`.
+    pub fn spin_after_reads(&self, window: Duration, registry: &StatsRegistry) {
+        if window.is_zero() {
+            return;
+        }
+        let stats = SpinStats::new(registry);
+        for arbiter in &self.arbiters {
+            arbiter.spawn(idle_spin(window, stats.clone()));
         }
     }
 

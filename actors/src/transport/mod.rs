@@ -5,6 +5,7 @@
 //! read and written as frame bytes.
 
 mod connection;
+mod idle_spin;
 mod io_pool;
 pub(crate) mod listener;
 mod nats;

@@ -1,5 +1,5 @@
 //! How some config fields are written in JSON: addresses as URL strings, durations as whole
-//! milliseconds.
+//! milliseconds (or microseconds, where a field's name ends in `_us`).
 
 /// `Vec<Address>` as a list of URL strings.
 pub(super) mod addresses {
@@ -31,5 +31,20 @@ pub(super) mod millis {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// `Duration` as whole microseconds.
+pub(super) mod micros {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_micros() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_micros)
     }
 }

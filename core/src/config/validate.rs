@@ -1,6 +1,6 @@
 //! Checks that go beyond types: ranges and formats a value of the right type can still miss.
 
-use super::Config;
+use super::{Config, MAX_IO_SPIN};
 use crate::address::Address;
 
 /// A value of the right type that is still not acceptable.
@@ -107,6 +107,12 @@ impl Config {
             "io_threads",
             self.io_threads,
             "must be at most 1024 (0 means one per core)",
+        )?;
+        check(
+            self.io_spin <= MAX_IO_SPIN,
+            "io_spin_us",
+            self.io_spin.as_micros(),
+            "must be at most 1000000 (1 s)",
         )?;
         check(
             !self.handshake_timeout.is_zero(),
@@ -235,6 +241,13 @@ mod tests {
                 },
                 "ws_allowed_origins",
             ),
+            (
+                Config {
+                    io_spin: MAX_IO_SPIN + std::time::Duration::from_micros(1),
+                    ..Config::default()
+                },
+                "io_spin_us",
+            ),
         ];
         for (config, key) in cases {
             assert_eq!(config.validate().unwrap_err().key, key);
@@ -245,6 +258,7 @@ mod tests {
     fn a_config_round_trips_through_json_with_unknown_keys_refused() {
         let json = serde_json::to_value(Config::default()).unwrap();
         assert_eq!(json["handshake_timeout_ms"], 5000);
+        assert_eq!(json["io_spin_us"], 200);
         assert_eq!(json["listen"][0], "tcp://127.0.0.1:7400");
         let back: Config = serde_json::from_value(json).unwrap();
         assert_eq!(back, Config::default());

@@ -174,7 +174,10 @@ impl<R: AsyncRead + Unpin> Stream for FrameBatches<R> {
                         buffered: this.buf.len(),
                     })));
                 }
-                Poll::Ready(Ok(_)) => continue,
+                Poll::Ready(Ok(_)) => {
+                    super::activity::note_read();
+                    continue;
+                }
                 Poll::Ready(Err(e)) => {
                     this.done = true;
                     return Poll::Ready(Some(Err(ProtocolError::Io(e))));

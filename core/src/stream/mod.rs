@@ -3,6 +3,7 @@
 //! written at once, from one outbound buffer per stream), and the connections' timers kept off
 //! the I/O threads.
 
+pub mod activity;
 mod batches;
 mod gate;
 mod handshake;

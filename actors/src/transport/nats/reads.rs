@@ -64,7 +64,10 @@ impl<R: AsyncRead + Unpin> Stream for NatsReads<R> {
                 this.done = true;
                 Poll::Ready(None)
             }
-            Poll::Ready(Ok(_)) => Poll::Ready(Some(Ok(this.buf.split().freeze()))),
+            Poll::Ready(Ok(_)) => {
+                hubwire_core::stream::activity::note_read();
+                Poll::Ready(Some(Ok(this.buf.split().freeze())))
+            }
         }
     }
 }

@@ -64,6 +64,10 @@ pub struct BenchArgs {
     /// What to measure.
     #[command(subcommand)]
     pub mode: BenchMode,
+    /// `io_spin_us` of the servers and hubs the bench starts in-process (default: the
+    /// configuration's, 200); 0 measures them without the poll after reads.
+    #[arg(long, global = true)]
+    pub io_spin_us: Option<u64>,
 }
 
 /// The kinds of bench run.
@@ -317,6 +321,9 @@ fn listen_address(transport: Transport, name: &str) -> Result<(Address, Option<T
 
 /// Runs `hubwire bench`; returns the exit code.
 pub async fn bench(args: BenchArgs) -> i32 {
+    if let Some(us) = args.io_spin_us {
+        hub::set_io_spin(Duration::from_micros(us));
+    }
     let result = match args.mode {
         BenchMode::Request(args) => bench_request(&args)
             .await
@@ -407,10 +414,10 @@ async fn run_hub_in_process(
     let server =
         InProcessServer::with_config(config, hub::echo_routes()).map_err(|e| Failure::new(1, e))?;
     println!(
-        "hubwire: route {} at {} (in-process server, {} I/O threads), {}-byte body, {}",
+        "hubwire: route {} at {} (in-process server, {}), {}-byte body, {}",
         calls.route,
         server.address,
-        server.io_threads,
+        server.threads(),
         calls.body.len(),
         plan.describe()
     );

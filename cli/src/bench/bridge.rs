@@ -125,12 +125,12 @@ pub(super) async fn bench_bridge(args: &BridgeArgs) -> Result<Report, Failure> {
     let hubs = BridgedHubs::start()?;
     let ends = hubs.ends;
     println!(
-        "bench bridge: hub A at tcp://{} and hub B at tcp://{} dialing it (in-process, {} and {} \
-         I/O threads){}; {} s measured after {} s warmup; {} client threads",
+        "bench bridge: hub A at tcp://{} and hub B at tcp://{} dialing it (in-process, {} and \
+         {}){}; {} s measured after {} s warmup; {} client threads",
         ends.near,
         ends.far,
-        hubs.a.io_threads,
-        hubs.b.io_threads,
+        hubs.a.threads(),
+        hubs.b.threads(),
         nats.as_ref().map_or(String::new(), |n| format!(
             ", NATS A at {} clustered with NATS B at {}",
             n.near, n.far

@@ -44,6 +44,15 @@ hubwire::serve!(Echoer: BenchEcho);
 /// How long the in-process server has to start.
 const START_PATIENCE: Duration = Duration::from_secs(10);
 
+/// `io_spin_us` for every in-process server of this run (`hubwire bench --io-spin-us`), when
+/// not the configuration's default.
+static IO_SPIN: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Sets `io_spin_us` of the in-process servers this run starts from now on (once per run).
+pub fn set_io_spin(spin: Duration) {
+    let _ = IO_SPIN.set(spin);
+}
+
 /// A server on its own thread and actix system; dropping it stops the server and joins the
 /// thread.
 pub(crate) struct InProcessServer {
@@ -51,6 +60,8 @@ pub(crate) struct InProcessServer {
     pub address: Address,
     /// Its I/O threads.
     pub io_threads: usize,
+    /// How long its I/O threads poll after a read (`io_spin_us`).
+    pub io_spin: Duration,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -67,6 +78,15 @@ impl std::fmt::Debug for InProcessServer {
 pub(crate) type Routes = Box<dyn FnOnce(ServerBuilder) -> Result<ServerBuilder, String> + Send>;
 
 impl InProcessServer {
+    /// Its threads, for the header of a run: "2 I/O threads, io_spin_us 200".
+    pub fn threads(&self) -> String {
+        format!(
+            "{} I/O threads, io_spin_us {}",
+            self.io_threads,
+            self.io_spin.as_micros()
+        )
+    }
+
     /// Starts a server with the `echo` route on `listen` and the default configuration
     /// otherwise (one I/O thread per core).
     pub fn echo(listen: Address) -> Result<InProcessServer, String> {
@@ -85,8 +105,11 @@ impl InProcessServer {
 
     /// Starts a server of `config` with the routes `routes` adds (`address`: its first listen
     /// address).
-    pub fn with_config(config: Config, routes: Routes) -> Result<InProcessServer, String> {
-        let io_threads = config.io_thread_count();
+    pub fn with_config(mut config: Config, routes: Routes) -> Result<InProcessServer, String> {
+        if let Some(spin) = IO_SPIN.get() {
+            config.io_spin = *spin;
+        }
+        let (io_threads, io_spin) = (config.io_thread_count(), config.io_spin);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -122,6 +145,7 @@ impl InProcessServer {
         let mut server = InProcessServer {
             address: Address::default_listen(),
             io_threads,
+            io_spin,
             stop: Some(stop_tx),
             thread: Some(thread),
         };

@@ -284,9 +284,9 @@ pub(super) fn start_nats_hub() -> Result<(InProcessServer, String), Failure> {
 async fn bench_pubsub_via_nats(args: &PubsubArgs, timing: Timing) -> Result<Report, Failure> {
     let (server, url) = start_nats_hub()?;
     println!(
-        "bench pubsub --via-nats: hub at {url} (in-process, {} I/O threads){}; {} s measured \
+        "bench pubsub --via-nats: hub at {url} (in-process, {}){}; {} s measured \
          after {} s warmup; {} on both sides; {} client threads",
-        server.io_threads,
+        server.threads(),
         args.run
             .nats
             .as_deref()
@@ -381,13 +381,13 @@ pub(super) async fn bench_pubsub(args: &PubsubArgs) -> Result<Report, Failure> {
     }
     let (server, addr) = start_hub_with(over.compression.clone(), tls.as_ref())?;
     println!(
-        "bench pubsub: hub at {}://{addr} (compression {:?}, payload {:?}) (in-process, {} I/O threads){}; {} s measured after {} s \
+        "bench pubsub: hub at {}://{addr} (compression {:?}, payload {:?}) (in-process, {}){}; {} s measured after {} s \
          warmup; a PING every {FLUSH_EVERY} publishes, at most {MAX_UNFLUSHED} unanswered; \
          {} client threads; NATS rows with {}",
         if tls.is_some() { "tls" } else { "tcp" },
         args.wire.compression,
         args.wire.payload,
-        server.io_threads,
+        server.threads(),
         args.run
             .nats
             .as_deref()

@@ -58,8 +58,9 @@ pub(super) async fn bench_rpc(args: &RpcArgs) -> Result<Report, Failure> {
     }
     let (server, addr) = start_hub()?;
     println!(
-        "bench rpc: hub at tcp://{addr} (in-process){}; {}-byte calls echoed by one provider, one \
+        "bench rpc: hub at tcp://{addr} (in-process, {}){}; {}-byte calls echoed by one provider, one \
          call in flight per caller; {} s measured after {} s warmup",
+        server.threads(),
         args.run.nats.as_deref().map_or(String::new(), |u| format!(
             ", NATS at {u} with {}",
             args.nats_client.name()

@@ -14,6 +14,7 @@ fn parse(args: &[&str]) -> BridgeArgs {
     let cli = Cli::try_parse_from(["hubwire", "bench", "bridge"].iter().chain(args)).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Bridge(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench bridge");

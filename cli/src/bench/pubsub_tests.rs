@@ -134,6 +134,7 @@ fn flags_parse_and_bad_ones_are_refused() {
         Cli::try_parse_from(["hubwire", "bench", "pubsub", "--sizes", "16,128,1024"]).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Pubsub(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench pubsub");
@@ -168,6 +169,7 @@ fn flags_parse_and_bad_ones_are_refused() {
     let cli = Cli::try_parse_from(["hubwire", "bench", "rpc", "--callers", "8"]).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Rpc(rpc),
+        ..
     }) = cli.command
     else {
         panic!("not bench rpc");
@@ -177,6 +179,7 @@ fn flags_parse_and_bad_ones_are_refused() {
     let cli = Cli::try_parse_from(["hubwire", "bench", "rpc", "--nats-client", "async-nats"]);
     let Command::Bench(BenchArgs {
         mode: BenchMode::Rpc(rpc),
+        ..
     }) = cli.unwrap().command
     else {
         panic!("not bench rpc");
@@ -201,6 +204,7 @@ async fn a_tls_nats_url_with_the_lean_client_is_refused_with_the_way_out() {
     .unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Pubsub(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench pubsub");

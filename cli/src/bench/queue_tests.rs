@@ -10,6 +10,7 @@ fn parse(args: &[&str]) -> QueueArgs {
     let cli = Cli::try_parse_from(["hubwire", "bench", "queue"].iter().chain(args)).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Queue(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench queue");

@@ -9,6 +9,7 @@ fn parse(args: &[&str]) -> SenderArgs {
     let cli = Cli::try_parse_from(["hubwire", "bench", "sender"].iter().chain(args)).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Sender(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench sender");

@@ -48,6 +48,26 @@ mod serde_bytes_like {
 }
 
 #[test]
+fn io_spin_us_is_taken_before_or_after_the_mode() {
+    for args in [
+        &["hubwire", "bench", "--io-spin-us", "0", "rpc"][..],
+        &["hubwire", "bench", "rpc", "--io-spin-us", "0"][..],
+    ] {
+        let cli = Cli::try_parse_from(args).unwrap();
+        let Command::Bench(bench) = cli.command else {
+            panic!("not bench");
+        };
+        assert_eq!(bench.io_spin_us, Some(0), "{args:?}");
+    }
+    let cli = Cli::try_parse_from(["hubwire", "bench", "rpc"]).unwrap();
+    let Command::Bench(bench) = cli.command else {
+        panic!("not bench");
+    };
+    assert_eq!(bench.io_spin_us, None, "the configuration's default");
+    assert!(Cli::try_parse_from(["hubwire", "bench", "rpc", "--io-spin-us", "-1"]).is_err());
+}
+
+#[test]
 fn flags_parse_and_bad_ones_are_refused() {
     let cli = Cli::try_parse_from([
         "hubwire",
@@ -61,6 +81,7 @@ fn flags_parse_and_bad_ones_are_refused() {
     .unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Compare(load),
+        ..
     }) = cli.command
     else {
         panic!("not bench compare");

@@ -10,6 +10,7 @@ fn parse(args: &[&str]) -> WorkArgs {
     let cli = Cli::try_parse_from(["hubwire", "bench", "work"].iter().chain(args)).unwrap();
     let Command::Bench(BenchArgs {
         mode: BenchMode::Work(args),
+        ..
     }) = cli.command
     else {
         panic!("not bench work");

@@ -72,6 +72,8 @@ pub struct App {
     /// The in-memory work queues the `work` steps start, for the `hubwire.queue.*` endpoints
     /// built after them. Written only while the app is set up.
     work_queues: Arc<Mutex<WorkQueueDirectory>>,
+    /// The keys of the queued routes: no in-memory work queue may take one as its name.
+    queued_keys: Vec<&'static str>,
 }
 
 /// A check of the loaded configuration: `Err(why)` refuses to start.
@@ -110,6 +112,7 @@ impl App {
             queued: Vec::new(),
             checks: Vec::new(),
             work_queues: Arc::default(),
+            queued_keys: Vec::new(),
         }
     }
 
@@ -232,6 +235,7 @@ impl App {
         R: Route,
         H: Actor<Context = Context<H>> + Handler<Dispatch<R>>,
     {
+        self.queued_keys.push(R::KEY);
         self.queued.push(Box::new(move |builder, config, store| {
             let route = make(config);
             let route = match config.handler_pools.get(R::KEY) {
@@ -331,6 +335,16 @@ impl App {
             .work_queues
             .lock()
             .map_or_else(|e| e.into_inner().clone(), |d| d.clone());
+        // The operator's endpoints name queues by name alone: two queues of one name would be
+        // one queue to them, and the other out of reach.
+        if let Some(key) = self.queued_keys.iter().find(|k| work_queues.contains(k)) {
+            return Err(format!(
+                "the in-memory work queue {key:?} has the name of a queued route: the \
+                 hubwire.queue.* endpoints and `hubwire queue` could reach only one of them; \
+                 rename one"
+            )
+            .into());
+        }
         let queues = QueueAdmin::new(store.clone()).with_work_queues(work_queues);
         let builder = queue_endpoints::add_admin_endpoints::<queue_endpoints::Queues>(
             builder,
@@ -420,6 +434,7 @@ impl App {
             queued: self.queued,
             checks: Vec::new(),
             work_queues: self.work_queues,
+            queued_keys: self.queued_keys,
         };
         // The in-memory work queues, for `hubwire.stats`, once the app's steps have run.
         let work_queues = app.work_queues.clone();

@@ -6,7 +6,9 @@ mod support;
 
 use std::process::{Command, Output};
 
-use hubwire_cli::{EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE};
+use hubwire_cli::{
+    EXIT_CANNOT_CONNECT, EXIT_CONNECTION_LOST, EXIT_OK, EXIT_REMOTE_ERROR, EXIT_TIMEOUT, EXIT_USAGE,
+};
 use support::*;
 
 fn hubwire(args: &[&str]) -> Output {
@@ -105,6 +107,54 @@ fn nobody_listening_exits_with_the_cannot_connect_code() {
         .port();
     let out = hubwire(&["call", &format!("tcp://127.0.0.1:{port}"), "test.echo"]);
     assert_eq!(code(&out), EXIT_CANNOT_CONNECT, "{out:?}");
+}
+
+/// A server that drops the connection in the handshake (closed at once, closed after reading
+/// the CONN, reset) exits with the cannot-connect code too: nothing was sent. A peer that
+/// answers with bytes that are not a CONN broke the protocol: the connection-lost code.
+#[test]
+fn a_dropped_handshake_is_cannot_connect_and_a_wrong_answer_a_protocol_error() {
+    use std::io::{Read, Write};
+    let cases: [(&str, fn(std::net::TcpStream), i32); 4] = [
+        ("closed at once", |_| {}, EXIT_CANNOT_CONNECT),
+        (
+            "closed after the CONN",
+            |mut peer| {
+                let _ = peer.read(&mut [0; 4096]);
+            },
+            EXIT_CANNOT_CONNECT,
+        ),
+        (
+            "reset after the CONN",
+            |mut peer| {
+                let _ = peer.read(&mut [0; 4096]);
+                // Linger 0: the close sends a reset.
+                socket2::SockRef::from(&peer)
+                    .set_linger(Some(std::time::Duration::ZERO))
+                    .unwrap();
+            },
+            EXIT_CANNOT_CONNECT,
+        ),
+        (
+            "a frame that is not a CONN",
+            |mut peer| {
+                let _ = peer.read(&mut [0; 4096]);
+                let _ = peer.write_all(&[0, 0, 0, 3, 1, 2, 3]);
+            },
+            EXIT_CONNECTION_LOST,
+        ),
+    ];
+    for (what, answer, expected) in cases {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("tcp://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (peer, _) = listener.accept().unwrap();
+            answer(peer);
+        });
+        let out = hubwire(&["call", &address, "test.echo", "--timeout", "5"]);
+        server.join().unwrap();
+        assert_eq!(code(&out), expected, "{what}: {out:?}");
+    }
 }
 
 /// Malformed JSON or a malformed address is refused before anything is sent.

@@ -115,7 +115,9 @@ fn nobody_listening_exits_with_the_cannot_connect_code() {
 #[test]
 fn a_dropped_handshake_is_cannot_connect_and_a_wrong_answer_a_protocol_error() {
     use std::io::{Read, Write};
-    let cases: [(&str, fn(std::net::TcpStream), i32); 4] = [
+    /// What the server does with the connection it accepted.
+    type Answer = fn(std::net::TcpStream);
+    let cases: [(&str, Answer, i32); 4] = [
         ("closed at once", |_| {}, EXIT_CANNOT_CONNECT),
         (
             "closed after the CONN",
